@@ -11,7 +11,9 @@ result goes to ``boundaries/cog2025/``:
 * ``territoires.parquet``  communes, EPCI, départements, régions (GeoParquet,
   WGS84, one row per territory, column ``level``);
 * ``identifiants.parquet`` former codes, arrondissements municipaux,
-  communes déléguées, postal codes, SIREN of collectivités, superseded EPCI;
+  communes déléguées, postal codes, SIREN of collectivités, superseded EPCI,
+  names of the collectivités à statut particulier, codes of the collectivités
+  d'outre-mer (outside the reference);
 * ``build-report.json``    counts, checks, areas, populations;
 * ``PROVENANCE.md``        sources, versions, hashes, licences, repairs made.
 
@@ -276,6 +278,12 @@ def build_identifiers(
     rows: list[tuple[str, str, str, str]] = []
     for r in records:
         t = r["type"]
+        if r.get("zone") == "com" and t == "commune-actuelle":
+            # collectivités d'outre-mer (975, 977, 978, 98x): outside the reference, kept
+            # so that the resolver can say so instead of "unknown code"
+            for key in [r["code"], *(r.get("codesPostaux") or [])]:
+                rows.append(("collectivite_outre_mer", key, r["code"], r["nom"]))
+            continue
         if r.get("zone") not in ("metro", "drom"):
             continue
         if t == "commune-actuelle" and r["code"] in current:
@@ -305,6 +313,9 @@ def build_identifiers(
             rows.append(("epci_predecesseur", e["code"], succ, e["nom"]))
     for c in read_collectivites().itertuples():
         rows.append((f"siren_{c.kind}", c.siren, f"{c.level}:{c.code}", c.nom))
+        # names respondents type for the collectivités à statut particulier
+        for alias in filter(None, (a.strip() for a in c.aliases.split("|"))):
+            rows.append((f"nom_{c.kind}", alias, f"{c.level}:{c.code}", c.nom))
     out = pd.DataFrame(rows, columns=["kind", "key", "code", "nom"]).drop_duplicates()
     return out.sort_values(["kind", "key", "code"]).reset_index(drop=True)
 
