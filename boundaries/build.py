@@ -12,7 +12,7 @@ result goes to ``boundaries/cog2025/``:
   WGS84, one row per territory, column ``level``);
 * ``identifiants.parquet`` former codes, arrondissements municipaux,
   communes déléguées, postal codes, SIREN of collectivités, superseded EPCI,
-  names of the collectivités à statut particulier, codes of the collectivités
+  names and perimeters of the collectivités à statut particulier, codes of the collectivités
   d'outre-mer (outside the reference);
 * ``build-report.json``    counts, checks, areas, populations;
 * ``PROVENANCE.md``        sources, versions, hashes, licences, repairs made.
@@ -313,6 +313,10 @@ def build_identifiers(
             rows.append(("epci_predecesseur", e["code"], succ, e["nom"]))
     for c in read_collectivites().itertuples():
         rows.append((f"siren_{c.kind}", c.siren, f"{c.level}:{c.code}", c.nom))
+        # territories a collectivité à statut particulier spans (the CeA: 67 and 68)
+        if c.kind == "collectivite_a_statut_particulier":
+            for covered in c.covers.split():
+                rows.append((f"perimetre_{c.kind}", c.siren, f"{c.level}:{covered}", c.nom))
         # names respondents type for the collectivités à statut particulier
         for alias in filter(None, (a.strip() for a in c.aliases.split("|"))):
             rows.append((f"nom_{c.kind}", alias, f"{c.level}:{c.code}", c.nom))
