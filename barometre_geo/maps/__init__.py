@@ -1,0 +1,59 @@
+"""Maps of the barometer: classification, palettes and embeddable HTML maps.
+
+* :func:`classify`, :func:`classify_pooled` → :class:`Classification`
+  (mapclassify schemes, French labels, counts);
+* :func:`get_palette`, :func:`list_palettes` (ColorBrewer, Okabe–Ito, as data);
+* :func:`choropleth`, :func:`indicator_map`, :func:`categorical_map` →
+  :class:`MapDocument` (``.save``, ``.to_html``, notebook display);
+* :func:`write_index` and :class:`MapRecord` for ``maps/index.html``;
+  :func:`map_path` for safe output file names.
+
+Options are small frozen dataclasses: :class:`Basemap`, :class:`MapStyle`,
+:class:`LegendSpec`, :class:`Field`, :class:`NumberFormat`.
+Importing this package does not import folium (only rendering does).
+"""
+
+from ._choropleth import categorical_map, choropleth, empty_map
+from ._classify import (
+    SCHEMES,
+    Classification,
+    ClassificationWarning,
+    classify,
+    classify_pooled,
+    share_breaks,
+)
+from ._document import MapDocument, map_path, slugify
+from ._format import NumberFormat, format_count, format_number
+from ._index import MapRecord, write_index
+from ._indicator import indicator_map
+from ._options import BASEMAPS, Basemap, Field, LegendSpec, MapStyle
+from ._palettes import Palette, get_palette, list_palettes
+
+__all__ = [
+    "BASEMAPS",
+    "SCHEMES",
+    "Basemap",
+    "Classification",
+    "ClassificationWarning",
+    "Field",
+    "LegendSpec",
+    "MapDocument",
+    "MapRecord",
+    "MapStyle",
+    "NumberFormat",
+    "Palette",
+    "categorical_map",
+    "choropleth",
+    "classify",
+    "classify_pooled",
+    "empty_map",
+    "format_count",
+    "format_number",
+    "get_palette",
+    "indicator_map",
+    "list_palettes",
+    "map_path",
+    "share_breaks",
+    "slugify",
+    "write_index",
+]

@@ -1,0 +1,100 @@
+"""JavaScript and CSS of the pages: Leaflet from a pinned package, ours from templates.
+
+Leaflet comes from the PyPI package ``xstatic-leaflet`` (the XStatic
+packaging of upstream Leaflet, byte-identical to npm's ``leaflet@1.9.3``
+``dist/`` files, which is also the version folium 0.20 links), read with
+:mod:`importlib.resources` at render time — never hand-copied into this
+repository. In ``inline`` mode it is written into the page (the images its CSS
+refers to become ``data:`` URIs); in ``cdn`` mode the page links jsDelivr with
+a Subresource Integrity hash computed from the packaged file, so a tampered
+CDN copy is refused by the browser.
+
+Our own script and stylesheet (``templates/bgeo.js``, ``templates/bgeo.css``)
+are always inlined (a few kB).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from functools import cache
+from importlib import resources
+
+__all__ = ["bgeo_css", "bgeo_js", "leaflet_assets", "leaflet_version"]
+
+_CDN = "https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/{name}"
+
+
+def _leaflet_files():
+    try:
+        return resources.files("xstatic.pkg.leaflet").joinpath("data")
+    except ModuleNotFoundError:  # pragma: no cover - dependency declared in pyproject
+        from ..errors import SourceError
+
+        raise SourceError(
+            "The Leaflet assets package is missing. Install it with "
+            "`pip install 'xstatic-leaflet>=1.9.3,<1.10'` (a dependency of barometre-geo)."
+        ) from None
+
+
+@cache
+def leaflet_version() -> str:
+    """Version of the packaged Leaflet (e.g. ``"1.9.3"``)."""
+    from xstatic.pkg import leaflet
+
+    return leaflet.VERSION
+
+
+def _sri(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
+
+
+@cache
+def leaflet_assets(mode: str) -> dict:
+    """Leaflet's JS and CSS for a page.
+
+    Returns
+    -------
+    dict
+        ``inline``: ``{"js": code, "css": code}``; ``cdn``: ``{"js_url",
+        "js_sri", "css_url", "css_sri", "origin"}``.
+    """
+    data = _leaflet_files()
+    js = data.joinpath("leaflet.js").read_bytes()
+    css = data.joinpath("leaflet.css").read_bytes()
+    version = leaflet_version()
+    if mode == "cdn":
+        return {
+            "js_url": _CDN.format(version=version, name="leaflet.js"),
+            "js_sri": _sri(js),
+            "css_url": _CDN.format(version=version, name="leaflet.css"),
+            "css_sri": _sri(css),
+            "origin": "https://cdn.jsdelivr.net",
+        }
+
+    def inline_image(match: re.Match) -> str:
+        path = data.joinpath(match.group(1))
+        uri = base64.b64encode(path.read_bytes()).decode("ascii")
+        return f"url(data:image/png;base64,{uri})"
+
+    css_text = re.sub(r"url\((images/[\w.-]+\.png)\)", inline_image, css.decode("utf-8"))
+    # the sourceMappingURL comment would make devtools fetch a file that is not there
+    js_text = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js.decode("utf-8"))
+    return {"js": js_text, "css": css_text}
+
+
+def _template(name: str) -> str:
+    return resources.files("barometre_geo.maps").joinpath(f"templates/{name}").read_text("utf-8")
+
+
+@cache
+def bgeo_js() -> str:
+    """Our map script (``templates/bgeo.js``)."""
+    return _template("bgeo.js")
+
+
+@cache
+def bgeo_css() -> str:
+    """Our page stylesheet (``templates/bgeo.css``)."""
+    return _template("bgeo.css")

@@ -1,0 +1,148 @@
+"""Layer payloads: class index per feature, legend, tooltip/table columns.
+
+A layer is shipped to the page as plain data (see ``templates/bgeo.js``):
+the encoded geometry, a VLQ string of class indices (``-1`` no answer,
+``-2`` suppressed), the legend (labels, colours, counts) and one column of
+data per field. Text columns are joined with a separator absent from the
+values; numbers are shipped as integers already rounded by their
+:class:`~._format.NumberFormat`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SchemaError
+from ._format import NumberFormat, format_count
+from ._geometry import EncodedGeometry, encode_vlq
+from ._options import Field, LegendSpec, MapStyle
+from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH
+
+__all__ = ["NO_DATA", "SUPPRESSED", "layer_spec", "text_column"]
+
+NO_DATA, SUPPRESSED = -1, -2
+_SEPARATORS = ("|", "~", "^", "\t", "\u001f")
+
+
+def text_column(values: Sequence[str]) -> dict | list:
+    """Ship a text column: one string joined by a separator absent from the values.
+
+    Examples
+    --------
+    >>> text_column(["Ain", "Aisne"])
+    {'sep': '|', 's': 'Ain|Aisne'}
+    >>> text_column(["a|b", "c"])
+    {'sep': '~', 's': 'a|b~c'}
+    """
+    vals = ["" if v is None or v is pd.NA or v != v else str(v) for v in values]
+    for sep in _SEPARATORS:
+        if not any(sep in v for v in vals):
+            return {"sep": sep, "s": sep.join(vals)}
+    return vals
+
+
+def _number_column(series: pd.Series, fmt: NumberFormat, where: str) -> list:
+    try:
+        values = pd.to_numeric(series, errors="raise").astype("float64").to_numpy()
+    except (TypeError, ValueError) as exc:
+        raise SchemaError(
+            f"Column {where!r} must be numeric to be shown as a number ({exc}). "
+            "Convert it, or show it as Field(kind='text')."
+        ) from None
+    ints = fmt.to_int(values)
+    return [None if not np.isfinite(v) else int(v) for v in ints]
+
+
+def _field_payload(df: pd.DataFrame, fd: Field) -> dict:
+    for col in fd.columns:
+        if col not in df.columns:
+            raise SchemaError(
+                f"Field {fd.label!r} reads column {col!r}, absent from the data "
+                f"(columns: {', '.join(map(str, df.columns))}). Fix the Field's column."
+            )
+    out = {"label": fd.label, "type": fd.kind, "main": fd.main}
+    if fd.kind == "text":
+        out["data"] = text_column(df[fd.columns[0]].tolist())
+    elif fd.kind == "number":
+        out["fmt"] = fd.number_format.to_js()
+        out["data"] = _number_column(df[fd.columns[0]], fd.number_format, fd.columns[0])
+    elif fd.kind == "range":
+        out["fmt"] = fd.number_format.to_js()
+        out["data"] = [_number_column(df[c], fd.number_format, c) for c in fd.columns]
+    return out
+
+
+def layer_spec(
+    *,
+    layer_id: str,
+    name: str,
+    data: pd.DataFrame,
+    geometry: EncodedGeometry,
+    cls: np.ndarray,
+    classes: Sequence[dict],
+    fields: Sequence[Field],
+    legend: LegendSpec,
+    style: MapStyle,
+) -> dict:
+    """Assemble one layer's payload.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per feature, in the geometry's order.
+    cls : numpy.ndarray of int
+        Class (or category) index per feature; ``-1`` no answer, ``-2`` suppressed.
+    classes : sequence of dict
+        ``{"label", "color"}`` (``"outline"`` optional; ``color`` None = no fill).
+    fields : sequence of Field
+        The first one is the tooltip title (a text field, the name).
+    """
+    if not fields or fields[0].kind != "text":
+        raise SchemaError(
+            "The first field must be the territory's name (Field('nom', 'Nom', kind='text')): "
+            "it titles the tooltip and the table rows."
+        )
+    cls = np.asarray(cls, dtype=np.int64)
+    n = len(cls)
+    counts = np.bincount(cls[cls >= 0], minlength=len(classes)) if n else np.zeros(len(classes))
+    legend_classes = [{**c, "count": format_count(int(counts[i]))} for i, c in enumerate(classes)]
+    n_no, n_sup = int((cls == NO_DATA).sum()), int((cls == SUPPRESSED).sum())
+    return {
+        "id": layer_id,
+        "name": name,
+        "geom": geometry.to_js(),
+        "cls": encode_vlq(cls),
+        "style": {
+            "color": style.stroke_color,
+            "weight": style.weight(n),
+            "fill_opacity": style.fill_opacity,
+            "highlight": style.highlight_color,
+            "outline_weight": style.outline_weight,
+        },
+        "legend": {
+            "title": legend.title or name,
+            "subtitle": legend.subtitle,
+            "note": legend.note,
+            "counts": legend.counts,
+            "classes": legend_classes,
+            "no_data": {
+                "label": legend.no_data,
+                "short": legend.no_data.lower(),
+                "color": NO_DATA_COLOR,
+                "n": n_no,
+                "count": format_count(n_no),
+            },
+            "suppressed": {
+                "label": legend.suppressed,
+                "short": "effectif insuffisant",
+                "hatch": True,
+                "pattern": {"bg": SUPPRESSED_COLOR, "fg": SUPPRESSED_HATCH},
+                "n": n_sup,
+                "count": format_count(n_sup),
+            },
+        },
+        "fields": [_field_payload(data, fd) for fd in fields],
+    }
