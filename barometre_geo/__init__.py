@@ -9,12 +9,16 @@ Importing the package does no I/O, no network and creates no cache.
 
 from ._show_versions import show_versions
 from ._version import __version__
+from .catalogue import Catalogue, Indicator, load_catalogue
 from .territories import LEVELS, Territories, load_territories
 
 __all__ = [
     "LEVELS",
+    "Catalogue",
+    "Indicator",
     "Territories",
     "__version__",
+    "load_catalogue",
     "load_territories",
     "show_versions",
 ]

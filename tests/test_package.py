@@ -9,9 +9,12 @@ PUBLIC = sorted(bg.__all__)
 def test_public_api_is_pinned():
     assert PUBLIC == sorted(
         [
+            "Catalogue",
+            "Indicator",
             "LEVELS",
             "Territories",
             "__version__",
+            "load_catalogue",
             "load_territories",
             "show_versions",
         ]
