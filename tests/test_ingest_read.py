@@ -1,0 +1,222 @@
+"""Reading raw exports: encodings, delimiters, multi-line cells, Excel, errors."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from barometre_geo._ingest_read import read_table
+from barometre_geo.errors import InputFileError
+
+HEADER = ["Nom de la collectivité", "Disposez-vous d’un site internet ?", "Commentaire"]
+
+
+def _write(path, text: str, encoding: str = "utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_semicolon_cp1252_with_multiline_cells_gives_exact_lines(tmp_path):
+    text = (
+        "Nom de la collectivité;Disposez-vous d’un site internet ?;Commentaire\r\n"
+        'Mairie de Pau;Oui;"Sur deux\r\nlignes"\r\n'
+        "\r\n"
+        'Lescar;Non;"trois\nlignes\nici"\r\n'
+        "Billère;Oui;fin\r\n"
+    )
+    t = read_table(_write(tmp_path / "v1.csv", text, "cp1252"))
+    assert t.encoding == "cp1252"
+    assert t.delimiter == ";"
+    assert t.headers == HEADER
+    assert t.cells[0].tolist() == ["Mairie de Pau", "Lescar", "Billère"]
+    assert t.cells[1].tolist()[0] == "Oui"
+    assert t.lines.tolist() == [2, 5, 8]
+    assert t.blank_rows == 1
+    # cross-check with the csv module's own line counter
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    starts, prev = [], 0
+    for rec in reader:
+        if any(rec):
+            starts.append(prev + 1)
+        prev = reader.line_num
+    assert starts[1:] == t.lines.tolist()
+
+
+def test_comma_utf8_bom_with_quoted_commas(tmp_path):
+    text = (
+        '\ufeffNom,"Votre collectivité a-t-elle, depuis deux ans, formé ses agents ?",Part\n'
+        'Pau,"Oui, partiellement","8,2 %"\n'
+        "Lescar,Non,8.2%\n"
+    )
+    t = read_table(_write(tmp_path / "v.csv", text))
+    assert (t.encoding, t.delimiter) == ("utf-8-sig", ",")
+    assert t.headers[0] == "Nom"  # no BOM left in the first header
+    assert t.cells[1].tolist() == ["Oui, partiellement", "Non"]
+    assert t.cells[2].tolist() == ["8,2 %", "8.2%"]
+
+
+def test_semicolon_file_with_commas_in_headers_is_not_read_as_comma(tmp_path):
+    text = (
+        "Nom;Question, avec virgule ?;Autre, encore, une\nPau;Oui, partiellement;x\nLescar;Non;y\n"
+    )
+    t = read_table(_write(tmp_path / "v.csv", text))
+    assert t.delimiter == ";"
+    assert t.headers == ["Nom", "Question, avec virgule ?", "Autre, encore, une"]
+
+
+def test_tab_utf16_excel_unicode_text(tmp_path):
+    text = "Nom\tSite ?\nPau\tOui\n"
+    path = tmp_path / "v.txt"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    t = read_table(path)
+    assert (t.encoding, t.delimiter) == ("utf-16", "\t")
+    assert t.cells.values.tolist() == [["Pau", "Oui"]]
+
+
+def test_na_texts_stay_text_and_short_rows_are_padded(tmp_path):
+    t = read_table(_write(tmp_path / "v.csv", "a;b;c\nN/A;NA;\nx\n"))
+    assert t.cells.values.tolist() == [["N/A", "NA", ""], ["x", "", ""]]
+
+
+def test_trailing_empty_cells_beyond_header_are_tolerated(tmp_path):
+    t = read_table(_write(tmp_path / "v.csv", "a;b\n1;2\n3;4;;\n5;6\n"))
+    assert t.cells.values.tolist() == [["1", "2"], ["3", "4"], ["5", "6"]]
+    assert t.lines.tolist() == [2, 3, 4]
+
+
+def test_xlsx_numbers_percentages_dates_and_blank_rows(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Réponses"
+    ws.append([None])
+    ws.append(["Nom", "Part", "Date", "Code INSEE", "Coché"])
+    ws.append(["Pau", 0.082, dt.datetime(2025, 2, 28, 14, 3), 1001, True])
+    ws["B3"].number_format = "0.0%"
+    ws.append([])
+    ws.append(["Lescar", 12.5, None, "01001", None])
+    path = tmp_path / "v.xlsx"
+    wb.save(path)
+    t = read_table(path)
+    assert t.sheet == "Réponses" and t.encoding is None
+    assert t.headers == ["Nom", "Part", "Date", "Code INSEE", "Coché"]
+    assert t.cells.values.tolist() == [
+        ["Pau", "8.2 %", "2025-02-28 14:03:00", "1001", "Oui"],
+        ["Lescar", "12.5", "", "01001", ""],
+    ]
+    assert t.lines.tolist() == [3, 5]
+    assert t.blank_rows == 1
+
+
+def test_xlsx_sheet_by_name_and_missing_sheet(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["notes"])
+    ws = wb.create_sheet("Vague 2")
+    ws.append(["Nom", "Q"])
+    ws.append(["Pau", "Oui"])
+    path = tmp_path / "v.xlsx"
+    wb.save(path)
+    assert read_table(path, sheet="Vague 2").cells.values.tolist() == [["Pau", "Oui"]]
+    assert read_table(path, sheet=1).sheet == "Vague 2"
+    with pytest.raises(InputFileError, match=r"no sheet 'Vague 3'.*Sheet, Vague 2.*Set 'sheet:'"):
+        read_table(path, sheet="Vague 3")
+
+
+def test_xlsx_empty_sheet(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    path = tmp_path / "empty.xlsx"
+    wb.save(path)
+    with pytest.raises(InputFileError, match=r"empty\.xlsx: sheet 'Sheet' is empty.*'sheet:'"):
+        read_table(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputFileError, match=r"nope\.csv: file not found\. Check the path"):
+        read_table(tmp_path / "nope.csv")
+
+
+def test_empty_file(tmp_path):
+    with pytest.raises(
+        InputFileError, match=r"empty\.csv: the file is empty\. Export the responses"
+    ):
+        read_table(_write(tmp_path / "empty.csv", "  \n"))
+
+
+def test_old_excel_format_is_refused_with_a_fix(tmp_path):
+    path = tmp_path / "old.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0junk")
+    with pytest.raises(
+        InputFileError, match=r"old\.xls: the \.xls format.*save it as 'Excel workbook"
+    ):
+        read_table(path)
+
+
+def test_corrupt_xlsx(tmp_path):
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(InputFileError, match=r"broken\.xlsx: not a readable \.xlsx.*save it again"):
+        read_table(path)
+
+
+def test_undecodable_file_names_the_line_and_the_fix(tmp_path):
+    path = tmp_path / "weird.csv"
+    # 0x81 is undefined in cp1252 and invalid in UTF-8
+    path.write_bytes(b"Nom;Q\nPau;Oui\nL\x81scar;Non\n")
+    with pytest.raises(
+        InputFileError,
+        match=r"weird\.csv: cannot decode.*not utf-8 \(byte 0x81 on line 3\).*not cp1252.*"
+        r"Re-save it as 'CSV UTF-8'.*encoding: latin-1",
+    ):
+        read_table(path)
+
+
+def test_forced_encoding_and_unknown_encoding(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("Nom;Q\nL\x81scar;Non\n".encode("latin-1"))
+    assert read_table(path, encoding="latin-1").cells[0].tolist() == ["L\x81scar"]
+    with pytest.raises(InputFileError, match=r"unknown encoding 'klingon'.*Use 'utf-8', 'cp1252'"):
+        read_table(path, encoding="klingon")
+
+
+def test_utf16_without_bom_is_refused(tmp_path):
+    path = tmp_path / "u16.csv"
+    path.write_bytes("Nom;Q\nPau;Oui\n".encode("utf-16-le"))
+    with pytest.raises(InputFileError, match=r"u16\.csv: the file contains NUL bytes.*'CSV UTF-8'"):
+        read_table(path)
+
+
+def test_row_with_extra_cells_names_the_line(tmp_path):
+    path = _write(tmp_path / "ragged.csv", 'a;b\n1;"x\ny"\n3;4;5\n')
+    with pytest.raises(
+        InputFileError,
+        match=r"ragged\.csv: line 4 has 3 cells but the header has 2.*Fix: put that cell between",
+    ):
+        read_table(path)
+
+
+def test_unclosed_quote_names_the_line(tmp_path):
+    path = _write(tmp_path / "quote.csv", 'a;b\n1;2\n3;"4\n5;6\n')
+    with pytest.raises(
+        InputFileError, match=r"quote\.csv: the quoted cell opened on line 3 is never closed.*Fix"
+    ):
+        read_table(path)
+
+
+def test_lone_quote_inside_an_unquoted_cell_is_kept(tmp_path):
+    t = read_table(_write(tmp_path / "inch.csv", 'a;b\n1;écran 24"\n3;4\n'))
+    assert t.cells[1].tolist() == ['écran 24"', "4"]
+
+
+def test_duplicate_and_empty_headers_are_kept_by_position(tmp_path):
+    t = read_table(_write(tmp_path / "dup.csv", "Q;Q;\n1;2;3\n"))
+    assert t.headers == ["Q", "Q", "(colonne 3 sans titre)"]
+    assert isinstance(t.cells, pd.DataFrame) and t.cells.shape == (1, 3)
+    assert np.asarray(t.lines).tolist() == [2]
