@@ -12,11 +12,18 @@ def test_public_api_is_pinned():
             "Catalogue",
             "Indicator",
             "LEVELS",
+            "CoverageResult",
+            "Structures",
             "Territories",
             "__version__",
+            "coverage",
+            "download_territory_source",
             "load_catalogue",
+            "load_demo_structures",
             "load_territories",
+            "read_structures",
             "show_versions",
+            "territory_sources",
         ]
     )
 
