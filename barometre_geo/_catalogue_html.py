@@ -5,7 +5,13 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from .catalogue import KIND_LABELS, LEVEL_LABELS, STATISTIC_LABELS, UNIVERSE_LABELS
+from .catalogue import (
+    KIND_LABELS,
+    LEVEL_LABELS,
+    PUBLISH_LEVELS,
+    STATISTIC_LABELS,
+    UNIVERSE_LABELS,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .catalogue import Catalogue, Indicator
@@ -31,6 +37,11 @@ def format_percent(value: float, *, share: bool = True) -> str:
     return f"{text}{_NBSP}%"
 
 
+def _short(label: str) -> str:
+    """Drop the examples in parentheses of an option label, for compact cells."""
+    return label.split(" (")[0]
+
+
 def _published(ind: Indicator) -> str:
     pub = ind.published
     if pub is None:
@@ -41,7 +52,8 @@ def _published(ind: Indicator) -> str:
     if pub.value is not None:
         parts.append(prefix + format_percent(pub.value, share=share))
     parts += [
-        f"{ind.option(o).label}{_NBSP}: {prefix}{format_percent(v)}" for o, v in pub.options.items()
+        f"{_short(ind.option(o).label)}{_NBSP}: {prefix}{format_percent(v)}"
+        for o, v in pub.options.items()
     ]
     parts += [
         f"{LEVEL_LABELS.get(k, k.replace('_', ' ').capitalize())}{_NBSP}: "
@@ -52,12 +64,15 @@ def _published(ind: Indicator) -> str:
 
 
 def _row(ind: Indicator) -> str:
-    levels = ", ".join(LEVEL_LABELS[lv] for lv in ind.levels)
+    if ind.levels == PUBLISH_LEVELS:
+        levels = "Tous niveaux"
+    else:
+        levels = ", ".join(LEVEL_LABELS[lv] for lv in ind.levels)
     if ind.sensitive:
         levels += " <em>(sensible)</em>"
     calcul = STATISTIC_LABELS[ind.statistic]
     if ind.positive and ind.statistic in ("share", "distribution"):
-        calcul += " «" + _NBSP + ", ".join(ind.option(o).label for o in ind.positive)
+        calcul += " «" + _NBSP + " ou ".join(_short(ind.option(o).label) for o in ind.positive)
         calcul += _NBSP + "»"
     cells = [
         f"<code>{escape(ind.id)}</code>",

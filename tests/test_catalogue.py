@@ -474,6 +474,7 @@ def test_repr_html_is_french_and_grouped(cat):
     assert "Non" + NBSP + ": 66" + NBSP + "%" in html
     assert "≈" + NBSP + "33" + NBSP + "%" in html
     assert "Région" + NBSP + ": 13,4" + NBSP + "%" in html
+    assert "Tous niveaux" in html and "Agent territorial" + NBSP + ": 76" in html
     assert "<script" not in html
     small = cat.filter(theme="cyber")._repr_html_()
     assert small.count("<th colspan=") == 1
