@@ -212,6 +212,7 @@ def choropleth(
     if suppressed:
         sup = gdf[suppressed].fillna(False).astype(bool).to_numpy()
     values = np.where(sup, np.nan, values)
+    gdf = gdf.assign(**{column: values})  # a suppressed value never reaches the page
     legend = legend or LegendSpec(title=title)
     if not np.isfinite(values).any():
         return empty_map(
