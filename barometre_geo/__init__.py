@@ -15,20 +15,48 @@ from .coverage import CoverageResult, coverage
 from .structures import Structures, load_demo_structures, read_structures
 from .territories import LEVELS, Territories, load_territories
 
+# Map names resolve on first access (PEP 562): `import barometre_geo` stays light.
+_LAZY_MAPS = (
+    "MapDocument",
+    "MapRecord",
+    "categorical_map",
+    "choropleth",
+    "classify",
+    "indicator_map",
+    "write_index",
+)
+
+
+def __getattr__(name: str):
+    if name in _LAZY_MAPS or name == "maps":
+        import importlib
+
+        maps = importlib.import_module(".maps", __name__)
+        return maps if name == "maps" else getattr(maps, name)
+    raise AttributeError(f"module 'barometre_geo' has no attribute {name!r}")
+
+
 __all__ = [
     "LEVELS",
     "Catalogue",
     "CoverageResult",
     "Indicator",
+    "MapDocument",
+    "MapRecord",
     "Structures",
     "Territories",
     "__version__",
+    "categorical_map",
+    "choropleth",
+    "classify",
     "coverage",
     "download_territory_source",
+    "indicator_map",
     "load_catalogue",
     "load_demo_structures",
     "load_territories",
     "read_structures",
     "show_versions",
     "territory_sources",
+    "write_index",
 ]

@@ -24,8 +24,25 @@ def test_public_api_is_pinned():
             "read_structures",
             "show_versions",
             "territory_sources",
+            # maps (resolved lazily: folium is imported only when a map is rendered)
+            "MapDocument",
+            "MapRecord",
+            "categorical_map",
+            "choropleth",
+            "classify",
+            "indicator_map",
+            "write_index",
         ]
     )
+
+
+def test_map_names_resolve_lazily():
+    from barometre_geo import maps
+
+    for name in ("MapDocument", "MapRecord", "categorical_map", "choropleth", "classify",
+                 "indicator_map", "write_index"):  # fmt: skip
+        assert getattr(bg, name) is getattr(maps, name)
+    assert bg.maps is maps
 
 
 def test_import_does_no_heavy_work():
