@@ -12,6 +12,7 @@ from ._show_versions import show_versions
 from ._version import __version__
 from .catalogue import Catalogue, Indicator, load_catalogue
 from .coverage import CoverageResult, coverage
+from .resolve import resolve, resolve_column
 from .structures import Structures, load_demo_structures, read_structures
 from .territories import LEVELS, Territories, load_territories
 
@@ -56,6 +57,8 @@ __all__ = [
     "load_demo_structures",
     "load_territories",
     "read_structures",
+    "resolve",
+    "resolve_column",
     "show_versions",
     "territory_sources",
     "write_index",

@@ -22,6 +22,8 @@ def test_public_api_is_pinned():
             "load_demo_structures",
             "load_territories",
             "read_structures",
+            "resolve",
+            "resolve_column",
             "show_versions",
             "territory_sources",
             # maps (resolved lazily: folium is imported only when a map is rendered)
