@@ -24,6 +24,7 @@ __all__ = ["main"]
 #: (command name, module implementing it), in the order shown by --help.
 COMMANDS: list[tuple[str, str]] = [
     ("territories", "barometre_geo._cmd_territories"),
+    ("coverage", "barometre_geo._cmd_coverage"),
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

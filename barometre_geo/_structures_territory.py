@@ -1,0 +1,344 @@
+"""Resolving a structure's territory to communes (see :mod:`barometre_geo.structures`).
+
+Identifiers are resolved exactly (current INSEE codes, SIREN/SIRET of
+communes, EPCI, conseils départementaux and régionaux, collectivités à statut
+particulier); the territory rule is documented in :mod:`barometre_geo.structures`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import weakref
+
+import pandas as pd
+
+from ._structures_io import RawStructure
+
+__all__ = ["POLYGON_MIN_SHARE", "check_siren", "territory"]
+
+#: Share of a commune's area that must lie in a structure's polygon.
+POLYGON_MIN_SHARE = 0.5
+
+
+# ---------------------------------------------------------------- identifiers
+
+
+def _norm(text) -> str:
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", " ", t).strip()
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def check_siren(raw: RawStructure, add) -> tuple[str | None, str | None]:
+    """Return (siren, siret), reporting malformed values."""
+    siret = re.sub(r"[\s.]", "", raw.siret) if raw.siret else None
+    siren = re.sub(r"[\s.]", "", raw.siren) if raw.siren else None
+    if siret is not None and not (siret.isdigit() and len(siret) == 14):
+        ok = siret.isdigit() and len(siret) > 9 and _luhn(siret[:9])
+        add(
+            "siret",
+            raw.siret,
+            "malformed_siret",
+            f"SIRET {raw.siret!r} : {len(siret)} caractères au lieu de 14"
+            + (
+                f" ; SIREN {siret[:9]} déduit des 9 premiers chiffres (clé valide)."
+                if ok
+                else " ; SIREN non déduit. Corrigez le SIRET (14 chiffres) ou donnez le SIREN."
+            ),
+        )
+        siren = siren or (siret[:9] if ok else None)
+        siret = None
+    siren = siren or (siret[:9] if siret else None)
+    if siren is not None and not (siren.isdigit() and len(siren) == 9 and _luhn(siren)):
+        add(
+            "siren",
+            siren,
+            "invalid_siren",
+            f"SIREN {siren!r} invalide (9 chiffres avec clé de Luhn attendus) : vérifiez-le.",
+        )
+    return siren, siret
+
+
+_LOOKUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _lookups(territories) -> dict:
+    """Dictionaries of exact identifiers, built once per Territories object."""
+    if territories in _LOOKUPS:
+        return _LOOKUPS[territories]
+    c, e = territories.communes, territories.epci
+    d, r = territories.departements, territories.regions
+    ids = territories.identifiers
+    member: dict[str, tuple[str, str, str]] = {}
+    for code, nom in zip(d["code"], d["nom"], strict=True):
+        member[code] = ("departement", code, nom)
+    for code, siren, nom in zip(c["code"], c["siren"], c["nom"], strict=True):
+        member[code] = ("commune", code, nom)
+        member[siren] = ("commune", code, nom)
+    for code, nom in zip(e["code"], e["nom"], strict=True):
+        member[code] = ("epci", code, nom)
+    dep_names = {_norm(n): code for code, n in zip(d["code"], d["nom"], strict=True)}
+    reg_names = {_norm(n): code for code, n in zip(r["code"], r["nom"], strict=True)}
+    reg_codes = {code: code for code in r["code"]}
+    for row in ids[ids["kind"].str.startswith("siren_")].itertuples():
+        if row.kind == "siren_departement":
+            member[row.key] = ("departement", row.code, row.nom)
+            dep_names[row.key] = row.code
+        elif row.kind == "siren_region":
+            member[row.key] = ("region", row.code, row.nom)
+            reg_codes[row.key] = row.code
+        else:  # collectivité à statut particulier: code is "level:code"
+            level, _, code = str(row.code).partition(":")
+            member[row.key] = (level, code, row.nom)
+    out = {
+        "member": member,
+        "departement": {**{k: k for k in d["code"]}, **dep_names},
+        "region": {**reg_codes, **reg_names},
+        "communes_of": {
+            "epci": c.groupby("epci").indices,
+            "departement": c.groupby("departement").indices,
+            "region": c.groupby("region").indices,
+        },
+        "deps_of_region": d.groupby("region")["code"].agg(list).to_dict(),
+    }
+    _LOOKUPS[territories] = out
+    return out
+
+
+def _clean_value(value) -> str:
+    if isinstance(value, dict):
+        for key in ("code", "insee", "siren", "siret", "code_insee", "id"):
+            if value.get(key) not in (None, ""):
+                return _clean_value(value[key])
+        return str(value.get("nom", value))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if isinstance(value, int) and len(text) in (1, 4):
+        text = text.zfill(len(text) + 1)
+    if re.fullmatch(r"[\d\s.]+", text):
+        text = re.sub(r"[\s.]", "", text)
+    return text.upper() if re.fullmatch(r"\d[ab]\d{3}", text, re.IGNORECASE) else text
+
+
+def _resolve_members(territories, values: list) -> pd.DataFrame:
+    """Resolve member identifiers exactly (resolver contract columns).
+
+    Private stand-in for :mod:`barometre_geo.resolve` (exact current codes and
+    SIREN/SIRET only).
+    """
+    member = _lookups(territories)["member"]
+    rows = []
+    for value in values:
+        text = _clean_value(value)
+        key = text[:9] if re.fullmatch(r"\d{14}", text) else text
+        hit = member.get(key)
+        if hit is None:
+            reason = "identifiant inconnu du COG" + (
+                " (un nom n'est pas un identifiant : donnez le code INSEE ou le SIREN)"
+                if re.search(r"[a-z]{3}", text, re.IGNORECASE)
+                else ""
+            )
+            rows.append((value, "unknown", None, None, None, "exact", "unresolved", reason, ()))
+        else:
+            rows.append((value, hit[0], hit[1], hit[0], hit[2], "exact", "resolved", "", ()))
+    cols = ["input", "kind", "code", "level", "nom", "method", "status", "reason", "candidates"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+# ------------------------------------------------------------------ territory
+
+
+def _polygon_communes(territories, geom) -> list[int]:
+    """Row positions of the communes with at least half their area in ``geom``."""
+    import numpy as np
+    import shapely
+
+    from .crs import zone_crs
+
+    geom = shapely.make_valid(geom)
+    c = territories.communes
+    tree = _lookups(territories).setdefault("tree", shapely.STRtree(c.geometry.to_numpy()))
+    cand = tree.query(geom, predicate="intersects")
+    if len(cand) == 0:
+        return []
+    inside = np.zeros(len(cand), dtype=bool)
+    sub = c.iloc[cand]
+    for zone in sub["zone"].unique():
+        mask = (sub["zone"] == zone).to_numpy()
+        epsg = zone_crs(zone)
+        com = sub.loc[mask].geometry.to_crs(epsg).to_numpy()
+        import geopandas as gpd
+
+        poly = gpd.GeoSeries([geom], crs=4326).to_crs(epsg).iloc[0]
+        shapely.prepare(poly)
+        share = shapely.area(shapely.intersection(com, poly)) / shapely.area(com)
+        inside[mask] = share >= POLYGON_MIN_SHARE
+    return [int(i) for i in cand[inside]]
+
+
+def _describe(parts: dict[str, list]) -> str:
+    labels = {
+        "departements": "département(s) {}",
+        "regions": "région(s) {}",
+        "commune": "{} commune(s) membre(s)",
+        "epci": "{} EPCI membre(s)",
+        "polygone": "polygone",
+        "exclus": "{} exclusion(s)",
+    }
+    out = []
+    for key, items in parts.items():
+        if not items:
+            continue
+        if key in ("departements", "regions"):
+            out.append(labels[key].format(", ".join(sorted(items))))
+        elif key == "polygone":
+            out.append(labels[key])
+        else:
+            out.append(labels[key].format(len(items)))
+    return " ; ".join(out) or "aucun territoire"
+
+
+_UNKNOWN = {
+    "departement": (
+        "unknown_departement",
+        "département {!r} inconnu : donnez son code (ex. « 2A », « 974 »).",
+    ),
+    "region": (
+        "unknown_region",
+        "région {!r} inconnue : donnez son code INSEE (ex. « 53 ») ou son nom.",
+    ),
+}
+
+
+def _served(lk: dict, values: list, level: str, add) -> list[str]:
+    """Codes of the départements or régions served; unknown ones are reported."""
+    issue, text = _UNKNOWN[level]
+    codes = []
+    for value in values:
+        code = lk[level].get(_clean_value(value)) or lk[level].get(_norm(value))
+        if code is None:
+            add(f"{level}s", value, issue, text.format(value))
+        else:
+            codes.append(code)
+    return codes
+
+
+def territory(territories, raw: RawStructure, add) -> tuple[dict[int, str], str]:
+    """Return {commune row position: via} and a description for one structure."""
+    import numpy as np
+
+    lk = _lookups(territories)
+    of = lk["communes_of"]
+    deps_col = territories.communes["departement"].to_numpy()
+    fine: dict[int, str] = {}
+    broad: dict[str, str] = {}
+    parts: dict[str, list] = {"departements": [], "regions": [], "commune": [], "epci": []}
+
+    def serve(level: str, code: str) -> None:
+        parts[f"{level}s"].append(code)
+        deps = [code] if level == "departement" else lk["deps_of_region"].get(code, [])
+        for dep in deps:
+            broad.setdefault(dep, level)
+
+    for level, values in (("departement", raw.departements), ("region", raw.regions)):
+        for code in _served(lk, values, level, add):
+            serve(level, code)
+
+    resolved = _resolve_members(territories, raw.membres) if raw.membres else None
+    for r in resolved.itertuples() if resolved is not None else ():
+        if r.status != "resolved":
+            issue = "ambiguous_member" if r.status == "ambiguous" else "unknown_member"
+            add("membres", r.input, issue, f"membre {r.input!r} non reconnu : {r.reason}.")
+        elif r.level in ("commune", "epci"):
+            parts[r.level].append(r.code)
+            idx = [_position(territories, r.code)] if r.level == "commune" else of["epci"][r.code]
+            for i in idx:
+                fine.setdefault(int(i), r.level)
+        else:  # departement or region
+            serve(r.level, r.code)
+    if raw.geometry is not None and not _is_polygonal(raw.geometry):
+        add(
+            "geometry",
+            raw.geometry.geom_type,
+            "not_polygon",
+            f"géométrie {raw.geometry.geom_type} ignorée : seuls les polygones délimitent "
+            "un territoire.",
+        )
+    elif raw.geometry is not None:
+        parts["polygone"] = [1]
+        found = _polygon_communes(territories, raw.geometry)
+        if not found:
+            add(
+                "geometry",
+                "polygone",
+                "polygon_outside",
+                "le polygone ne contient la moitié d'aucune commune : vérifiez son système de "
+                "coordonnées (longitude/latitude attendues).",
+            )
+        for i in found:
+            fine.setdefault(i, "polygone")
+
+    members = dict(fine)
+    fine_deps = set(deps_col[list(fine)]) if fine else set()
+    for dep, via in broad.items():
+        if dep in fine_deps:
+            n = int(np.sum(deps_col[list(fine)] == dep))
+            add(
+                "departements",
+                dep,
+                "narrowed",
+                f"département {dep} restreint à ses {n} commune(s) membre(s) nommée(s).",
+                severity="info",
+            )
+            continue
+        for i in of["departement"][dep]:
+            members.setdefault(int(i), via)
+    if raw.exclus:
+        parts["exclus"] = raw.exclus
+        for r in _resolve_members(territories, raw.exclus).itertuples():
+            if r.status != "resolved":
+                add(
+                    "exclus",
+                    r.input,
+                    "unknown_member",
+                    f"exclusion {r.input!r} non reconnue : {r.reason}.",
+                )
+                continue
+            drop = [_position(territories, r.code)] if r.level == "commune" else of[r.level][r.code]
+            hit = [int(i) for i in drop if int(i) in members]
+            if not hit:
+                add(
+                    "exclus",
+                    r.input,
+                    "excluded_outside",
+                    f"exclusion {r.input!r} hors du territoire de la structure (sans effet).",
+                    severity="info",
+                )
+            for i in hit:
+                del members[i]
+    return members, _describe(parts)
+
+
+def _is_polygonal(geom) -> bool:
+    import shapely
+
+    if int(shapely.get_type_id(geom)) == 7:  # collection: polygonal if any part is
+        return any(_is_polygonal(g) for g in shapely.get_parts(geom))
+    return int(shapely.get_type_id(geom)) in (3, 6)
+
+
+def _position(territories, code: str) -> int:
+    """Row position of a commune code in ``territories.communes``."""
+    lk = _lookups(territories)
+    if "position" not in lk:
+        lk["position"] = {c: i for i, c in enumerate(territories.communes["code"])}
+    return lk["position"][code]
