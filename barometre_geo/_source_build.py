@@ -545,8 +545,18 @@ def _finish(levels, *, arm, cog, source, provenance, meta, reader, notes, repair
     return from_frames(out, identifiers, cog=cog, source=source, provenance=prov)
 
 
+# identifiers that do not depend on the COG year (collectivités since 2021, COM codes)
+_STABLE_KINDS = ("siren_", "nom_collectivite_", "perimetre_collectivite_", "collectivite_outre_mer")
+
+
 def _collectivity_sirens(cog: int, notes: list[str]) -> dict:
-    """SIREN of conseils départementaux/régionaux from the embedded list (since 2021)."""
+    """SIREN of conseils départementaux/régionaux and stable identifiers (since 2021).
+
+    Taken from the embedded reference: the SIREN, names and perimeters of the
+    collectivités above the communes, and the codes of the collectivités
+    d'outre-mer, which have not changed since the creation of the Collectivité
+    européenne d'Alsace on 1 January 2021.
+    """
     if cog < 2021:
         notes.append(
             "SIREN of départements and régions left empty: the embedded list is valid from "
@@ -560,7 +570,7 @@ def _collectivity_sirens(cog: int, notes: list[str]) -> dict:
     except SourceError:
         return {}
     ids = pd.read_parquet(path)
-    rows = ids[ids["kind"].str.startswith("siren_")]
+    rows = ids[ids["kind"].str.startswith(_STABLE_KINDS)]
     out: dict = {"_rows": rows}
     for level in ("departement", "region"):
         sub = rows[rows["kind"] == f"siren_{level}"]
@@ -572,7 +582,8 @@ def _identifiers(levels: dict, arm, siren_rows) -> pd.DataFrame:
     frames = []
     if siren_rows is not None and len(siren_rows):
         present = {f"{lv}:{c}" for lv, gdf in levels.items() for c in gdf["code"]}
-        frames.append(siren_rows[siren_rows["code"].isin(present)])
+        outside = siren_rows["kind"] == "collectivite_outre_mer"  # outside any reference
+        frames.append(siren_rows[outside | siren_rows["code"].isin(present)])
     if arm is not None and len(arm):
         a = pd.DataFrame(
             {

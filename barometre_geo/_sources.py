@@ -435,27 +435,32 @@ def read_layers(parts: dict[str, list[Part]], path: Path) -> dict:
 def _info(part: Part) -> dict:
     import pyogrio
 
-    try:
-        info = pyogrio.read_info(part.file, layer=part.layer)
-    except Exception as exc:
-        raise InputFileError(
-            f"{part.label} cannot be read ({exc}). The file is damaged or incomplete "
-            "(for a shapefile, the .shp, .shx and .dbf must sit together): download it again."
-        ) from exc
+    info = _gdal(part, pyogrio.read_info, part.file, layer=part.layer)
     return {"fields": [str(f) for f in info["fields"]], "crs": info.get("crs")}
 
 
 def _read(part: Part, columns: list[str], *, geometry: bool = True):
     import pyogrio
 
+    return _gdal(
+        part,
+        pyogrio.read_dataframe,
+        part.file,
+        layer=part.layer,
+        columns=columns,
+        read_geometry=geometry,
+        use_arrow=True,
+    )
+
+
+def _gdal(part: Part, func, *args, **kwargs):
+    """Call a pyogrio reader, turning GDAL errors into one actionable error."""
     try:
-        return pyogrio.read_dataframe(
-            part.file, layer=part.layer, columns=columns, read_geometry=geometry, use_arrow=True
-        )
-    except Exception as exc:
+        return func(*args, **kwargs)
+    except Exception as exc:  # DataSourceError, DataLayerError, GDAL's own
         raise InputFileError(
-            f"{part.label} cannot be read ({exc}). The file is damaged or incomplete: "
-            "download it again."
+            f"{part.label} cannot be read ({exc}). The file is damaged or incomplete "
+            "(for a shapefile, the .shp, .shx and .dbf must sit together): download it again."
         ) from exc
 
 

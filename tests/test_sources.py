@@ -169,6 +169,11 @@ def test_provenance_and_identifiers(built, territories):
     sirens = ids[ids["kind"] == "siren_departement"]
     assert set(sirens["code"]) == {"departement:29", "departement:69", "departement:974"}
     assert "commune:75056" not in set(ids["code"])  # only territories present
+    csp = ids[ids["kind"] == "nom_collectivite_a_statut_particulier"]
+    assert {"region:94", "epci:200046977"} <= set(csp["code"])
+    assert "departement:67" not in set(csp["code"])
+    com = ids[ids["kind"] == "collectivite_outre_mer"]  # COM codes: outside any reference
+    assert "97502" in set(com["code"])
 
 
 def test_shapefiles_in_local_projections(built):
@@ -295,6 +300,24 @@ def test_shapefile_missing_dbf(ref, tmp_path):
         match=r"EPCI\.shp cannot be read: its \.dbf file is missing.*must sit together",
     ):
         bg.load_territories(source=root)
+
+
+def test_damaged_shapefile(ref, tmp_path):
+    root = write_shapefile_delivery(_layers(ref), tmp_path / "shp")
+    next(root.rglob("*REU/REGION.shp")).write_bytes(b"garbage" * 20)
+    with pytest.raises(InputFileError, match=r"REGION\.shp cannot be read.*download it again"):
+        bg.load_territories(source=root)
+
+
+def test_cartiflette_without_geometry(ref, tmp_path):
+    path = write_cartiflette(ref, tmp_path / "c.parquet")
+    pd.DataFrame(gpd.read_parquet(path).drop(columns="geometry")).to_parquet(path)
+    with pytest.raises(
+        SchemaError,
+        match=r"no 'geometry' column; fields found: ID, NOM.*"
+        r"cartiflette GeoParquet of communes",
+    ):
+        bg.load_territories(source=path)
 
 
 def test_invalid_geometry_is_repaired_and_reported(ref, tmp_path):
