@@ -173,6 +173,14 @@ def test_commune_map_inline_offline(territories, open_page, tmp_path):
     assert page.locator(".bgeo-table tbody tr").count() == 50
     assert "Lignes 1 à 50 sur 34\u202f875" in page.locator(".bgeo-pager-status").inner_text()
     _screenshot(page, tmp_path, "map-commune")
+    # borders are drawn only once zoomed in (sub-pixel at national scale)
+    weights = "(() => { const w = new Set(); window.__bgeo.layers[0].group.eachLayer("
+    weights += "l => w.add(l.options.weight)); return [...w]; })()"
+    assert page.evaluate(weights) == [0]
+    page.evaluate("window.__bgeo.map.setView([45.76, 4.84], 10, {animate: false})")
+    assert page.evaluate(weights) == [0.5]
+    assert "Lyon" in _hover(loaded, 45.7578, 4.8351)
+    _screenshot(page, tmp_path, "map-commune-lyon")
 
 
 def test_departement_map_tooltip_table_and_zones(territories, open_page, tmp_path):

@@ -118,6 +118,7 @@ def layer_spec(
         "style": {
             "color": style.stroke_color,
             "weight": style.weight(n),
+            "zoom_weight": style.zoom_weight(n),
             "fill_opacity": style.fill_opacity,
             "highlight": style.highlight_color,
             "outline_weight": style.outline_weight,

@@ -142,8 +142,10 @@ class MapStyle:
     stroke_color : str
         Colour of the borders between territories.
     stroke_weight : float
-        Border width in pixels (``0``: no border, the fastest to draw;
-        default ``None``: 0.6 px up to 2,000 features, 0.15 px above).
+        Border width in pixels (``0``: no border, the fastest to draw).
+        Default ``None``: 0.6 px up to 2,000 features; above (communes), no
+        border at national scale — sub-pixel borders of 35,000 polygons cost
+        a second of drawing and show nothing — and 0.5 px from zoom 8 on.
     fill_opacity : float
     highlight_color : str
         Border of the territory under the pointer.
@@ -187,7 +189,11 @@ class MapStyle:
         """Border width for a layer of ``n`` features."""
         if self.stroke_weight is not None:
             return float(self.stroke_weight)
-        return 0.6 if n <= 2000 else 0.15
+        return 0.6 if n <= 2000 else 0.0
+
+    def zoom_weight(self, n: int) -> float:
+        """Border width from zoom 8 on (0.5 px for large default layers)."""
+        return self.weight(n) if self.stroke_weight is not None or n <= 2000 else 0.5
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,8 @@
       else o.data = fd.data;
       return o;
     });
-    var layer = { id: spec.id, name: spec.name, cls: cls, legend: lg, fields: fields };
+    var layer = { id: spec.id, name: spec.name, cls: cls, legend: lg, fields: fields,
+      weight: st.weight };
     var group = L.featureGroup();
     var drawn = 0;
     for (var i = 0; i < feats.length; i++) {
@@ -224,11 +225,18 @@
     group.on("mouseover", function (e) {
       e.layer.setStyle({ weight: 2.5, color: st.highlight, stroke: true });
     });
-    group.on("mouseout", function (e) {
-      var c = layer.cls[e.layer._bgeo], out = c >= 0 && lg.classes[c].outline;
-      e.layer.setStyle({ weight: out ? st.outline_weight : st.weight, color: out || st.color,
-        stroke: st.weight > 0 || !!out });
-    });
+    function restyle(p) {
+      var c = layer.cls[p._bgeo], out = c >= 0 && lg.classes[c].outline;
+      p.setStyle({ weight: out ? st.outline_weight : layer.weight, color: out || st.color,
+        stroke: layer.weight > 0 || !!out });
+    }
+    group.on("mouseout", function (e) { restyle(e.layer); });
+    if (st.zoom_weight !== st.weight) {  // borders only once zoomed in (large layers)
+      map.on("zoomend", function () {
+        var w = map.getZoom() >= 8 ? st.zoom_weight : st.weight;
+        if (w !== layer.weight) { layer.weight = w; group.eachLayer(restyle); }
+      });
+    }
     var legend = legendControl(layer);
     group.on("add", function () { legend.addTo(map); });
     group.on("remove", function () { legend.remove(); });
