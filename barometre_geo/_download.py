@@ -12,8 +12,9 @@ entry. A download follows the geodatasets/pyproj pattern:
 * a pinned sha256 that does not match removes the file and raises
   :class:`~barometre_geo.errors.DownloadError`;
 * archives (IGN ships ``.7z``) are extracted next to it, then removed;
-* ``record.json`` remembers the URL, the sha256 and where the data are: later
-  calls reuse the cache without any network access.
+* ``record.json`` remembers the URL, the sha256 of the download, where the data
+  are and their own sha256: later calls reuse the cache without any network
+  access, after checking that the data still have that sha256.
 
 Honest rule for unpinned editions: IGN publishes no checksum we could copy, and
 a sha256 is only written in the catalogue once computed on the real file. An
@@ -257,7 +258,8 @@ def download_territory_source(
         Seconds to wait for the server at each step (connection, each read).
     allow_unverified : bool, default False
         Accept an edition that has no pinned sha256 in the catalogue. Its hash
-        is then computed, recorded in the cache and checked when reused.
+        is then computed and recorded in the cache; the extracted data are
+        checked against their recorded hash whenever the cache is reused.
 
     Returns
     -------
@@ -310,7 +312,14 @@ def fetch(
                 f"but the catalogue pins {entry.sha256}. Delete the folder {folder} and "
                 "load again to download the pinned edition."
             )
-        return folder / record["data"]
+        data = folder / record["data"]
+        if record.get("data_sha256") != data_digest(data):
+            raise DownloadError(
+                f"The cached data of {entry.id!r} at {data} changed since they were downloaded "
+                "and verified (their sha256 differs from the one recorded in record.json). "
+                f"Delete the folder {folder} and load again to download a fresh copy."
+            )
+        return data
 
     target = folder / entry.filename
     if target.is_file():  # left by an interrupted extraction, or put there by the user
@@ -324,9 +333,9 @@ def fetch(
                 f"cannot be verified (IGN publishes no checksum we could pin). To accept it "
                 f"anyway, call barometre_geo.download_territory_source({entry.id!r}, "
                 f"allow_unverified=True) once (or set {ALLOW_UNVERIFIED_ENV}=1 for the "
-                "command line): its sha256 is then recorded in the cache and checked when "
-                f"reused. Or download {entry.url} yourself, extract it, and pass "
-                "source='path/to/the/file'."
+                "command line): its sha256 is then recorded in the cache, and the data are "
+                f"checked against it when reused. Or download {entry.url} yourself, extract "
+                "it, and pass source='path/to/the/file'."
             )
         folder.mkdir(parents=True, exist_ok=True)
         digest, size = _download(entry, target, timeout=timeout)
@@ -343,6 +352,7 @@ def fetch(
         "pinned": entry.sha256 is not None,
         "downloaded_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "data": str(data.relative_to(folder)),
+        "data_sha256": data_digest(data),
     }
     tmp = folder / "record.json.part"
     tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
@@ -538,6 +548,16 @@ def locate_data(folder: Path, fmt: str, *, origin: Path) -> Path:
             + ". Extract it yourself and pass the path of the file to read."
         )
     return found[0]
+
+
+def data_digest(path: Path) -> str:
+    """sha256 of a data file, or of every file below a folder (names and contents)."""
+    if path.is_file():
+        return _sha256(path)
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(path)).encode() + b"\0" + _sha256(f).encode())
+    return h.hexdigest()
 
 
 def _sha256(path: Path) -> str:

@@ -295,6 +295,22 @@ def test_unpinned_allowed_by_environment(server, archives, tmp_path, monkeypatch
     assert len(t.departements) == 2
 
 
+def test_cached_data_changed_after_download(server, archives, tmp_path, monkeypatch):
+    url = _serve(server, "ae.zip", archives["zip"])
+    _zip_source(tmp_path, monkeypatch, url, _sha(archives["zip"]))
+    cache = tmp_path / "cache"
+    data = bg.download_territory_source("test-ae", cache_dir=cache)
+    assert bg.download_territory_source("test-ae", cache_dir=cache) == data  # unchanged: reused
+    with open(data, "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(
+        DownloadError,
+        match=r"changed since they were downloaded.*Delete the "
+        r"folder .* and load again",
+    ):
+        bg.load_territories(source="test-ae", cache_dir=cache)
+
+
 def test_cached_copy_differs_from_pinned_hash(server, archives, tmp_path, monkeypatch):
     url = _serve(server, "ae.zip", archives["zip"])
     _zip_source(tmp_path, monkeypatch, url, None)
