@@ -4,11 +4,13 @@ A candidate is a tuple ``(kind, level, code, method)``: the kind of
 collectivity, the level and code of the territory it is attributed to, and the
 method that found it. Tables map a code or a normalised name key to a tuple of
 candidates. They are cached per ``Territories`` object in a
-``WeakKeyDictionary`` (the dataclass is frozen and never mutated).
+``WeakKeyDictionary`` (the dataclass is frozen and never mutated) and by a
+hash of the columns they read.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import weakref
@@ -87,17 +89,48 @@ class ResolverIndex:
 
 
 _INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BY_CONTENT: dict[str, ResolverIndex] = {}
 _LOCK = threading.Lock()
+_FINGERPRINT_COLUMNS = {
+    "communes": ["code", "nom", "departement", "siren"],
+    "epci": ["code", "nom", "departements", "nature"],
+    "departements": ["code", "nom", "region"],
+    "regions": ["code", "nom"],
+    "identifiers": ["kind", "key", "code", "nom"],
+}
 
 
 def get_index(territories) -> ResolverIndex:
-    """Return the (cached) look-up tables of a ``Territories``."""
+    """Return the (cached) look-up tables of a ``Territories``.
+
+    Cached per object, and by content: ``load_territories()`` returns fresh
+    copies, whose tables are built once (about a second) and then found by a
+    hash of the columns they read (a few tens of milliseconds).
+    """
     with _LOCK:
         index = _INDEXES.get(territories)
         if index is None:
-            index = _build(territories)
+            fingerprint = _fingerprint(territories)
+            index = _BY_CONTENT.get(fingerprint)
+            if index is None:
+                index = _build(territories)
+                if len(_BY_CONTENT) >= 4:  # a few references at most
+                    _BY_CONTENT.pop(next(iter(_BY_CONTENT)))
+                _BY_CONTENT[fingerprint] = index
             _INDEXES[territories] = index
         return index
+
+
+def _fingerprint(t) -> str:
+    import pandas as pd
+
+    h = hashlib.blake2b(digest_size=16)
+    for attr, columns in _FINGERPRINT_COLUMNS.items():
+        frame = getattr(t, attr)
+        present = [c for c in columns if c in frame.columns]
+        h.update(repr(present).encode())
+        h.update(pd.util.hash_pandas_object(frame[present], index=False).to_numpy().tobytes())
+    return h.hexdigest()
 
 
 class _Multi:

@@ -134,14 +134,7 @@ def _insee_readings(code: str, ix: ResolverIndex) -> tuple[Reading, ...]:
     secondary = ix.secondary.get(code)
     if secondary:
         out.append(Reading(secondary, "former", code))
-    older = ix.ancien.get(code, ())
-    if not older and not secondary and code.startswith("20"):
-        # Corsica lost its letter: 20xxx for 2Axxx or 2Bxxx
-        for dep in ("2A", "2B"):
-            c = dep + code[2:]
-            for x in (ix.commune.get(c), *ix.secondary.get(c, ())):
-                if x:
-                    older += ((x[0], x[1], x[2], "code_corse_ancien"),)
+    older = ix.ancien.get(code, ())  # includes the Corsican 20xxx of before 1976
     postal = ix.postal.get(code, ())
     if older:  # a former code and a postal code weigh the same: ambiguous if they differ
         seen = {c[1:3] for c in older}

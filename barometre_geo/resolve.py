@@ -138,8 +138,8 @@ def resolve_column(territories, df: pd.DataFrame, column: str, *, departement_co
     Returns
     -------
     pandas.DataFrame
-        The columns of :func:`resolve`, indexed like ``df`` (join it back with
-        ``df.join(result, rsuffix="_resolved")``).
+        The columns of :func:`resolve`, indexed like ``df``: ``df.join(result)``
+        adds them (rename ``df``'s own ``code`` or ``nom`` columns first).
 
     Raises
     ------

@@ -1,0 +1,714 @@
+"""Tests of the resolver (barometre_geo.resolve) on the embedded COG 2025 reference."""
+
+from __future__ import annotations
+
+import dataclasses
+import doctest
+import importlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import barometre_geo as bg
+from barometre_geo._resolve_index import get_index
+from barometre_geo._resolve_text import SYNDICAT, luhn_ok
+from barometre_geo.errors import SchemaError, UnknownValueError
+
+CSP = "collectivite_a_statut_particulier"
+DATA = Path(__file__).parent / "data"
+
+
+def one(t, value, **kw) -> dict:
+    return bg.resolve(t, [value], **kw).iloc[0].to_dict()
+
+
+def ids_of(t, kind: str) -> pd.DataFrame:
+    return t.identifiers[t.identifiers["kind"] == kind]
+
+
+def own_or_among(result: pd.DataFrame, expected: pd.Series) -> pd.Series:
+    """Row by row: resolved to the expected code, or ambiguous with it among candidates."""
+    ok = []
+    for code, status, cands, exp in zip(
+        result["code"], result["status"], result["candidates"], expected, strict=True
+    ):
+        if status == "resolved":
+            ok.append(code == exp)
+        elif status == "ambiguous":
+            ok.append(any(c == exp or c.endswith(":" + exp) for c in cands))
+        else:
+            ok.append(False)
+    return pd.Series(ok, index=expected.index)
+
+
+# ----------------------------------------------------------------------------- contract
+
+
+def test_output_contract_one_row_per_input_in_order(territories):
+    values = ["Lyon", None, "01001", "Lyon", float("nan"), "test", "200069110", ""]
+    r = bg.resolve(territories, values)
+    assert list(r.columns) == [
+        "input",
+        "kind",
+        "code",
+        "level",
+        "nom",
+        "method",
+        "status",
+        "reason",
+        "candidates",
+    ]
+    assert isinstance(r.index, pd.RangeIndex) and len(r) == len(values)
+    assert r["code"].tolist()[0] == "69123" and r["code"].tolist()[3] == "69123"
+    assert r["code"].tolist()[2] == "01001" and r["code"].tolist()[6] == "200069110"
+    assert set(r["status"]) <= {"resolved", "ambiguous", "unresolved"}
+    assert r.loc[1, "status"] == r.loc[4, "status"] == r.loc[7, "status"] == "unresolved"
+    assert r.loc[1, "reason"] == "empty" and pd.isna(r.loc[1, "input"])
+    assert (r.loc[r["status"] == "resolved", "reason"] == "").all()
+    assert r["candidates"].map(lambda c: isinstance(c, tuple)).all()
+
+
+def test_empty_input_gives_empty_frame(territories):
+    r = bg.resolve(territories, [])
+    assert len(r) == 0 and "candidates" in r.columns
+
+
+def test_single_string_is_one_value(territories):
+    r = bg.resolve(territories, "Val-de-Reuil")
+    assert len(r) == 1 and r.loc[0, "code"] == "27701"
+
+
+def test_territories_resolve_delegates(territories):
+    pd.testing.assert_frame_equal(
+        territories.resolve(["Lyon", "1001"]), bg.resolve(territories, ["Lyon", "1001"])
+    )
+
+
+def test_lookup_tables_are_cached_per_territories(territories):
+    assert get_index(territories) is get_index(territories)
+    # a fresh copy of the same reference reuses them; a changed one does not
+    assert get_index(bg.load_territories()) is get_index(territories)
+    ids = territories.identifiers.copy()
+    ids.loc[ids["key"] == "75001", "code"] = "01001"
+    changed = dataclasses.replace(territories, identifiers=ids)
+    assert get_index(changed) is not get_index(territories)
+    assert one(changed, "75001")["code"] == "01001"
+
+
+def test_deduplication_keeps_row_alignment(territories):
+    rng = np.random.default_rng(0)
+    base = ["Sainte-Colombe", "69001", "1001", "Lyon", "test", None, "CC du Pays de Mormal"]
+    hints = ["69", None, "01", "Ain", None, "69", None]
+    idx = rng.integers(len(base), size=300)
+    values = [base[i] for i in idx]
+    deps = [hints[i] for i in idx]
+    big = bg.resolve(territories, values, departement=deps)
+    for j, i in enumerate(idx[:40]):
+        single = bg.resolve(territories, [base[i]], departement=[hints[i]]).iloc[0]
+        assert big.iloc[j].drop("input").equals(single.drop("input")), (base[i], hints[i])
+
+
+# ----------------------------------------------------------------------------- INSEE codes
+
+
+def test_every_current_commune_code_resolves_to_itself(territories):
+    codes = territories.communes["code"]
+    r = bg.resolve(territories, codes)
+    assert (r["status"] == "resolved").all()
+    assert (r["code"].to_numpy() == codes.to_numpy()).all()
+    assert (r["method"] == "code_insee").all()
+    assert set(r["kind"]) == {"commune", CSP}  # Paris is the Ville de Paris
+    assert r.loc[r["code"] == "75056", "kind"].item() == CSP
+
+
+def test_codes_that_lost_their_leading_zero(territories):
+    codes = territories.communes.loc[territories.communes["code"].str.startswith("0"), "code"]
+    for variant in (codes.str[1:], codes.str[1:].astype(int), codes.str[1:].astype(float)):
+        r = bg.resolve(territories, variant.tolist())
+        assert (r["code"].to_numpy() == codes.to_numpy()).all()
+        assert (r["method"] == "code_insee+zero").all()
+    assert one(territories, "1001.0")["code"] == "01001"
+
+
+def test_corsica_codes(territories):
+    assert one(territories, "2A004")["nom"] == "Ajaccio"
+    assert one(territories, "2a004")["code"] == "2A004"
+    # old form (before 1976), unambiguous: through ancien_code
+    assert one(territories, "20004")["code"] == "2A004"
+    assert one(territories, 20004)["method"] == "ancien_code"
+    # every current Corsican commune under its 20xxx form: itself, or ambiguous with a
+    # postal code of the same digits
+    corse = territories.communes.loc[territories.communes["departement"].isin(["2A", "2B"]), "code"]
+    r = bg.resolve(territories, ("20" + corse.str[2:]).tolist())
+    assert own_or_among(r, corse.reset_index(drop=True)).all()
+    # 20150: old code of 2B150 and postal code of Corse-du-Sud communes: never guessed
+    r = one(territories, "20150")
+    assert r["status"] == "ambiguous" and "2B150" in r["candidates"]
+    assert "postal code" in r["reason"]
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "kind"),
+    [("13201", "13055", "commune"), ("75112", "75056", CSP), ("69381", "69123", "commune")],
+)
+def test_arrondissements_municipaux(territories, value, code, kind):
+    r = one(territories, value)
+    assert (r["code"], r["kind"], r["method"]) == (code, kind, "arrondissement_municipal")
+
+
+def test_every_arrondissement_and_delegated_code_reaches_its_commune(territories):
+    for kind in ("arrondissement_municipal", "commune_deleguee", "commune_associee"):
+        ids = ids_of(territories, kind)
+        r = bg.resolve(territories, ids["key"].tolist())
+        assert own_or_among(r, ids["code"].reset_index(drop=True)).all(), kind
+
+
+def test_every_former_code_reaches_its_commune_or_is_ambiguous(territories):
+    ids = ids_of(territories, "ancien_code")
+    r = bg.resolve(territories, ids["key"].tolist())
+    ok = own_or_among(r, ids["code"].reset_index(drop=True))
+    # codes of the Seine / Seine-et-Oise (before 1968) read first as postal codes
+    legacy = ids["key"].reset_index(drop=True).isin(get_index(territories).legacy)
+    assert ok[~legacy].all()
+    assert (r.loc[legacy, "status"] != "unresolved").all()
+
+
+def test_former_code_attached_to_two_communes_is_ambiguous(territories):
+    # the sources disagree: ancien code of 55245, commune associée of 55386
+    r = one(territories, "55273")
+    assert r["status"] == "ambiguous" and set(r["candidates"]) == {"55245", "55386"}
+    assert pd.isna(r["code"]) and "2 communes" in r["reason"]
+    r = one(territories, "60455")
+    assert r["status"] == "ambiguous" and set(r["candidates"]) == {"60054", "60694"}
+
+
+def test_codes_of_cog_2019_to_2023_gone_since(territories):
+    """Codes of COG 2019-2023 that are neither current nor délégué codes in 2025.
+
+    Fixture derived from @etalab/decoupage-administratif 0.7.0, 1.1.1, 2.3.1 and
+    3.1.1 (see tests/data/README.md).
+    """
+    old = pd.read_csv(DATA / "cog2019_2023_codes_disparus.csv", dtype=str, keep_default_na=False)
+    assert len(old) > 300
+    r = bg.resolve(territories, old["code"].tolist())
+    assert (r["status"] != "unresolved").all()
+    # a délégué/associated code resolves where its chef-lieu of the time resolves
+    parent = bg.resolve(territories, old["parent"].tolist())
+    both = (r["status"] == "resolved") & (parent["status"] == "resolved")
+    assert both.sum() > 250
+    assert (r.loc[both, "code"] == parent.loc[both, "code"]).all()
+    # the 18 ambiguous ones are also postal codes, with the right commune among candidates
+    amb = r["status"] == "ambiguous"
+    assert amb.sum() < 25 and r.loc[amb, "reason"].str.contains("postal code").all()
+    # no code of 2019-2023 is ranked after postal codes as a pre-1968 code
+    assert not set(old["code"]) & set(get_index(territories).legacy)
+
+
+def test_pre_1968_seine_codes_rank_after_postal_codes(territories):
+    r = one(territories, "75001")
+    assert (r["code"], r["method"], r["kind"]) == ("75056", "code_postal", CSP)
+    # Alfortville's code before 1968, chosen when the département hint says 94
+    r = one(territories, "75001", departement="94")
+    assert (r["code"], r["method"]) == ("94002", "ancien_code+departement")
+
+
+def test_collectivites_outre_mer_are_outside_the_reference(territories):
+    for value in ("97502", "97500", "98818"):
+        r = one(territories, value)
+        assert r["status"] == "unresolved"
+        assert r["reason"].startswith("collectivité d'outre-mer")
+    assert ids_of(territories, "collectivite_outre_mer")["key"].isin(["97133"]).any()
+
+
+def test_unknown_codes(territories):
+    assert one(territories, "99999")["reason"].startswith("unknown: no commune has INSEE")
+    assert one(territories, "2A999")["reason"].startswith("unknown: no commune has INSEE")
+    assert "neither an INSEE" in one(territories, "1234567")["reason"]
+    assert one(territories, "00000")["reason"] == "empty (placeholder value)"
+
+
+def test_departement_and_region_codes(territories):
+    assert (one(territories, "69")["code"], one(territories, "69")["level"]) == (
+        "69",
+        "departement",
+    )
+    assert one(territories, "2A")["code"] == "2A" and one(territories, "971")["code"] == "971"
+    r = one(territories, "84")  # Vaucluse and Auvergne-Rhône-Alpes
+    assert r["status"] == "ambiguous"
+    assert r["candidates"] == ("departement:84", "region:84") and pd.isna(r["level"])
+    assert one(territories, "CD69")["code"] == "69"
+    assert one(territories, "Département 2A")["code"] == "2A"
+    assert one(territories, "Région 53")["code"] == "53"
+    assert one(territories, "Région 99")["status"] == "unresolved"
+    assert one(territories, "20")["candidates"] == ("2A", "2B")
+
+
+# ----------------------------------------------------------------------------- SIREN / SIRET
+
+
+def test_luhn():
+    assert luhn_ok("200069110") and luhn_ok("21750001600019")
+    assert not luhn_ok("200069111")
+
+
+def test_every_commune_and_epci_siren_resolves(territories):
+    com = territories.communes
+    r = bg.resolve(territories, com["siren"])
+    assert (r["status"] == "resolved").all() and (r["code"].to_numpy() == com["code"]).all()
+    epci = territories.epci
+    r = bg.resolve(territories, epci["siren"])
+    assert (r["status"] == "resolved").all() and (r["code"].to_numpy() == epci["code"]).all()
+    assert set(r["level"]) == {"epci"} and (r["method"] == "siren").all()
+
+
+@pytest.mark.parametrize("level", ["departement", "region"])
+def test_every_departement_and_region_siren_resolves(territories, level):
+    gdf = territories.level(level).dropna(subset=["siren"])
+    r = bg.resolve(territories, gdf["siren"])
+    assert (r["code"].to_numpy() == gdf["code"].to_numpy()).all()
+    assert set(r["kind"]) == {level}
+
+
+@pytest.mark.parametrize("value", ["200 069 110", "200.069.110", "200-069-110", 200069110])
+def test_siren_with_separators(territories, value):
+    assert one(territories, value)["code"] == "200069110"
+
+
+def test_siret_gives_its_siren(territories):
+    r = one(territories, "217 500 016 00019")
+    assert (r["code"], r["method"], r["kind"]) == ("75056", "siret", CSP)
+    r = one(territories, "22350001800013")  # conseil départemental d'Ille-et-Vilaine
+    assert (r["code"], r["level"], r["method"]) == ("35", "departement", "siret")
+
+
+def test_superseded_epci_siren_resolves_to_its_successor(territories):
+    pred = ids_of(territories, "epci_predecesseur")
+    for key, successor in zip(pred["key"], pred["code"], strict=True):
+        r = one(territories, key)
+        assert (r["code"], r["method"], r["kind"]) == (successor, "epci_predecesseur", "epci")
+
+
+def test_invalid_and_unknown_siren(territories):
+    r = one(territories, "200069111")
+    assert r["status"] == "unresolved" and r["method"] == "siren"
+    assert r["reason"] == "invalid SIREN 200069111: Luhn check digit fails"
+    r = one(territories, "21750001600018")
+    assert r["reason"].startswith("invalid SIRET") and r["status"] == "unresolved"
+    r = one(territories, "130025265")  # valid key, not a collectivity (DINUM)
+    assert r["reason"].startswith("unknown SIREN 130025265") and r["kind"] == "unknown"
+
+
+# ----------------------------------------------------------------------------- special status
+
+
+CSP_CASES = [
+    ("Ville de Paris", "217500016", "commune", "75056"),
+    ("Métropole de Lyon", "200046977", "epci", "200046977"),
+    ("Collectivité européenne d'Alsace", "200094332", "departement", "67"),
+    ("Collectivité de Corse", "200076958", "region", "94"),
+    ("Martinique", "200055507", "region", "02"),
+    ("Guyane", "200052678", "region", "03"),
+    ("Mayotte", "229850003", "departement", "976"),
+]
+
+
+@pytest.mark.parametrize(("name", "siren", "level", "code"), CSP_CASES)
+def test_collectivites_a_statut_particulier(territories, name, siren, level, code):
+    for value in (name, siren, name.upper()):
+        r = one(territories, value)
+        assert (r["kind"], r["level"], r["code"], r["status"]) == (CSP, level, code, "resolved")
+
+
+def test_every_csp_alias_resolves(territories):
+    aliases = ids_of(territories, "nom_collectivite_a_statut_particulier")
+    r = bg.resolve(territories, aliases["key"])
+    assert (r["kind"] == CSP).all()
+    assert (r["level"] + ":" + r["code"]).tolist() == aliases["code"].tolist()
+
+
+def test_csp_perimeter_checks_the_hint(territories):
+    # the CeA is attributed to 67 but spans 67 and 68
+    r = one(territories, "CeA", departement="68")
+    assert (r["code"], r["status"]) == ("67", "resolved")
+    assert one(territories, "CeA", departement="69")["status"] == "ambiguous"
+    assert ids_of(territories, "perimetre_collectivite_a_statut_particulier").shape[0] == 8
+
+
+# ----------------------------------------------------------------------------- names
+
+
+NAMES = [
+    ("Mairie de Val-de-Reuil", "commune", "27701"),
+    ("Commune de Saint-Fons (69)", "commune", "69199"),
+    ("CC du Pays de Mormal", "epci", "200043321"),
+    ("Communauté d'agglomération du Gard rhodanien", "epci", "200034692"),
+    ("Département d'Ille-et-Vilaine", "departement", "35"),
+    ("Région Bretagne", "region", "53"),
+    ("Conseil départemental du Nord", "departement", "59"),
+    ("Ville de Lyon", "commune", "69123"),
+    ("SAINT ETIENNE", "commune", "42218"),
+    ("St-Étienne", "commune", "42218"),
+    ("Ste Foy les Lyon", "commune", "69202"),
+    ("L'Haÿ-les-Roses", "commune", "94038"),
+    ("L’Hay les Roses", "commune", "94038"),
+    ("Mairie du Mans", "commune", "72181"),
+    ("Mans", "commune", "72181"),
+    ("Conseil municipal de Saint-Fons", "commune", "69199"),
+    ("Comm. de communes du Pays de Mormal", "epci", "200043321"),
+    ("Agglo du Gard Rhodanien", "epci", "200034692"),
+    ("Rennes Métropole", "epci", "243500139"),
+    ("Métropole Rennes", "epci", "243500139"),
+    ("CAPI", "epci", "243800604"),
+    ("Conseil régional d'Île-de-France", "region", "11"),
+    ("Région Sud", "region", "93"),
+    ("Saint-Fons, Rhône", "commune", "69199"),
+    ("69 - Saint-Fons", "commune", "69199"),
+    ("Marseille 13e", "commune", "13055"),
+    ("Lyon 3e arrondissement", "commune", "69123"),
+    ("Mairie de Hôpital-Camfrout", "commune", "29080"),
+    ("Oncy-sur-École (91)", "commune", "91463"),
+]
+
+
+@pytest.mark.parametrize(("value", "level", "code"), NAMES)
+def test_names_as_people_type_them(territories, value, level, code):
+    r = one(territories, value)
+    assert (r["status"], r["level"], r["code"]) == ("resolved", level, code), r
+
+
+def test_every_commune_name_resolves_to_itself_or_is_ambiguous(territories):
+    com = territories.communes
+    r = bg.resolve(territories, com["nom"])
+    assert own_or_among(r, com["code"]).all()
+    unique = ~com["nom"].duplicated(keep=False)
+    assert (r.loc[unique, "status"] == "resolved").mean() > 0.99
+    # never resolved to another territory, upper-case and without accents either
+    plain = com["nom"].str.upper().str.replace("Œ", "OE").str.normalize("NFKD")
+    plain = plain.str.encode("ascii", "ignore").str.decode("ascii")
+    assert own_or_among(bg.resolve(territories, plain), com["code"]).all()
+
+
+def test_every_commune_name_with_its_departement_hint(territories):
+    com = territories.communes
+    r = bg.resolve(territories, com["nom"], departement=com["departement"])
+    assert own_or_among(r, com["code"]).all()
+    # only homonyms within one département stay ambiguous ("Bors" twice in Charente)
+    assert (r["status"] == "ambiguous").sum() < 40
+
+
+def test_every_epci_name_resolves_to_itself_or_is_ambiguous(territories):
+    epci = territories.epci
+    short = ids_of(territories, "nom_epci").set_index("code")["nom"]
+    for names in (
+        epci["nom"],
+        epci["code"].map(short).fillna(epci["nom"]),
+        epci["nom"].str.replace("Communauté de communes", "CC", regex=False),
+        epci["nom"].str.replace("Communauté d'agglomération", "CA", regex=False),
+    ):
+        r = bg.resolve(territories, names)
+        assert own_or_among(r, epci["code"]).all()
+        assert (r["status"] == "resolved").mean() > 0.97
+
+
+def test_epci_abbreviated_name_shared_by_two_epci_is_ambiguous(territories):
+    # "CC des Deux Vallées" is the DGCL short name of 246000772 and the abbreviated
+    # long name of 249100157 (short name "CC des 2 Vallées")
+    for value in ("CC des Deux Vallées", "CC des 2 Vallées", "Deux Vallées"):
+        r = one(territories, value)
+        assert r["status"] == "ambiguous" and set(r["candidates"]) == {"246000772", "249100157"}
+    r = one(territories, "CC des Deux Vallées", departement="91")
+    assert r["code"] == "249100157" and r["method"] == "nom+departement"
+
+
+def test_epci_nature_mismatch_is_flagged(territories):
+    r = one(territories, "CC du Grand Chambéry")  # a communauté d'agglomération
+    assert (r["code"], r["method"]) == ("200069110", "nom+nature")
+
+
+def test_departement_and_region_names(territories):
+    dep = territories.departements
+    r = bg.resolve(territories, "Département " + dep["nom"])
+    assert (r["code"].to_numpy() == dep["code"].to_numpy()).all()
+    reg = territories.regions
+    r = bg.resolve(territories, "Région " + reg["nom"])
+    ok = (r["level"] == "region") & (r["code"].to_numpy() == reg["code"].to_numpy())
+    assert ok.all()
+
+
+def test_former_commune_and_superseded_epci_names(territories):
+    deleguee = ids_of(territories, "commune_deleguee")
+    row = deleguee[deleguee["key"] == "01033"].iloc[0]  # Bellegarde-sur-Valserine
+    r = one(territories, row["nom"])
+    assert (r["code"], r["method"]) == ("01033", "nom_ancien")
+    pred = ids_of(territories, "epci_predecesseur").iloc[0]
+    r = one(territories, pred["nom"])
+    assert (r["code"], r["method"]) == (pred["code"], "nom_ancien")
+
+
+def test_homonyms_are_never_guessed(territories):
+    r = one(territories, "Sainte-Colombe")
+    assert r["status"] == "ambiguous" and len(r["candidates"]) == 12
+    assert pd.isna(r["code"]) and pd.isna(r["nom"]) and r["level"] == "commune"
+    assert "12 communes are named" in r["reason"] and "departement=" in r["reason"]
+    r = one(territories, "Saint-Martin")
+    assert r["status"] == "ambiguous" and len(r["candidates"]) >= 4
+
+
+@pytest.mark.parametrize(
+    "hint", ["69", 69, 69.0, "Rhône", "rhone", "69 - Rhône", "Département du Rhône"]
+)
+def test_departement_hint_forms(territories, hint):
+    r = one(territories, "Sainte-Colombe", departement=hint)
+    assert (r["code"], r["method"]) == ("69189", "nom+departement")
+
+
+def test_hint_with_lost_zero_and_corsica(territories):
+    assert one(territories, "Ambérieu-en-Bugey", departement="1")["status"] == "resolved"
+    r = bg.resolve(territories, ["Bors", "Aullène"], departement=["16", "20"])
+    assert r.loc[0, "status"] == "ambiguous"  # two Bors in Charente
+    assert r.loc[1, "code"] == "2A024"
+
+
+def test_hint_sequence_is_aligned(territories):
+    r = bg.resolve(
+        territories,
+        ["Sainte-Colombe", "Sainte-Colombe", "Sainte-Colombe"],
+        departement=["69", None, "Gironde"],
+    )
+    assert r["code"].tolist()[0] == "69189" and r["code"].tolist()[2] == "33390"
+    assert r.loc[1, "status"] == "ambiguous"
+
+
+def test_inline_departement(territories):
+    assert one(territories, "Sainte-Colombe (69)")["code"] == "69189"
+    assert one(territories, "Sainte-Colombe (Rhône)")["code"] == "69189"
+    assert one(territories, "Bors (Canton de Charente-Sud)")["code"] == "16053"
+
+
+def test_hint_contradicting_a_code_is_not_silently_accepted(territories):
+    r = one(territories, "01001", departement="69")
+    assert r["status"] == "ambiguous" and r["candidates"] == ("01001",)
+    assert "contradicts département hint 69" in r["reason"]
+    r = one(territories, "Saint-Martin (38)")  # no commune named so in Isère
+    assert r["status"] == "ambiguous" and "contradicts" in r["reason"]
+
+
+def test_cross_level_homonyms(territories):
+    r = one(territories, "Vienne")
+    assert r["status"] == "ambiguous" and pd.isna(r["level"]) and r["kind"] == "unknown"
+    assert r["candidates"] == ("commune:38544", "departement:86")
+    assert one(territories, "Vienne", departement="38")["code"] == "38544"
+    r = one(territories, "Vienne", departement="86")
+    assert (r["code"], r["level"]) == ("86", "departement")
+    assert one(territories, "Département de la Vienne")["code"] == "86"
+
+
+def test_no_fuzzy_matching(territories):
+    for typo in ("Val-de-Reuill", "Lyonn", "Sainte Colombes", "Ste Foy lès Lyonnais"):
+        assert one(territories, typo)["status"] == "unresolved", typo
+    assert one(territories, "Lyonn")["reason"].startswith("unknown: no commune, EPCI")
+
+
+# ----------------------------------------------------------------------------- postal codes
+
+
+def test_postal_codes(territories):
+    post = ids_of(territories, "code_postal").groupby("key")["code"].agg(tuple)
+    # postal codes that are also INSEE codes of COG 2025 (communes, arrondissements,
+    # communes déléguées/associées) are read as INSEE codes first (documented precedence)
+    current = set(territories.communes["code"]) | set(get_index(territories).secondary)
+    r = one(territories, "04100")  # Manosque's postal code, code of a commune déléguée
+    assert (r["code"], r["method"]) == ("04120", "commune_deleguee")
+    unique = post[(post.map(len) == 1) & ~post.index.isin(current)]
+    r = bg.resolve(territories, unique.index.tolist())
+    expected = unique.map(lambda c: c[0]).reset_index(drop=True)
+    assert own_or_among(r, expected).all()
+    assert (r["method"] == "code_postal").mean() > 0.9
+    shared = post[(post.map(len) > 1) & ~post.index.isin(current)]
+    r = bg.resolve(territories, shared.index.tolist())
+    known = ~pd.Series(shared.index).isin(get_index(territories).ancien)
+    assert (r.loc[known, "status"] == "ambiguous").all()
+    assert all(
+        set(c) == set(e)
+        for c, e in zip(r.loc[known, "candidates"], shared[known.to_numpy()], strict=True)
+    )
+
+
+def test_postal_code_shared_by_communes_of_two_departements(territories):
+    post = ids_of(territories, "code_postal")
+    dep = territories.communes.set_index("code")["departement"]
+    post = post.assign(dep=post["code"].map(dep))
+    post = post[~post["key"].isin(set(territories.communes["code"]))]
+    counts = post.groupby(["key", "dep"]).size()
+    two = counts.groupby(level="key").size() == 2
+    key, lone = next(
+        k
+        for k, n in counts[counts.index.get_level_values(0).isin(two[two].index)].items()
+        if n == 1
+    )
+    r = one(territories, key)
+    assert r["status"] == "ambiguous"
+    r = one(territories, key, departement=lone)
+    assert r["status"] == "resolved" and r["method"] == "code_postal+departement"
+    assert dep[r["code"]] == lone
+
+
+def test_insee_code_first_then_postal_code(territories):
+    # 01400: INSEE code of Seillonnaz, postal code of L'Abergement-Clémenciat and 9 others
+    r = one(territories, "01400")
+    assert (r["code"], r["method"]) == ("01400", "code_insee")
+    r = one(territories, "01400 L'Abergement-Clémenciat")
+    assert (r["code"], r["method"]) == ("01001", "code_postal+nom")
+    r = one(territories, "Lyon 69001")  # 69001: Affoux's INSEE code, Lyon 1er's postal code
+    assert (r["code"], r["method"]) == ("69123", "code_postal+nom")
+    assert one(territories, "69001")["code"] == "69001"
+    assert one(territories, "Mairie de Lyon (69001)")["code"] == "69123"
+    r = one(territories, "69123 Lyon")
+    assert (r["code"], r["method"]) == ("69123", "code_insee")
+    r = one(territories, "01001 Lyon")
+    assert r["status"] == "ambiguous" and "name written next to the code" in r["reason"]
+
+
+def test_departement_hint_choosing_the_postal_reading(territories):
+    # No 5-digit string of COG 2025 is an INSEE code in one département and a postal
+    # code in another only; add one such postal code to a copy of the identifiers.
+    extra = pd.DataFrame(
+        {"kind": ["code_postal"], "key": ["01001"], "code": ["69123"], "nom": [""]}
+    )
+    t = dataclasses.replace(
+        territories, identifiers=pd.concat([territories.identifiers, extra], ignore_index=True)
+    )
+    assert one(t, "01001")["method"] == "code_insee"
+    r = one(t, "01001", departement="69")
+    assert (r["code"], r["method"]) == ("69123", "code_postal+departement")
+
+
+# ----------------------------------------------------------------------------- junk
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("test", "test row"),
+        ("TEST DECLIC", "test row"),
+        ("Essai", "test row"),
+        ("aaa", "test row"),
+        ("N/A", "empty (placeholder value)"),
+        ("-", "empty (placeholder value)"),
+        ("néant", "empty (placeholder value)"),
+        ("", "empty"),
+        ("   ", "empty"),
+        (None, "empty"),
+        (float("nan"), "empty"),
+        (pd.NA, "empty"),
+        ("jean.dupont@mairie-lyon.fr", "not a collectivity: e-mail address"),
+        ("https://www.lyon.fr", "not a collectivity: web address"),
+        ("Syndicat des eaux", SYNDICAT),
+        ("SIVOM de la vallée (69)", SYNDICAT),
+        ("SDIS 69", SYNDICAT),
+        ("Association des maires ruraux", "not a collectivity: association"),
+        ("CCAS de Lyon", "not a collectivity: centre communal d'action sociale"),
+        ("Centre de gestion du Rhône", "not a collectivity: centre de gestion"),
+        ("Test 01001", "test row"),
+    ],
+)
+def test_junk_is_unresolved_with_a_reason(territories, value, reason):
+    r = one(territories, value)
+    assert (r["status"], r["kind"], r["reason"]) == ("unresolved", "unknown", reason)
+    assert pd.isna(r["code"]) and pd.isna(r["level"]) and r["candidates"] == ()
+
+
+def test_syndicat_label_with_an_epci_siren_resolves_to_the_epci(territories):
+    r = one(territories, "Syndicat mixte 200069110")
+    assert (r["code"], r["kind"], r["method"]) == ("200069110", "epci", "siren")
+    assert one(territories, "Syndicat mixte 210100012")["reason"] == SYNDICAT
+
+
+def test_names_containing_junk_words_still_resolve(territories):
+    com = territories.communes
+    words = com["nom"].str.contains(r"(?i)\b(?:école|hôpital|essai)\b")
+    assert words.sum() > 15
+    r = bg.resolve(territories, "Mairie de " + com.loc[words, "nom"])
+    assert own_or_among(r, com.loc[words, "code"].reset_index(drop=True)).all()
+
+
+# ----------------------------------------------------------------------------- every kind
+
+
+def test_every_identifier_kind_is_exercised(territories):
+    kinds = set(territories.identifiers["kind"])
+    exercised = {
+        "ancien_code": "55273",
+        "arrondissement_municipal": "13201",
+        "commune_deleguee": "01025",
+        "commune_associee": "01120",
+        "code_postal": "75008",
+        "nom_epci": "CC Faucigny - Glières",
+        "epci_predecesseur": "241200658",
+        "siren_departement": "220100010",
+        "siren_region": "233500016",
+        "siren_collectivite_a_statut_particulier": "200094332",
+        "nom_collectivite_a_statut_particulier": "Grand Lyon",
+        "perimetre_collectivite_a_statut_particulier": "CeA",
+        "collectivite_outre_mer": "97701",
+    }
+    assert kinds == set(exercised)
+    r = bg.resolve(territories, list(exercised.values()))
+    assert (r["status"] != "unresolved").sum() == len(exercised) - 1  # the COM
+    assert r["status"].tolist()[-1] == "unresolved"
+
+
+# ----------------------------------------------------------------------------- errors
+
+
+def test_unknown_hint_raises(territories):
+    with pytest.raises(UnknownValueError, match=r"'Rhône-Alpes' \(row 1\).*Use a département code"):
+        bg.resolve(territories, ["Lyon", "Lyon"], departement=["69", "Rhône-Alpes"])
+    with pytest.raises(UnknownValueError, match=r"not départements: '99'.*or NA for no hint"):
+        bg.resolve(territories, ["Lyon"], departement="99")
+
+
+def test_misaligned_hints_raise(territories):
+    with pytest.raises(SchemaError, match=r"departement has 1 values but there are 2.*one hint"):
+        bg.resolve(territories, ["Lyon", "Bron"], departement=["69"])
+
+
+def test_resolve_column(territories):
+    df = pd.DataFrame(
+        {"c": ["Sainte-Colombe", "1001", None], "dep": ["Gironde", None, None]}, index=[7, 3, 9]
+    )
+    out = bg.resolve_column(territories, df, "c", departement_column="dep")
+    assert list(out.index) == [7, 3, 9]
+    assert out["code"].tolist()[:2] == ["33390", "01001"]
+    joined = df.join(out)
+    assert joined.loc[3, "code"] == "01001"
+    out = bg.resolve_column(territories, df, "c")
+    assert out.loc[7, "status"] == "ambiguous"
+
+
+def test_resolve_column_errors(territories):
+    df = pd.DataFrame({"c": ["Lyon"], "dep": ["Rhone-Alpes"]}, index=["r1"])
+    with pytest.raises(
+        SchemaError, match=r"Column 'x' not found.*\(columns: c, dep\).*Pass the name"
+    ):
+        bg.resolve_column(territories, df, "x")
+    with pytest.raises(SchemaError, match=r"Column 'd' not found.*departement_column="):
+        bg.resolve_column(territories, df, "c", departement_column="d")
+    with pytest.raises(UnknownValueError, match=r"in column 'dep'.*'Rhone-Alpes' \(row r1\)"):
+        bg.resolve_column(territories, df, "c", departement_column="dep")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "barometre_geo.resolve",
+        "barometre_geo._resolve_text",
+        "barometre_geo._resolve_parse",
+        "barometre_geo._resolve_index",
+    ],
+)
+def test_doctests(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
