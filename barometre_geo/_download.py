@@ -403,7 +403,8 @@ def _download(entry: TerritorySource, target: Path, *, timeout: float) -> tuple[
             f"Cannot download {entry.id!r}: {entry.url} is unreachable ({exc.reason}) and "
             f"nothing is cached in {target.parent}. To fix: connect to the internet and load "
             f"again; or, on a connected machine, download {entry.url} and put the file at "
-            f"{target} (it is verified and extracted at the next load); or extract it "
+            f"{target} (it is extracted at the next load, after a sha256 check when one is "
+            "pinned); or extract it "
             "yourself and pass source='path/to/the/file'. "
             "load_territories() without source works offline."
         ) from exc

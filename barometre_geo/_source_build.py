@@ -65,6 +65,7 @@ _NOT_AVAILABLE = {"", "NR", "NC", "ZZ", "ZZZZZZZZZ", "NAN", "NONE", "<NA>"}
 # metropolitan départements and the five DROM; 975, 977, 978 and "NR" are out of scope
 _IN_SCOPE = re.compile(r"0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[12346]")
 _OUTRE_MER_REGIONS = {"01", "02", "03", "04", "06"}
+_METROPOLE_DE_LYON = "200046977"
 _PKG = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -111,6 +112,17 @@ def build_from_admin_express(layers: dict, *, cog: int, source: str, provenance:
             "report it so that barometre_geo._source_build learns it."
         )
     nature = dict(zip(epci["code"], epci["nature_norm"], strict=True))
+    lyon = (
+        _METROPOLE_DE_LYON not in nature
+        and com["epci"].astype("str").str.contains(_METROPOLE_DE_LYON, regex=False).any()
+    )
+    if lyon:  # a collectivité à statut particulier: a delivery may keep it out of EPCI
+        nature[_METROPOLE_DE_LYON] = "MET"
+        notes.append(
+            "The Métropole de Lyon (200046977), named by its communes but absent from the EPCI "
+            "layer, was added as an EPCI (nature MET, as INSEE lists it) dissolved from its "
+            "communes."
+        )
     com["epci"] = _pick_epci(com, nature, where)
     used_epci = set(com["epci"].dropna())
     left_out = epci[~epci["code"].isin(used_epci)]
@@ -151,6 +163,11 @@ def build_from_admin_express(layers: dict, *, cog: int, source: str, provenance:
         "departement": dict(zip(dep["code"], dep["nom"], strict=True)),
         "region": dict(zip(reg["code"], reg["nom"], strict=True)),
     }
+    if lyon:
+        geoms["epci"] = pd.concat(
+            [geoms["epci"], _dissolve(com[com["epci"] == _METROPOLE_DE_LYON], "epci")]
+        )
+        names["epci"][_METROPOLE_DE_LYON] = "Métropole de Lyon"
     dep_region = dict(zip(dep["code"], dep["region"], strict=True))
     levels = _assemble(com, names, nature, dep_region, geoms)
     arm = layers.get("arrondissement_municipal")

@@ -153,6 +153,19 @@ def test_ept_listed_with_the_epci_is_left_out(built):
     assert any("not the EPCI à fiscalité propre" in n for n in t.provenance["notes"])
 
 
+def test_metropole_de_lyon_absent_from_the_epci_layer(ref, territories, tmp_path):
+    layers = _layers(ref, "4.x")
+    layers["epci"] = layers["epci"][layers["epci"]["code_siren"] != "200046977"]
+    t = bg.load_territories(source=write_gpkg(layers, tmp_path / "ae.gpkg"))
+    lyon = t.epci.set_index("code").loc["200046977"]
+    emb = territories.epci.set_index("code").loc["200046977"]
+    assert (lyon["nom"], lyon["nature"]) == ("Métropole de Lyon", "MET")
+    assert lyon["n_communes"] == emb["n_communes"]
+    assert lyon["population"] == emb["population"]
+    assert shapely.symmetric_difference(lyon.geometry, emb.geometry).area < 1e-9
+    assert any("Métropole de Lyon (200046977)" in n for n in t.provenance["notes"])
+
+
 def test_provenance_and_identifiers(built, territories):
     t = bg.load_territories(source=built["4.x"])
     assert t.provenance["reader"] == "admin-express"
