@@ -21,8 +21,9 @@ def add_parser(sub):
             "Read a structures file (CSV, JSON, GeoJSON or GeoPackage), compute which communes "
             "each structure serves, the shares covered per EPCI, département, région and "
             "France, the uncovered zones and the uncovered communes near each structure, and "
-            "write them to DIR/couverture.gpkg. Exit code 1 when members are unknown or "
-            "structures have no usable territory (see DIR/structures-problemes.csv)."
+            "write them to DIR/couverture.gpkg and the map DIR/couverture.html. Exit code 1 "
+            "when members are unknown or structures have no usable territory (see "
+            "DIR/structures-problemes.csv)."
         ),
     )
     src = p.add_mutually_exclusive_group(required=True)
@@ -39,6 +40,14 @@ def add_parser(sub):
         "--max-distance-km", type=float, default=30.0, help="search radius for them (km)"
     )
     p.add_argument("--top", type=int, default=5, help="uncovered zones shown in the summary")
+    p.add_argument(
+        "--no-html", action="store_true", help="do not write the HTML map (couverture.html)"
+    )
+    p.add_argument(
+        "--basemap",
+        default="plan_ign",
+        help="background of the HTML map: plan_ign (default), osm, cartodb or none",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     return p
 
@@ -73,15 +82,10 @@ def run(args) -> int:
         path = out / "structures-problemes.csv"
         problems.to_csv(path, index=False, encoding="utf-8")
         files.append(path)
-    html_note = None
-    try:
-        result.to_html(out / "couverture.html")
-        files.append(out / "couverture.html")
-    except NotImplementedError as exc:
-        html_note = str(exc)
+    if not args.no_html:
+        files.append(result.to_html(out / "couverture.html", basemap=args.basemap))
     if args.json:
         summary["files"] = [str(f) for f in files]
-        summary["html"] = html_note or "written"
         summary["problems"] = problems[["nom", "issue", "value", "message"]].to_dict("records")
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
@@ -89,6 +93,4 @@ def run(args) -> int:
         if len(problems):
             print(result.report.to_text())
         print("Fichiers écrits : " + ", ".join(str(f) for f in files))
-        if html_note:
-            print(f"Carte HTML non produite : {html_note}")
     return EXIT_PROBLEMS if len(problems) else EXIT_OK

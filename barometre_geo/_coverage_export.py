@@ -35,7 +35,7 @@ import pandas as pd
 from .crs import ZONE_CRS
 from .errors import InputFileError
 
-__all__ = ["write_gpkg", "write_html"]
+__all__ = ["coverage_map", "write_gpkg", "write_html"]
 
 _DESCRIPTIONS = {
     "communes": "Communes : couverture, nombre et noms des structures",
@@ -165,14 +165,95 @@ def write_gpkg(result, path) -> Path:
     return path
 
 
-def write_html(result, path) -> Path:
-    """Write an HTML map of the coverage with the shared map export machinery.
+#: Colour of communes served by several structures (Paul Tol's indigo, outside Okabe-Ito).
+SEVERAL_COLOR = "#332288"
+SEVERAL = "Plusieurs structures"
 
-    Not available yet: the categorical map API of :mod:`barometre_geo.maps`
-    does not exist in this version.
+
+def _category_colors(result, categories: list[str]) -> dict[str, str]:
+    """Give neighbouring structures different colours (greedy graph colouring).
+
+    More structures than a qualitative palette has colours are normal, so a
+    colour is reused by structures that never touch; the tooltip names them.
     """
-    raise NotImplementedError(
-        "The HTML coverage map needs the categorical map API of barometre_geo.maps, which "
-        "this version does not have yet. Use result.to_gpkg('couverture.gpkg') and open it "
-        "in QGIS, or result.communes.explore(column='categorie') in a notebook."
+    from ._adjacency import rook_pairs
+    from .maps._palettes import get_palette
+
+    palette = list(get_palette("OkabeIto", kind="qualitative").for_k(8))
+    cat = result.communes["categorie"].to_numpy()
+    i, j, _ = rook_pairs(result.communes.geometry.to_numpy())
+    differ = cat[i] != cat[j]
+    pairs = set(zip(cat[i][differ].tolist(), cat[j][differ].tolist(), strict=True))
+    neighbours: dict[str, set] = {c: set() for c in categories}
+    for a, b in pairs:
+        if a in neighbours and b in neighbours:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
+    colors = {SEVERAL: SEVERAL_COLOR}
+    for c in categories:
+        if c in colors:
+            continue
+        taken = [colors[n] for n in neighbours[c] if n in colors]
+        # more coloured neighbours than colours: take the colour they use least
+        colors[c] = min(palette, key=lambda p, t=taken: (t.count(p), palette.index(p)))
+    return colors
+
+
+def coverage_map(result, *, title: str | None = None, basemap="plan_ign", assets="inline"):
+    """Return the coverage map: communes coloured by serving structure, uncovered outlined.
+
+    Built with :func:`barometre_geo.maps.categorical_map` (the machinery of the
+    indicator maps). Communes served by one structure take its colour
+    (neighbouring structures always differ), communes served by several are
+    « Plusieurs structures », uncovered ones are « Non couverte » and drawn
+    again, outlined, in a « Zone non couverte » layer. Tooltips: commune, code,
+    structures, population, uncovered zone.
+    """
+    from .maps import Field, LegendSpec, categorical_map
+    from .maps._format import format_count, format_number
+
+    com = result.communes
+    counts = com.loc[com["n_structures"] == 1, "categorie"].value_counts()
+    categories = list(counts.index) + ([SEVERAL] if (com["n_structures"] > 1).any() else [])
+    gdf = com[["nom", "code", "structures", "population", "uncovered_zone", "geometry"]].copy()
+    gdf["categorie"] = com["categorie"].where(com["covered"], None)
+    gdf["non_couverte"] = ~com["covered"]
+    gdf["structures"] = gdf["structures"].replace("", "aucune")
+    gdf["uncovered_zone"] = gdf["uncovered_zone"].fillna("")
+    fr = result.national()
+    description = (
+        f"{format_count(fr['n_covered'])} communes couvertes sur "
+        f"{format_count(fr['n_communes'])} ({format_number(100 * fr['share_communes'])} %) ; "
+        f"{format_count(len(result.zones))} zones non couvertes. Structures : "
+        f"{Path(str(result.parameters['source'])).name}, COG {result.parameters['cog']}."
     )
+    return categorical_map(
+        gdf,
+        "categorie",
+        title=title or "Couverture par les structures de mutualisation",
+        description=description,
+        categories=categories,
+        colors=_category_colors(result, categories),
+        highlight="non_couverte",
+        highlight_label="Zone non couverte",
+        fields=[
+            Field("nom", "Commune", kind="text"),
+            Field("code", "Code INSEE", kind="text"),
+            Field("structures", "Structure(s)", kind="text", main=True),
+            Field("population", "Population"),
+            Field("uncovered_zone", "Zone non couverte", kind="text"),
+        ],
+        legend=LegendSpec(title="Structure de mutualisation", no_data_label="Non couverte"),
+        basemap=basemap,
+        assets=assets,
+    )
+
+
+def write_html(result, path, **options) -> Path:
+    """Write the coverage map (:func:`coverage_map`) to an HTML file."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputFileError(
+            f"{path.parent}: no such folder. Create it first (mkdir -p {path.parent})."
+        )
+    return coverage_map(result, **options).save(path)

@@ -162,17 +162,35 @@ class CoverageResult:
         """Return a short French summary."""
         return _text(self, top=top)
 
-    def to_gpkg(self, path) -> None:
-        """Write the coverage to a GeoPackage (see :func:`_coverage_export.write_gpkg`)."""
+    def to_gpkg(self, path):
+        """Write the coverage to a GeoPackage; returns the path.
+
+        Metropolitan layers in Lambert-93, one layer per overseas département
+        in its own projection, non-spatial tables and a ``metadonnees`` table
+        listing every layer and its CRS (see :mod:`barometre_geo._coverage_export`).
+        """
         from ._coverage_export import write_gpkg
 
-        write_gpkg(self, path)
+        return write_gpkg(self, path)
 
-    def to_html(self, path) -> None:
-        """Write an HTML map of the coverage (see :func:`_coverage_export.write_html`)."""
+    def to_map(self, *, title: str | None = None, basemap="plan_ign", assets="inline"):
+        """Return the coverage map as a :class:`barometre_geo.maps.MapDocument`.
+
+        Communes coloured by the structure serving them (neighbouring structures
+        always get different colours), « Plusieurs structures » where they
+        overlap, uncovered communes outlined in their own layer; tooltips give
+        the structures, the population and the uncovered zone. Same machinery
+        and options as the indicator maps (``basemap``, ``assets``).
+        """
+        from ._coverage_export import coverage_map
+
+        return coverage_map(self, title=title, basemap=basemap, assets=assets)
+
+    def to_html(self, path, **options):
+        """Write :meth:`to_map` to an HTML file (atomic); returns the path."""
         from ._coverage_export import write_html
 
-        write_html(self, path)
+        return write_html(self, path, **options)
 
     def __repr__(self) -> str:
         fr = self.national()

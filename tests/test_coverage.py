@@ -345,9 +345,34 @@ def test_geopackage_with_survey(tmp_path, grid):
     assert part.loc[0, "responding_covered"] == 5
 
 
-def test_html_map_not_available_yet(tmp_path, grid_result):
-    with pytest.raises(NotImplementedError, match=r"categorical map API.*Use result\.to_gpkg"):
-        grid_result.to_html(tmp_path / "c.html")
+def test_html_map_uses_the_maps_machinery(tmp_path, grid_result):
+    doc = grid_result.to_map(basemap="none")
+    assert doc.n_features == 19
+    html = doc.html
+    for text in (
+        "Syndicat 1",
+        "Agence 3",
+        "Plusieurs structures",
+        "Non couverte",
+        "Zone non couverte",
+        "13 communes couvertes sur 19",
+        "Structure(s)",
+    ):
+        assert text in html, text
+    path = grid_result.to_html(tmp_path / "c.html", basemap="none")
+    written = path.read_text(encoding="utf-8")
+    assert written.startswith("<!DOCTYPE html>") and "Syndicat 1" in written
+
+
+def test_neighbouring_structures_get_different_colours(grid_result):
+    from barometre_geo._coverage_export import SEVERAL, SEVERAL_COLOR, _category_colors
+
+    colors = _category_colors(grid_result, ["Syndicat 2", "Agence 3", "Syndicat 1", SEVERAL])
+    assert colors[SEVERAL] == SEVERAL_COLOR
+    # cells 2 | 3 share an edge: Syndicat 1 and Syndicat 2 differ
+    assert colors["Syndicat 1"] != colors["Syndicat 2"]
+    # Agence 3 (10, 13, 14) touches neither: it reuses the first colour
+    assert colors["Agence 3"] == colors["Syndicat 2"]
 
 
 def test_summary_text_and_repr(grid_result):
@@ -368,21 +393,15 @@ def test_summary_text_and_repr(grid_result):
 @pytest.mark.slow
 def test_cli_on_the_real_sample(tmp_path, shared_data, capsys):
     out = tmp_path / "out"
-    code = main(
-        [
-            "coverage",
-            "--structures",
-            str(shared_data / "opsn-sample" / "operators.json"),
-            "--out",
-            str(out),
-        ]
-    )
+    sample = str(shared_data / "opsn-sample" / "operators.json")
+    code = main(["coverage", "--structures", sample, "--out", str(out), "--no-html"])
     text = capsys.readouterr().out
     assert code == 1  # three structures without territory
     assert "Structures lues : 30 (27 avec un territoire)" in text
     assert "sans territoire : ADICA, ANCT, TEST" in text
-    assert "Zones non couvertes" in text and "Carte HTML non produite" in text
+    assert "Zones non couvertes" in text and "« ADICA » n'a aucun territoire" in text
     assert (out / "couverture.gpkg").is_file() and (out / "structures-problemes.csv").is_file()
+    assert not (out / "couverture.html").exists()
     problems = pd.read_csv(out / "structures-problemes.csv")
     assert set(problems.loc[problems["issue"] == "no_territory", "nom"]) == {
         "ADICA",
@@ -393,13 +412,17 @@ def test_cli_on_the_real_sample(tmp_path, shared_data, capsys):
 
 @pytest.mark.slow
 def test_cli_demo_json(tmp_path, capsys):
-    code = main(["coverage", "--demo", "--out", str(tmp_path), "--json", "--top", "3"])
+    code = main(
+        ["coverage", "--demo", "--out", str(tmp_path), "--json", "--top", "3", "--basemap", "none"]
+    )
     doc = json.loads(capsys.readouterr().out)
     assert code == 0
     assert doc["structures"] >= 30 and doc["without_territory"] == []
     assert len(doc["top_uncovered_zones"]) == 3
     assert 0.4 < doc["national"]["france"]["share_communes"] < 0.8
     assert json.loads((tmp_path / "couverture-resume.json").read_text())["cog"] == 2025
+    assert str(tmp_path / "couverture.html") in doc["files"]
+    assert "(illustratif)" in (tmp_path / "couverture.html").read_text(encoding="utf-8")
 
 
 def test_cli_errors(tmp_path, capsys):
@@ -461,6 +484,8 @@ def test_error_responses(grid):
 
 
 def test_error_exports(tmp_path, grid_result):
+    with pytest.raises(InputFileError, match=r"no such folder\. Create it first"):
+        grid_result.to_html(tmp_path / "absent" / "c.html")
     with pytest.raises(InputFileError, match=r"must end in \.gpkg"):
         grid_result.to_gpkg(tmp_path / "c.shp")
     with pytest.raises(InputFileError, match=r"no such folder\. Create it first"):
