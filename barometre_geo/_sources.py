@@ -352,6 +352,15 @@ def resolve_fields(
     ------
     SchemaError
         Some roles have none of their accepted names among ``available``.
+
+    Examples
+    --------
+    >>> resolve_fields(["code_insee", "nom_officiel", "population"], FIELDS["commune"],
+    ...                where="x.gpkg", level="commune")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    barometre_geo.errors.SchemaError: x.gpkg: the commune layer lacks the field(s) epci ...
+    >>> resolve_fields(["INSEE_REG", "NOM"], FIELDS["region"], where="x", level="region")
+    {'code': 'INSEE_REG', 'nom': 'NOM'}
     """
     lower = {f.lower(): f for f in available}
     out, missing = {}, []

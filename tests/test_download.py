@@ -489,3 +489,14 @@ def test_archive_with_two_geopackages_or_none(gpkg, tmp_path):
         _download.locate_data(dest, "gpkg", origin=two)
     with pytest.raises(SourceError, match=r"holds no shapefile"):
         _download.locate_data(dest, "shp", origin=two)
+
+
+@pytest.mark.parametrize(
+    "name", ["barometre_geo._download", "barometre_geo._sources", "barometre_geo._source_build"]
+)
+def test_doctests(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
