@@ -1,8 +1,8 @@
 """Resolving a structure's territory to communes (see :mod:`barometre_geo.structures`).
 
-Identifiers are resolved exactly (current INSEE codes, SIREN/SIRET of
-communes, EPCI, conseils départementaux and régionaux, collectivités à statut
-particulier); the territory rule is documented in :mod:`barometre_geo.structures`.
+Members go through :func:`barometre_geo.resolve.resolve`; départements and
+régions served are looked up here (codes, names, SIREN of their conseils).
+The territory rule is documented in :mod:`barometre_geo.structures`.
 """
 
 from __future__ import annotations
@@ -74,32 +74,17 @@ def _lookups(territories) -> dict:
     """Dictionaries of exact identifiers, built once per Territories object."""
     if territories in _LOOKUPS:
         return _LOOKUPS[territories]
-    c, e = territories.communes, territories.epci
+    c = territories.communes
     d, r = territories.departements, territories.regions
     ids = territories.identifiers
-    member: dict[str, tuple[str, str, str]] = {}
-    for code, nom in zip(d["code"], d["nom"], strict=True):
-        member[code] = ("departement", code, nom)
-    for code, siren, nom in zip(c["code"], c["siren"], c["nom"], strict=True):
-        member[code] = ("commune", code, nom)
-        member[siren] = ("commune", code, nom)
-    for code, nom in zip(e["code"], e["nom"], strict=True):
-        member[code] = ("epci", code, nom)
     dep_names = {_norm(n): code for code, n in zip(d["code"], d["nom"], strict=True)}
     reg_names = {_norm(n): code for code, n in zip(r["code"], r["nom"], strict=True)}
     reg_codes = {code: code for code in r["code"]}
-    for row in ids[ids["kind"].str.startswith("siren_")].itertuples():
-        if row.kind == "siren_departement":
-            member[row.key] = ("departement", row.code, row.nom)
-            dep_names[row.key] = row.code
-        elif row.kind == "siren_region":
-            member[row.key] = ("region", row.code, row.nom)
-            reg_codes[row.key] = row.code
-        else:  # collectivité à statut particulier: code is "level:code"
-            level, _, code = str(row.code).partition(":")
-            member[row.key] = (level, code, row.nom)
+    for row in ids[ids["kind"].isin(["siren_departement", "siren_region"])].itertuples():
+        names = dep_names if row.kind == "siren_departement" else reg_codes
+        names[row.key] = str(row.code).rpartition(":")[2]  # "departement:01" -> "01"
     out = {
-        "member": member,
+        "dep_codes": dict(zip(d["code"], d["nom"], strict=True)),
         "departement": {**{k: k for k in d["code"]}, **dep_names},
         "region": {**reg_codes, **reg_names},
         "communes_of": {
@@ -129,29 +114,40 @@ def _clean_value(value) -> str:
     return text.upper() if re.fullmatch(r"\d[ab]\d{3}", text, re.IGNORECASE) else text
 
 
-def _resolve_members(territories, values: list) -> pd.DataFrame:
-    """Resolve member identifiers exactly (resolver contract columns).
+def _resolve_members(territories, values: list, departement=None) -> pd.DataFrame:
+    """Resolve member identifiers with :func:`barometre_geo.resolve.resolve`.
 
-    Private stand-in for :mod:`barometre_geo.resolve` (exact current codes and
-    SIREN/SIRET only).
+    Bare département codes (``"24"``, ``"2A"``, ``"974"``) are départements
+    here, before the resolver, which rightly calls ``"24"`` ambiguous between
+    the Dordogne and the région Centre-Val de Loire: in a member list, régions
+    go in the ``regions`` field.
     """
-    member = _lookups(territories)["member"]
-    rows = []
-    for value in values:
-        text = _clean_value(value)
-        key = text[:9] if re.fullmatch(r"\d{14}", text) else text
-        hit = member.get(key)
-        if hit is None:
-            reason = "identifiant inconnu du COG" + (
-                " (un nom n'est pas un identifiant : donnez le code INSEE ou le SIREN)"
-                if re.search(r"[a-z]{3}", text, re.IGNORECASE)
-                else ""
-            )
-            rows.append((value, "unknown", None, None, None, "exact", "unresolved", reason, ()))
-        else:
-            rows.append((value, hit[0], hit[1], hit[0], hit[2], "exact", "resolved", "", ()))
-    cols = ["input", "kind", "code", "level", "nom", "method", "status", "reason", "candidates"]
-    return pd.DataFrame(rows, columns=cols)
+    from .resolve import COLUMNS, resolve
+
+    deps = _lookups(territories)["dep_codes"]
+    texts = [_clean_value(v) for v in values]
+    rest = [i for i, t in enumerate(texts) if t not in deps]
+    out = pd.DataFrame(
+        {
+            "input": list(values),
+            "kind": "departement",
+            "code": texts,
+            "level": "departement",
+            "nom": [deps.get(t) for t in texts],
+            "method": "code_departement",
+            "status": "resolved",
+            "reason": "",
+            "candidates": [()] * len(values),
+        },
+        columns=COLUMNS,
+    ).astype(object)
+    if rest:
+        given = [values[i] if not isinstance(values[i], dict) else texts[i] for i in rest]
+        # the hint only chooses among homonyms: a code elsewhere is a legitimate member
+        hints = [departement if re.search(r"[^\W\d_]{2}", texts[i]) else None for i in rest]
+        res = resolve(territories, given, departement=hints)
+        out.iloc[rest, 1:] = res[COLUMNS[1:]].astype(object).to_numpy()
+    return out
 
 
 # ------------------------------------------------------------------ territory
@@ -253,11 +249,17 @@ def territory(territories, raw: RawStructure, add) -> tuple[dict[int, str], str]
         for code in _served(lk, values, level, add):
             serve(level, code)
 
-    resolved = _resolve_members(territories, raw.membres) if raw.membres else None
+    hint = parts["departements"][0] if len(parts["departements"]) == 1 else None
+    resolved = _resolve_members(territories, raw.membres, hint) if raw.membres else None
     for r in resolved.itertuples() if resolved is not None else ():
         if r.status != "resolved":
             issue = "ambiguous_member" if r.status == "ambiguous" else "unknown_member"
-            add("membres", r.input, issue, f"membre {r.input!r} non reconnu : {r.reason}.")
+            add(
+                "membres",
+                r.input,
+                issue,
+                f"membre {r.input!r} non reconnu (résolveur : {r.reason}).",
+            )
         elif r.level in ("commune", "epci"):
             parts[r.level].append(r.code)
             idx = [_position(territories, r.code)] if r.level == "commune" else of["epci"][r.code]
@@ -310,7 +312,7 @@ def territory(territories, raw: RawStructure, add) -> tuple[dict[int, str], str]
                     "exclus",
                     r.input,
                     "unknown_member",
-                    f"exclusion {r.input!r} non reconnue : {r.reason}.",
+                    f"exclusion {r.input!r} non reconnue (résolveur : {r.reason}).",
                 )
                 continue
             drop = [_position(territories, r.code)] if r.level == "commune" else of[r.level][r.code]

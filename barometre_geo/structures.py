@@ -26,11 +26,15 @@ The exact rule, applied per structure:
 4. Fine communes outside the broad départements always count.
 5. Exclusions are removed last.
 
-Identifiers are resolved exactly against the reference (current INSEE codes,
-SIREN of communes, EPCI, conseils départementaux and régionaux, collectivités
-à statut particulier); anything else is reported, never guessed. Bare two- or
-three-character codes in ``membres`` are départements: give régions in the
-``regions`` field (their codes collide with département codes).
+Members go through the shared resolver (:func:`barometre_geo.resolve.resolve`):
+current and former INSEE codes, SIREN/SIRET (Luhn-checked), names ("Mairie du
+Port", "CC du Pays de Mormal"), with the structure's département as hint when
+it serves exactly one; ambiguous and unresolved members are reported, never
+guessed. Bare two- or three-character codes in ``membres`` are départements
+(the resolver would call ``"24"`` ambiguous with the région Centre-Val de
+Loire): give régions in the ``regions`` field. ``departements`` and
+``regions`` accept codes, names and the SIREN of the conseil départemental or
+régional.
 """
 
 from __future__ import annotations

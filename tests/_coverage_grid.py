@@ -3,7 +3,7 @@
 Metropolitan département ``01`` (région ``84``): a 4 × 4 grid of square
 communes of 0.1° in longitude/latitude from (5.0° E, 46.0° N); commune ``k``
 (1–16, row-major from the south-west) has code ``010kk`` and ``100 k``
-inhabitants. EPCI ``200000001`` holds the two western columns, ``200000002``
+inhabitants. EPCI ``200000008`` holds the two western columns, ``200000016``
 the two eastern ones.
 
     row 3:  13 14 15 16
@@ -13,7 +13,7 @@ the two eastern ones.
 
 Overseas département ``974`` (région ``04``): three communes in a row,
 0.05° wide from (55.3° E, 21.1° S), codes ``97401``–``97403``, populations
-10, 20, 30, EPCI ``249740001``.
+10, 20, 30, EPCI ``249740002``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,18 @@ import shapely
 
 from barometre_geo.crs import area_km2
 from barometre_geo.territories import _COLUMNS, from_frames
+
+
+def luhn(base: str) -> str:
+    """Complete ``base`` with its Luhn check digit (SIREN and SIRET are Luhn-valid)."""
+    for digit in "0123456789":
+        total = 0
+        for i, ch in enumerate(reversed(base + digit)):
+            d = int(ch) * (2 if i % 2 else 1)
+            total += d - 9 if d > 9 else d
+        if total % 10 == 0:
+            return base + digit
+    raise AssertionError(base)  # pragma: no cover
 
 
 def _level(rows, crs=4326):
@@ -40,9 +52,9 @@ def grid_territories():
             {
                 "code": f"010{k:02d}",
                 "nom": f"Commune {k}",
-                "siren": f"210{k:06d}",
+                "siren": luhn(f"210{k:05d}"),
                 "population": 100 * k,
-                "epci": "200000001" if c < 2 else "200000002",
+                "epci": "200000008" if c < 2 else "200000016",
                 "departement": "01",
                 "region": "84",
                 "zone": "metropole",
@@ -55,9 +67,9 @@ def grid_territories():
             {
                 "code": f"9740{k}",
                 "nom": f"Île {k}",
-                "siren": f"219740{k:03d}",
+                "siren": luhn(f"2197{k:04d}"),
                 "population": 10 * k,
-                "epci": "249740001",
+                "epci": "249740002",
                 "departement": "974",
                 "region": "04",
                 "zone": "974",
@@ -93,8 +105,8 @@ def grid_territories():
     regs = dissolve("region", [])
     ids = pd.DataFrame(
         [
-            ("siren_departement", "220100013", "01", "Conseil départemental (Test)"),
-            ("siren_region", "200053767", "84", "Conseil régional (Test)"),
+            ("siren_departement", "220100010", "departement:01", "Conseil départemental (Test)"),
+            ("siren_region", "200053767", "region:84", "Conseil régional (Test)"),
         ],
         columns=["kind", "key", "code", "nom"],
     )

@@ -24,7 +24,7 @@ from barometre_geo.structures import read_structures
 
 GRID_STRUCTURES = [
     {"id": "s1", "nom": "Syndicat 1", "membres": ["01001", "01002", "01005"]},
-    {"id": "s2", "nom": "Syndicat 2", "membres": ["200000002"], "exclus": ["01015", "01016"]},
+    {"id": "s2", "nom": "Syndicat 2", "membres": ["200000016"], "exclus": ["01015", "01016"]},
     {"id": "s3", "nom": "Agence 3", "membres": ["01010", "01011", "01013", "01014"]},
     {"id": "s4", "nom": "Syndicat île", "membres": ["97401"]},
 ]
@@ -86,7 +86,7 @@ def test_shares_hand_checked(grid, grid_result):
     covered_area = area.drop(["01006", "01009", "01015", "01016"]).loc[lambda a: a.index < "9"]
     assert d["share_area"] == pytest.approx(covered_area.sum() / area.loc[:"01016"].sum())
     assert d["n_structures"] == 3
-    e = rate(grid_result, "epci", "200000001")  # 1 2 5 6 9 10 13 14
+    e = rate(grid_result, "epci", "200000008")  # 1 2 5 6 9 10 13 14
     assert (e["n_communes"], e["n_covered"]) == (8, 6)
     assert e["share_population"] == pytest.approx((100 + 200 + 500 + 1000 + 1300 + 1400) / 6000)
     fr = grid_result.national()

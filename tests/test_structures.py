@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from _coverage_grid import grid_territories
+from _coverage_grid import grid_territories, luhn
 
 import barometre_geo as bg
 from barometre_geo.errors import DataQualityWarning, InputFileError, SchemaError
@@ -74,7 +74,7 @@ def test_demo_structures_are_clean_and_reproducible(territories):
 
 
 def test_member_epci_covers_its_communes(grid):
-    s = read_structures([{"nom": "A", "membres": ["200000002"]}], territories=grid)
+    s = read_structures([{"nom": "A", "membres": ["200000016"]}], territories=grid)
     assert communes_of(s, "A") == EPCI2
     assert set(s.members["via"]) == {"epci"}
 
@@ -83,6 +83,21 @@ def test_member_epci_on_the_real_reference(territories):
     s = read_structures([{"nom": "CAPA", "membres": "242010056"}], territories=territories)
     c = territories.communes
     assert communes_of(s, "CAPA") == set(c.loc[c["epci"] == "242010056", "code"])
+
+
+def test_messy_members_go_through_the_resolver(territories):
+    records = [
+        {"nom": "Réunion", "departements": ["974"], "membres": ["Saint-Denis", "Mairie du Port"]},
+        {"nom": "Sans indice", "membres": ["Saint-Denis", "242 010 056"]},
+    ]
+    with pytest.warns(DataQualityWarning, match=r"1 unknown member"):
+        s = read_structures(records, territories=territories)
+    # the département served is the hint for names, then the members narrow it
+    assert communes_of(s, "Réunion") == {"97411", "97407"}
+    amb = issues(s, "ambiguous_member")
+    assert list(amb["nom"]) == ["Sans indice"] and "département" in amb["message"].iloc[0]
+    c = territories.communes
+    assert communes_of(s, "Sans indice") == set(c.loc[c["epci"] == "242010056", "code"])
 
 
 def test_departement_narrowed_by_member_list(grid):
@@ -101,10 +116,10 @@ def test_departement_narrowed_by_member_list(grid):
 
 def test_member_departement_region_and_siren(grid):
     records = [
-        {"nom": "Dep par SIREN", "membres": ["220100013"]},
+        {"nom": "Dep par SIREN", "membres": ["220100010"]},
         {"nom": "Région", "regions": ["84"]},
         {"nom": "Région par nom", "regions": ["Region 84", "Atlantide"]},
-        {"nom": "SIRET de commune", "membres": ["21000000100017"]},
+        {"nom": "SIRET de commune", "membres": ["21000001400014"]},
         {"nom": "Entier", "membres": [1001]},
         {"nom": "Dep entier", "departements": [1]},
     ]
@@ -122,8 +137,8 @@ def test_member_departement_region_and_siren(grid):
 def test_exclusions(grid):
     s = read_structures(
         [
-            {"nom": "A", "membres": ["200000002"], "exclus": ["01015", "01016", "01004", "01001"]},
-            {"nom": "B", "departements": ["01"], "exclus": ["200000001"]},
+            {"nom": "A", "membres": ["200000016"], "exclus": ["01015", "01016", "01004", "01001"]},
+            {"nom": "B", "departements": ["01"], "exclus": ["200000008"]},
         ],
         territories=grid,
     )
@@ -163,7 +178,8 @@ def test_unknown_members_reported(grid):
     u = s.report.unknown_members
     assert list(u["value"]) == ["99999", "Mairie de Nulle-Part", "123456789"]
     assert set(u["nom"]) == {"A"}
-    assert "code INSEE ou le SIREN" in u["message"].iloc[1]
+    assert "no commune, EPCI" in u["message"].iloc[1]
+    assert "Luhn" in u["message"].iloc[2]  # the resolver checks SIREN keys
     assert communes_of(s, "A") == {"01001"}
     assert "3 unknown member(s)" in repr(s.report)
     assert "99999" in s.report.to_text()
@@ -210,7 +226,7 @@ def test_csv_one_row_per_structure(tmp_path, grid):
     p = write(
         tmp_path / "s.csv",
         "nom,siret,type,membres,departements\n"
-        "A,38445261100047,syndicat_mixte,01001;01002|200000002,\n"
+        "A,38445261100047,syndicat_mixte,01001;01002|200000016,\n"
         '"B, avec virgule",,agence,,974\n',
     )
     s = read_structures(p, territories=grid)
@@ -236,7 +252,7 @@ def test_csv_one_row_per_member(tmp_path, grid):
         tmp_path / "long.csv",
         "structure,siren,type,membre\n"
         "A,384452611,syndicat,01001\n"
-        "A,384452611,syndicat,200000002\n"
+        "A,384452611,syndicat,200000016\n"
         "A,384452611,agence,01002\n"
         "B,,gip,97401\n",
     )
@@ -261,7 +277,7 @@ def test_json_rich_layout_and_geojson(tmp_path, grid):
             {
                 "id": "a",
                 "nom": "A",
-                "membres": [{"code": "01001", "nom": "Commune 1"}, {"siren": "210000002"}],
+                "membres": [{"code": "01001", "nom": "Commune 1"}, {"siren": luhn("21000002")}],
                 "regions": [],
                 "exclus": [],
             }
