@@ -13,6 +13,7 @@ import weakref
 
 import pandas as pd
 
+from ._resolve_text import luhn_ok
 from ._structures_io import RawStructure
 
 __all__ = ["POLYGON_MIN_SHARE", "check_siren", "territory"]
@@ -29,20 +30,12 @@ def _norm(text) -> str:
     return re.sub(r"[^a-z0-9]+", " ", t).strip()
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
 def check_siren(raw: RawStructure, add) -> tuple[str | None, str | None]:
     """Return (siren, siret), reporting malformed values."""
     siret = re.sub(r"[\s.]", "", raw.siret) if raw.siret else None
     siren = re.sub(r"[\s.]", "", raw.siren) if raw.siren else None
     if siret is not None and not (siret.isdigit() and len(siret) == 14):
-        ok = siret.isdigit() and len(siret) > 9 and _luhn(siret[:9])
+        ok = siret.isdigit() and len(siret) > 9 and luhn_ok(siret[:9])
         add(
             "siret",
             raw.siret,
@@ -57,7 +50,7 @@ def check_siren(raw: RawStructure, add) -> tuple[str | None, str | None]:
         siren = siren or (siret[:9] if ok else None)
         siret = None
     siren = siren or (siret[:9] if siret else None)
-    if siren is not None and not (siren.isdigit() and len(siren) == 9 and _luhn(siren)):
+    if siren is not None and not (siren.isdigit() and len(siren) == 9 and luhn_ok(siren)):
         add(
             "siren",
             siren,
