@@ -11,13 +11,16 @@ Accepted field names (case and accents ignored) and their aliases:
 field           aliases
 ==============  ===============================================================
 ``id``          ``identifiant``, ``uuid``
-``nom``         ``name``, ``structure``, ``raison_sociale``, ``denomination``
+``nom``         ``name``, ``structure``, ``nom_structure``, ``nom_de_la_structure``,
+                ``raison_sociale``, ``denomination``, ``libelle``
 ``siren``
 ``siret``
 ``type``        ``forme``, ``forme_juridique``, ``categorie``, ``nature``
 ``statut``      ``status``
 ``url``         ``site``, ``site_web``
-``membres``     ``members``, ``adherents``, ``collectivites``, ``membre``,
+``membres``     ``members``, ``adherents``, ``collectivites``,
+                ``communes_membres``, ``communes_adherentes``,
+                ``collectivites_adherentes``, ``liste_membres``; ``membre``,
                 ``member``, ``adherent`` (one member per row: long layout)
 ``departements````departement``, ``dep``, ``deps``
 ``regions``     ``region``, ``reg``
@@ -43,13 +46,31 @@ __all__ = ["RawStructure", "load_records"]
 
 _ALIASES = {
     "id": ("id", "identifiant", "uuid"),
-    "nom": ("nom", "name", "structure", "raison_sociale", "denomination"),
+    "nom": (
+        "nom",
+        "name",
+        "structure",
+        "nom_structure",
+        "nom_de_la_structure",
+        "raison_sociale",
+        "denomination",
+        "libelle",
+    ),
     "siren": ("siren",),
     "siret": ("siret",),
     "type": ("type", "forme", "forme_juridique", "categorie", "nature"),
     "statut": ("statut", "status"),
     "url": ("url", "site", "site_web"),
-    "membres": ("membres", "members", "adherents", "collectivites"),
+    "membres": (
+        "membres",
+        "members",
+        "adherents",
+        "collectivites",
+        "communes_membres",
+        "communes_adherentes",
+        "collectivites_adherentes",
+        "liste_membres",
+    ),
     "membre": ("membre", "member", "adherent"),
     "departements": ("departements", "departement", "dep", "deps"),
     "regions": ("regions", "region", "reg"),
@@ -175,7 +196,8 @@ def _check_columns(columns, source: str) -> bool:
     if not canon & set(_TERRITORY_FIELDS):
         raise SchemaError(
             f"{source}: no territory column (found: {', '.join(map(str, columns))}). "
-            "Add at least one of 'membres' (';'-separated INSEE codes or SIREN), "
+            "Add at least one of 'membres' (INSEE codes or SIREN separated by ';' or '|', "
+            "or ',' in a ';'-delimited file), "
             "'departements', 'regions' or 'wkt' (polygon), or use one row per member "
             "with a 'membre' column."
         )

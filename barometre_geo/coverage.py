@@ -214,6 +214,11 @@ def _num(x) -> str:
     return f"{int(x):,}".replace(",", "\u202f")
 
 
+def _short(codes: str, limit: int = 8) -> str:
+    parts = codes.split()
+    return codes if len(parts) <= limit else " ".join(parts[:limit]) + f" … (+{len(parts) - limit})"
+
+
 def _text(r: CoverageResult, *, top: int) -> str:
     s = r.summary(top=top)
     lines = [
@@ -237,7 +242,8 @@ def _text(r: CoverageResult, *, top: int) -> str:
     for z in s["top_uncovered_zones"]:
         lines.append(
             f"  {z['zone_id']}  {z['nom']} — {_num(z['n_communes'])} communes, "
-            f"{_num(z['population'])} hab., {_num(z['area_km2'])} km², dép. {z['departements']}"
+            f"{_num(z['population'])} hab., {_num(z['area_km2'])} km², "
+            f"dép. {_short(z['departements'])}"
         )
     if "survey" in s:
         v = s["survey"]

@@ -400,6 +400,7 @@ def test_cli_on_the_real_sample(tmp_path, shared_data, capsys):
     assert "Structures lues : 30 (27 avec un territoire)" in text
     assert "sans territoire : ADICA, ANCT, TEST" in text
     assert "Zones non couvertes" in text and "« ADICA » n'a aucun territoire" in text
+    assert "dép. 01 03 04 05 06 07 11 13 … (+" in text  # long lists are shortened
     assert (out / "couverture.gpkg").is_file() and (out / "structures-problemes.csv").is_file()
     assert not (out / "couverture.html").exists()
     problems = pd.read_csv(out / "structures-problemes.csv")

@@ -247,6 +247,17 @@ def test_csv_semicolon_delimiter_windows_1252(tmp_path, grid):
     assert len(communes_of(s, "Régional")) == 16
 
 
+def test_csv_french_headers_from_a_spreadsheet(tmp_path, grid):
+    p = write(
+        tmp_path / "s.csv",
+        "\ufeffNom de la structure;SIRET;Communes adhérentes\n"
+        "Syndicat X;384 452 611 00047;01001, 01002 ,Commune 3\n",
+    )
+    s = read_structures(p, territories=grid)
+    assert communes_of(s, "Syndicat X") == {"01001", "01002", "01003"}
+    assert s.data.loc[0, "siret"] == "38445261100047"
+
+
 def test_csv_one_row_per_member(tmp_path, grid):
     p = write(
         tmp_path / "long.csv",
