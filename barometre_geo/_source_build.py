@@ -124,6 +124,7 @@ def build_from_admin_express(layers: dict, *, cog: int, source: str, provenance:
             "communes."
         )
     com["epci"] = _pick_epci(com, nature, where)
+    _note_without_epci(com, notes)
     used_epci = set(com["epci"].dropna())
     left_out = epci[~epci["code"].isin(used_epci)]
     if len(left_out):
@@ -191,6 +192,7 @@ def build_from_communes(gdf, *, cog: int, source: str, provenance: dict):
     notes: list[str] = []
     com = _prepare_communes(gdf, where=where, notes=notes)
     com["epci"] = _codes(com["epci"], 9)
+    _note_without_epci(com, notes)
     com["nature_norm"] = [normalise_nature(v) for v in com["nature"]]
     bad = com[com["epci"].notna() & ~com["nature_norm"].isin(FP_NATURES)]
     if len(bad):
@@ -335,6 +337,15 @@ def _pick_epci(com, nature: dict, where: str) -> pd.Series:
             "the file is inconsistent, download it again."
         )
     return pd.Series(out, index=com.index, dtype="str")
+
+
+def _note_without_epci(com, notes: list[str]) -> None:
+    none = com.loc[com["epci"].isna(), "code"]
+    if len(none):
+        notes.append(
+            f"{len(none)} communes belong to no EPCI à fiscalité propre (epci is empty): "
+            f"{', '.join(none.head(10))}" + (" …" if len(none) > 10 else "") + "."
+        )
 
 
 def _check_nesting(com, dep, reg, where: str) -> None:

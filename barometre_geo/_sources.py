@@ -123,6 +123,7 @@ class Part:
 # ---------------------------------------------------------------------- entry point
 
 _MEMO: dict[tuple, object] = {}
+_MEMO_SIZE = 2  # sources kept in memory per process (the most recent ones)
 _LOCK = threading.Lock()
 
 
@@ -262,6 +263,8 @@ def _load_path(path: Path, *, cog: int, label: str, extra: dict):
     with _LOCK:
         if key not in _MEMO:
             _MEMO[key] = builder()
+            while len(_MEMO) > _MEMO_SIZE:  # full-resolution references are large
+                _MEMO.pop(next(iter(_MEMO)))
         return _copy(_MEMO[key])
 
 

@@ -89,6 +89,10 @@ def test_source_matches_embedded_reference(built, territories, ref, layout):
     np.testing.assert_allclose(c["area_km2"], e["area_km2"], rtol=1e-6)
     # the two islands of Finistère have no EPCI ("NR" / "ZZZZZZZZZ" in the source)
     assert set(c.index[c["epci"].isna()]) == {"29083", "29155"}
+    assert (
+        "2 communes belong to no EPCI à fiscalité propre (epci is empty): 29083, 29155."
+        in (t.provenance["notes"])
+    )
     # départements and complete régions equal the embedded ones
     d = t.departements.set_index("code").sort_index()
     ed = territories.departements.set_index("code").loc[d.index]
@@ -209,6 +213,10 @@ def test_second_load_reuses_memo_and_returns_copies(built):
     a.communes.loc[0, "nom"] = "changed"
     b = bg.load_territories(source=str(built["3.x"]))
     assert b.communes.loc[0, "nom"] != "changed"
+    assert len(_sources._MEMO) == 1
+    for layout in ("2.x", "4.x", "cartiflette"):  # only the most recent sources are kept
+        bg.load_territories(source=built[layout])
+    assert len(_sources._MEMO) == _sources._MEMO_SIZE
 
 
 def test_cartiflette_epci_names_from_embedded(built):
