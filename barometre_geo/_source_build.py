@@ -20,18 +20,16 @@ in ``provenance["repairs"]`` and by one :class:`DataQualityWarning`.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 import unicodedata
-import warnings
 
 import numpy as np
 import pandas as pd
 import shapely
 
+from ._source_geometry import clean_geometries, dissolve, warn_repairs
 from .crs import STORAGE_CRS, area_km2, departement_zone
-from .errors import DataQualityWarning, SourceError
+from .errors import SourceError
 
 __all__ = [
     "FP_NATURES",
@@ -66,7 +64,6 @@ _NOT_AVAILABLE = {"", "NR", "NC", "ZZ", "ZZZZZZZZZ", "NAN", "NONE", "<NA>"}
 _IN_SCOPE = re.compile(r"0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[12346]")
 _OUTRE_MER_REGIONS = {"01", "02", "03", "04", "06"}
 _METROPOLE_DE_LYON = "200046977"
-_PKG = os.path.dirname(os.path.abspath(__file__))
 
 
 def normalise_nature(value) -> str | None:
@@ -154,10 +151,10 @@ def build_from_admin_express(layers: dict, *, cog: int, source: str, provenance:
     reg = reg[reg["code"].isin(set(com["region"]))]
 
     repairs: dict[str, list[str]] = {}
-    com["geometry"] = _clean_geometries(com, "commune", where, repairs)
+    com["geometry"] = clean_geometries(com, "commune", where, repairs)
     geoms = {}
     for level, layer in (("epci", epci), ("departement", dep), ("region", reg)):
-        cleaned = _clean_geometries(layer, level, where, repairs)
+        cleaned = clean_geometries(layer, level, where, repairs)
         geoms[level] = pd.Series(cleaned, index=layer["code"].to_numpy())
     names = {
         "epci": dict(zip(epci["code"], epci["nom"], strict=True)),
@@ -166,7 +163,7 @@ def build_from_admin_express(layers: dict, *, cog: int, source: str, provenance:
     }
     if lyon:
         geoms["epci"] = pd.concat(
-            [geoms["epci"], _dissolve(com[com["epci"] == _METROPOLE_DE_LYON], "epci")]
+            [geoms["epci"], dissolve(com[com["epci"] == _METROPOLE_DE_LYON], "epci")]
         )
         names["epci"][_METROPOLE_DE_LYON] = "Métropole de Lyon"
     dep_region = dict(zip(dep["code"], dep["region"], strict=True))
@@ -212,10 +209,10 @@ def build_from_communes(gdf, *, cog: int, source: str, provenance: dict):
             f"{dict(split.head(5))}. The file mixes vintages: download it again."
         )
     repairs: dict[str, list[str]] = {}
-    com["geometry"] = _clean_geometries(com, "commune", where, repairs)
+    com["geometry"] = clean_geometries(com, "commune", where, repairs)
     geoms = {
-        "epci": _dissolve(com.dropna(subset=["epci"]), "epci"),
-        "departement": _dissolve(com, "departement"),
+        "epci": dissolve(com.dropna(subset=["epci"]), "epci"),
+        "departement": dissolve(com, "departement"),
     }
     dep_of = dep_region.map(lambda v: v[0])
     geoms["region"] = (
@@ -372,71 +369,6 @@ def _check_nesting(com, dep, reg, where: str) -> None:
         )
 
 
-def _clean_geometries(df, level: str, where: str, repairs: dict) -> np.ndarray:
-    """Check polygons, repair invalid ones; raise when not polygons or irreparable."""
-    geoms = np.asarray(df["geometry"].to_numpy(), dtype=object)
-    codes = df["code"].to_numpy()
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if empty.any():
-        raise SourceError(
-            f"{where}: {int(empty.sum())} {level} have no geometry: "
-            f"{', '.join(map(str, codes[empty][:10]))}. The file is incomplete: download it again."
-        )
-    types = shapely.get_type_id(geoms)
-    not_polygon = ~np.isin(types, [3, 6, 7])
-    if not_polygon.any():
-        kinds = sorted({shapely.get_type_id(g) for g in geoms[not_polygon]})
-        names = [
-            [
-                "Point",
-                "LineString",
-                "LinearRing",
-                "Polygon",
-                "MultiPoint",
-                "MultiLineString",
-                "MultiPolygon",
-                "GeometryCollection",
-            ][k]
-            for k in kinds
-        ]
-        raise SourceError(
-            f"{where}: {int(not_polygon.sum())} {level} geometries are not polygons "
-            f"({', '.join(names)}: {', '.join(map(str, codes[not_polygon][:10]))}) and cannot be "
-            "repaired. Pass the polygon layers of ADMIN EXPRESS (not the chef-lieu points)."
-        )
-    todo = ~shapely.is_valid(geoms) | (types == 7)
-    if not todo.any():
-        return geoms
-    fixed = shapely.make_valid(geoms[todo], method="structure", keep_collapsed=False)
-    fixed = np.array([_polygonal(g) for g in fixed], dtype=object)
-    lost = shapely.is_empty(fixed) | ~shapely.is_valid(fixed)
-    if lost.any():
-        raise SourceError(
-            f"{where}: {int(lost.sum())} {level} geometries are invalid and cannot be repaired "
-            f"into polygons: {', '.join(map(str, codes[todo][lost][:10]))}. "
-            "Download the file again; if it persists, report it to IGN."
-        )
-    out = geoms.copy()
-    out[todo] = fixed
-    repairs[level] = [str(c) for c in codes[todo]]
-    return out
-
-
-def _polygonal(geom):
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    polys = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(polys) if polys else shapely.Polygon()
-
-
-def _dissolve(com, key: str) -> pd.Series:
-    return (
-        pd.Series(com["geometry"].to_numpy(), index=com.index)
-        .groupby(com[key].to_numpy())
-        .agg(lambda s: shapely.union_all(s.to_numpy()))
-    )
-
-
 def _embedded_epci_names(codes: set[str], notes: list[str]) -> dict[str, str]:
     """Names of EPCI from the embedded reference (cartiflette carries none)."""
     from ._paths import boundaries_dir
@@ -562,14 +494,7 @@ def _finish(levels, *, arm, cog, source, provenance, meta, reader, notes, repair
         **provenance,
     }
     if repairs:
-        warnings.warn(
-            f"{sum(map(len, repairs.values()))} invalid geometries of {meta.get('path')} were "
-            "repaired with shapely.make_valid ("
-            + "; ".join(f"{lv}: {len(c)}, e.g. {', '.join(c[:5])}" for lv, c in repairs.items())
-            + "). Details in Territories.provenance['repairs'].",
-            DataQualityWarning,
-            stacklevel=_user_stacklevel(),
-        )
+        warn_repairs(repairs, meta.get("path"))
     return from_frames(out, identifiers, cog=cog, source=source, provenance=prov)
 
 
@@ -626,11 +551,3 @@ def _identifiers(levels: dict, arm, siren_rows) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype="str") for c in ("kind", "key", "code", "nom")})
     out = pd.concat(frames, ignore_index=True)[["kind", "key", "code", "nom"]].astype("str")
     return out.sort_values(["kind", "key", "code"]).reset_index(drop=True)
-
-
-def _user_stacklevel() -> int:
-    """Stack level of the first frame outside barometre_geo (for warnings)."""
-    level, frame = 1, sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PKG):
-        frame, level = frame.f_back, level + 1
-    return level
