@@ -27,6 +27,16 @@ _LAZY_MAPS = (
     "write_index",
 )
 
+# Survey ingest names, also resolved on first access.
+_LAZY_RESPONSES = (
+    "IngestReport",
+    "Mapping",
+    "Responses",
+    "default_mapping",
+    "load_mapping",
+    "read_responses",
+)
+
 
 def __getattr__(name: str):
     if name in _LAZY_MAPS or name == "maps":
@@ -34,6 +44,10 @@ def __getattr__(name: str):
 
         maps = importlib.import_module(".maps", __name__)
         return maps if name == "maps" else getattr(maps, name)
+    if name in _LAZY_RESPONSES:
+        import importlib
+
+        return getattr(importlib.import_module(".responses", __name__), name)
     raise AttributeError(f"module 'barometre_geo' has no attribute {name!r}")
 
 
@@ -42,8 +56,11 @@ __all__ = [
     "Catalogue",
     "CoverageResult",
     "Indicator",
+    "IngestReport",
     "MapDocument",
     "MapRecord",
+    "Mapping",
+    "Responses",
     "Structures",
     "Territories",
     "__version__",
@@ -51,11 +68,14 @@ __all__ = [
     "choropleth",
     "classify",
     "coverage",
+    "default_mapping",
     "download_territory_source",
     "indicator_map",
     "load_catalogue",
     "load_demo_structures",
+    "load_mapping",
     "load_territories",
+    "read_responses",
     "read_structures",
     "resolve",
     "resolve_column",

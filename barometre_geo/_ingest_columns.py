@@ -70,8 +70,9 @@ def option_lookup(indicator, mapping: Mapping) -> dict[str, str]:
         out.setdefault(key(o.id), o.id)
     for o in indicator.options:  # "Agent territorial (DGS, DSI…)" also as "Agent territorial"
         out.setdefault(key(_PAREN.sub(" ", o.label)), o.id)
+    no_answer = ("sans_reponse",) if ids else ("sans_reponse", "ne_sait_pas")  # percentages
     for opt, answers in mapping.values.items():
-        if opt in ids or opt == "sans_reponse":
+        if opt in ids or opt in no_answer:
             for a in answers:
                 out.setdefault(key(a), opt)
     if getattr(indicator, "column", "") == "kind":  # the type question: labels of `types`
@@ -156,14 +157,23 @@ def _assign(plan: ColumnPlan, pos: int, header: str, target: str, indicators: di
             slot[opt] = pos
 
 
-def closest_headers(
-    expected: tuple[str, ...] | list[str], headers: list[str], n: int = 3
-) -> list[str]:
-    """Return the headers of a file closest to the expected texts (for error messages)."""
-    keys = {key(h): h for h in headers}
-    found: list[str] = []
-    for text in expected:
-        for k in difflib.get_close_matches(key(text), list(keys), n=n, cutoff=0.5):
-            if keys[k] not in found:
-                found.append(keys[k])
-    return found[:n]
+def closest_headers(expected, headers: list[str], n: int = 3) -> list[str]:
+    """Return the headers of a file closest to the expected texts (for error messages).
+
+    Closeness is the best of the character similarity and the share of words in
+    common, so that a short header is found close to a long question.
+    """
+    expected_keys = [key(t) for t in expected]
+    expected_words = [set(k.split()) for k in expected_keys]
+    scored = []
+    for h in dict.fromkeys(headers):
+        k = key(h)
+        words = set(k.split())
+        best = 0.0
+        for ek, ew in zip(expected_keys, expected_words, strict=True):
+            common = len(words & ew) / max(1, min(len(words), len(ew)))
+            ratio = difflib.SequenceMatcher(None, k, ek).ratio()
+            best = max(best, ratio, common * 0.9)
+        if best >= 0.5:
+            scored.append((best, h))
+    return [h for _, h in sorted(scored, key=lambda x: -x[0])[:n]]

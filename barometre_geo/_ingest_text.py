@@ -17,7 +17,10 @@ __all__ = [
     "PHONE_RE",
     "is_personal_header",
     "key",
+    "keys",
     "looks_personal",
+    "map_keys",
+    "map_unique",
     "mask",
     "parse_dates",
     "parse_percentages",
@@ -63,6 +66,55 @@ def key(text) -> str:
     s = unicodedata.normalize("NFKD", str(text).translate(_TRANSLATE))
     s = "".join(c for c in s if not unicodedata.combining(c)).casefold()
     return _NON_ALNUM.sub(" ", s).strip()
+
+
+def map_unique(values: pd.Series, fn, *, dtype=object, missing=None) -> np.ndarray:
+    """Apply ``fn`` once per distinct value; return an array aligned on ``values``.
+
+    ``fn`` may also be a dict (missing keys give None). Missing values give
+    ``missing``; ``dtype`` is that of the result.
+
+    Examples
+    --------
+    >>> map_unique(pd.Series(["Oui", "non", "Oui"]), key).tolist()
+    ['oui', 'non', 'oui']
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    get = fn.get if isinstance(fn, dict) else fn
+    table = np.empty(len(uniques) + 1, dtype=dtype)
+    for i, u in enumerate(uniques.tolist()):
+        table[i] = get(u)
+    table[-1] = missing
+    return table[codes]
+
+
+def map_keys(values: pd.Series, fn) -> np.ndarray:
+    """Apply ``fn`` to the :func:`key` of each distinct value (keys computed vectorised).
+
+    Examples
+    --------
+    >>> map_keys(pd.Series(["Sans réponse", "SANS REPONSE"]), len).tolist()
+    [12, 12]
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    for i, k in enumerate(keys(pd.Series(uniques, dtype=object)).tolist()):
+        table[i] = fn(k)
+    table[-1] = None
+    return table[codes]
+
+
+def keys(values: pd.Series) -> pd.Series:
+    """Vectorised :func:`key` over a Series (same result, a few times faster).
+
+    Examples
+    --------
+    >>> keys(pd.Series(["Sans réponse", "Œuvre d’art"])).tolist()
+    ['sans reponse', 'oeuvre d art']
+    """
+    s = values.astype("str").fillna("").str.translate(_TRANSLATE).str.normalize("NFKD")
+    s = s.str.replace(r"[\u0300-\u036f]", "", regex=True).str.casefold()
+    return s.str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
 
 
 # ------------------------------------------------------------------ personal data
@@ -163,6 +215,7 @@ _DMY = re.compile(
     r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp][Mm]))?)?$"
 )
 _SERIAL = re.compile(r"^\d{5}(?:[.,]\d+)?$")
+_FAST_DMY = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -187,14 +240,35 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     >>> [str(x) for x in d]
     ['2025-02-28 14:03:00', '2025-02-28 14:03:00', '2024-02-29 12:00:00']
     """
-    raw = values.astype(str).str.strip()
-    uniq = pd.unique(raw)
-    clean = pd.Series(uniq, dtype=object)
+    raw = values.astype("str").str.strip()
+    codes, uniq = pd.factorize(raw)
+    clean = pd.Series(uniq, dtype="str")
+    out = pd.Series(pd.NaT, index=clean.index, dtype="datetime64[us]")
+    # fast path in C for the usual day-first and ISO forms
+    fast = clean.str.match(_FAST_DMY)
+    for fmt in ("%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y"):
+        todo = fast & out.isna()
+        if todo.any():
+            out[todo] = pd.to_datetime(clean[todo], format=fmt, errors="coerce")
+    rest = out.isna() & (clean != "")
+    if rest.any():
+        general, month_first = _general(clean[rest])
+        if month_first and fast.any():  # the column is month first: redo the fast ones too
+            general, _ = _general(clean[rest | fast])
+            out[rest | fast] = general
+        else:
+            out[rest] = general
+    dates = pd.Series(out.to_numpy()[codes], index=values.index).astype("datetime64[us]")
+    issue = pd.Series("", index=values.index, dtype=object)
+    issue[(raw != "") & dates.isna()] = "date illisible"
+    return dates, issue
+
+
+def _general(clean: pd.Series) -> tuple[pd.Series, bool]:
     clean = clean.str.replace(_WEEKDAY, "", regex=True).str.replace(" - ", " ", regex=False)
     clean = clean.str.replace(" à ", " ", regex=False).str.replace(_HOUR, r"\1:\2", regex=True)
     clean = clean.str.strip()
     out = pd.Series(pd.NaT, index=clean.index, dtype="datetime64[us]")
-
     iso = clean.str.match(_ISO)
     if iso.any():
         out[iso] = pd.to_datetime(clean[iso], format="ISO8601", errors="coerce")
@@ -204,8 +278,9 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         out[tz] = aware.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
     parts = clean.str.extract(_DMY)
     dmy = parts[0].notna()
+    month_first = False
     if dmy.any():
-        out[dmy] = _parse_dmy(parts[dmy])
+        out[dmy], month_first = _parse_dmy(parts[dmy])
     serial = clean.str.match(_SERIAL)
     if serial.any():
         days = pd.to_numeric(clean[serial].str.replace(",", "."), errors="coerce")
@@ -213,18 +288,15 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         out[serial & ok.reindex(clean.index, fill_value=False)] = pd.Timestamp(
             "1899-12-30"
         ) + pd.to_timedelta(days[ok], unit="D").dt.round("s")
-    lookup = dict(zip(uniq, out, strict=True))
-    dates = raw.map(lookup).astype("datetime64[us]")
-    issue = pd.Series("", index=values.index, dtype=object)
-    issue[(raw != "") & dates.isna()] = "date illisible"
-    return dates, issue
+    return out, month_first
 
 
-def _parse_dmy(parts: pd.DataFrame) -> pd.Series:
+def _parse_dmy(parts: pd.DataFrame) -> tuple[pd.Series, bool]:
     a, b = parts[0].astype(int), parts[1].astype(int)
     ampm = parts[6].notna()
     plain_a, plain_b = a[~ampm], b[~ampm]
-    month_first = ampm | bool((plain_b > 12).any() and not (plain_a > 12).any())
+    column_month_first = bool((plain_b > 12).any() and not (plain_a > 12).any())
+    month_first = ampm | column_month_first
     day, month = b.where(month_first, a), a.where(month_first, b)
     year = parts[2].astype(int)
     year = year.where(year >= 100, year + 2000)
@@ -242,4 +314,4 @@ def _parse_dmy(parts: pd.DataFrame) -> pd.Series:
             "second": parts[5].fillna("0").astype(int),
         }
     )
-    return pd.to_datetime(frame, errors="coerce")
+    return pd.to_datetime(frame, errors="coerce"), column_month_first

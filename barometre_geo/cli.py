@@ -25,6 +25,7 @@ __all__ = ["main"]
 COMMANDS: list[tuple[str, str]] = [
     ("territories", "barometre_geo._cmd_territories"),
     ("coverage", "barometre_geo._cmd_coverage"),
+    ("validate", "barometre_geo._cmd_validate"),
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

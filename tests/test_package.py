@@ -34,8 +34,24 @@ def test_public_api_is_pinned():
             "classify",
             "indicator_map",
             "write_index",
+            # survey ingest (resolved lazily)
+            "IngestReport",
+            "Mapping",
+            "Responses",
+            "default_mapping",
+            "load_mapping",
+            "read_responses",
         ]
     )
+
+
+def test_ingest_names_resolve_lazily():
+    from barometre_geo import responses
+
+    for name in ("IngestReport", "Mapping", "Responses", "default_mapping", "load_mapping",
+                 "read_responses"):  # fmt: skip
+        assert getattr(bg, name) is getattr(responses, name)
+        assert name in dir(responses)
 
 
 def test_map_names_resolve_lazily():

@@ -1,0 +1,360 @@
+"""The ingest report: what happened to every input row, cell and column.
+
+Built by :func:`barometre_geo.read_responses`; never holds personal data (raw
+values are masked before they get here, personal columns are named, not shown).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from html import escape
+
+import pandas as pd
+
+__all__ = ["REASONS", "STATES", "IngestReport"]
+
+STATES = ("accepted", "superseded", "rejected")
+#: Rejection reasons (``rows.reason``) and their French labels.
+REASONS = {
+    "test_row": "ligne de test",
+    "empty": "réponse vide",
+    "out_of_scope": "organisation hors champ",
+    "unresolved": "collectivité non identifiée",
+    "ambiguous": "collectivité ambiguë",
+    "unknown_wave": "vague inconnue",
+}
+_STATE_FR = {"accepted": "acceptées", "superseded": "remplacées", "rejected": "rejetées"}
+
+
+def _n(x) -> str:
+    return f"{int(x):,}".replace(",", "\u202f")
+
+
+def _w(x, word: str) -> str:
+    """``3 acceptées``, ``1 acceptée``: a count and its (French) word, plural from 2."""
+    return f"{_n(x)} {word if int(x) >= 2 else word.removesuffix('s')}"
+
+
+def _states_text(r) -> str:
+    return (
+        f"{_w(r['rows'], 'lignes')} — {_w(r['accepted'], 'acceptées')}, "
+        f"{_w(r['superseded'], 'remplacées')}, {_w(r['rejected'], 'rejetées')}"
+    )
+
+
+def _empty(columns) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+@dataclass(frozen=True, repr=False)
+class IngestReport:
+    """Account of an ingest: every input row ends accepted, superseded or rejected.
+
+    Attributes
+    ----------
+    rows : pandas.DataFrame
+        One row per non-blank input row: ``file``, ``line`` (1-based line in
+        the file), ``state`` (accepted | superseded | rejected), ``reason``
+        (see :data:`REASONS`; empty unless rejected), ``detail`` (French),
+        ``candidates`` (codes, for ambiguous rows), ``response_id`` (of the
+        response the row feeds or was superseded by), ``wave``, ``code``,
+        ``collectivity`` (key of the collectivity), ``answers`` (number of
+        questions answered) and ``themes`` (questionnaires answered).
+    cells : pandas.DataFrame
+        Rejected cells: ``file``, ``line``, ``column``, ``value``, ``issue``.
+    unknown_values : pandas.DataFrame
+        ``file``, ``column``, ``indicator``, ``value``, ``count``, ``lines``
+        (first five lines).
+    dropped_columns : pandas.DataFrame
+        Personal-data columns dropped at read: ``file``, ``column`` (names only).
+    ignored_columns : pandas.DataFrame
+        Columns not used: ``file``, ``column``, ``why``.
+    files : pandas.DataFrame
+        ``file``, ``format``, ``encoding``, ``delimiter``, ``sheet``, ``rows``,
+        ``blank_rows``, ``questions`` (number of questions recognised).
+    themes : pandas.DataFrame
+        ``theme``, ``label``, ``wave`` of the questionnaires of the catalogue.
+    edition : str
+    synthetic : bool
+    """
+
+    rows: pd.DataFrame
+    cells: pd.DataFrame = field(
+        default_factory=lambda: _empty(["file", "line", "column", "value", "issue"])
+    )
+    unknown_values: pd.DataFrame = field(
+        default_factory=lambda: _empty(["file", "column", "indicator", "value", "count", "lines"])
+    )
+    dropped_columns: pd.DataFrame = field(default_factory=lambda: _empty(["file", "column"]))
+    ignored_columns: pd.DataFrame = field(default_factory=lambda: _empty(["file", "column", "why"]))
+    files: pd.DataFrame = field(default_factory=lambda: _empty(["file", "rows"]))
+    themes: pd.DataFrame = field(default_factory=lambda: _empty(["theme", "label", "wave"]))
+    edition: str = ""
+    synthetic: bool = False
+
+    # ------------------------------------------------------------ tables
+    def _states(self, frame: pd.DataFrame, by: str) -> pd.DataFrame:
+        counts = pd.crosstab(frame[by], frame["state"]) if len(frame) else pd.DataFrame()
+        out = pd.DataFrame(index=pd.Index(counts.index, name=by))
+        for s in STATES:
+            out[s] = counts[s] if s in counts else 0
+        out.insert(0, "rows", out[list(STATES)].sum(axis=1))
+        return out.astype("int64")
+
+    def by_file(self) -> pd.DataFrame:
+        """Rows per file and state, with rejected cells and unknown values.
+
+        ``rows == accepted + superseded + rejected`` on every line.
+        """
+        order = list(self.files["file"]) if len(self.files) else sorted(set(self.rows["file"]))
+        out = self._states(self.rows, "file").reindex(order, fill_value=0)
+        out.index.name = "file"
+        out["cells_rejected"] = self.cells.groupby("file").size().reindex(order, fill_value=0)
+        unknown = (
+            self.unknown_values.groupby("file")["count"].sum() if len(self.unknown_values) else {}
+        )
+        out["unknown_values"] = pd.Series(unknown, dtype="int64").reindex(order, fill_value=0)
+        return out.astype("int64")
+
+    def by_questionnaire(self) -> pd.DataFrame:
+        """Rows per questionnaire (theme) and state.
+
+        A row counts for a questionnaire when it answers at least one of its
+        questions, so a row answering the three questionnaires of a wave counts
+        once in each.
+        """
+        long = self.rows[["state", "themes"]].copy()
+        long["theme"] = long["themes"].str.split()
+        long = long.explode("theme").dropna(subset=["theme"])
+        counts = (
+            self._states(long, "theme")
+            if len(long)
+            else self._states(long.assign(theme=[]), "theme")
+        )
+        themes = self.themes.set_index("theme")
+        order = [t for t in themes.index if t in counts.index] + [
+            t for t in counts.index if t not in themes.index
+        ]
+        out = counts.reindex(order)
+        out.insert(0, "wave", themes["wave"].reindex(order).astype("Int64"))
+        out.insert(0, "label", themes["label"].reindex(order).fillna(""))
+        return out
+
+    def by_wave(self) -> pd.DataFrame:
+        """Responses and distinct collectivities per wave, and overall.
+
+        ``responses`` counts accepted wave responses; ``collectivities`` the
+        distinct collectivities behind them. The last row (``"total"``) sums
+        responses across waves but counts each collectivity once — e.g. the
+        first edition published 2,174 + 629 + 587 = 3,390 wave responses from
+        3,117 collectivities.
+        """
+        acc = self.rows[self.rows["state"] == "accepted"]
+        rows = []
+        waves = sorted(w for w in self.rows["wave"].dropna().unique())
+        for w in waves:
+            sub = acc[acc["wave"] == w]
+            rows.append(
+                {
+                    "wave": str(int(w)),
+                    "rows": int((self.rows["wave"] == w).sum()),
+                    "responses": sub["response_id"].nunique(),
+                    "collectivities": sub["collectivity"].nunique(),
+                }
+            )
+        rows.append(
+            {
+                "wave": "total",
+                "rows": len(self.rows),
+                "responses": acc["response_id"].nunique(),
+                "collectivities": acc["collectivity"].nunique(),
+            }
+        )
+        return pd.DataFrame(rows).set_index("wave")
+
+    def by_reason(self) -> pd.DataFrame:
+        """Rejected rows per reason, with the French label."""
+        rej = self.rows[self.rows["state"] == "rejected"]
+        counts = rej.groupby("reason").size()
+        out = pd.DataFrame(
+            {"label": [REASONS.get(r, r) for r in counts.index], "rows": counts.values}
+        )
+        out.index = pd.Index(counts.index, name="reason")
+        return out
+
+    # ------------------------------------------------------------ exports
+    def to_dict(self) -> dict:
+        """Return the report as JSON-serialisable dicts and lists.
+
+        Examples
+        --------
+        >>> import json
+        >>> report = IngestReport(rows=_empty(IngestReport.ROW_COLUMNS))
+        >>> sorted(report.to_dict())[:3]
+        ['by_file', 'by_questionnaire', 'by_reason']
+        """
+
+        def records(frame: pd.DataFrame, index: bool = True) -> list[dict]:
+            frame = frame.reset_index() if index else frame
+            return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+        return {
+            "edition": self.edition,
+            "synthetic": self.synthetic,
+            "summary": self.summary(),
+            "files": records(self.files, index=False),
+            "by_file": records(self.by_file()),
+            "by_questionnaire": records(self.by_questionnaire()),
+            "by_wave": records(self.by_wave()),
+            "by_reason": records(self.by_reason()),
+            "rows": records(self.rows.drop(columns=["collectivity"]), index=False),
+            "cells": records(self.cells, index=False),
+            "unknown_values": records(self.unknown_values, index=False),
+            "dropped_columns": records(self.dropped_columns, index=False),
+            "ignored_columns": records(self.ignored_columns, index=False),
+        }
+
+    ROW_COLUMNS = (
+        "file",
+        "line",
+        "state",
+        "reason",
+        "detail",
+        "candidates",
+        "response_id",
+        "wave",
+        "code",
+        "collectivity",
+        "answers",
+        "themes",
+    )
+
+    def summary(self) -> dict:
+        """Return the counts of rows per state, responses, collectivities and problems."""
+        states = self.rows["state"].value_counts()
+        total = self.by_wave().loc["total"]
+        return {
+            "rows": len(self.rows),
+            **{s: int(states.get(s, 0)) for s in STATES},
+            "responses": int(total["responses"]),
+            "collectivities": int(total["collectivities"]),
+            "cells_rejected": len(self.cells),
+            "unknown_values": int(self.unknown_values["count"].sum())
+            if len(self.unknown_values)
+            else 0,
+            "dropped_columns": len(self.dropped_columns),
+        }
+
+    def to_text(self, *, limit: int = 20) -> str:
+        """Return the report as French text (what ``barometre-geo validate`` prints).
+
+        Parameters
+        ----------
+        limit : int, default 20
+            Maximum number of rejected rows, unknown values and cells listed.
+        """
+        s = self.summary()
+        synth = " — DONNÉES SYNTHÉTIQUES (démonstration)" if self.synthetic else ""
+        out = [
+            f"Rapport d’import — édition {self.edition}{synth}",
+            f"{_w(s['rows'], 'lignes')} lue{'s' if s['rows'] > 1 else ''} : "
+            f"{_w(s['accepted'], 'acceptées')}, {_w(s['superseded'], 'remplacées')} par une "
+            f"réponse plus récente ou plus complète, {_w(s['rejected'], 'rejetées')}.",
+            "",
+            "Par fichier :",
+        ]
+        for f, r in self.by_file().iterrows():
+            out.append(f"  {f} : {_states_text(r)}")
+        out += ["", "Par questionnaire (lignes ayant répondu à au moins une question) :"]
+        for t, r in self.by_questionnaire().iterrows():
+            wave = "" if pd.isna(r["wave"]) else f" (vague {int(r['wave'])})"
+            out.append(f"  {r['label'] or t}{wave} : {_states_text(r)}")
+        out += ["", "Par vague (réponses acceptées / collectivités distinctes) :"]
+        for w, r in self.by_wave().iterrows():
+            name = "Ensemble" if w == "total" else f"Vague {w}"
+            out.append(
+                f"  {name} : {_w(r['responses'], 'réponses')}, "
+                f"{_w(r['collectivities'], 'collectivités')}"
+            )
+        rej = self.rows[self.rows["state"] == "rejected"]
+        if len(rej):
+            out += ["", f"Lignes rejetées ({_n(len(rej))}) :"]
+            for r in self.by_reason().itertuples():
+                out.append(f"  {r.label} : {_n(r.rows)}")
+            for r in rej.head(limit).itertuples():
+                out.append(
+                    f"  - {r.file} ligne {r.line} : {REASONS.get(r.reason, r.reason)} — {r.detail}"
+                )
+            out += self._more(len(rej), limit, "rows")
+        if len(self.unknown_values):
+            uv = self.unknown_values
+            out += [
+                "",
+                "Valeurs de réponse inconnues, laissées vides "
+                f"({_w(uv['count'].sum(), 'cellules')}) :",
+            ]
+            for r in uv.head(limit).itertuples():
+                lines = ", ".join(str(x) for x in r.lines)
+                out.append(
+                    f"  - {r.file}, « {r.column} » : « {r.value} » ×{r.count} (lignes {lines})"
+                )
+            out += self._more(len(uv), limit, "unknown_values")
+            out.append(
+                "  Ajoutez ces réponses au vocabulaire de votre fichier de mapping (values:)."
+            )
+        if len(self.cells):
+            out += ["", f"Cellules rejetées ({_n(len(self.cells))}) :"]
+            for r in self.cells.head(limit).itertuples():
+                out.append(
+                    f"  - {r.file} ligne {r.line}, « {r.column} » : « {r.value} » — {r.issue}"
+                )
+            out += self._more(len(self.cells), limit, "cells")
+        if len(self.dropped_columns):
+            out += ["", "Colonnes de données personnelles supprimées à la lecture :"]
+            for f, grp in self.dropped_columns.groupby("file", sort=False):
+                out.append(f"  {f} : " + ", ".join(f"« {c} »" for c in grp["column"]))
+        if len(self.ignored_columns):
+            out += ["", f"Colonnes non utilisées ({_n(len(self.ignored_columns))}) :"]
+            for r in self.ignored_columns.head(limit).itertuples():
+                out.append(f"  - {r.file}, « {r.column} » : {r.why}")
+            out += self._more(len(self.ignored_columns), limit, "ignored_columns")
+        return "\n".join(out)
+
+    @staticmethod
+    def _more(n: int, limit: int, attr: str) -> list[str]:
+        return [f"  … et {_n(n - limit)} autres (voir report.{attr})"] if n > limit else []
+
+    def __repr__(self) -> str:
+        s = self.summary()
+        return (
+            f"<IngestReport {self.edition}: {s['rows']:,} rows = {s['accepted']:,} accepted + "
+            f"{s['superseded']:,} superseded + {s['rejected']:,} rejected; {s['responses']:,} "
+            f"responses from {s['collectivities']:,} collectivities; {s['cells_rejected']:,} "
+            f"cells rejected, {s['unknown_values']:,} unknown values>"
+        )
+
+    def _repr_html_(self) -> str:
+        s = self.summary()
+
+        def table(frame: pd.DataFrame) -> str:
+            return frame.to_html(border=0, escape=True, max_rows=20)
+
+        synth = " <em>(données synthétiques)</em>" if self.synthetic else ""
+        parts = [
+            f"<div><strong>Rapport d’import — édition {escape(str(self.edition))}</strong>{synth}",
+            f"<p>{_n(s['rows'])} lignes : {_n(s['accepted'])} acceptées, "
+            f"{_n(s['superseded'])} remplacées, {_n(s['rejected'])} rejetées — "
+            f"{_n(s['responses'])} réponses de {_n(s['collectivities'])} collectivités.</p>",
+            "<h4>Par fichier</h4>" + table(self.by_file()),
+            "<h4>Par vague</h4>" + table(self.by_wave()),
+        ]
+        if len(self.by_reason()):
+            parts.append("<h4>Rejets</h4>" + table(self.by_reason()))
+        if len(self.unknown_values):
+            parts.append("<h4>Valeurs inconnues</h4>" + table(self.unknown_values))
+        if len(self.cells):
+            parts.append("<h4>Cellules rejetées</h4>" + table(self.cells))
+        if len(self.dropped_columns):
+            parts.append("<h4>Données personnelles supprimées</h4>" + table(self.dropped_columns))
+        return "".join(parts) + "</div>"
