@@ -33,7 +33,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from ._resolve_index import ResolverIndex, get_index
+from ._resolve_index import CSP, ResolverIndex, get_index
 from ._resolve_parse import Parsed, parse, parse_departement
 from ._resolve_text import value_to_text
 from .errors import SchemaError, UnknownValueError
@@ -44,6 +44,7 @@ __all__ = ["COLUMNS", "resolve", "resolve_column"]
 COLUMNS = ["input", "kind", "code", "level", "nom", "method", "status", "reason", "candidates"]
 
 _Row = tuple  # (kind, code, level, nom, method, status, reason, candidates)
+_OK = "resolved"
 _PLURAL = {
     "commune": "communes",
     "epci": "EPCI",
@@ -189,39 +190,45 @@ def _resolve(territories, values, departement, *, where: str, labels=None) -> pd
     texts = [value_to_text(v) for v in uniques]
     hint_codes, hint_sets = _hints(departement, n, ix, where=where, labels=labels)
 
-    # resolve each distinct (value, hint) pair once
-    n_hints = len(hint_sets) + 1
-    pair = (value_codes.astype(np.int64) + 1) * n_hints + (hint_codes + 1)
-    pair_uniques, pair_inverse = np.unique(pair, return_inverse=True)
-    parsed_cache: dict[int, Parsed] = {}
-    rows: list[_Row] = []
-    for p in pair_uniques.tolist():
-        v, h = divmod(p, n_hints)
-        v -= 1
-        parsed = parsed_cache.get(v)
-        if parsed is None:
-            parsed = parse(texts[v] if v >= 0 else None, ix, full=bool(hint_sets))
-            parsed_cache[v] = parsed
-        rows.append(_decide(parsed, hint_sets[h - 1] if h > 0 else None, ix))
+    if not hint_sets:  # no hint: one row per distinct value (the last one: missing)
+        rows = [_decide(parse(text, ix, full=False), None, ix) for text in texts]
+        rows.append(_decide(parse(None, ix), None, ix))
+        inverse = np.where(value_codes < 0, len(texts), value_codes)
+    else:  # resolve each distinct (value, hint) pair once
+        n_hints = len(hint_sets) + 1
+        pair = (value_codes.astype(np.int64) + 1) * n_hints + (hint_codes + 1)
+        pair_uniques, inverse = np.unique(pair, return_inverse=True)
+        first: dict[int, Parsed] = {}  # first matching name tier only
+        full: dict[int, Parsed] = {}  # every tier, parsed when a hint rejects the first
 
+        def every_tier(v: int) -> Parsed:
+            if v not in full:
+                full[v] = parse(texts[v] if v >= 0 else None, ix, full=True)
+            return full[v]
+
+        rows = []
+        for p in pair_uniques.tolist():
+            v, h = divmod(p, n_hints)
+            v -= 1
+            parsed = first.get(v)
+            if parsed is None:
+                parsed = first[v] = parse(texts[v] if v >= 0 else None, ix, full=False)
+            hint = hint_sets[h - 1] if h > 0 else None
+            rows.append(_decide(parsed, hint, ix, more=lambda v=v: every_tier(v)))
+    return _frame(texts, value_codes, rows, inverse.ravel())
+
+
+def _frame(texts, value_codes, rows, inverse) -> pd.DataFrame:
+    """Assemble the output: columns built on the distinct rows, then taken per value."""
     table = np.empty((len(rows), 8), dtype=object)
     table[:] = rows if rows else np.empty((0, 8), dtype=object)
-    picked = table[pair_inverse.ravel()]
-    text_arr = np.array([*texts, None], dtype=object)[value_codes]
-    out = pd.DataFrame(
-        {
-            "input": pd.array(text_arr, dtype="str"),
-            "kind": pd.array(picked[:, 0], dtype="str"),
-            "code": pd.array(picked[:, 1], dtype="str"),
-            "level": pd.array(picked[:, 2], dtype="str"),
-            "nom": pd.array(picked[:, 3], dtype="str"),
-            "method": pd.array(picked[:, 4], dtype="str"),
-            "status": pd.array(picked[:, 5], dtype="str"),
-            "reason": pd.array(picked[:, 6], dtype="str"),
-            "candidates": pd.Series(picked[:, 7], dtype=object),
-        }
-    )
-    return out
+    text_arr = pd.array(np.array([*texts, None], dtype=object), dtype="str")
+    columns = {"input": text_arr.take(np.where(value_codes < 0, len(texts), value_codes))}
+    names = ["kind", "code", "level", "nom", "method", "status", "reason"]
+    for j, name in enumerate(names):
+        columns[name] = pd.array(table[:, j], dtype="str").take(inverse)
+    columns["candidates"] = pd.Series(table[inverse, 7], dtype=object)
+    return pd.DataFrame(columns)
 
 
 def _hints(departement, n: int, ix: ResolverIndex, *, where: str, labels):
@@ -262,19 +269,26 @@ def _hints(departement, n: int, ix: ResolverIndex, *, where: str, labels):
     return codes, sets
 
 
-def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex) -> _Row:
-    """Pick the first reading consistent with the hints and the name; build the row."""
+def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex, more=None) -> _Row:
+    """Pick the first reading consistent with the hints and the name; build the row.
+
+    ``more`` returns the readings of every name tier, asked for when the hint
+    rejects the readings parsed so far.
+    """
     if parsed.failure is not None:
         method, reason = parsed.failure
         return ("unknown", None, None, None, method, "unresolved", reason, ())
     constraints = [c for c in (hint, parsed.inline) if c is not None]
     names = parsed.names
 
+    def in_hints(c) -> bool:
+        deps = ix.departements_of(c)
+        return not any(deps.isdisjoint(h) for h in constraints)
+
     def ok(c) -> bool:
         if names is not None and c[1:3] not in names:
             return False
-        deps = ix.departements_of(c) if constraints else None
-        return all(deps & h for h in constraints)
+        return not constraints or in_hints(c)
 
     readings = parsed.readings
     if not constraints and names is None:
@@ -287,11 +301,13 @@ def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex) -> _Row:
                 seen = [c for r in readings[: i + 1] for c in r.cands if c not in kept]
                 if names is not None and any(c[1:3] not in names for c in seen):
                     qualifier += "+nom"
-                if constraints and any(
-                    not all(ix.departements_of(c) & h for h in constraints) for c in seen
-                ):
+                if constraints and not all(in_hints(c) for c in seen):
                     qualifier += "+departement"
             return _row(kept, reading, qualifier, ix)
+    if more is not None:
+        everything = more()
+        if everything.readings != readings:
+            return _decide(everything, hint, ix)
     # no reading agrees with the hints or the name: show the first one's candidates
     first = readings[0]
     parts = []
@@ -311,8 +327,10 @@ def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex) -> _Row:
 
 def _row(cands, reading, qualifier: str, ix: ResolverIndex, force_ambiguous=False) -> _Row:
     if len(cands) == 1 and not force_ambiguous:
-        c = ix.as_collectivity(cands[0])
-        return (c[0], c[2], c[1], ix.name_of(c), c[3] + qualifier, "resolved", "", ())
+        kind, level, code, method = cands[0]
+        if kind == CSP or (level, code) in ix.csp_self:
+            return (CSP, code, level, ix.csp_nom[(level, code)], method + qualifier, _OK, "", ())
+        return (kind, code, level, ix.nom[(level, code)], method + qualifier, _OK, "", ())
     cands = tuple(ix.as_collectivity(c) for c in cands)
     levels = {c[1] for c in cands}
     kinds = {c[0] for c in cands}
