@@ -255,8 +255,9 @@ def _read_text(path: Path) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise InputFileError(  # pragma: no cover - cp1252 decodes nearly everything
-        f"{path}: unknown text encoding. Save the file as UTF-8."
+    raise InputFileError(
+        f"{path}: neither UTF-8 nor Windows-1252 text. Save the file as UTF-8 "
+        "(in a spreadsheet: « CSV UTF-8 »)."
     )
 
 

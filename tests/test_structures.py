@@ -342,6 +342,15 @@ def test_error_missing_file(tmp_path):
         read_structures(tmp_path / "absent.csv")
 
 
+def test_error_unknown_encoding(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_bytes(b"nom,membres\nA\x81\x8d,01001\n")  # bytes undefined in cp1252
+    with pytest.raises(
+        InputFileError, match=r"neither UTF-8 nor Windows-1252.*Save the file as UTF-8"
+    ):
+        read_structures(p)
+
+
 def test_error_unsupported_suffix(tmp_path):
     p = write(tmp_path / "s.xlsx", "x")
     with pytest.raises(InputFileError, match=r"unsupported file type '\.xlsx'\. Use \.csv"):
