@@ -18,7 +18,7 @@ from ._ingest_columns import ColumnPlan, option_lookup
 from ._ingest_mapping import Mapping
 from ._ingest_text import key, map_unique, mask, parse_percentages
 
-__all__ = ["Decoded", "decode_answers"]
+__all__ = ["Decoded", "decode_answers", "report_unknown"]
 
 _SPLIT = re.compile(r"\s*(?:;|\||\r\n|\n|\r)\s*")
 _NO_ANSWER = {"ne_sait_pas", "sans_reponse"}
@@ -77,7 +77,7 @@ def decode_answers(
     return out
 
 
-def _report_unknown(values: pd.Series, bad: pd.Series, lines, header, ind_id, out) -> None:
+def report_unknown(values: pd.Series, bad: pd.Series, lines, header, ind_id, out) -> None:
     if not bad.any():
         return
     frame = pd.DataFrame(
@@ -111,7 +111,7 @@ def _choice(series: pd.Series, lines, ind, lookup: dict, header: str, out: Decod
 
     codes = map_unique(values, code, dtype=np.int64, missing=-1)
     if unknown:
-        _report_unknown(values, values.isin(unknown), lines, header, ind.id, out)
+        report_unknown(values, values.isin(unknown), lines, header, ind.id, out)
     col = pd.Series(
         pd.Categorical.from_codes(codes, categories=ids, ordered=ind.kind == "scale"),
         index=series.index,
@@ -176,7 +176,7 @@ def _multi_columns(cells, lines, ind, plan: ColumnPlan, mapping: Mapping, out: D
 
         flags = map_unique(values, state, dtype=np.int8, missing=-1)
         if unknown:
-            _report_unknown(values, values.isin(unknown), lines, plan.headers[pos], ind.id, out)
+            report_unknown(values, values.isin(unknown), lines, plan.headers[pos], ind.id, out)
         states[name] = pd.arrays.BooleanArray(flags == 1, flags < 0)
         empties[name] = (values == "").to_numpy()
     answered = np.zeros(len(cells), dtype=bool)
@@ -219,7 +219,7 @@ def _multi_cell(series: pd.Series, lines, ind, lookup: dict, header: str, out: D
     answered = chosen.notna().to_numpy(dtype=bool)
     if unknown_parts:
         bad = values.isin(list(unknown_parts))
-        _report_unknown(
+        report_unknown(
             values.map(lambda v: unknown_parts.get(v, v)), bad, lines, header, ind.id, out
         )
     cols = {}

@@ -18,7 +18,15 @@ import pandas as pd
 
 from ._ingest_text import key, map_keys, map_unique, mask
 
-__all__ = ["CSP", "declared_kind", "identify", "normalise_departement", "profile_of"]
+__all__ = [
+    "CSP",
+    "declared_kind",
+    "identify",
+    "normalise_departement",
+    "profile_of",
+    "territory_columns",
+    "unknown_types",
+]
 
 CSP = "collectivite_a_statut_particulier"
 _ORDER = ("siren", "insee", "code_postal", "nom")
@@ -65,6 +73,12 @@ def normalise_departement(values: pd.Series, territories) -> tuple[pd.Series, pd
     unknown = pd.Series(mapped == "", index=values.index)
     mapped[unknown.to_numpy()] = None
     return pd.Series(mapped, index=values.index, dtype=object), unknown
+
+
+def unknown_types(type_values: pd.Series, types: dict) -> pd.Series:
+    """Mask of non-empty "type of collectivity" cells that no ``types`` label matches."""
+    kinds = declared_kind(type_values, pd.Series([""] * len(type_values)), types)
+    return (type_values.str.strip() != "") & kinds.isna().to_numpy()
 
 
 def declared_kind(type_values: pd.Series | None, names: pd.Series, types: dict) -> pd.Series:

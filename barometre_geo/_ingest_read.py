@@ -82,6 +82,11 @@ def read_table(
         cells than the header; the message names the file and the line.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputFileError(
+            f"{path}: is a folder, not an export file. Pass the files themselves, e.g. "
+            f"sorted(Path({str(path)!r}).glob('*.csv'))."
+        )
     if not path.is_file():
         raise InputFileError(
             f"{path}: file not found. Check the path (relative paths start from {Path.cwd()})."

@@ -46,16 +46,26 @@ def _concat(parts, get, empty) -> pd.Series:
 
 
 def _concat_columns(parts, names: list[str]) -> pd.DataFrame:
-    cols = {}
+    """Question columns of every file, one frame; a column absent from a file is NA there."""
+    blanks = {}
     for name in names:
         template = next(p["decoded"].columns[name] for p in parts if name in p["decoded"].columns)
-        blank = template.iloc[:0].reset_index(drop=True)
-        cols[name] = _concat(
-            parts,
-            lambda p, c=name: p["decoded"].columns.get(c),
-            lambda p, blank=blank: blank.reindex(range(p["n"])),
+        blanks[name] = template.iloc[:0].reset_index(drop=True)
+    frames = []
+    for p in parts:
+        cols = p["decoded"].columns
+        frames.append(
+            pd.DataFrame(
+                {
+                    name: cols[name].reset_index(drop=True)
+                    if name in cols
+                    else blanks[name].reindex(range(p["n"]))
+                    for name in names
+                },
+                index=pd.RangeIndex(p["n"]),
+            )
         )
-    return pd.DataFrame(cols)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=names)
 
 
 def _official_exceptions(territories, markers: tuple[str, ...]) -> list[str]:

@@ -20,8 +20,9 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from ._ingest_answers import decode_answers
+from ._ingest_answers import decode_answers, report_unknown
 from ._ingest_columns import closest_headers, plan_columns
+from ._ingest_identify import unknown_types
 from ._ingest_mapping import Mapping, default_mapping, load_mapping
 from ._ingest_read import read_table
 from ._ingest_report import IngestReport
@@ -257,6 +258,12 @@ def _read_one(path: Path, mapping: Mapping, catalogue) -> dict:
                     "issue": bad.iloc[i],
                 }
             )
+    if "type" in plan.roles:  # a type label the mapping does not know: say so
+        types = role("type")
+        header = plan.headers[plan.roles["type"]]
+        report_unknown(
+            types, unknown_types(types, mapping.types), table.lines, header, "type", decoded
+        )
     marker = role("synthetic")
     synthetic = bool(mapping.synthetic) or (
         marker is not None

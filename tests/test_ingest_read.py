@@ -143,6 +143,11 @@ def test_missing_file(tmp_path):
         read_table(tmp_path / "nope.csv")
 
 
+def test_folder_instead_of_a_file(tmp_path):
+    with pytest.raises(InputFileError, match=r"is a folder, not an export file\. Pass the files"):
+        read_table(tmp_path)
+
+
 def test_empty_file(tmp_path):
     with pytest.raises(
         InputFileError, match=r"empty\.csv: the file is empty\. Export the responses"

@@ -478,6 +478,20 @@ def test_test_rows_empty_rows_and_out_of_scope(tmp_path, territories, catalogue,
     assert r.data.set_index("source_line").loc[4, "code"] == neauphe  # not a test row
 
 
+def test_unknown_type_labels_are_reported_and_not_used(tmp_path, territories, catalogue, w1):
+    rows = [
+        make_row(catalogue, w1, ident("Pau", "64445", typ="Collectivité locale"), {}),
+        make_row(catalogue, w1, ident("Lescar", "64335", typ="Collectivité locale"), {}),
+        make_row(catalogue, w1, ident("Billère", "64129", typ="commune "), {}),
+    ]
+    r = read(tmp_path, territories, w1, rows)
+    assert r.report.summary()["accepted"] == 3
+    u = r.report.unknown_values
+    assert u[["column", "indicator", "value", "count", "lines"]].values.tolist() == [
+        ["Type de collectivité", "type", "Collectivité locale", 2, [2, 3]]
+    ]
+
+
 def test_unresolved_and_ambiguous_collectivities(tmp_path, territories, catalogue, w1):
     siret = luhn("2164044590001")
     rows = [
