@@ -28,7 +28,7 @@ import pandas as pd
 import shapely
 
 from ._source_geometry import clean_geometries, dissolve, warn_repairs
-from .crs import STORAGE_CRS, area_km2, departement_zone
+from .crs import STORAGE_CRS, area_km2, departement_zone, region_zone
 from .errors import SourceError
 
 __all__ = [
@@ -62,7 +62,6 @@ _NATURES = {
 _NOT_AVAILABLE = {"", "NR", "NC", "ZZ", "ZZZZZZZZZ", "NAN", "NONE", "<NA>"}
 # metropolitan départements and the five DROM; 975, 977, 978 and "NR" are out of scope
 _IN_SCOPE = re.compile(r"0[1-9]|[1-8]\d|9[0-5]|2A|2B|97[12346]")
-_OUTRE_MER_REGIONS = {"01", "02", "03", "04", "06"}
 _METROPOLE_DE_LYON = "200046977"
 
 
@@ -434,7 +433,7 @@ def _assemble(com, names: dict, nature: dict, dep_region: dict, geoms: dict) -> 
 
     reg = totals("region")
     reg["nom"] = reg["code"].map(names["region"])
-    reg["zone"] = np.where(reg["code"].isin(_OUTRE_MER_REGIONS), "outre-mer", "metropole")
+    reg["zone"] = reg["code"].map(region_zone)
 
     levels = {"commune": com, "epci": epci, "departement": dep, "region": reg}
     for level in ("epci", "departement", "region"):

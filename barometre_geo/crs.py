@@ -24,11 +24,13 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "REGION_ZONE",
     "STORAGE_CRS",
     "ZONE_CRS",
     "area_km2",
     "departement_zone",
     "project_by_zone",
+    "region_zone",
     "zone_crs",
 ]
 
@@ -46,6 +48,9 @@ ZONE_CRS: dict[str, int] = {
 }
 
 _OVERSEAS = ("971", "972", "973", "974", "976")
+
+#: Zone of the five overseas régions (each is one département).
+REGION_ZONE: dict[str, str] = {"01": "971", "02": "972", "03": "973", "04": "974", "06": "976"}
 
 
 def departement_zone(departement: str) -> str:
@@ -67,6 +72,17 @@ def departement_zone(departement: str) -> str:
     """
     code = str(departement)
     return code if code in _OVERSEAS else "metropole"
+
+
+def region_zone(region: str) -> str:
+    """Return the zone of a région: ``"metropole"`` or its overseas département code.
+
+    Examples
+    --------
+    >>> region_zone("53"), region_zone("04")
+    ('metropole', '974')
+    """
+    return REGION_ZONE.get(str(region), "metropole")
 
 
 def zone_crs(zone: str) -> int:

@@ -47,6 +47,7 @@ from barometre_geo.crs import (  # noqa: E402
     area_km2,
     departement_zone,
     project_by_zone,
+    region_zone,
 )
 
 OUT = HERE / "cog2025"
@@ -526,9 +527,7 @@ def build() -> None:
         if "zone" not in g:
             dep_col = "code" if level == "departement" else "departement"
             if level == "region":
-                g["zone"] = np.where(
-                    g["code"].isin(["01", "02", "03", "04", "06"]), "outre-mer", "metropole"
-                )
+                g["zone"] = g["code"].map(region_zone)
             else:
                 g["zone"] = g[dep_col].map(departement_zone)
         frames.append(g)
