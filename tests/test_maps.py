@@ -1,3 +1,5 @@
+import os
+
 """Unit tests of barometre_geo.maps (no browser: see test_maps_browser.py)."""
 
 from __future__ import annotations
@@ -358,6 +360,16 @@ def test_atomic_write_leaves_no_temp_file(tmp_path):
     with pytest.raises(TypeError):
         atomic_write(tmp_path / "b.html", b"bytes")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html"]
+
+
+def test_atomic_write_gives_the_usual_file_mode(tmp_path):
+    # a préfecture copies the page to its web server: it must be world-readable (umask 022)
+    old = os.umask(0o022)
+    try:
+        path = atomic_write(tmp_path / "a.html", "x")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644
 
 
 # ---------------------------------------------------------------- choropleth
