@@ -1,5 +1,3 @@
-import os
-
 """Unit tests of barometre_geo.maps (no browser: see test_maps_browser.py)."""
 
 from __future__ import annotations
@@ -7,6 +5,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
+import os
 import re
 
 import mapclassify
