@@ -13,12 +13,14 @@ import math
 import numbers
 import re
 import unicodedata
+from dataclasses import dataclass
 
 import pandas as pd
 
 __all__ = [
     "ARTICLES",
     "CONNECTORS",
+    "SYNDICAT",
     "Prefix",
     "article_less",
     "classify_junk",
@@ -178,17 +180,12 @@ def luhn_ok(digits: str) -> bool:
 # ---------------------------------------------------------------------- prefixes
 
 
+@dataclass(frozen=True, slots=True)
 class Prefix:
     """Level (and EPCI nature) announced by the first words of a name."""
 
-    __slots__ = ("level", "nature")
-
-    def __init__(self, level: str, nature: str | None = None):
-        self.level = level
-        self.nature = nature
-
-    def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return f"Prefix({self.level!r}, {self.nature!r})"
+    level: str
+    nature: str | None = None
 
 
 def _grammar(spec: dict[tuple[str, str | None], list[str]]) -> list[tuple[tuple[str, ...], Prefix]]:

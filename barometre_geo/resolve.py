@@ -101,7 +101,8 @@ def resolve(territories, values, *, departement=None) -> pd.DataFrame:
     UnknownValueError
         A département hint is neither a département code nor a name.
     SchemaError
-        The hint sequence is not aligned with ``values``.
+        ``values`` is not one-dimensional, or the hint sequence is not as long
+        as ``values`` (hints are aligned by position).
 
     Examples
     --------
@@ -184,7 +185,11 @@ def _resolve(territories, values, departement, *, where: str, labels=None) -> pd
     if isinstance(values, str) or not isinstance(values, Iterable):
         values = [values]
     values = np.asarray(list(values) if not hasattr(values, "__array__") else values, dtype=object)
-    values = values.ravel()
+    if values.ndim != 1:
+        raise SchemaError(
+            f"values must be one-dimensional, got an array of shape {values.shape}. "
+            "For a DataFrame column use resolve_column(territories, df, 'column')."
+        )
     n = len(values)
     value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = [value_to_text(v) for v in uniques]

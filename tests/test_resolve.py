@@ -675,6 +675,12 @@ def test_misaligned_hints_raise(territories):
         bg.resolve(territories, ["Lyon", "Bron"], departement=["69"])
 
 
+def test_two_dimensional_values_raise(territories):
+    df = pd.DataFrame({"a": ["Lyon"], "b": ["Bron"]})
+    with pytest.raises(SchemaError, match=r"shape \(1, 2\).*use resolve_column\(territories, df"):
+        bg.resolve(territories, df)
+
+
 def test_resolve_column(territories):
     df = pd.DataFrame(
         {"c": ["Sainte-Colombe", "1001", None], "dep": ["Gironde", None, None]}, index=[7, 3, 9]
