@@ -37,6 +37,9 @@ _LAZY_RESPONSES = (
     "read_responses",
 )
 
+# Synthetic demo edition, resolved on first access.
+_LAZY_DEMO = ("load_demo", "write_demo_exports")
+
 
 def __getattr__(name: str):
     if name in _LAZY_MAPS or name == "maps":
@@ -48,6 +51,10 @@ def __getattr__(name: str):
         import importlib
 
         return getattr(importlib.import_module(".responses", __name__), name)
+    if name in _LAZY_DEMO:
+        import importlib
+
+        return getattr(importlib.import_module(".demo", __name__), name)
     raise AttributeError(f"module 'barometre_geo' has no attribute {name!r}")
 
 
@@ -72,6 +79,7 @@ __all__ = [
     "download_territory_source",
     "indicator_map",
     "load_catalogue",
+    "load_demo",
     "load_demo_structures",
     "load_mapping",
     "load_territories",
@@ -81,5 +89,6 @@ __all__ = [
     "resolve_column",
     "show_versions",
     "territory_sources",
+    "write_demo_exports",
     "write_index",
 ]

@@ -41,8 +41,18 @@ def test_public_api_is_pinned():
             "default_mapping",
             "load_mapping",
             "read_responses",
+            # synthetic demo edition (resolved lazily)
+            "load_demo",
+            "write_demo_exports",
         ]
     )
+
+
+def test_demo_names_resolve_lazily():
+    from barometre_geo import demo
+
+    for name in ("load_demo", "write_demo_exports"):
+        assert getattr(bg, name) is getattr(demo, name)
 
 
 def test_ingest_names_resolve_lazily():
