@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ._ingest_text import key, map_keys, map_unique, mask
+from ._ingest_text import key, keys, map_keys, map_unique, mask
 
 __all__ = [
     "CSP",
@@ -147,6 +147,111 @@ def _resolve_unique(territories, values: pd.Series, hints: pd.Series) -> pd.Data
     return merged
 
 
+def _recheck_with_name(territories, res, codes: pd.Series, names: pd.Series, dept) -> pd.DataFrame:
+    """Let the name written next to a code arbitrate when it does not name the same commune.
+
+    A postal code typed in the INSEE column is often also the INSEE code of another
+    commune (64230: Gan's INSEE code, Lescar's postal code). Where the name of the
+    row does not contain the name of the commune the code reads as, the resolver
+    reads ``"code name"`` again: resolved, it wins; ambiguous (code and name
+    contradict each other), the row becomes ambiguous; unresolved (a generic or
+    junk name), the reading of the code alone stays.
+    """
+    found = res["nom"].fillna("").astype(str)
+    doubt = (res["status"] == "resolved").to_numpy() & (names.str.strip() != "").to_numpy()
+    if not doubt.any():
+        return res
+    name_keys = pd.Series("", index=names.index, dtype=object)
+    name_keys[doubt] = " " + keys(names[doubt]) + " "
+    found_keys = pd.Series("", index=names.index, dtype=object)
+    found_keys[doubt] = " " + keys(found[doubt]) + " "
+    same = np.array([f in n for f, n in zip(found_keys, name_keys, strict=True)], dtype=bool)
+    doubt &= ~same
+    if not doubt.any():
+        return res
+    combined = (codes.str.strip() + " " + names.str.strip()).where(doubt, "")
+    again = _resolve_unique(territories, combined, dept)
+    take = doubt & again["status"].isin(["resolved", "ambiguous"]).to_numpy()
+    out = res.copy()
+    for col in ("kind", "code", "level", "nom", "status", "reason", "candidates"):
+        out[col] = out[col].astype(object)
+        out.loc[take, col] = again.loc[take, col].astype(object)
+    out["contradiction"] = take & (again["status"] == "ambiguous").to_numpy()
+    return out
+
+
+def _resolve_postal(territories, values: pd.Series, names, dept: pd.Series) -> pd.DataFrame:
+    """Read a postal-code column as postal codes (never as INSEE codes).
+
+    One commune: resolved. Several: the département hint, then the name written on
+    the row (read by the resolver next to the code) choose; else ambiguous.
+    """
+    idf = territories.identifiers
+    table = idf[idf["kind"] == "code_postal"].groupby("key")["code"].agg(tuple).to_dict()
+    com = territories.communes.set_index("code")
+    dep_of, nom_of = com["departement"].to_dict(), com["nom"].to_dict()
+    digits = values.str.replace(r"\D", "", regex=True)
+    digits = digits.where(digits.str.len() != 4, "0" + digits)
+    hints = dept.astype(object).where(dept.notna(), "")
+    empty = (values.str.strip() == "").to_numpy()
+
+    def read(cp: str, hint: str):
+        cands = tuple(table.get(cp, ()))
+        if hint:
+            cands = tuple(c for c in cands if dep_of.get(c) == hint) or cands
+        if not cands:
+            return (
+                "unresolved",
+                "unknown",
+                None,
+                None,
+                None,
+                f"postal code {cp} unknown in COG 2025",
+                (),
+            )
+        if len(cands) == 1:
+            return ("resolved", "commune", cands[0], "commune", nom_of[cands[0]], "", ())
+        reason = f"postal code {cp} is shared by {len(cands)} communes"
+        return ("ambiguous", "commune", None, "commune", None, reason, cands)
+
+    pair = digits.astype(str) + "|" + hints.astype(str)
+    readings = map_unique(pair, lambda p: read(*p.split("|")))
+    cols = ["status", "kind", "code", "level", "nom", "reason", "candidates"]
+    out = pd.DataFrame(
+        [
+            (None, None, None, None, None, "", ()) if e else r
+            for r, e in zip(readings, empty, strict=True)
+        ],
+        columns=cols,
+        index=values.index,
+        dtype=object,
+    )
+    out.insert(0, "h", dept.to_numpy(dtype=object))
+    out.insert(0, "v", values.to_numpy(dtype=object))
+    names = names if names is not None else pd.Series("", index=values.index)
+    todo = (out["status"] == "ambiguous").to_numpy() & (names.str.strip() != "").to_numpy()
+    if todo.any():
+        combined = (digits + " " + names.str.strip()).where(todo, "")
+        again = _resolve_unique(territories, combined, dept)
+        fits = (
+            np.array(
+                [
+                    a == "resolved" and c in cands
+                    for a, c, cands in zip(
+                        again["status"], again["code"], out["candidates"], strict=True
+                    )
+                ],
+                dtype=bool,
+            )
+            & todo
+        )
+        for col in ("kind", "code", "level", "nom", "status"):
+            out.loc[fits, col] = again.loc[fits, col].astype(object)
+        out.loc[fits, "reason"] = ""
+        out.loc[fits, "candidates"] = pd.Series([()] * int(fits.sum()), index=out.index[fits])
+    return out
+
+
 def identify(
     ids: dict[str, pd.Series], declared: pd.Series, dept: pd.Series, territories, index
 ) -> pd.DataFrame:
@@ -166,11 +271,18 @@ def identify(
         values = ids[r]
         if r == "nom":  # names (slowest, least sure) only where no code fits
             values = values.where(~fitted, "")
-        res = _resolve_unique(territories, values, dept)
+        if r == "code_postal":
+            res = _resolve_postal(territories, values, ids.get("nom"), dept)
+        else:
+            res = _resolve_unique(territories, values, dept)
+            if r == "insee" and "nom" in ids:
+                res = _recheck_with_name(territories, res, values, ids["nom"], dept)
         c = cols[r] = {col: v.to_numpy(dtype=object) for col, v in res.items()}
         ok = c["status"] == "resolved"
         same = (c["kind"] == decl) | ((c["kind"] == CSP) & (c["level"] == decl))
         fits[r] = ok & (free | same)
+        if r == "nom" and "contradiction" in cols.get("insee", {}):
+            fits[r] &= ~cols["insee"]["contradiction"].astype(bool)  # code and name disagree
         fitted |= fits[r]
     chosen = np.full(n, None, dtype=object)
     for r in reversed(roles):
@@ -232,6 +344,12 @@ def _explain(i: int, roles, cols: dict, declared, conflict: bool):
     def show(rs):
         return ", ".join(f"{r[0]} → {r[1]} {r[2]} ({r[4]})" for r in rs)
 
+    contradicted = "contradiction" in cols.get("insee", {}) and cols["insee"]["contradiction"][i]
+    if contradicted:  # the INSEE code and the name written next to it disagree
+        names = [r for r in resolved if r[0] == "nom"]
+        cands = tuple(dict.fromkeys([*ambiguous, *(r[2] for r in names)]))
+        also = f" ; {show(names)}" if names else ""
+        return "ambiguous", cands, " ; ".join(reasons) + also
     if conflict:
         codes = [r for r in resolved if r[0] in _CODE_ROLES]
         cands = tuple(dict.fromkeys(r[2] for r in codes))

@@ -530,6 +530,35 @@ def test_unresolved_and_ambiguous_collectivities(tmp_path, territories, catalogu
     assert r.report.by_reason()["rows"].to_dict() == {"ambiguous": 3, "unresolved": 2}
 
 
+def test_postal_codes_and_codes_contradicting_the_name(tmp_path, territories, catalogue, w1):
+    headers = [*w1, "Code postal"]
+    rows = [
+        make_row(catalogue, headers, ident("Mairie de Lescar", **{"Code postal": "64230"}), {}),
+        make_row(catalogue, headers, ident("", **{"Code postal": "64230"}), {}),
+        make_row(catalogue, headers, ident("", **{"Code postal": "1280"}), {}),
+        make_row(catalogue, headers, ident("", **{"Code postal": "99999"}), {}),
+        make_row(catalogue, headers, ident("Lescar", insee="64230"), {}),  # a postal code as INSEE
+        make_row(catalogue, headers, ident("Lescar", insee="64445"), {}),  # code and name disagree
+        make_row(catalogue, headers, ident("Mairie", insee="64445"), {}),  # generic name: the code
+        make_row(catalogue, headers, ident("Gan", insee="64230"), {}),
+    ]
+    r = read(tmp_path, territories, headers, rows)
+    rows_ = r.report.rows.set_index("line")
+    assert rows_.loc[2, "code"] == "64335"
+    assert rows_.loc[3, "reason"] == "ambiguous" and "64335" in rows_.loc[3, "candidates"]
+    assert (
+        len(rows_.loc[3, "candidates"]) == 15 and "shared by 15 communes" in rows_.loc[3, "detail"]
+    )
+    c = territories.identifiers
+    only = c[(c["kind"] == "code_postal") & (c["key"] == "01280")]["code"].item()
+    assert rows_.loc[4, "code"] == only  # leading zero restored
+    assert rows_.loc[5, "reason"] == "unresolved" and "99999 unknown" in rows_.loc[5, "detail"]
+    assert rows_.loc[6, "code"] == "64335"
+    assert rows_.loc[7, "reason"] == "ambiguous" and "contradicts" in rows_.loc[7, "detail"]
+    assert rows_.loc[8, "code"] == "64445"
+    assert rows_.loc[9, "code"] == "64230"
+
+
 def test_territory_columns_of_each_kind(tmp_path, territories, catalogue, w1):
     rows = [
         make_row(catalogue, w1, ident("Pau", "64445"), {}),
