@@ -73,6 +73,9 @@ def decode_answers(
                 col, ans = _choice(cells[pos], lines, ind, lookup, header, out)
             out.columns[ind.column] = col
         answered[ind_id] = ans
+    for text_id, pos in plan.texts.items():  # free-text follow-ups: kept as text, masked
+        text = map_unique(cells[pos], lambda v: (mask(v).strip() or None) if v.strip() else None)
+        out.columns[text_id] = pd.Series(text, index=cells.index, dtype="str")
     out.answered = pd.DataFrame(answered, index=cells.index, dtype=bool)
     return out
 

@@ -35,6 +35,8 @@ class ColumnPlan:
         multiple choice written as one cell ``Facebook;Instagram``).
     options : dict
         Multiple-choice indicator id -> {option id -> column position}.
+    texts : dict
+        Free-text follow-up id (catalogue ``free_text``) -> column position.
     personal : list of str
         Headers of personal-data columns, dropped.
     ignored : list of (str, str)
@@ -46,6 +48,7 @@ class ColumnPlan:
     roles: dict = field(default_factory=dict)
     questions: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
+    texts: dict = field(default_factory=dict)
     personal: list = field(default_factory=list)
     ignored: list = field(default_factory=list)
     headers: list = field(default_factory=list)
@@ -77,7 +80,7 @@ def option_lookup(indicator, mapping: Mapping) -> dict[str, str]:
                 out.setdefault(key(a), opt)
     if getattr(indicator, "column", "") == "kind":  # the type question: labels of `types`
         for kind, labels in mapping.types.items():
-            if kind in ids:
+            if kind in ids or kind == "hors_champ":  # out of scope: known, not an option
                 for label in labels:
                     if not label.endswith("*"):
                         out.setdefault(key(label), kind)
@@ -97,6 +100,7 @@ def plan_columns(
     to nothing, by content (an e-mail address or a phone number in a cell).
     """
     indicators = {i.id: i for i in catalogue.indicators}
+    free_texts = {i.free_text.id for i in catalogue.indicators if i.free_text}
     by_header: dict[str, str] = {}
     for target, texts in mapping.columns.items():
         for text in texts:
@@ -113,14 +117,14 @@ def plan_columns(
         k = key(header)
         target = by_header.get(k)
         if target is not None:
-            _assign(plan, pos, header, target, indicators)
+            _assign(plan, pos, header, target, indicators, free_texts)
             continue
         m = _SUFFIX.match(header)
         if m and key(m["question"]) in questions_mc:
             ind_id = questions_mc[key(m["question"])]
             opt = option_lookup(indicators[ind_id], mapping).get(key(m["option"]))
             if opt is not None and opt != "sans_reponse":
-                _assign(plan, pos, header, f"{ind_id}.{opt}", indicators)
+                _assign(plan, pos, header, f"{ind_id}.{opt}", indicators, free_texts)
             else:
                 plan.ignored.append((header, f"option inconnue de la question {ind_id}"))
             continue
@@ -135,9 +139,14 @@ def plan_columns(
     return plan
 
 
-def _assign(plan: ColumnPlan, pos: int, header: str, target: str, indicators: dict) -> None:
+def _assign(plan: ColumnPlan, pos: int, header: str, target: str, indicators: dict, texts) -> None:
     if target in PERSONAL_ROLES:
         plan.personal.append(header)
+    elif target in texts:
+        if target in plan.texts:
+            plan.ignored.append((header, f"deuxième colonne pour le texte libre {target}"))
+        else:
+            plan.texts[target] = pos
     elif target in ROLES:
         if target in plan.roles:
             plan.ignored.append((header, f"deuxième colonne pour le rôle {target}"))

@@ -364,8 +364,9 @@ def _check_ids(mapping: Mapping, catalogue) -> None:
             hint = f" Closest: {', '.join(close)}." if close else ""
         return f"{what} {value!r} is not in the catalogue.{hint}"
 
+    free_texts = {i.free_text.id for i in catalogue.indicators if i.free_text}
     for target in mapping.columns:
-        if target in ROLES or target in indicators:
+        if target in ROLES or target in indicators or target in free_texts:
             continue
         ind, _, opt = target.partition(".")
         if opt and ind in indicators and indicators[ind].kind == "multiple_choice":
@@ -428,10 +429,11 @@ def default_mapping(catalogue=None) -> Mapping:
     """
     catalogue = _catalogue(catalogue)
     doc = _read_yaml(package_data("mapping.yaml"))
-    base = Mapping(
-        name="catalogue",
-        columns={i.id: (i.question,) for i in catalogue.indicators if i.question},
+    columns = {i.id: (i.question,) for i in catalogue.indicators if i.question}
+    columns.update(
+        {i.free_text.id: (i.free_text.question,) for i in catalogue.indicators if i.free_text}
     )
+    base = Mapping(name="catalogue", columns=columns)
     mapping = _from_document(doc, "default", base)
     _check_ids(mapping, catalogue)
     return mapping

@@ -34,7 +34,18 @@ from ._ingest_text import key, keys, map_unique, mask
 __all__ = ["assemble"]
 
 _WAVE = re.compile(r"(?<!\d)([1-3])(?!\d)")
-_ROLES = ["nom", "type", "siren", "insee", "code_postal", "departement", "fonction", "wave", "test"]
+_ROLES = [
+    "nom",
+    "type",
+    "type_question",
+    "siren",
+    "insee",
+    "code_postal",
+    "departement",
+    "fonction",
+    "wave",
+    "test",
+]
 _EXCEPTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -77,7 +88,7 @@ def _official_exceptions(territories, markers: tuple[str, ...]) -> list[str]:
     return cache[markers]
 
 
-def _test_rows(names: pd.Series, test_col: pd.Series, mapping, territories) -> np.ndarray:
+def _test_rows(names: pd.Series, test_col: pd.Series, mapping, territories):
     """Test rows: test column ticked, or a test word in the name (official names excepted)."""
     markers = tuple(f" {key(m)} " for m in mapping.test_markers if key(m))
     exceptions = _official_exceptions(territories, markers)
@@ -93,12 +104,28 @@ def _test_rows(names: pd.Series, test_col: pd.Series, mapping, territories) -> n
     flags = np.array([is_test(k) for k in keys(pd.Series(uniques)).tolist()] + [False])
     by_name = flags[codes]
     by_column = map_unique(test_col, lambda v: key(v) in ticked).astype(bool)
-    return by_name | by_column
+    return by_name, by_column
 
 
 def _issue(parts, file, line, role, value, issue) -> dict:
     header = next((p["headers"].get(role) for p in parts if p["file"] == file), role)
     return {"file": file, "line": int(line), "column": header, "value": mask(value), "issue": issue}
+
+
+def _text_of(ind) -> tuple[str, ...]:
+    return (ind.free_text.id,) if ind.free_text else ()
+
+
+def _data_columns(parts, inds: dict, ordered: list[str], special: list[str]) -> list[str]:
+    """Question columns in catalogue order, each free-text follow-up after its question."""
+    texts = {t for p in parts for t in p["plan"].texts}
+    out = []
+    for i in ordered:
+        if inds[i].column not in special:
+            out += list(inds[i].columns)
+        out += [t for t in _text_of(inds[i]) if t in texts]
+    owned = {t for i in ordered for t in _text_of(inds[i])}
+    return out + sorted(texts - owned)
 
 
 def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic):
@@ -126,7 +153,7 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
         ignore_index=True,
     ).astype(bool)
     special = [inds[i].column for i in ordered if inds[i].column in ("kind", "profile")]
-    data_cols = [c for i in ordered if inds[i].column not in special for c in inds[i].columns]
+    data_cols = _data_columns(parts, inds, ordered, special)
     values = _concat_columns(parts, data_cols + special)
     issues = [dict(i, file=p["file"]) for p in parts for i in p["issues"]]
 
@@ -166,8 +193,11 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
         wave = np.full(n, int(mapping.wave))
 
     # ---- declared kind, profile, département hint
-    has_type = bool((roles["type"] != "").any())
-    declared = declared_kind(roles["type"] if has_type else None, roles["nom"], mapping.types)
+    # declared kind: the type question's option, else a `types` label in its text or in
+    # the free "type" column, else a "*" pattern in the name (Syndicat…)
+    type_text = roles["type_question"].where(roles["type_question"] != "", roles["type"])
+    has_type = bool((type_text != "").any())
+    declared = declared_kind(type_text if has_type else None, roles["nom"], mapping.types)
     if "kind" in special:
         asked = values["kind"].astype(object)
         declared = asked.where(asked.notna(), declared)
@@ -195,12 +225,16 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
         sel = sel & (reason == "")
         reason[sel], detail[sel] = code, text
 
-    test = _test_rows(roles["nom"], roles["test"], mapping, territories)
-    reject(test, "test_row", "ligne de test (colonne de test cochée ou mot de test dans le nom)")
+    by_name, by_column = _test_rows(roles["nom"], roles["test"], mapping, territories)
+    test_header = next((p["headers"]["test"] for p in parts if "test" in p["headers"]), "test")
+    reject(by_column, "test_row", f"colonne « {test_header} » cochée")
+    for i in np.flatnonzero(by_name & (reason == "")):
+        reason[i] = "test_row"
+        detail[i] = f"mot de test dans le nom « {mask(roles['nom'].iat[i])} »"
     reject(rows["answers"] == 0, "empty", "aucune question des questionnaires renseignée")
     for i in np.flatnonzero((declared == "hors_champ").to_numpy() & (reason == "")):
         reason[i] = "out_of_scope"
-        detail[i] = f"type « {mask(roles['type'].iat[i])} » hors du champ de l’enquête"
+        detail[i] = f"type « {mask(type_text.iat[i])} » hors du champ de l’enquête"
     for i in np.flatnonzero((wave == 0) & (reason == "")):
         waves = ", ".join(str(w + 1) for w in np.flatnonzero(wave_hits[i]))
         reason[i] = "unknown_wave"
@@ -212,7 +246,7 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
     # ---- identification, syndicats, territory columns
     found = _identify_rows(roles, declared, dept, territories, reason, detail)
     terr = territory_columns(found, territories)
-    _syndicats(found, terr, roles, declared, dept, territories, reason, detail)
+    _syndicats(found, terr, roles, type_text, declared, dept, territories, reason, detail)
     status = found["status"].to_numpy(dtype=object)
     pending = (reason == "") & (status != "resolved") & (status != "syndicat")
     reason[pending] = np.where(status[pending] == "ambiguous", "ambiguous", "unresolved")
@@ -254,7 +288,13 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
 
     def theme_columns(i):
         for t in rows["themes"][i].split():
-            yield [c for ind in substantive if inds[ind].theme == t for c in inds[ind].columns]
+            yield [
+                c
+                for ind in substantive
+                if inds[ind].theme == t
+                for c in (*inds[ind].columns, *_text_of(inds[ind]))
+                if c in values.columns
+            ]
 
     data = build_data(ident, values[data_cols], keep_idx, merged, theme_columns)
     report_rows = pd.DataFrame(
@@ -317,7 +357,7 @@ def _identify_rows(roles, declared, dept, territories, reason, detail) -> pd.Dat
     return found
 
 
-def _syndicats(found, terr, roles, declared, dept, territories, reason, detail) -> None:
+def _syndicats(found, terr, roles, type_text, declared, dept, territories, reason, detail) -> None:
     """Keep syndicats whose département is known (from the column or their commune)."""
     todo = np.flatnonzero((declared == "syndicat").to_numpy() & (reason == ""))
     if not len(todo):
@@ -351,7 +391,7 @@ def _syndicats(found, terr, roles, declared, dept, territories, reason, detail) 
             ("epci", None),
             ("departement", d),
             ("region", region_of.get(d)),
-            ("type_label", roles["type"].iat[i][:80] or "Syndicat"),
+            ("type_label", type_text.iat[i][:80] or "Syndicat"),
         ):
             terr.iat[i, terr.columns.get_loc(col)] = value
         terr.iat[i, terr.columns.get_loc("population")] = pd.NA

@@ -258,6 +258,11 @@ def _read_one(path: Path, mapping: Mapping, catalogue) -> dict:
                     "issue": bad.iloc[i],
                 }
             )
+    roles = {r: role(r) for r in plan.roles}
+    kind_question = [i.id for i in catalogue.indicators if i.column == "kind"]
+    if kind_question and kind_question[0] in plan.questions:
+        # the type question of the catalogue also carries out-of-scope labels (Association)
+        roles["type_question"] = cells[plan.questions[kind_question[0]]].str.strip()
     if "type" in plan.roles:  # a type label the mapping does not know: say so
         types = role("type")
         header = plan.headers[plan.roles["type"]]
@@ -273,7 +278,7 @@ def _read_one(path: Path, mapping: Mapping, catalogue) -> dict:
         "file": name,
         "n": n,
         "lines": table.lines,
-        "roles": {r: role(r) for r in plan.roles},
+        "roles": roles,
         "headers": {r: plan.headers[p] for r, p in plan.roles.items()},
         "dates": dates,
         "decoded": decoded,

@@ -464,6 +464,8 @@ def test_test_rows_empty_rows_and_out_of_scope(tmp_path, territories, catalogue,
         9: "",
     }
     assert rows_.loc[8, "detail"].startswith("syndicat dont le département est inconnu")
+    assert rows_.loc[2, "detail"] == "mot de test dans le nom « TEST Déclic »"
+    assert rows_.loc[3, "detail"] == "colonne « Réponse de test » cochée"
     assert rows_.loc[6, "detail"] == "type « Association » hors du champ de l’enquête"
     syn = r.data[r.data["kind"] == "syndicat"].set_index("source_line")
     assert syn.loc[7, ["departement", "region", "type_label"]].tolist() == [
@@ -476,6 +478,47 @@ def test_test_rows_empty_rows_and_out_of_scope(tmp_path, territories, catalogue,
     c = territories.communes
     neauphe = c.loc[c["nom"] == "Neauphe-sous-Essai", "code"].item()
     assert r.data.set_index("source_line").loc[4, "code"] == neauphe  # not a test row
+
+
+def test_type_question_free_text_and_out_of_scope(tmp_path, territories, catalogue):
+    kind_q = catalogue.get("profil_type_collectivite").question
+    mut = catalogue.get("profil_mutualisation")
+    headers = [*IDENT, kind_q, mut.question, mut.free_text.question,
+               *question_headers(catalogue, (2,), profile=False)]  # fmt: skip
+    rows = [
+        make_row(
+            catalogue,
+            headers,
+            ident("Pau", "64445"),
+            {
+                "profil_type_collectivite": "Commune",
+                "profil_mutualisation": "Oui",
+            }
+            | {mut.free_text.question: ""},
+        ),
+        make_row(
+            catalogue,
+            headers,
+            ident("Association Numérique Rurale", dep="64"),
+            {"profil_type_collectivite": "Association"},
+        ),
+        make_row(
+            catalogue,
+            headers,
+            ident("Lescar", "64335"),
+            {"profil_type_collectivite": "Intercommunalité (EPCI à fiscalité propre)"},
+        ),
+    ]
+    rows[0][mut.free_text.question] = "La Fibre64 — contact : dsi@lafibre64.fr"
+    r = read(tmp_path, territories, headers, rows, name="v2.csv")
+    states = r.report.rows.set_index("line")
+    assert states.loc[3, "reason"] == "out_of_scope"
+    assert states.loc[3, "detail"] == "type « Association » hors du champ de l’enquête"
+    assert states.loc[4, "reason"] == "ambiguous"  # declared EPCI, identified as a commune
+    assert r.report.unknown_values.empty  # Association is a known out-of-scope label
+    assert r.data[mut.free_text.id].tolist() == ["La Fibre64 — contact : [courriel masqué]"]
+    cols = list(r.data.columns)
+    assert cols.index(mut.free_text.id) == cols.index("profil_mutualisation") + 1
 
 
 def test_unknown_type_labels_are_reported_and_not_used(tmp_path, territories, catalogue, w1):
