@@ -9,6 +9,7 @@ column. It never interprets values: that is the job of the mapping.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
@@ -219,11 +220,23 @@ def _read_csv(path: Path, raw: bytes, encoding: str | None, delimiter: str | Non
     return _finish(path, headers, body, starts[1:], enc, delim, None)
 
 
+@contextlib.contextmanager
+def _no_field_limit():
+    """Let the csv module read cells of any size (its default limit is 128 KB)."""
+    old = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
+
+
 def _read_csv_slow(path: Path, text: str, enc: str, delim: str) -> RawTable:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    """Read row by row: rows longer than the header are fine if the extra cells are empty."""
     header_len, previous = None, 0
     records, starts = [], []
-    try:
+    with _no_field_limit():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
         for rec in reader:
             start, previous = previous + 1, reader.line_num
             if header_len is None:
@@ -237,30 +250,34 @@ def _read_csv_slow(path: Path, text: str, enc: str, delim: str) -> RawTable:
                 )
             records.append((rec + [""] * header_len)[:header_len])
             starts.append(start)
-    except csv.Error as exc:
-        raise InputFileError(
-            f"{path}: unreadable CSV near line {previous + 1} ({exc}). Export the file again "
-            "from the survey platform or spreadsheet as 'CSV UTF-8'."
-        ) from None
     headers = [_header(v, i) for i, v in enumerate(records[0])]
     body = pd.DataFrame(records[1:], columns=range(header_len), dtype="str")
     return _finish(path, headers, body, starts[1:], enc, delim, None)
 
 
 def _check_quotes(path: Path, text: str, delim: str) -> None:
-    """Raise if a quoted cell is never closed (pandas would swallow the rest of the file)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+    """Raise if a quoted cell is never closed (pandas would swallow the rest of the file).
+
+    Only the end of data inside quotes is fatal: the other complaints of the strict
+    csv mode (a character after a closing quote) are read leniently, as pandas does,
+    and the scan goes on with the next line.
+    """
     previous = 0
-    try:
-        for _ in reader:
+    with _no_field_limit():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
+        while True:
+            try:
+                next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    raise InputFileError(
+                        f"{path}: the quoted cell opened on line {previous + 1} is never closed "
+                        '(a lone double quote "), so the rest of the file would be read as one '
+                        "cell. Fix: close the quote or remove it, or export the file again."
+                    ) from None
             previous = reader.line_num
-    except csv.Error as exc:
-        if "unexpected end of data" in str(exc):
-            raise InputFileError(
-                f"{path}: the quoted cell opened on line {previous + 1} is never closed (a lone "
-                'double quote "), so the rest of the file would be read as one cell. Fix: close '
-                "the quote or remove it, or export the file again."
-            ) from None
 
 
 def _header(value, position: int) -> str:

@@ -225,3 +225,32 @@ def test_duplicate_and_empty_headers_are_kept_by_position(tmp_path):
     assert t.headers == ["Q", "Q", "(colonne 3 sans titre)"]
     assert isinstance(t.cells, pd.DataFrame) and t.cells.shape == (1, 3)
     assert np.asarray(t.lines).tolist() == [2]
+
+
+def test_bom_only_file_has_no_header(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(codecs.BOM_UTF8 + b"\n")
+    with pytest.raises(
+        InputFileError, match=r"bom\.csv: no header line found\. Export the responses"
+    ):
+        read_table(path)
+
+
+def test_huge_cells_in_a_ragged_file(tmp_path):
+    huge = "x" * 200_000  # beyond the csv module's default field limit
+    path = tmp_path / "huge.csv"
+    path.write_text(f'a;b\n1;2;\n3;"{huge}"\n', encoding="utf-8")
+    t = read_table(path)
+    assert t.cells[1].str.len().tolist() == [1, 200_000]
+    import csv
+
+    assert csv.field_size_limit() == 131072  # the global limit is restored
+
+
+def test_unclosed_quote_after_a_lenient_complaint(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('a;b\n1;"x"y\n3;4\n5;"6\n7;8\n', encoding="utf-8")
+    with pytest.raises(
+        InputFileError, match=r"q\.csv: the quoted cell opened on line 4 is never closed"
+    ):
+        read_table(path)
