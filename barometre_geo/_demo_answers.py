@@ -196,6 +196,44 @@ def _asked(ind, resp, answers, stop_theme) -> np.ndarray:
     return asked
 
 
+def _half_unit(value: float) -> float:
+    """Half the last published digit of a share: 0.369 (36,9 %) -> 0.0005."""
+    text = f"{round(value * 100, 6):g}"
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return 0.5 * 10.0 ** -(decimals + 2)
+
+
+def _fits(ind, spec, n: int) -> bool:
+    """Whether ``n`` answering rows can show every published share of ``ind`` as published."""
+    pub = ind.published
+    if ind.kind == "multiple_choice":
+        return all(abs(round(v * n) / n - v) < _half_unit(v) for v in pub.options.values())
+    counts = _counts(ind, spec, n)
+    nv = n - counts.get("non_concerne", 0)
+    wanted = dict(pub.options)
+    if pub.value is not None and pub.precision in ("exact", "about") and len(ind.positive) == 1:
+        wanted[ind.positive[0]] = pub.value
+    return all(abs(counts[o] / nv - v) < _half_unit(v) for o, v in wanted.items())
+
+
+def fit_precision(ind, spec, rows: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Leave a few more rows blank where needed to show published figures exactly.
+
+    ``round(target * n) / n`` must round to the published figure at its published
+    precision (36,9 % needs the right ``n``). Returns the rows that answer and
+    those left blank.
+    """
+    if ind.published is None or ind.kind == "percentage" or not len(rows):
+        return rows, rows[:0]
+    for drop in range(min(30, len(rows) - 1)):
+        if _fits(ind, spec, len(rows) - drop):
+            break
+    else:
+        return rows, rows[:0]
+    gone = np.sort(rng.choice(rows, size=drop, replace=False)) if drop else rows[:0]
+    return np.setdiff1d(rows, gone), gone
+
+
 def _categorical(ind, spec, model: _Model, rows: np.ndarray, out: np.ndarray) -> None:
     n = len(rows)
     counts = _counts(ind, spec, n)
@@ -354,7 +392,8 @@ def draw_answers(rng, catalogue, resp: pd.DataFrame, cov: pd.DataFrame, blanks: 
         planned = np.zeros(n, dtype=bool)
         for row, ind_id in blanks:
             planned[row] |= ind_id == ind.id
-        rows = np.flatnonzero(asked & ~skipped & ~planned)
+        rows, gone = fit_precision(ind, spec, np.flatnonzero(asked & ~skipped & ~planned), rng)
+        skipped[gone] = True
         if ind.kind == "multiple_choice":
             answers[ind.id] = _multiple(ind, spec, model, rows, n)
         elif ind.kind == "percentage":

@@ -31,10 +31,10 @@ __all__ = ["REGION_TARGETS", "WAVE_PLAN", "WAVE_WINDOWS", "draw_respondents", "r
 #: wave-3 responses of earlier respondents)). 3,390 responses, 273 repeats.
 WAVE_PLAN: dict[str, tuple[tuple[int, int, int], tuple[int, int]]] = {
     "commune": ((1913, 553, 517), (120, 116)),
-    "epci": ((160, 47, 45), (10, 9)),
+    "epci": ((160, 48, 44), (10, 9)),
     "departement": ((26, 12, 10), (5, 4)),
     "region": ((6, 5, 3), (2, 2)),
-    "collectivite_a_statut_particulier": ((2, 1, 1), (1, 0)),
+    "collectivite_a_statut_particulier": ((2, 0, 2), (0, 1)),
     "syndicat": ((67, 11, 11), (2, 2)),
 }
 

@@ -10,7 +10,7 @@ Defects that the reader must recover keep their row accepted (SIREN with
 spaces, a SIRET, codes without their leading zero, a postal code in the INSEE
 column, a name-only identification); the others are *extra* rows or cells
 kept out of the calibration (earlier partial answers that the final one
-supersedes, test rows, an unidentifiable association, unknown answer labels,
+supersedes, test rows, an association, an unknown commune, unknown answer labels,
 a percentage of 140), so the accepted counts stay exact.
 """
 
@@ -288,7 +288,7 @@ def _response_row(ctx: _Context, headers, i: int, fmt: str, *, defects: bool = T
 
 
 def _extra_rows(ctx: _Context, headers, wave: int, fmt: str, rows: list[dict]) -> list[dict]:
-    """Rows that must not be accepted: earlier partial answers, tests, an association."""
+    """Rows that must not be accepted: earlier partial answers, tests, out of scope."""
     rng, extra = ctx.rng, []
     first_theme = ctx.themes[wave]
     for i in ctx.plan["superseded"].get(wave, ()):

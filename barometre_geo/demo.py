@@ -132,7 +132,10 @@ def _plan_defects(rng, resp: pd.DataFrame, units: pd.DataFrame, territories) -> 
         "cells": cells,
         "superseded": superseded,
         "rejected": {
-            1: [("TEST - ne pas tenir compte", "Commune")],
+            1: [
+                ("TEST - ne pas tenir compte", "Commune"),
+                ("Mairie de Saint-Éloi-des-Brumes", "Commune"),  # no such commune, no code
+            ],
             2: [("Association Numérique Rurale", "Association")],
             3: [("essai questionnaire", "Commune")],
         },
@@ -210,8 +213,8 @@ réponses acceptées, avec des écarts réalistes entre tailles de collectivité
 régions et territoires couverts par une structure de mutualisation (illustrative).
 
 Défauts volontaires, pour le rapport d'ingestion : réponses partielles antérieures
-remplacées par la réponse complète, lignes de test, une association non
-identifiable, SIREN avec espaces ou SIRET, codes sans leur zéro initial, code
+remplacées par la réponse complète, lignes de test, une association (hors
+champ), une commune introuvable, SIREN avec espaces ou SIRET, codes sans leur zéro initial, code
 postal dans la colonne INSEE, identification par le seul nom, libellés de réponse
 inconnus, un pourcentage de 140, virgules décimales, textes libres sur plusieurs
 lignes, colonnes de données personnelles (supprimées à la lecture).

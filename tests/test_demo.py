@@ -201,6 +201,17 @@ def test_every_published_figure_within_two_points(r, national):
     assert checked == 47  # every figure of published-figures.md carried by the catalogue
 
 
+@pytest.mark.slow
+def test_compare_published_matches_every_figure(r):
+    """The statistics module's own comparison, in public mode (what the main job shows)."""
+    compare_published = getattr(bg, "compare_published", None)
+    if compare_published is None:
+        pytest.skip("barometre_geo.compare_published is not available in this checkout")
+    cmp = compare_published(r)
+    assert len(cmp) == 47
+    assert cmp["matches"].all(), cmp.loc[~cmp["matches"]].to_string()
+
+
 def test_figures_follow_the_report_words(national):
     total = national[national["by"] == "total"]
 
@@ -292,11 +303,10 @@ def test_ingest_report_shows_the_defects(r, folder):
         NAMES[0]: 9, NAMES[1]: 3, NAMES[2]: 2}  # fmt: skip
     assert set(superseded["response_id"]) <= set(r.data["response_id"])
     assert rows.loc[rows["state"] == "rejected", "reason"].value_counts().to_dict() == {
-        "test_row": 2, "unresolved": 1}  # fmt: skip
+        "test_row": 2, "out_of_scope": 1, "unresolved": 1}  # fmt: skip
     unknown = r.report.unknown_values
     assert set(zip(unknown["indicator"], unknown["value"], strict=True)) == {
-        ("cyber_pra", "Oui en partie"), ("strategie_elu_numerique", "Peut-être"),
-        ("profil_type_collectivite", "Association")}  # fmt: skip
+        ("cyber_pra", "Oui en partie"), ("strategie_elu_numerique", "Peut-être")}  # fmt: skip
     cells = r.report.cells
     bad = cells[cells["value"] == "140"].iloc[0]
     path = folder / NAMES[1]
@@ -407,7 +417,7 @@ def test_cli_demo_data(tmp_path, capsys, folder):
     result = json.loads(capsys.readouterr().out)
     assert result["synthetic"] is True and result["edition"] == demo.DEMO_EDITION
     assert result["check"] == {"responses_per_wave": {"1": 2174, "2": 629, "3": 587},
-                               "collectivities": 3117, "superseded": 14, "rejected": 3}  # fmt: skip
+                               "collectivities": 3117, "superseded": 14, "rejected": 4}  # fmt: skip
     for name in NAMES:
         assert (out / name).read_bytes() == (folder / name).read_bytes()
     assert main(["demo-data", "--out", str(out)]) == 0  # replaces its own files
