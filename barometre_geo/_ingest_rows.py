@@ -107,9 +107,51 @@ def _test_rows(names: pd.Series, test_col: pd.Series, mapping, territories):
     return by_name, by_column
 
 
-def _issue(parts, file, line, role, value, issue) -> dict:
+def _issue(parts, rows: dict, i: int, role: str, value, issue: str) -> dict:
+    """Return the rejected cell of row ``i``, under the header its file gives the role."""
+    file = rows["file"][i]
     header = next((p["headers"].get(role) for p in parts if p["file"] == file), role)
-    return {"file": file, "line": int(line), "column": header, "value": mask(value), "issue": issue}
+    return {
+        "file": file,
+        "line": int(rows["line"][i]),
+        "column": header,
+        "value": mask(value),
+        "issue": issue,
+    }
+
+
+def _questionnaires(answered: pd.DataFrame, substantive, inds, themes):
+    """Questions answered per row, bit mask and names of the questionnaires answered."""
+    n = len(answered)
+    answers = answered[substantive].to_numpy().sum(axis=1).astype(np.int64)
+    theme_mask = np.zeros(n, dtype=np.int64)
+    names = np.full(n, "", dtype=object)
+    for bit, t in enumerate(themes):
+        hit = answered[[i for i in substantive if inds[i].theme == t]].to_numpy().any(axis=1)
+        theme_mask |= hit.astype(np.int64) << bit
+        names[hit] = names[hit] + " " + t
+    return answers, theme_mask, np.array([s.strip() for s in names], dtype=object)
+
+
+def _waves(answered: pd.DataFrame, substantive, inds, raw: pd.Series, mapping):
+    """Wave of each row: the mapping's, else the wave column, else the answers' only wave.
+
+    Returns the waves (0 where several waves are answered and no wave is given), the
+    per-wave hits, and the mask of unreadable wave cells.
+    """
+    hits = np.column_stack(
+        [
+            answered[[i for i in substantive if inds[i].wave == w]].to_numpy().any(axis=1)
+            for w in (1, 2, 3)
+        ]
+    )
+    inferred = np.where(hits.sum(axis=1) == 1, hits.argmax(axis=1) + 1, 0)
+    raw = raw.str.strip()
+    column = raw.str.extract(_WAVE)[0].astype(float).fillna(0).astype(int).to_numpy()
+    unreadable = (raw != "").to_numpy() & (column == 0)
+    if mapping.wave:
+        return np.full(len(raw), int(mapping.wave)), hits, np.zeros(len(raw), dtype=bool)
+    return np.where(column > 0, column, inferred), hits, unreadable
 
 
 def _text_of(ind) -> tuple[str, ...]:
@@ -159,38 +201,16 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
 
     # ---- questionnaires answered, completeness, wave
     themes = [t.id for t in catalogue.themes if t.wave > 0]
-    rows["answers"] = answered[substantive].to_numpy().sum(axis=1).astype(np.int64)
-    theme_mask = np.zeros(n, dtype=np.int64)
-    theme_str = np.full(n, "", dtype=object)
-    for bit, t in enumerate(themes):
-        hit = answered[[i for i in substantive if inds[i].theme == t]].to_numpy().any(axis=1)
-        theme_mask |= hit.astype(np.int64) << bit
-        theme_str[hit] = theme_str[hit] + " " + t
-    rows["theme_mask"] = theme_mask
-    rows["themes"] = np.array([s.strip() for s in theme_str], dtype=object)
-    wave_hits = np.column_stack(
-        [
-            answered[[i for i in substantive if inds[i].wave == w]].to_numpy().any(axis=1)
-            for w in (1, 2, 3)
-        ]
+    rows["answers"], rows["theme_mask"], rows["themes"] = _questionnaires(
+        answered, substantive, inds, themes
     )
-    inferred = np.where(wave_hits.sum(axis=1) == 1, wave_hits.argmax(axis=1) + 1, 0)
-    raw_wave = roles["wave"].str.strip()
-    column_wave = raw_wave.str.extract(_WAVE)[0].astype(float).fillna(0).astype(int).to_numpy()
-    for i in np.flatnonzero((raw_wave != "").to_numpy() & (column_wave == 0)):
+    wave, wave_hits, unreadable = _waves(answered, substantive, inds, roles["wave"], mapping)
+    for i in np.flatnonzero(unreadable):  # the wave is then inferred from the answers
         issues.append(
             _issue(
-                parts,
-                rows["file"][i],
-                rows["line"][i],
-                "wave",
-                raw_wave.iat[i],
-                "vague illisible (1, 2 ou 3 attendu)",
+                parts, rows, i, "wave", roles["wave"].iat[i], "vague illisible (1, 2 ou 3 attendu)"
             )
         )
-    wave = np.where(column_wave > 0, column_wave, inferred)
-    if mapping.wave:
-        wave = np.full(n, int(mapping.wave))
 
     # ---- declared kind, profile, département hint
     # declared kind: the type question's option, else a `types` label in its text or in
@@ -209,12 +229,7 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
     for i in np.flatnonzero(bad_dept.to_numpy()):
         issues.append(
             _issue(
-                parts,
-                rows["file"][i],
-                rows["line"][i],
-                "departement",
-                roles["departement"].iat[i],
-                "département inconnu",
+                parts, rows, i, "departement", roles["departement"].iat[i], "département inconnu"
             )
         )
 

@@ -759,6 +759,7 @@ def test_wave_column_and_rows_answering_several_waves(tmp_path, territories, cat
         make_row(catalogue, headers, ident("Billère", "64129"), blank1),
         make_row(catalogue, headers, ident("Bayonne", "64102"), {}),
         make_row(catalogue, headers, ident("Anglet", "64024", Vague="quatre"), blank1),
+        make_row(catalogue, headers, ident("Biarritz", "64122", Vague="V?"), {}),
     ]
     r = read(tmp_path, territories, headers, rows)
     rows_ = r.report.rows.set_index("line")
@@ -769,8 +770,10 @@ def test_wave_column_and_rows_answering_several_waves(tmp_path, territories, cat
         and "columns: wave" in rows_.loc[5, "detail"]
     )
     assert r.report.cells[["line", "column", "issue"]].values.tolist() == [
-        [6, "Vague", "vague illisible (1, 2 ou 3 attendu)"]
+        [6, "Vague", "vague illisible (1, 2 ou 3 attendu)"],
+        [7, "Vague", "vague illisible (1, 2 ou 3 attendu)"],
     ]
+    assert rows_.loc[7, "reason"] == "unknown_wave"
 
 
 def test_fixed_wave_from_the_mapping(tmp_path, territories, catalogue, w1):
