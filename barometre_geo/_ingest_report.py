@@ -64,8 +64,9 @@ class IngestReport:
     cells : pandas.DataFrame
         Rejected cells: ``file``, ``line``, ``column``, ``value``, ``issue``.
     unknown_values : pandas.DataFrame
-        ``file``, ``column``, ``indicator``, ``value``, ``count``, ``lines``
-        (first five lines).
+        ``file``, ``column``, ``indicator`` (``"type"`` for a type-of-collectivity
+        label the mapping does not know), ``value`` (masked), ``count``, ``lines``
+        (first five lines). Each of these cells is NA in the data.
     dropped_columns : pandas.DataFrame
         Personal-data columns dropped at read: ``file``, ``column`` (names only).
     ignored_columns : pandas.DataFrame
