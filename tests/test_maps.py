@@ -357,8 +357,9 @@ def test_atomic_write_leaves_no_temp_file(tmp_path):
     path = atomic_write(tmp_path / "a.html", "<p>é</p>")
     assert path.read_text(encoding="utf-8") == "<p>é</p>"
     with pytest.raises(TypeError):
-        atomic_write(tmp_path / "b.html", b"bytes")
+        atomic_write(tmp_path / "b.html", 123)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html"]
+    assert atomic_write(tmp_path / "c.png", b"\x89PNG").read_bytes() == b"\x89PNG"  # bytes as is
 
 
 def test_atomic_write_gives_the_usual_file_mode(tmp_path):
@@ -519,6 +520,25 @@ def test_indicator_map_errors(territories):
     assert not indicator_map(opts, territories, indicator="site", level="region", option="a").empty
     with pytest.raises(UnknownValueError, match=r"Valid levels"):
         indicator_map(agg, territories, indicator="site", level="canton")
+
+
+def test_indicator_map_reads_aggregate_tables(territories):
+    """Overall rows of aggregate() have by="total"; a headline sits next to its options."""
+    from _agg_tables import make_table
+
+    table = make_table(territories, indicator="strategie_approche", levels=("region",),
+                       options=("aucune",), suppress=0, seed=12)  # fmt: skip
+    doc = indicator_map(table, territories, indicator="strategie_approche", level="region")
+    rows = table[(table["level"] == "region") & (table["by"] == "total") & table["option"].isna()]
+    assert doc.classification.counts == classify(rows["value"]).counts
+    assert payload(doc.html)["layers"][0]["fields"][2]["data"] == [
+        int(v) for v in NumberFormat().to_int(rows["value"])
+    ]
+    national = table[(table["level"] == "france") & table["option"].isna()]["value"].iloc[0]
+    assert doc.national == NumberFormat().format(national)
+    one = indicator_map(table, territories, indicator="strategie_approche", level="region",
+                        option="aucune")  # fmt: skip
+    assert one.national != doc.national
 
 
 # ---------------------------------------------------------------- categorical, index

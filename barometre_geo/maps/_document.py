@@ -79,13 +79,20 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder."""
+def atomic_write(path: str | os.PathLike, text: str | bytes) -> Path:
+    """Write ``text`` (UTF-8, or ``bytes`` as is) to ``path`` atomically.
+
+    The data go to a temporary file in the same folder, renamed over ``path``:
+    readers never see a half-written file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    binary = isinstance(text, bytes)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with (
+            os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="\n")
+        ) as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

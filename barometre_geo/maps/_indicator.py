@@ -15,65 +15,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..errors import SchemaError
 from ..territories import parse_level
 from ._choropleth import choropleth, empty_map
 from ._classify import Classification
+from ._data import LEVEL_LABELS, REQUIRED_COLUMNS, join_rows, national_rows, overall_rows
 from ._format import NumberFormat
 from ._options import Basemap, Field, LegendSpec, MapStyle
 
 __all__ = ["REQUIRED_COLUMNS", "indicator_map"]
-
-#: Columns of the aggregates table that :func:`indicator_map` reads.
-REQUIRED_COLUMNS = (
-    "indicator",
-    "level",
-    "code",
-    "value",
-    "n",
-    "ci_low",
-    "ci_high",
-    "participation",
-    "suppressed",
-)
-_LEVEL_LABELS = {
-    "commune": "communes",
-    "epci": "EPCI à fiscalité propre",
-    "departement": "départements",
-    "region": "régions",
-}
-
-
-def _rows(aggregates: pd.DataFrame, indicator: str, level: str, option) -> pd.DataFrame:
-    missing = [c for c in REQUIRED_COLUMNS if c not in aggregates.columns]
-    if missing:
-        raise SchemaError(
-            f"indicator_map: the aggregates table lacks column(s) {', '.join(missing)} "
-            "(contract 'Aggregates' in DEVELOPERS.md). Pass the output of "
-            "barometre_geo.aggregate()."
-        )
-    rows = aggregates[(aggregates["indicator"] == indicator) & (aggregates["level"] == level)]
-    for col in ("by", "group"):  # overall rows only, not the breakdowns
-        if col in rows.columns:
-            rows = rows[rows[col].isna() | (rows[col].astype("object") == "")]
-    if "option" in rows.columns:
-        if option is None:
-            opts = rows["option"].dropna().unique()
-            if len(opts):
-                raise SchemaError(
-                    f"indicator_map: indicator {indicator!r} has one row per option "
-                    f"({', '.join(map(str, opts[:6]))}). Pass option='…' to map one of them."
-                )
-        else:
-            rows = rows[rows["option"] == option]
-    dup = rows["code"][rows["code"].duplicated()]
-    if len(dup):
-        raise SchemaError(
-            f"indicator_map: {len(dup)} territory code(s) appear twice for {indicator!r} at "
-            f"level {level!r} (first: {dup.iloc[0]!r}). Keep one row per territory "
-            "(filter 'by'/'option')."
-        )
-    return rows
 
 
 def indicator_map(
@@ -141,30 +90,16 @@ def indicator_map(
     level = parse_level(level)
     gdf = territories.level(level) if hasattr(territories, "level") else territories
     fmt = fmt or (classification.fmt if classification else NumberFormat.for_share())
-    title = title or f"{indicator} — {_LEVEL_LABELS[level]}"
-    rows = _rows(aggregates, indicator, level, option)
-    unknown = sorted(set(rows["code"].astype(str)) - set(gdf["code"].astype(str)))
-    if unknown:
-        raise SchemaError(
-            f"indicator_map: {len(unknown)} code(s) of level {level!r} are not in the territories "
-            f"(first 5: {unknown[:5]}). Aggregates and territories must use the same COG year: "
-            "aggregate with the same Territories."
-        )
-    keep = [c for c in ("code", "value", "n", "ci_low", "ci_high", "participation", "suppressed")]
-    data = rows[keep].assign(code=rows["code"].astype(str))
-    merged = gdf.assign(code=gdf["code"].astype(str)).merge(data, on="code", how="left")
-    merged["suppressed"] = merged["suppressed"].astype("boolean").fillna(False).astype(bool)
-    for col in ("value", "ci_low", "ci_high", "participation", "n"):
-        merged[col] = pd.to_numeric(merged[col], errors="coerce").astype("float64")
-    # never show a suppressed value, even if the table leaked one
-    merged.loc[merged["suppressed"], ["value", "ci_low", "ci_high"]] = np.nan
+    title = title or f"{indicator} — {LEVEL_LABELS[level]}"
+    rows = overall_rows(aggregates, indicator, level, option, what="indicator_map")
+    keep = ("value", "n", "ci_low", "ci_high", "participation", "suppressed")
+    merged = join_rows(gdf, rows, level=level, columns=keep)
 
     national = ""
-    nat = aggregates[(aggregates["indicator"] == indicator) & (aggregates["level"] == "france")]
-    if option is not None and "option" in nat.columns:
-        nat = nat[nat["option"] == option]
-    if "by" in nat.columns:
-        nat = nat[nat["by"].isna()]
+    nat = national_rows(aggregates, indicator)
+    nat = nat[nat["level"] == "france"]
+    if "option" in nat.columns:
+        nat = nat[nat["option"] == option] if option is not None else nat[nat["option"].isna()]
     if len(nat) == 1 and not bool(nat["suppressed"].iloc[0]) and pd.notna(nat["value"].iloc[0]):
         national = fmt.format(float(nat["value"].iloc[0]))
     notes = list(notes)
@@ -175,7 +110,7 @@ def indicator_map(
     if not np.isfinite(merged["value"].to_numpy()).any():
         doc = empty_map(
             title,
-            f"Aucune valeur publiable pour cet indicateur à l'échelle des {_LEVEL_LABELS[level]}"
+            f"Aucune valeur publiable pour cet indicateur à l'échelle des {LEVEL_LABELS[level]}"
             + (
                 f" : {n_sup} territoire(s) ont moins de {min_n} réponses (effectif insuffisant)."
                 if n_sup
