@@ -23,7 +23,7 @@ from .errors import SchemaError, UnknownValueError
 __all__ = ["DECLARED_COLUMN", "SurveyCrossing", "survey_crossing"]
 
 #: Profile question: does the collectivity belong to a mutualisation structure?
-DECLARED_COLUMN = "profil_structure_mutualisation"
+DECLARED_COLUMN = "profil_mutualisation"
 _DECLARED = ("oui", "non", "ne_sait_pas")
 _NO_ANSWER = ("sans_reponse",)
 _Z = 1.959963984540054

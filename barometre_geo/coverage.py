@@ -372,7 +372,7 @@ def coverage(
         adjacency of its commune coverage (communes sharing an edge).
     responses : Responses or pandas.DataFrame, optional
         Survey responses (Responses contract) to cross with the coverage.
-    declared_column : str or None, default ``"profil_structure_mutualisation"``
+    declared_column : str or None, default ``"profil_mutualisation"``
         Profile column with the declared membership (``oui``, ``non``,
         ``ne_sait_pas``); ``None`` skips the agreement table.
     nearest : int, default 10

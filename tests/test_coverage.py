@@ -255,7 +255,7 @@ def responses():
     df["level"] = df["kind"]
     df["code"] = df["commune"]
     df["epci"], df["departement"], df["region"] = pd.NA, "01", "84"
-    df["profil_structure_mutualisation"] = pd.Categorical(
+    df["profil_mutualisation"] = pd.Categorical(
         df.pop("p"), categories=["oui", "non", "ne_sait_pas"]
     )
     return df
@@ -293,7 +293,7 @@ def test_agreement_and_kappa(grid):
     assert sv.kappa == pytest.approx(0.5)  # po 0.75, pe (2·3 + 2·1)/16 = 0.5
     assert sv.kappa_ci_low < 0.5 < sv.kappa_ci_high
     assert "kappa 0.50" in repr(sv)
-    df = responses().rename(columns={"profil_structure_mutualisation": "adhesion"})
+    df = responses().rename(columns={"profil_mutualisation": "adhesion"})
     sv = coverage(s, grid, responses=df, declared_column="adhesion").survey
     assert sv.kappa == pytest.approx(0.5)
     sv = coverage(s, grid, responses=df, declared_column=None).survey
@@ -474,8 +474,8 @@ def test_error_responses(grid):
     with pytest.raises(SchemaError, match=r"no column 'adhesion'.*declared_column=None"):
         coverage(s, grid, responses=responses(), declared_column="adhesion")
     bad = responses()
-    bad["profil_structure_mutualisation"] = bad["profil_structure_mutualisation"].astype(str)
-    bad.loc[0, "profil_structure_mutualisation"] = "peut-être"
+    bad["profil_mutualisation"] = bad["profil_mutualisation"].astype(str)
+    bad.loc[0, "profil_mutualisation"] = "peut-être"
     with pytest.raises(UnknownValueError, match=r"'peut-être'.*valid values: oui, non.*Recode"):
         coverage(s, grid, responses=bad)
     bad = responses()

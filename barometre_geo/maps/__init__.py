@@ -6,7 +6,8 @@
 * :func:`choropleth`, :func:`indicator_map`, :func:`categorical_map` →
   :class:`MapDocument` (``.save``, ``.to_html``, notebook display);
 * :func:`write_index` and :class:`MapRecord` for ``maps/index.html``;
-  :func:`map_path` for safe output file names.
+  :func:`map_path` for safe output file names;
+* :func:`write_indicator_gpkg`: one GeoPackage per indicator, styled for QGIS.
 
 Options are small frozen dataclasses: :class:`Basemap`, :class:`MapStyle`,
 :class:`LegendSpec`, :class:`Field`, :class:`NumberFormat`.
@@ -24,6 +25,7 @@ from ._classify import (
 )
 from ._document import MapDocument, map_path, slugify
 from ._format import NumberFormat, format_count, format_number
+from ._gpkg import write_indicator_gpkg
 from ._index import MapRecord, write_index
 from ._indicator import indicator_map
 from ._options import BASEMAPS, Basemap, Field, LegendSpec, MapStyle
@@ -56,4 +58,5 @@ __all__ = [
     "share_breaks",
     "slugify",
     "write_index",
+    "write_indicator_gpkg",
 ]

@@ -1,0 +1,511 @@
+"""One GeoPackage per indicator, styled for QGIS (:func:`write_indicator_gpkg`).
+
+Layout
+------
+================================  ============================================
+``commune``, ``epci``,            every territory of the level in metropolitan
+``departement``, ``region``       France, Lambert-93 (EPSG:2154)
+``<level>_971`` … ``_976``        the same level in each overseas département,
+                                  in its own projection (971/972 EPSG:5490,
+                                  973 EPSG:2972, 974 EPSG:2975, 976 EPSG:4471)
+``france``                        national rows (France, métropole, outre-mer;
+                                  no geometry)
+``metadonnees``                   indicator, question, method, thresholds,
+                                  sources and licences, classes, layers and
+                                  columns (``cle``, ``valeur``; no geometry)
+``layer_styles``                  QGIS styles, applied when a layer is opened
+================================  ============================================
+
+Why one layer per overseas département: a GeoPackage layer has one CRS, and
+no single projection keeps areas and distances right from Dunkerque to
+Mayotte. Each layer is in the official projection of its zone (the one
+:mod:`barometre_geo.crs` measures ``area_km2`` in), so QGIS's planimetric
+measures, buffers and distances are right everywhere — the layout of the
+coverage GeoPackage too. National figures are a table, not a polygon: a
+France polygon drawn under the other layers would hide them, and it would
+span six CRS.
+
+Per-option indicators (multiple choice, distributions) get one group of
+columns per option in the same layer (``value_<option>``,
+``ci_low_<option>``…), next to the headline columns when the indicator has a
+headline (``value``…). One layer per option would multiply the layers by the
+number of options on top of the six zones; with columns, one layer shows
+every option in the attribute table and the field calculator. Each option
+has its own QGIS style in ``layer_styles`` (Layer Properties › Symbology ›
+Style › Load Style › From database); the headline (else the first option)
+is the default one.
+
+Cells never leak: on a suppressed row, the value, its confidence intervals
+(weighted or not), ``deff``, ``n`` and ``low_reliability`` are NULL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._version import __version__
+from ..crs import ZONE_CRS
+from ..errors import InputFileError
+from ._classify import Classification
+from ._data import (
+    HIDDEN_COLUMNS,
+    LEVEL_LABELS,
+    SCHEME_LABELS,
+    classes_and_colors,
+    join_rows,
+    national_rows,
+    overall_rows,
+)
+from ._document import map_path
+from ._format import NumberFormat
+from ._meta import check_output, indicator_context, published_levels, reference_text
+from ._qgis import graduated_qml, layer_styles_frame
+from ._render import ZONE_LABELS
+
+__all__ = ["GEOMETRY_COLUMN", "write_indicator_gpkg"]
+
+#: Name of the geometry column of every spatial layer (QGIS matches styles on it).
+GEOMETRY_COLUMN = "geom"
+_WHAT = "write_indicator_gpkg"
+# statistics of one cell, per option group (suffix) — in this order
+_CELL = (
+    "value",
+    "ci_low",
+    "ci_high",
+    "value_weighted",
+    "ci_low_weighted",
+    "ci_high_weighted",
+    "suppressed",
+    "reason",
+    "low_reliability",
+)
+_SHARED = ("n", "deff", "participation", "population_share")
+_DESCRIPTIONS = {
+    "code": ("Code", "code INSEE (SIREN pour un EPCI)"),
+    "nom": ("Nom", "nom officiel"),
+    "departement": ("Département", "code du département"),
+    "region": ("Région", "code de la région"),
+    "population": ("Population", "population municipale (INSEE)"),
+    "area_km2": ("Superficie (km²)", "superficie en km², mesurée dans la projection de la zone"),
+    "value": ("Valeur", "valeur publiée, non pondérée ({unit}) ; NULL si masquée ou sans réponse"),
+    "ci_low": ("IC 95 % bas", "borne basse de l'intervalle de confiance à 95 %"),
+    "ci_high": ("IC 95 % haut", "borne haute de l'intervalle de confiance à 95 %"),
+    "value_weighted": ("Valeur pondérée", "estimation pondérée (calage), non publiée"),
+    "ci_low_weighted": ("IC 95 % bas (pondéré)", "borne basse, taille effective de Kish"),
+    "ci_high_weighted": ("IC 95 % haut (pondéré)", "borne haute, taille effective de Kish"),
+    "suppressed": ("Masquée", "vrai : moins de k réponses ou secret induit ; valeur NULL"),
+    "reason": (
+        "Motif du masquage",
+        "level, sensitive_level, small_n, small_n_sensitive, complementary "
+        "(DEVELOPERS.md, « Aggregates »)",
+    ),
+    "low_reliability": ("Fiabilité faible", "moins de 30 réponses ou IC de plus de ±15 points"),
+    "classe": ("Classe", "numéro de la classe de la carte (1 = la plus basse) ; NULL sans valeur"),
+    "classe_libelle": (
+        "Libellé de la classe",
+        "classe de la carte, « Pas de réponse » ou « Effectif insuffisant »",
+    ),
+    "n": ("Réponses", "nombre de réponses valides ; NULL si masquée"),
+    "deff": ("Effet de plan", "effet de plan de Kish de la pondération"),
+    "participation": ("Participation", "répondants / collectivités de l'univers (0–1)"),
+    "population_share": ("Part de la population", "population des communes répondantes (0–1)"),
+}
+
+
+def _target(out_dir, path) -> Path | None:
+    path = check_output(out_dir, path, what=_WHAT, kind="a .gpkg file")
+    if path is not None and path.suffix.lower() != ".gpkg":
+        raise InputFileError(f"{path}: a GeoPackage path must end in .gpkg (e.g. cyber_pca.gpkg).")
+    return path
+
+
+def _option_order(aggregates: pd.DataFrame, ind) -> tuple[bool, list[str]]:
+    """Whether headline rows exist, and the options with rows, in catalogue order."""
+    rows = aggregates[aggregates["indicator"] == ind.id]
+    if "option" not in rows.columns:
+        return True, []
+    present = set(rows["option"].dropna().astype(str))
+    order = [o for o in ind.option_ids if o in present] + sorted(present - set(ind.option_ids))
+    return bool(rows["option"].isna().any()), order
+
+
+def _block(gdf, rows, level, classification, ctx, palette, suffix):
+    """Columns of one cell group (headline or option) and its classes."""
+    merged = join_rows(
+        gdf, rows, level=level, columns=(*_CELL, *_SHARED), hidden=HIDDEN_COLUMNS, what=_WHAT
+    )
+    values = merged["value"].to_numpy()
+    cls, colors = classes_and_colors(
+        values, classification=classification, fmt=ctx.fmt, palette=palette
+    )
+    idx = cls.assign(values) if cls is not None else np.full(len(values), -1)
+    sup = merged["suppressed"].to_numpy()
+    labels = np.where(sup, ctx.suppressed_label, "Pas de réponse").astype(object)
+    if cls is not None:
+        labels[idx >= 0] = np.asarray(cls.labels, dtype=object)[idx[idx >= 0]]
+    out = pd.DataFrame(index=merged.index)
+    for col in _CELL:
+        if col not in merged.columns:
+            continue
+        if col.endswith("_weighted") and not merged[col].notna().any():
+            continue  # aggregated without weights
+        series = merged[col]
+        if col == "reason":
+            series = series.astype("object").where(series.notna(), None)
+        out[f"{col}{suffix}"] = series
+    out[f"classe{suffix}"] = pd.array(np.where(idx >= 0, idx + 1, 0), dtype="Int16")
+    out.loc[idx < 0, f"classe{suffix}"] = pd.NA
+    out[f"classe_libelle{suffix}"] = labels
+    shared = merged[[c for c in _SHARED if c in merged.columns]]
+    return out, shared, cls, colors
+
+
+def _level_table(aggregates, gdf, level, ctx, options, headline, classification, palette):
+    base_cols = ["code", "nom"] + [c for c in ("departement", "region") if c in gdf and c != "code"]
+    base = gdf[[*base_cols, "population", "area_km2", "zone", "geometry"]].reset_index(drop=True)
+    base = base.assign(code=base["code"].astype(str))
+    blocks, shared, styles = [], None, []
+    groups = ([None] if headline else []) + list(options)
+    for opt in groups:
+        rows = overall_rows(aggregates, ctx.indicator.id, level, opt, what=_WHAT)
+        suffix = "" if opt is None else f"_{opt}"
+        block, sh, cls, colors = _block(gdf, rows, level, classification, ctx, palette, suffix)
+        blocks.append(block)
+        shared = sh if shared is None else shared.combine_first(sh)
+        styles.append((opt, suffix, cls, colors))
+    if shared is not None:
+        shared = shared.assign(n=pd.array(shared["n"].round(), dtype="Int64"))
+    first, rest = blocks[0], blocks[1:]
+    table = pd.concat([base, first, shared, *rest], axis=1)
+    return table, styles
+
+
+def _zones(table: pd.DataFrame, level: str):
+    import geopandas as gpd
+
+    zones = table["zone"].astype(str).to_numpy()
+    for zone in ["metropole", *sorted(set(zones) - {"metropole"})]:
+        mask = zones == zone
+        if mask.any():
+            sub = gpd.GeoDataFrame(table.loc[mask].drop(columns="zone"), crs="EPSG:4326")
+            name = level if zone == "metropole" else f"{level}_{zone}"
+            yield zone, name, sub.to_crs(ZONE_CRS[zone]).reset_index(drop=True)
+
+
+def _aliases(columns: Sequence[str], option_labels: dict[str, str]) -> dict[str, str]:
+    out = {}
+    for col in columns:
+        base, label = col, ""
+        for opt, text in option_labels.items():
+            if col.endswith(f"_{opt}") and col[: -len(opt) - 1] in _DESCRIPTIONS:
+                base, label = col[: -len(opt) - 1], f" — {text}"
+        if base in _DESCRIPTIONS:
+            out[col] = _DESCRIPTIONS[base][0] + label
+    return out
+
+
+def _style_rows(layer, level, table_cols, styles, ctx, option_labels) -> list[dict]:
+    outline = 0.0 if level in ("commune", "epci") else 0.15
+    aliases = _aliases(table_cols, option_labels)
+    rows = []
+    for i, (opt, suffix, cls, colors) in enumerate(styles):
+        name = "Carte" if opt is None else option_labels.get(opt, opt)
+        qml = graduated_qml(
+            value=f"value{suffix}",
+            suppressed=f"suppressed{suffix}",
+            classification=cls,
+            colors=colors,
+            no_data_label="Pas de réponse",
+            suppressed_label=ctx.suppressed_label,
+            outline_width=outline,
+            aliases=aliases,
+        )
+        what = ctx.indicator.label + ("" if opt is None else f" — {name}")
+        rows.append(
+            {"layer": layer, "name": name, "qml": qml, "default": i == 0, "description": what}
+        )
+    return rows
+
+
+def _metadata(ctx, territories, levels, catalog, columns, classes, when) -> pd.DataFrame:
+    import json
+
+    ind, cat = ctx.indicator, ctx.catalogue
+    ed = cat.edition
+    theme = cat.theme(ind.theme)
+    wave = ed.wave(ind.wave) if ind.wave else None
+    method = {
+        "share": "part des réponses valides égales à : " + ", ".join(ind.positive),
+        "distribution": "répartition des réponses valides entre les options"
+        + (" ; titre : part de " + ", ".join(ind.positive) if ind.positive else ""),
+        "share_per_option": "part des répondants ayant coché chaque option",
+        "mean": "moyenne des réponses (en %)",
+    }[ind.statistic]
+    prov = getattr(territories, "provenance", {}) or {}
+    meta = [
+        ("titre", ind.label),
+        ("indicateur", ind.id),
+        ("question", ind.question),
+        ("theme", f"{theme.id} — {theme.label}"),
+        ("vague", f"{ind.wave}" + (f" ({wave.start} – {wave.end})" if wave else " (profil)")),
+        ("edition", f"{ed.name}, édition {ctx.edition}"),
+        ("donnees_synthetiques", ctx.synthetic_text),
+        ("univers", f"{ind.universe} ({', '.join(ind.universe_kinds)})"),
+        ("statistique", f"{ind.statistic} : {method}"),
+        ("unite", ctx.fmt.unit or "sans unité"),
+        ("niveaux", ", ".join(levels)),
+        (
+            "intervalle_confiance",
+            "95 % ; Wilson pour les parts, Student pour les moyennes ; valeurs pondérées : "
+            "taille d'échantillon effective de Kish",
+        ),
+        ("ponderation", ctx.weights),
+        ("seuil_k", str(ctx.k)),
+        ("seuil_k_sensible", str(ctx.k_sensitive)),
+        ("indicateur_sensible", "oui" if ind.sensitive else "non"),
+        ("seuil_applique", str(ctx.threshold)),
+        ("mode_publication", ctx.mode),
+        ("source_enquete", ctx.survey_text()),
+        ("source_rapport", ind.source),
+        ("referentiel", reference_text(territories)),
+        ("referentiel_provenance", json.dumps(prov, ensure_ascii=False, default=str)),
+        ("palette", "ColorBrewer (Cynthia Brewer, Apache-2.0), gris / hachuré : sans valeur"),
+        (
+            "projections",
+            "Métropole : EPSG:2154 (Lambert-93) ; outre-mer : une couche par département "
+            "suffixée de son code, dans sa projection (971/972 EPSG:5490, 973 EPSG:2972, "
+            "974 EPSG:2975, 976 EPSG:4471) ; superficies en km² mesurées dans ces projections.",
+        ),
+        ("genere_le", when.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("barometre_geo_version", __version__),
+    ]
+    if ind.published is not None and ind.published.value is not None:
+        meta.append(("valeur_nationale_publiee", ctx.fmt.format(ind.published.value)))
+    meta += [(f"classes:{key}", text) for key, text in classes]
+    meta += [(f"couche:{c['layer']}", c["text"]) for c in catalog]
+    meta += [(f"colonne:{c}", d) for c, d in columns.items()]
+    return pd.DataFrame(meta, columns=["cle", "valeur"])
+
+
+def _column_docs(columns: Sequence[str], ctx, option_labels) -> dict[str, str]:
+    out = {}
+    unit = "part de 0 à 1" if ctx.fmt.share else (ctx.fmt.unit or "valeur")
+    for col in columns:
+        if col in ("geometry", "zone"):
+            continue
+        base, label = col, ""
+        for opt, text in option_labels.items():
+            if col.endswith(f"_{opt}") and col[: -len(opt) - 1] in _DESCRIPTIONS:
+                base, label = col[: -len(opt) - 1], f" (option « {text} »)"
+        if base in _DESCRIPTIONS:
+            out[col] = _DESCRIPTIONS[base][1].format(unit=unit) + label
+    return out
+
+
+def write_indicator_gpkg(
+    aggregates: pd.DataFrame,
+    territories,
+    *,
+    indicator: str,
+    out_dir: str | os.PathLike | None = None,
+    path: str | os.PathLike | None = None,
+    levels: Sequence[str] | None = None,
+    catalogue=None,
+    edition: str | None = None,
+    synthetic: bool | None = None,
+    k: int | None = None,
+    k_sensitive: int | None = None,
+    classification: Classification | None = None,
+    palette: str = "Blues",
+    fmt: NumberFormat | None = None,
+) -> Path:
+    """Write one indicator to a GeoPackage styled for QGIS (layout in the module docstring).
+
+    Parameters
+    ----------
+    aggregates : pandas.DataFrame
+        Output of :func:`barometre_geo.aggregate` (contract "Aggregates").
+    territories : Territories
+        The reference the aggregates were computed with.
+    indicator : str
+        Catalogue id.
+    out_dir, path : path-like
+        Exactly one: a folder (file ``<indicator>.gpkg`` inside it, never
+        outside) or a ``.gpkg`` path. An existing file is replaced.
+    levels : sequence of str, optional
+        Levels to write; default every level where the indicator is published
+        and the table has rows.
+    catalogue : Catalogue, optional
+        Default :func:`barometre_geo.load_catalogue`.
+    edition, synthetic : optional
+        Survey edition and whether its data are synthetic (default: the
+        table's ``attrs``, then the catalogue's edition and "non précisé").
+    k, k_sensitive : int, optional
+        Suppression thresholds quoted in the legend and the metadata
+        (default: the table's ``attrs``, then 5 and 10).
+    classification : Classification, optional
+        Classes of every layer (default: those of the HTML map, per level).
+    palette : str
+        Sequential or diverging palette (:func:`list_palettes`).
+    fmt : NumberFormat, optional
+        Default: percent for shares, the indicator's unit for means.
+
+    Returns
+    -------
+    pathlib.Path
+        Written atomically (temporary file in the same folder, then renamed).
+
+    Raises
+    ------
+    UnknownValueError
+        Indicator absent from the table or the catalogue; unknown level or
+        level where the indicator is not published.
+    SchemaError
+        Missing columns, no rows at an asked level, codes of another COG,
+        unsafe file name, ``out_dir`` and ``path`` both or neither given.
+    InputFileError
+        ``path`` does not end in ``.gpkg`` or its folder does not exist.
+
+    Examples
+    --------
+    >>> import barometre_geo as bg, pandas as pd, pyogrio, tempfile
+    >>> t = bg.load_territories()
+    >>> agg = pd.DataFrame({"indicator": "cyber_pca", "level": "region",
+    ...     "code": t.regions["code"], "value": 0.5, "n": 40, "ci_low": 0.35, "ci_high": 0.65,
+    ...     "participation": 0.2, "suppressed": False})
+    >>> out = write_indicator_gpkg(agg, t, indicator="cyber_pca", out_dir=tempfile.mkdtemp())
+    >>> [name for name, _ in pyogrio.list_layers(out)][:3]
+    ['region', 'region_971', 'region_972']
+    """
+    import pyogrio
+
+    ctx = indicator_context(
+        aggregates,
+        territories,
+        indicator=indicator,
+        catalogue=catalogue,
+        edition=edition,
+        synthetic=synthetic,
+        k=k,
+        k_sensitive=k_sensitive,
+        fmt=fmt,
+        what=_WHAT,
+    )
+    target = _target(out_dir, path) or map_path(out_dir, indicator, suffix=".gpkg")
+    levels = published_levels(aggregates, ctx, levels, what=_WHAT)
+    headline, options = _option_order(aggregates, ctx.indicator)
+    option_labels = {o.id: o.label for o in ctx.indicator.options if o.id in options}
+    when = datetime.now(UTC).replace(microsecond=0)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part.gpkg")
+    catalog, styles, classes, columns = [], [], [], {}
+
+    def write(df, layer, *, epsg=None, title, description):
+        opts = {"IDENTIFIER": title, "DESCRIPTION": description}
+        if epsg:
+            opts["GEOMETRY_NAME"] = GEOMETRY_COLUMN
+        pyogrio.write_dataframe(
+            df, tmp, layer=layer, driver="GPKG", promote_to_multi=bool(epsg), layer_options=opts
+        )
+        crs = f"EPSG:{epsg}" if epsg else "sans géométrie"
+        catalog.append({"layer": layer, "text": f"{crs} ; {len(df)} entité(s) ; {description}"})
+
+    try:
+        for level in levels:
+            table, level_styles = _level_table(
+                aggregates,
+                territories.level(level),
+                level,
+                ctx,
+                options,
+                headline,
+                classification,
+                palette,
+            )
+            columns.update(_column_docs(table.columns, ctx, option_labels))
+            for opt, _, cls, _ in level_styles:
+                key = level if opt is None else f"{level}:{opt}"
+                text = " ; ".join(cls.labels) if cls is not None else "aucune valeur publiable"
+                scheme = SCHEME_LABELS.get(cls.scheme, cls.scheme) if cls is not None else ""
+                classes.append((key, f"{scheme} : {text}" if cls is not None else text))
+            for zone, layer, projected in _zones(table, level):
+                where = "métropole" if zone == "metropole" else ZONE_LABELS[zone]
+                write(
+                    projected,
+                    layer,
+                    epsg=ZONE_CRS[zone],
+                    title=f"{ctx.indicator.label} — {LEVEL_LABELS[level]} ({where})",
+                    description=f"{LEVEL_LABELS[level].capitalize()} ({where}) : {indicator}",
+                )
+                styles += _style_rows(
+                    layer, level, projected.columns, level_styles, ctx, option_labels
+                )
+        nat = _national_table(aggregates, ctx, headline, options)
+        if len(nat):
+            write(
+                nat,
+                "france",
+                title=f"{ctx.indicator.label} — France",
+                description="France, France métropolitaine, outre-mer (sans géométrie)",
+            )
+        meta = _metadata(ctx, territories, levels, catalog, columns, classes, when)
+        write(
+            meta,
+            "metadonnees",
+            title=f"{ctx.indicator.label} — métadonnées",
+            description="Indicateur, méthode, seuils, sources, licences, couches, colonnes",
+        )
+        frame = layer_styles_frame(styles, geometry_column=GEOMETRY_COLUMN, when=when)
+        pyogrio.write_dataframe(
+            frame, tmp, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"}
+        )
+        os.replace(tmp, target)
+    finally:
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal"))):
+            leftover.unlink(missing_ok=True)
+    return target
+
+
+def _national_table(aggregates, ctx, headline, options) -> pd.DataFrame:
+    rows = national_rows(aggregates, ctx.indicator.id)
+    if not len(rows):
+        return pd.DataFrame()
+    keys = rows[["level", "code"]].astype(str).drop_duplicates()
+    base = keys.assign(nom=[_national_name(lv) for lv in keys["level"]]).reset_index(drop=True)
+    parts = [base]
+    for i, opt in enumerate(([None] if headline else []) + list(options)):
+        if "option" not in rows.columns:
+            sub = rows
+        else:
+            sub = rows[rows["option"].isna()] if opt is None else rows[rows["option"] == opt]
+        sub = sub.assign(level=sub["level"].astype(str), code=sub["code"].astype(str))
+        merged = base[["level", "code"]].merge(sub, on=["level", "code"], how="left")
+        merged["suppressed"] = merged["suppressed"].astype("boolean").fillna(False).astype(bool)
+        for col in HIDDEN_COLUMNS:
+            if col in merged.columns:
+                merged[col] = merged[col].astype("object").where(~merged["suppressed"], None)
+        suffix = "" if opt is None else f"_{opt}"
+        cols = [c for c in (*_CELL, *(_SHARED if i == 0 else ())) if c in merged.columns]
+        block = merged[cols].rename(columns={c: f"{c}{suffix}" for c in cols if c not in _SHARED})
+        for col in block.columns:
+            if block[col].dtype == object and not col.startswith(("reason", "suppressed")):
+                block[col] = pd.to_numeric(block[col], errors="coerce")
+            elif col.startswith("reason"):
+                block[col] = block[col].astype("object").where(block[col].notna(), None)
+        parts.append(block)
+    return pd.concat(parts, axis=1)
+
+
+def _national_name(level: str) -> str:
+    return {
+        "france": "France",
+        "france_metropolitaine": "France métropolitaine",
+        "outre_mer": "Outre-mer (DROM)",
+    }.get(level, level)

@@ -1,0 +1,508 @@
+"""GeoPackage export of an indicator (barometre_geo.maps.write_indicator_gpkg).
+
+Every file is read back: layers (pyogrio), CRS, rows, columns, NULLs, the
+QGIS ``layer_styles`` table and the metadata table (sqlite3).
+"""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from _agg_tables import make_table
+
+from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
+from barometre_geo.maps import classify, get_palette, indicator_map, write_indicator_gpkg
+from barometre_geo.maps._qgis import LAYER_STYLES_COLUMNS, qgis_color
+
+ZONES = ("971", "972", "973", "974", "976")
+EPSG = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
+HIDDEN = (
+    "value",
+    "ci_low",
+    "ci_high",
+    "value_weighted",
+    "ci_low_weighted",
+    "ci_high_weighted",
+    "deff",
+    "n",
+    "low_reliability",
+)
+
+
+@pytest.mark.parametrize("name", ["_data", "_meta", "_qgis", "_gpkg"])
+def test_doctests(name):
+    mod = importlib.import_module(f"barometre_geo.maps.{name}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
+
+
+@pytest.fixture(scope="module")
+def table(territories):
+    return make_table(territories, leak=True, seed=1)
+
+
+@pytest.fixture(scope="module")
+def gpkg(table, territories, tmp_path_factory):
+    out = tmp_path_factory.mktemp("gpkg")
+    return write_indicator_gpkg(table, territories, indicator="cyber_pca", out_dir=out)
+
+
+def read_sql(path, sql, *args):
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def qml_of(path, layer, default=True):
+    rows = read_sql(
+        path,
+        "SELECT styleQML FROM layer_styles WHERE f_table_name = ? AND useAsDefault = ?",
+        layer,
+        int(default),
+    )
+    return [r[0] for r in rows]
+
+
+def ranges(qml: str):
+    root = ET.fromstring(qml)  # the DOCTYPE is part of the document
+    renderer = root.find("renderer-v2")
+    out = []
+    for r in renderer.find("ranges"):
+        sym = renderer.find(f"symbols/symbol[@name='{r.get('symbol')}']")
+        out.append((float(r.get("lower")), float(r.get("upper")), r.get("label"), sym))
+    return renderer, out
+
+
+# ---------------------------------------------------------------- layout, CRS, rows
+
+
+def test_layers_crs_rows_and_columns(gpkg, territories):
+    assert gpkg.name == "cyber_pca.gpkg"
+    layers = dict(pyogrio.list_layers(gpkg))
+    expected = [
+        f"{lv}{s}" for lv in ("departement", "region") for s in ["", *(f"_{z}" for z in ZONES)]
+    ]
+    assert list(layers) == [*expected, "france", "metadonnees", "layer_styles"]
+    for name in expected:
+        info = pyogrio.read_info(gpkg, layer=name)
+        zone = name.rsplit("_", 1)[1] if "_" in name else "metropole"
+        assert info["crs"] == f"EPSG:{EPSG.get(zone, 2154)}"
+        assert info["geometry_type"] == "MultiPolygon"
+        level = name.split("_")[0]
+        ref = territories.level(level)
+        assert info["features"] == int((ref["zone"] == zone).sum())
+    contents = dict(read_sql(gpkg, "SELECT table_name, data_type FROM gpkg_contents"))
+    assert {contents[n] for n in expected} == {"features"}
+    assert contents["france"] == contents["metadonnees"] == contents["layer_styles"] == "attributes"
+    df = pyogrio.read_dataframe(gpkg, layer="departement")
+    assert list(df.columns) == [
+        "code",
+        "nom",
+        "region",
+        "population",
+        "area_km2",
+        "value",
+        "ci_low",
+        "ci_high",
+        "value_weighted",
+        "ci_low_weighted",
+        "ci_high_weighted",
+        "suppressed",
+        "reason",
+        "low_reliability",
+        "classe",
+        "classe_libelle",
+        "n",
+        "deff",
+        "participation",
+        "population_share",
+        "geometry",
+    ]
+    assert df["code"].tolist() == sorted(df["code"].tolist())
+    assert "75" in set(df["code"]) and "974" not in set(df["code"])
+
+
+def test_overseas_layers_measure_areas_right(gpkg, territories):
+    ref = territories.departements.set_index("code")["area_km2"]
+    for zone in ZONES:
+        df = pyogrio.read_dataframe(gpkg, layer=f"departement_{zone}")
+        area = float(shapely.area(df.geometry.values).sum()) / 1e6
+        assert area == pytest.approx(ref[zone], rel=2e-3)
+    # the same island measured in Lambert-93 would be several percent off
+    reunion = territories.departements[territories.departements["code"] == "974"]
+    assert float(reunion.to_crs(2154).area.iloc[0]) / 1e6 > ref["974"] * 1.05
+
+
+def test_suppressed_cells_are_null_in_the_file(gpkg, table):
+    # the table leaked values into suppressed rows: the file must not carry them
+    sub = table[(table["level"] == "departement") & (table["by"] == "total")]
+    assert sub.loc[sub["suppressed"], "value"].notna().all()
+    total = 0
+    for layer in ["departement", *(f"departement_{z}" for z in ZONES)]:
+        leaks = read_sql(
+            gpkg,
+            f'SELECT count(*) FROM "{layer}" WHERE suppressed AND NOT ('
+            + " AND ".join(f"{c} IS NULL" for c in HIDDEN)
+            + ")",
+        )
+        assert leaks == [(0,)]
+        total += read_sql(gpkg, f'SELECT count(*) FROM "{layer}" WHERE suppressed')[0][0]
+        labels = read_sql(
+            gpkg, f'SELECT DISTINCT classe_libelle, classe FROM "{layer}" WHERE suppressed'
+        )
+        assert labels in ([], [("Effectif insuffisant (moins de 10 réponses)", None)])
+    assert total == int(sub["suppressed"].sum()) > 0
+    nat = pyogrio.read_dataframe(gpkg, layer="france")
+    assert nat["level"].tolist() == ["france", "france_metropolitaine", "outre_mer"]
+    assert nat["nom"].tolist() == ["France", "France métropolitaine", "Outre-mer (DROM)"]
+
+
+def test_values_and_classes_are_those_of_the_html_map(gpkg, table, territories):
+    df = pyogrio.read_dataframe(gpkg, layer="departement")
+    rows = table[(table["level"] == "departement") & (table["by"] == "total")]
+    rows = rows.set_index(rows["code"].astype(str))
+    shown = ~rows.loc[df["code"], "suppressed"].to_numpy()
+    np.testing.assert_allclose(df["value"][shown], rows.loc[df["code"], "value"][shown])
+    values = np.where(rows.loc[df["code"], "suppressed"], np.nan, rows.loc[df["code"], "value"])
+    expected = classify(values).assign(values) + 1
+    assert (
+        df["classe"].fillna(0).astype(int).tolist() == np.where(expected > 0, expected, 0).tolist()
+    )
+    # the HTML map of the same table draws the same classes (all territories, DROM included)
+    doc = indicator_map(
+        table, territories, indicator="cyber_pca", level="departement", basemap="none", min_n=10
+    )
+    all_df = pd.concat(
+        [
+            pyogrio.read_dataframe(gpkg, layer=n, read_geometry=False)
+            for n in ["departement", *(f"departement_{z}" for z in ZONES)]
+        ]
+    )
+    counts = all_df["classe"].value_counts()
+    assert tuple(int(counts.get(i + 1, 0)) for i in range(5)) == doc.classification.counts
+    assert set(all_df["classe_libelle"]) <= {
+        *doc.classification.labels,
+        "Pas de réponse",
+        "Effectif insuffisant (moins de 10 réponses)",
+    }
+
+
+# ---------------------------------------------------------------- QGIS styles
+
+
+def test_layer_styles_table_is_what_qgis_reads(gpkg):
+    cols = [r[1] for r in read_sql(gpkg, "PRAGMA table_info(layer_styles)")]
+    assert cols == ["id", *LAYER_STYLES_COLUMNS]
+    spatial = read_sql(gpkg, "SELECT table_name, column_name FROM gpkg_geometry_columns")
+    for layer, geom_col in spatial:
+        rows = read_sql(
+            gpkg,
+            "SELECT f_table_catalog, f_table_schema, f_geometry_column, useAsDefault, "
+            "styleName, update_time FROM layer_styles WHERE f_table_name = ?",
+            layer,
+        )
+        assert len(rows) == 1, layer  # one style: the indicator has no options
+        catalog, schema, column, default, name, when = rows[0]
+        # QGIS's loadStyle filter: f_table_schema='' AND f_table_name AND f_geometry_column
+        assert (catalog, schema, column, default) == ("", "", geom_col, 1)
+        assert name == "Carte" and when.endswith("Z")
+
+
+def test_qml_is_a_graduated_renderer_with_the_map_classes(gpkg, table):
+    (qml,) = qml_of(gpkg, "departement")
+    assert qml.startswith("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>")
+    renderer, rng = ranges(qml)
+    assert renderer.get("type") == "graduatedSymbol"
+    assert renderer.get("graduatedMethod") == "GraduatedColor"
+    assert renderer.get("attr") == (
+        'CASE WHEN "suppressed" THEN -2 WHEN "value" IS NULL THEN -1 ELSE "value" END'
+    )
+    palette = get_palette("Blues").for_k(5)
+    c = classify([0.5])
+    assert [r[2] for r in rng] == [
+        *c.labels,
+        "Pas de réponse",
+        "Effectif insuffisant (moins de 10 réponses)",
+    ]
+    bounds = list(zip([0.0, *c.bins[:-1]], c.bins, strict=True))
+    assert [(lo, hi) for lo, hi, *_ in rng[:5]] == bounds
+    for (_, _, _, sym), color in zip(rng[:5], palette, strict=True):
+        layer = sym.find("layer")
+        assert layer.get("class") == "SimpleFill"
+        props = {p.get("k"): p.get("v") for p in layer.findall("prop")}
+        options = {o.get("name"): o.get("value") for o in layer.findall("Option/Option")}
+        assert props["color"] == options["color"] == qgis_color(color)
+    grey, hatched = rng[5][3], rng[6][3]
+    assert grey.find("layer/prop[@k='color']").get("v") == qgis_color("#e6e6e6")
+    classes = [lyr.get("class") for lyr in hatched.findall("layer")]
+    assert classes == ["SimpleFill", "LinePatternFill"]
+    sub = hatched.find("layer[@class='LinePatternFill']/symbol")
+    assert sub.get("type") == "line" and sub.get("name") == "@6@1"
+    aliases = {a.get("field"): a.get("name") for a in ET.fromstring(qml).iter("alias")}
+    assert aliases["value"] == "Valeur" and aliases["ci_low"] == "IC 95 % bas"
+
+
+def test_qml_ranges_reproduce_the_class_column(gpkg):
+    """Evaluate the renderer as QGIS does (first range with lower <= v <= upper)."""
+    (qml,) = qml_of(gpkg, "departement")
+    _, rng = ranges(qml)
+    df = pyogrio.read_dataframe(gpkg, layer="departement", read_geometry=False)
+    for value, sup, classe, label in df[
+        ["value", "suppressed", "classe", "classe_libelle"]
+    ].itertuples(index=False):
+        v = -2 if sup else -1 if pd.isna(value) else value
+        hit = next(i for i, (lo, hi, *_) in enumerate(rng) if lo <= v <= hi)
+        assert rng[hit][2] == label
+        assert (hit + 1 if hit < 5 else None) == (None if pd.isna(classe) else int(classe))
+
+
+# ---------------------------------------------------------------- options, metadata
+
+
+def test_per_option_columns_and_styles(territories, tmp_path):
+    opts = ("facebook", "instagram", "linkedin")
+    table = make_table(
+        territories,
+        indicator="communication_reseaux_sociaux",
+        levels=("region",),
+        options=opts,
+        headline=False,
+        seed=3,
+    )
+    out = write_indicator_gpkg(
+        table, territories, indicator="communication_reseaux_sociaux", path=tmp_path / "rs.gpkg"
+    )
+    df = pyogrio.read_dataframe(out, layer="region", read_geometry=False)
+    for o in opts:
+        assert {f"value_{o}", f"ci_low_{o}", f"suppressed_{o}", f"classe_{o}"} <= set(df.columns)
+        assert df.loc[df[f"suppressed_{o}"], f"value_{o}"].isna().all()
+    assert "value" not in df.columns and "n" in df.columns
+    rows = read_sql(
+        out,
+        "SELECT styleName, useAsDefault, styleQML FROM layer_styles "
+        "WHERE f_table_name = 'region' ORDER BY id",
+    )
+    assert [(r[0], r[1]) for r in rows] == [("Facebook", 1), ("Instagram", 0), ("LinkedIn", 0)]
+    attr = ET.fromstring(rows[1][2]).find("renderer-v2").get("attr")
+    assert '"value_instagram"' in attr and '"suppressed_instagram"' in attr
+    nat = pyogrio.read_dataframe(out, layer="france")
+    assert {"value_facebook", "value_linkedin", "n"} <= set(nat.columns)
+
+
+def test_headline_and_options_together(territories, tmp_path):
+    table = make_table(
+        territories,
+        indicator="strategie_approche",
+        levels=("region",),
+        options=("strategie_formalisee", "aucune"),
+        seed=4,
+    )
+    out = write_indicator_gpkg(table, territories, indicator="strategie_approche", out_dir=tmp_path)
+    df = pyogrio.read_dataframe(out, layer="region", read_geometry=False)
+    assert {"value", "value_strategie_formalisee", "value_aucune"} <= set(df.columns)
+    names = [
+        r[0]
+        for r in read_sql(
+            out,
+            "SELECT styleName FROM layer_styles WHERE f_table_name = 'region' AND useAsDefault = 1",
+        )
+    ]
+    assert names == ["Carte"]
+
+
+def test_means_and_unweighted_tables(territories, tmp_path):
+    table = make_table(
+        territories,
+        indicator="outils_materiel_reconditionne",
+        levels=("departement",),
+        mean=True,
+        weighted=False,
+        seed=5,
+    )
+    out = write_indicator_gpkg(
+        table, territories, indicator="outils_materiel_reconditionne", out_dir=tmp_path
+    )
+    df = pyogrio.read_dataframe(out, layer="departement", read_geometry=False)
+    assert "value_weighted" not in df.columns  # aggregated without weights
+    assert df["value"].max() > 1  # means in %
+    (qml,) = qml_of(out, "departement")
+    labels = [r[2] for r in ranges(qml)[1]]
+    assert labels[0].startswith("de ") and labels[0].endswith("\u202f%")
+    meta = dict(read_sql(out, "SELECT cle, valeur FROM metadonnees"))
+    assert meta["classes:departement"].startswith("seuils naturels (Fisher-Jenks) : de ")
+
+
+def test_metadata_table(territories, tmp_path):
+    table = make_table(territories, levels=("region",), attrs={"k": 7, "k_sensitive": 12})
+    out = write_indicator_gpkg(
+        table,
+        territories,
+        indicator="cyber_pca",
+        out_dir=tmp_path,
+        synthetic=True,
+        edition="demo-2025",
+    )
+    meta = dict(read_sql(out, "SELECT cle, valeur FROM metadonnees"))
+    assert meta["titre"] == "Plan de continuité d’activité (PCA)"
+    assert meta["question"].endswith("\u00a0?")
+    assert meta["theme"] == "cyber — Cybersécurité" and meta["vague"].startswith("1 (2023-11-01")
+    assert meta["edition"].endswith("édition demo-2025")
+    assert meta["donnees_synthetiques"] == "oui"
+    assert "DONNÉES SYNTHÉTIQUES" in meta["source_enquete"]
+    assert (meta["seuil_k"], meta["seuil_k_sensible"], meta["seuil_applique"]) == ("7", "12", "12")
+    assert meta["indicateur_sensible"] == "oui" and meta["ponderation"] == "calibration"
+    assert "Wilson" in meta["intervalle_confiance"]
+    assert json.loads(meta["referentiel_provenance"])["cog"] == 2025
+    assert "Licence Ouverte 2.0" in meta["referentiel"]
+    assert meta["barometre_geo_version"] and meta["genere_le"].endswith("Z")
+    assert meta["couche:region_974"].startswith("EPSG:2975 ; 1 entité(s)")
+    assert meta["couche:france"].startswith("sans géométrie ; 3 entité(s)")
+    assert "NULL si masquée" in meta["colonne:value"]
+    legend = qml_of(out, "region")[0]
+    assert "Effectif insuffisant (moins de 12 réponses)" in legend
+    unknown = write_indicator_gpkg(
+        table, territories, indicator="cyber_pca", path=tmp_path / "u.gpkg"
+    )
+    assert (
+        dict(read_sql(unknown, "SELECT cle, valeur FROM metadonnees"))["donnees_synthetiques"]
+        == "non précisé"
+    )
+
+
+# ---------------------------------------------------------------- writing
+
+
+def test_written_atomically_and_replaced(table, territories, tmp_path, monkeypatch):
+    out = write_indicator_gpkg(table, territories, indicator="cyber_pca", out_dir=tmp_path)
+    before = out.read_bytes()
+    real = pyogrio.write_dataframe
+
+    def failing(df, path, layer=None, **kw):
+        if layer == "metadonnees":
+            raise OSError("disk full")
+        return real(df, path, layer=layer, **kw)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", failing)
+    with pytest.raises(OSError, match="disk full"):
+        write_indicator_gpkg(table, territories, indicator="cyber_pca", out_dir=tmp_path)
+    assert out.read_bytes() == before  # the old file is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cyber_pca.gpkg"]  # no temp file
+    monkeypatch.setattr(pyogrio, "write_dataframe", real)
+    write_indicator_gpkg(
+        table, territories, indicator="cyber_pca", levels=["region"], out_dir=tmp_path
+    )
+    assert "departement" not in dict(pyogrio.list_layers(out))  # replaced, not appended
+
+
+def test_levels_default_to_published_ones(territories, tmp_path):
+    table = make_table(
+        territories, indicator="inclusion_cnfs", levels=("commune", "region"), seed=6
+    )
+    out = write_indicator_gpkg(table, territories, indicator="inclusion_cnfs", out_dir=tmp_path)
+    layers = dict(pyogrio.list_layers(out))
+    assert "commune" in layers and "region" in layers and "departement" not in layers
+    assert pyogrio.read_info(out, layer="commune")["features"] == int(
+        (territories.communes["zone"] == "metropole").sum()
+    )
+    (qml,) = qml_of(out, "commune")
+    fill = ET.fromstring(qml).find("renderer-v2/symbols/symbol/layer")
+    assert fill.find("prop[@k='outline_style']").get("v") == "no"  # no border on 35,000 communes
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_errors(table, territories, tmp_path):
+    ok = {"indicator": "cyber_pca", "out_dir": tmp_path}
+    with pytest.raises(
+        UnknownValueError,
+        match=r"'site' has no row.*Valid indicators: cyber_pca"
+        r".*aggregate\(responses, indicators",
+    ):
+        write_indicator_gpkg(table, territories, indicator="site", out_dir=tmp_path)
+    odd = table.assign(indicator=table["indicator"].astype(str).replace("cyber_pca", "cyber_pcx"))
+    with pytest.raises(UnknownValueError, match=r"cyber_pcx.*cyber_pca"):
+        write_indicator_gpkg(odd, territories, indicator="cyber_pcx", out_dir=tmp_path)
+    with pytest.raises(UnknownValueError, match=r"Unknown level 'canton'.*Valid levels"):
+        write_indicator_gpkg(table, territories, levels=["canton"], **ok)
+    with pytest.raises(
+        UnknownValueError,
+        match=r"not published at level 'commune' \(sensitive"
+        r".*Valid levels for it: departement, region",
+    ):
+        write_indicator_gpkg(table, territories, levels=["commune"], **ok)
+    regions = table[table["level"] != "departement"]
+    with pytest.raises(
+        SchemaError,
+        match=r"no row of 'cyber_pca' at level 'departement'.*"
+        r"aggregate\(responses, level=",
+    ):
+        write_indicator_gpkg(regions, territories, levels=["departement"], **ok)
+    national = table[table["level"].astype(str).str.startswith(("france", "outre"))]
+    with pytest.raises(
+        SchemaError,
+        match=r"no row at any level where it is published.*"
+        r"Aggregate it at those levels",
+    ):
+        write_indicator_gpkg(national, territories, **ok)
+    with pytest.raises(SchemaError, match=r"exactly one of out_dir= .* or path="):
+        write_indicator_gpkg(table, territories, indicator="cyber_pca")
+    with pytest.raises(SchemaError, match=r"exactly one of out_dir="):
+        write_indicator_gpkg(table, territories, path=tmp_path / "a.gpkg", **ok)
+    with pytest.raises(InputFileError, match=r"must end in \.gpkg"):
+        write_indicator_gpkg(table, territories, indicator="cyber_pca", path=tmp_path / "a.shp")
+    with pytest.raises(InputFileError, match=r"no such folder.*mkdir -p"):
+        write_indicator_gpkg(
+            table, territories, indicator="cyber_pca", path=tmp_path / "nope" / "a.gpkg"
+        )
+    with pytest.raises(SchemaError, match=r"needs the Territories.*load_territories\(\)"):
+        write_indicator_gpkg(table, territories.regions, **ok)
+    with pytest.raises(
+        SchemaError, match=r"expected the aggregates table.*barometre_geo.aggregate"
+    ):
+        write_indicator_gpkg(table.to_dict(), territories, **ok)
+    with pytest.raises(SchemaError, match=r"lacks column\(s\) participation.*aggregate\(\)"):
+        write_indicator_gpkg(table.drop(columns="participation"), territories, **ok)
+    bad = table.assign(code=table["code"].astype(str).replace("01", "99"))
+    with pytest.raises(SchemaError, match=r"not in the territories.*same COG year"):
+        write_indicator_gpkg(bad, territories, **ok)
+    twice = pd.concat([table, table[(table["level"] == "region") & (table["by"] == "total")]])
+    with pytest.raises(SchemaError, match=r"appear twice.*Keep one row per territory"):
+        write_indicator_gpkg(twice, territories, **ok)
+    assert list(tmp_path.iterdir()) == []  # nothing written by failed calls
+
+
+def test_with_the_real_aggregate(territories, tmp_path):
+    agg = pytest.importorskip("barometre_geo.aggregate")
+    from barometre_geo.testing import random_responses
+
+    table = agg.aggregate(
+        random_responses(600, seed=3),
+        level=["departement", "france"],
+        indicators=["cyber_pca"],
+        weights=None,
+    )
+    out = write_indicator_gpkg(table, territories, indicator="cyber_pca", out_dir=tmp_path)
+    df = pyogrio.read_dataframe(out, layer="departement", read_geometry=False)
+    rows = table[(table["level"] == "departement") & (table["by"] == "total")]
+    assert int(df["suppressed"].sum()) + sum(
+        int(
+            pyogrio.read_dataframe(out, layer=f"departement_{z}", read_geometry=False)[
+                "suppressed"
+            ].sum()
+        )
+        for z in ZONES
+    ) == int(rows["suppressed"].sum())
+    assert df.loc[df["suppressed"], "value"].isna().all()
+    assert df["value"].notna().any()
