@@ -6,8 +6,6 @@ QGIS ``layer_styles`` table and the metadata table (sqlite3).
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import json
 import sqlite3
 import xml.etree.ElementTree as ET
@@ -36,13 +34,6 @@ HIDDEN = (
     "n",
     "low_reliability",
 )
-
-
-@pytest.mark.parametrize("name", ["_data", "_meta", "_qgis", "_gpkg"])
-def test_doctests(name):
-    mod = importlib.import_module(f"barometre_geo.maps.{name}")
-    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0
 
 
 @pytest.fixture(scope="module")

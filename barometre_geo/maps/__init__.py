@@ -7,11 +7,14 @@
   :class:`MapDocument` (``.save``, ``.to_html``, notebook display);
 * :func:`write_index` and :class:`MapRecord` for ``maps/index.html``;
   :func:`map_path` for safe output file names;
-* :func:`write_indicator_gpkg`: one GeoPackage per indicator, styled for QGIS.
+* :func:`write_indicator_gpkg`: one GeoPackage per indicator, styled for QGIS;
+* :func:`static_map` → :class:`StaticMap`: PNG / SVG maps with overseas insets
+  (:class:`BasemapWarning` when the background tiles are unreachable).
 
 Options are small frozen dataclasses: :class:`Basemap`, :class:`MapStyle`,
 :class:`LegendSpec`, :class:`Field`, :class:`NumberFormat`.
-Importing this package does not import folium (only rendering does).
+Importing this package does not import folium, matplotlib or contextily
+(only rendering does).
 """
 
 from ._choropleth import categorical_map, choropleth, empty_map
@@ -30,11 +33,16 @@ from ._index import MapRecord, write_index
 from ._indicator import indicator_map
 from ._options import BASEMAPS, Basemap, Field, LegendSpec, MapStyle
 from ._palettes import Palette, get_palette, list_palettes
+from ._static import FORMATS, StaticMap, static_map
+from ._static_basemap import STATIC_BASEMAPS, BasemapWarning
 
 __all__ = [
     "BASEMAPS",
+    "FORMATS",
     "SCHEMES",
+    "STATIC_BASEMAPS",
     "Basemap",
+    "BasemapWarning",
     "Classification",
     "ClassificationWarning",
     "Field",
@@ -44,6 +52,7 @@ __all__ = [
     "MapStyle",
     "NumberFormat",
     "Palette",
+    "StaticMap",
     "categorical_map",
     "choropleth",
     "classify",
@@ -57,6 +66,7 @@ __all__ = [
     "map_path",
     "share_breaks",
     "slugify",
+    "static_map",
     "write_index",
     "write_indicator_gpkg",
 ]
