@@ -24,7 +24,9 @@ _LAZY_MAPS = (
     "choropleth",
     "classify",
     "indicator_map",
+    "static_map",
     "write_index",
+    "write_indicator_gpkg",
 )
 
 # Survey ingest names, also resolved on first access.
@@ -88,7 +90,9 @@ __all__ = [
     "resolve",
     "resolve_column",
     "show_versions",
+    "static_map",
     "territory_sources",
     "write_demo_exports",
     "write_index",
+    "write_indicator_gpkg",
 ]

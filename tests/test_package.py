@@ -33,7 +33,9 @@ def test_public_api_is_pinned():
             "choropleth",
             "classify",
             "indicator_map",
+            "static_map",
             "write_index",
+            "write_indicator_gpkg",
             # survey ingest (resolved lazily)
             "IngestReport",
             "Mapping",
@@ -68,7 +70,7 @@ def test_map_names_resolve_lazily():
     from barometre_geo import maps
 
     for name in ("MapDocument", "MapRecord", "categorical_map", "choropleth", "classify",
-                 "indicator_map", "write_index"):  # fmt: skip
+                 "indicator_map", "static_map", "write_index", "write_indicator_gpkg"):  # fmt: skip
         assert getattr(bg, name) is getattr(maps, name)
     assert bg.maps is maps
 
