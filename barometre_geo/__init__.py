@@ -10,6 +10,7 @@ Importing the package does no I/O, no network and creates no cache.
 from ._download import download_territory_source, territory_sources
 from ._show_versions import show_versions
 from ._version import __version__
+from .aggregate import aggregate  # eager: a lazy name would be shadowed by the submodule
 from .catalogue import Catalogue, Indicator, load_catalogue
 from .coverage import CoverageResult, coverage
 from .resolve import resolve, resolve_column
@@ -39,6 +40,14 @@ _LAZY_RESPONSES = (
     "read_responses",
 )
 
+# Statistics on aggregates (weighting, outputs), resolved on first access.
+_LAZY_STATS = {
+    "calibration_weights": ".weighting",
+    "rake": ".weighting",
+    "compare_published": "._aggregate_io",
+    "write_aggregates": "._aggregate_io",
+}
+
 # Synthetic demo edition, resolved on first access.
 _LAZY_DEMO = ("load_demo", "write_demo_exports")
 
@@ -53,6 +62,10 @@ def __getattr__(name: str):
         import importlib
 
         return getattr(importlib.import_module(".responses", __name__), name)
+    if name in _LAZY_STATS:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY_STATS[name], __name__), name)
     if name in _LAZY_DEMO:
         import importlib
 
@@ -73,9 +86,12 @@ __all__ = [
     "Structures",
     "Territories",
     "__version__",
+    "aggregate",
+    "calibration_weights",
     "categorical_map",
     "choropleth",
     "classify",
+    "compare_published",
     "coverage",
     "default_mapping",
     "download_territory_source",
@@ -85,6 +101,7 @@ __all__ = [
     "load_demo_structures",
     "load_mapping",
     "load_territories",
+    "rake",
     "read_responses",
     "read_structures",
     "resolve",
@@ -92,6 +109,7 @@ __all__ = [
     "show_versions",
     "static_map",
     "territory_sources",
+    "write_aggregates",
     "write_demo_exports",
     "write_index",
     "write_indicator_gpkg",

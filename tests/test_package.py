@@ -43,11 +43,28 @@ def test_public_api_is_pinned():
             "default_mapping",
             "load_mapping",
             "read_responses",
+            # statistics: aggregate (eager, see __init__), weighting and outputs (lazy)
+            "aggregate",
+            "calibration_weights",
+            "compare_published",
+            "rake",
+            "write_aggregates",
             # synthetic demo edition (resolved lazily)
             "load_demo",
             "write_demo_exports",
         ]
     )
+
+
+def test_statistics_names_resolve():
+    from barometre_geo import _aggregate_io, weighting
+    from barometre_geo.aggregate import aggregate
+
+    assert bg.aggregate is aggregate  # the function, not the submodule of the same name
+    assert bg.calibration_weights is weighting.calibration_weights
+    assert bg.rake is weighting.rake
+    assert bg.write_aggregates is _aggregate_io.write_aggregates
+    assert bg.compare_published is _aggregate_io.compare_published
 
 
 def test_demo_names_resolve_lazily():

@@ -1,0 +1,308 @@
+"""Small-count protection: primary and complementary suppression of cells.
+
+A *cell* is one indicator × territory × breakdown group; all the option rows of
+a cell share its fate (hiding one option of a single-choice question would be
+undone by ``1 − Σ others``). :func:`barometre_geo.aggregate` calls
+:func:`primary_reasons` then :func:`complementary` on every cell of every level
+at once, whatever levels the caller asked for, so that two calls cannot be
+combined to undo the protection.
+
+Primary suppression (public mode)
+---------------------------------
+* ``level``: the catalogue does not publish the indicator at that level;
+* ``sensitive_level``: a sensitive indicator, at commune or EPCI level;
+* ``small_n``: fewer than ``k`` valid answers (default 5);
+* ``small_n_sensitive``: a sensitive indicator with fewer than ``k_sensitive``
+  answers (default 10, never below ``k``).
+
+In ``restricted`` mode (the collectivities' own platform) non-sensitive
+indicators are shown at every level without threshold; sensitive ones keep the
+rules above, except that they are never shown per commune (and per EPCI only
+from ``k_sensitive`` answers).
+
+Complementary suppression
+-------------------------
+Published totals are sums over respondents, so a hidden cell can be recovered
+by difference. Every exact nesting gives a linear *relation*
+``Σ parents = Σ children + residual`` — parent and children are cells of the
+same indicator and breakdown group, the residual gathers the respondents of the
+parents that no child holds (the conseil régional's own answer in a région
+= Σ départements + residual, responses without territory in France = Σ régions
++ residual). Relations are built for every pair of levels where the finer
+territory lies wholly inside the coarser one (commune ⊂ EPCI, département,
+région…; EPCI ⊂ département when all its member communes are in it; a group
+of départements joined by EPCI straddling them is one multi-parent relation)
+and between each breakdown group and its territory's total.
+
+The residual is never published, so it counts as hidden whenever it holds
+answers. In each relation let ``U`` be the hidden cells holding answers. The
+relation is safe when
+
+* ``|U| ≠ 1`` (one unknown in one linear equation is recovered), and
+* when no parent is hidden, the hidden children and the residual together hold
+  0 or at least ``k`` answers (their sum is learnt by difference).
+
+An unsafe relation hides its published child with the fewest answers (a
+parent when no child is left). Hiding only grows, so the loop stops; it runs
+until no relation is unsafe. Breakdown cells are protected after, and without
+changing, the totals, so the figures of a territory do not depend on which
+breakdowns were asked for; a breakdown cell identical to its total (all
+respondents in one group) is never chosen as a complement.
+
+What is published for a suppressed cell: no value, no interval, no weighted
+value, no design effect and no exact ``n`` (``n`` is NA; ``reason`` says why,
+e.g. ``small_n`` means "fewer than k"). Publishing ``n`` would let a reader
+recompute the hidden shares' denominators by difference. Participation columns
+(``respondents``, ``participation``, ``population_share``) stay published: who
+answered the survey is public by design of the Baromètre (participation maps),
+what they answered is what is protected.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+import numpy as np
+
+from .errors import UnknownValueError
+
+__all__ = [
+    "MODES",
+    "SUPPRESSION_REASONS",
+    "Mode",
+    "complementary",
+    "parse_mode",
+    "primary_reasons",
+]
+
+Mode = Literal["public", "restricted"]
+#: Publication modes.
+MODES: tuple[str, ...] = get_args(Mode)
+
+#: Reason codes of the ``reason`` column, with their French labels.
+SUPPRESSION_REASONS: dict[str, str] = {
+    "level": "indicateur non publié à cet échelon",
+    "sensitive_level": "indicateur sensible, non publié à cet échelon",
+    "small_n": "moins de k réponses (secret statistique)",
+    "small_n_sensitive": "indicateur sensible : moins de k_sensible réponses",
+    "complementary": "secret induit : masqué pour empêcher un calcul par différence",
+}
+
+_FINE_LEVELS = ("commune", "epci")
+
+
+def parse_mode(mode: str) -> str:
+    """Validate a publication mode.
+
+    Examples
+    --------
+    >>> parse_mode("Public")
+    'public'
+    """
+    value = str(mode).strip().lower()
+    if value not in MODES:
+        raise UnknownValueError(
+            f"Unknown mode {mode!r}. Valid modes: {', '.join(MODES)} "
+            "('public' for open data, 'restricted' for the collectivities' own platform)."
+        )
+    return value
+
+
+def check_thresholds(k: int, k_sensitive: int) -> tuple[int, int]:
+    """Validate the thresholds: ``1 ≤ k ≤ k_sensitive``.
+
+    Examples
+    --------
+    >>> check_thresholds(5, 10)
+    (5, 10)
+    """
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+        raise ValueError(f"k={k!r} must be an integer ≥ 1 (default 5).")
+    if isinstance(k_sensitive, bool) or not isinstance(k_sensitive, int | np.integer):
+        raise ValueError(f"k_sensitive={k_sensitive!r} must be an integer (default 10).")
+    if k_sensitive < k:
+        raise ValueError(
+            f"k_sensitive={k_sensitive} is below k={k}: sensitive indicators can never use a "
+            f"lower threshold than the others. Pass k_sensitive >= {k}."
+        )
+    return int(k), int(k_sensitive)
+
+
+def primary_reasons(
+    n: np.ndarray,
+    level: np.ndarray,
+    sensitive: np.ndarray,
+    level_allowed: np.ndarray,
+    *,
+    k: int = 5,
+    k_sensitive: int = 10,
+    mode: str = "public",
+) -> np.ndarray:
+    """Reason code of the primary suppression of each cell (``""`` when shown).
+
+    Parameters
+    ----------
+    n : array of int
+        Valid answers per cell.
+    level : array of str
+        Level of each cell (``commune``, ``epci``, ``departement``…).
+    sensitive : array of bool
+        Whether the cell's indicator is flagged sensitive in the catalogue.
+    level_allowed : array of bool
+        Whether the catalogue publishes the indicator at that level.
+    k, k_sensitive, mode
+        Thresholds and publication mode.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> primary_reasons(
+    ...     np.array([3, 12, 8, 40]),
+    ...     np.array(["departement", "departement", "region", "commune"]),
+    ...     np.array([False, True, True, True]),
+    ...     np.array([True, True, True, True]),
+    ... ).tolist()
+    ['small_n', '', 'small_n_sensitive', 'sensitive_level']
+    """
+    k, k_sensitive = check_thresholds(k, k_sensitive)
+    mode = parse_mode(mode)
+    n = np.asarray(n)
+    level = np.asarray(level).astype(str)
+    sensitive = np.asarray(sensitive, dtype=bool)
+    out = np.full(len(n), "", dtype=object)
+    fine = np.isin(level, _FINE_LEVELS)
+    if mode == "public":
+        out[~sensitive & (n < k)] = "small_n"
+        out[sensitive & (n < k_sensitive)] = "small_n_sensitive"
+        out[sensitive & fine] = "sensitive_level"
+    else:
+        out[sensitive & (n < k_sensitive)] = "small_n_sensitive"
+        out[sensitive & (level == "commune")] = "sensitive_level"
+    out[~np.asarray(level_allowed, dtype=bool)] = "level"
+    return out
+
+
+def complementary(
+    n: np.ndarray,
+    hidden: np.ndarray,
+    rel: np.ndarray,
+    cell: np.ndarray,
+    is_parent: np.ndarray,
+    k_rel: np.ndarray,
+    *,
+    eligible: np.ndarray | None = None,
+    residual_hidden: np.ndarray | None = None,
+    max_rounds: int = 10_000,
+) -> tuple[np.ndarray, dict]:
+    """Complementary suppression over linear relations (see the module docstring).
+
+    Parameters
+    ----------
+    n : array of int
+        Valid answers per cell.
+    hidden : array of bool
+        Cells already hidden (primary suppression, or frozen earlier decisions).
+    rel, cell, is_parent : arrays
+        Membership of cells in relations: row ``i`` says cell ``cell[i]`` is a
+        parent (``is_parent[i]``) or a child of relation ``rel[i]``; relation
+        ids are ``0 … R−1``.
+    k_rel : array of int
+        Threshold of each relation (that of its indicator).
+    eligible : array of bool, optional
+        Cells that may be hidden as complements (default all). When an unsafe
+        relation has no eligible cell left, any published cell of it is
+        hidden: safety comes before consistency (counted in ``forced``).
+    max_rounds : int
+        Safety net against a bug; the loop needs at most one round per cell.
+
+    Returns
+    -------
+    hidden : numpy.ndarray of bool
+        Hidden cells after complementary suppression.
+    info : dict
+        ``rounds``, ``added`` (cells hidden here), ``forced``.
+
+    Examples
+    --------
+    A région (cell 0) = two départements (cells 1, 2) + the conseil régional's
+    own answer (residual of 1). Department 1 has 3 answers, so it is hidden;
+    department 2 must then be hidden too:
+
+    >>> import numpy as np
+    >>> hidden, info = complementary(
+    ...     n=np.array([20, 3, 16]),
+    ...     hidden=np.array([False, True, False]),
+    ...     rel=np.array([0, 0, 0]),
+    ...     cell=np.array([0, 1, 2]),
+    ...     is_parent=np.array([True, False, False]),
+    ...     k_rel=np.array([5]),
+    ... )
+    >>> hidden.tolist(), info["added"]
+    ([False, True, True], 1)
+    """
+    n = np.asarray(n, dtype=np.int64)
+    hidden = np.asarray(hidden, dtype=bool).copy()
+    rel = np.asarray(rel, dtype=np.int64)
+    cell = np.asarray(cell, dtype=np.int64)
+    par = np.asarray(is_parent, dtype=bool)
+    k_rel = np.asarray(k_rel, dtype=np.int64)
+    n_rel = len(k_rel)
+    eligible = np.ones(len(n), dtype=bool) if eligible is None else np.asarray(eligible, bool)
+    start = hidden.copy()
+    info = {"rounds": 0, "added": 0, "forced": 0}
+    if not len(rel):
+        return hidden, info
+    nm = n[cell]
+    n_par = np.bincount(rel, weights=np.where(par, nm, 0), minlength=n_rel)
+    n_ch = np.bincount(rel, weights=np.where(par, 0, nm), minlength=n_rel)
+    n_res = np.rint(n_par - n_ch).astype(np.int64)
+    if (n_res < 0).any():
+        bad = int(np.flatnonzero(n_res < 0)[0])
+        raise RuntimeError(
+            f"Relation {bad}: children hold more answers than their parents "
+            f"({int(n_ch[bad])} > {int(n_par[bad])}); the nesting is wrong. This is a bug: "
+            "please report it."
+        )
+    has_res = n_res > 0
+    if residual_hidden is not None:
+        has_res &= np.asarray(residual_hidden, dtype=bool)
+    n_res = np.where(has_res, n_res, 0)
+    # parents holding k answers or more: hidden or not, what their children leave
+    # unknown must hold 0 or ≥ k answers (a hidden parent can be substituted by its
+    # children in another relation, see the module docstring)
+    big = n_par >= k_rel
+    alive = np.ones(n_rel, dtype=bool)  # relations still worth checking
+    for rounds in range(1, max_rounds + 1):
+        m = alive[rel]
+        r, c, p = rel[m], cell[m], par[m]
+        h = hidden[c] & (n[c] > 0)
+        hp = np.bincount(r, weights=h & p, minlength=n_rel)
+        hc = np.bincount(r, weights=h & ~p, minlength=n_rel)
+        nh = np.bincount(r, weights=np.where(h & ~p, n[c], 0), minlength=n_rel)
+        unknown = hp + hc + has_res
+        unsafe = alive & ((unknown == 1) | (big & (hc + has_res > 0) & (nh + n_res < k_rel)))
+        if not unsafe.any():
+            info["rounds"] = rounds
+            break
+        # candidates: published cells holding answers of unsafe relations, by priority
+        cand = unsafe[r] & ~hidden[c] & (n[c] > 0)
+        if not cand.any():
+            raise RuntimeError(
+                f"{int(unsafe.sum())} relation(s) cannot be made safe (every cell already "
+                "hidden). This is a bug: please report it."
+            )
+        rr, cc = r[cand], c[cand]
+        prio = np.where(p[cand], 1, 0) + np.where(eligible[cc], 0, 2)
+        order = np.lexsort((cc, n[cc], prio, rr))
+        rr, cc, prio = rr[order], cc[order], prio[order]
+        first = np.flatnonzero(np.r_[True, rr[1:] != rr[:-1]])
+        chosen = cc[first]
+        info["forced"] += int((prio[first] >= 2).sum())
+        hidden[np.unique(chosen)] = True
+        # a relation whose every cell holding answers is hidden can never become unsafe again
+        open_any = np.bincount(r, weights=~hidden[c] & (n[c] > 0), minlength=n_rel)
+        alive &= open_any > 0
+    else:  # pragma: no cover - guarded by the monotone loop
+        raise RuntimeError("complementary suppression did not stabilise; please report it.")
+    info["added"] = int((hidden & ~start).sum())
+    return hidden, info

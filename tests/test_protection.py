@@ -1,0 +1,374 @@
+import doctest
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import barometre_geo as bg
+from barometre_geo import protection
+from barometre_geo._disclosure import disclosed_groups
+from barometre_geo.errors import UnknownValueError
+from barometre_geo.protection import (
+    SUPPRESSION_REASONS,
+    check_thresholds,
+    complementary,
+    parse_mode,
+    primary_reasons,
+)
+from barometre_geo.testing import (
+    assert_aggregates_consistent,
+    assert_no_disclosure,
+    make_responses,
+)
+
+LEVELS = ["commune", "epci", "departement", "region", "france"]
+
+
+def test_doctests():
+    assert doctest.testmod(protection).failed == 0
+
+
+# ------------------------------------------------------------------ primary
+
+
+def test_primary_public():
+    reasons = primary_reasons(
+        np.array([4, 5, 9, 10, 50, 50, 50]),
+        np.array(["region", "region", "region", "region", "commune", "epci", "region"]),
+        np.array([False, False, True, True, False, True, False]),
+        np.array([True, True, True, True, True, True, False]),
+    )
+    assert reasons.tolist() == [
+        "small_n",
+        "",
+        "small_n_sensitive",
+        "",
+        "",
+        "sensitive_level",
+        "level",
+    ]
+
+
+def test_primary_restricted_shows_communes_but_never_sensitive_ones():
+    reasons = primary_reasons(
+        np.array([1, 1, 12, 9]),
+        np.array(["commune", "commune", "epci", "epci"]),
+        np.array([False, True, True, True]),
+        np.ones(4, dtype=bool),
+        mode="restricted",
+    )
+    assert reasons.tolist() == ["", "sensitive_level", "", "small_n_sensitive"]
+
+
+def test_thresholds_and_mode_errors():
+    with pytest.raises(ValueError, match="Pass k_sensitive >= 5"):
+        check_thresholds(5, 4)
+    with pytest.raises(ValueError, match=r"k=True must be an integer ≥ 1 \(default 5\)"):
+        check_thresholds(True, 10)
+    with pytest.raises(ValueError, match=r"k_sensitive='10' must be an integer \(default 10\)"):
+        check_thresholds(5, "10")
+    with pytest.raises(UnknownValueError, match="Valid modes: public, restricted"):
+        parse_mode("private")
+    assert set(SUPPRESSION_REASONS) >= {"small_n", "complementary", "sensitive_level"}
+
+
+# ------------------------------------------------------------------ complementary
+
+
+def run(n, hidden, members, k=5, **kw):
+    rel = np.array([m[0] for m in members])
+    cell = np.array([m[1] for m in members])
+    par = np.array([m[2] for m in members])
+    k_rel = np.full(int(rel.max()) + 1, k)
+    return complementary(np.array(n), np.array(hidden), rel, cell, par, k_rel, **kw)
+
+
+def test_last_child_is_hidden_with_the_one_below_k():
+    # région 30 = départements 3 (hidden) + 12 + 15: hide the next smallest, 12
+    hidden, info = run(
+        [30, 3, 12, 15], [False, True, False, False], [(0, 0, 1), (0, 1, 0), (0, 2, 0), (0, 3, 0)]
+    )
+    assert hidden.tolist() == [False, True, True, False] and info["added"] == 1
+
+
+def test_residual_of_the_parent_is_protected():
+    # région 28 = départements 12 + 15 + the conseil régional's own answer (1)
+    hidden, _ = run([28, 12, 15], [False, False, False], [(0, 0, 1), (0, 1, 0), (0, 2, 0)])
+    assert hidden.tolist() == [False, True, False]
+
+
+def test_two_hidden_children_below_k_together_need_a_third():
+    hidden, _ = run(
+        [30, 1, 2, 12, 15],
+        [False, True, True, False, False],
+        [(0, 0, 1), (0, 1, 0), (0, 2, 0), (0, 3, 0), (0, 4, 0)],
+    )
+    assert hidden.tolist() == [False, True, True, True, False]
+
+
+def test_hidden_parent_with_published_children_hides_one():
+    # a complementary-hidden EPCI must not be the sum of its published communes
+    hidden, _ = run([20, 10, 10], [True, False, False], [(0, 0, 1), (0, 1, 0), (0, 2, 0)])
+    assert hidden.sum() == 2
+
+
+def test_cascade_across_relations():
+    # hiding a département (relation 0) makes it unsafe in its own relation (1)
+    hidden, info = run(
+        [40, 3, 37, 30, 7],
+        [False, True, False, False, False],
+        [(0, 0, 1), (0, 1, 0), (0, 2, 0), (1, 2, 1), (1, 3, 0), (1, 4, 0)],
+    )
+    assert hidden.tolist() == [False, True, True, False, True]
+    assert info["rounds"] >= 2
+
+
+def test_ineligible_cells_are_forced_only_when_nothing_else_works():
+    hidden, info = run(
+        [30, 3, 12, 15],
+        [False, True, False, False],
+        [(0, 0, 1), (0, 1, 0), (0, 2, 0), (0, 3, 0)],
+        eligible=np.array([True, True, False, True]),
+    )
+    assert hidden.tolist() == [False, True, False, True] and info["forced"] == 0
+    hidden, info = run(
+        [30, 3, 27],
+        [False, True, False],
+        [(0, 0, 1), (0, 1, 0), (0, 2, 0)],
+        eligible=np.array([False, True, False]),
+    )
+    assert hidden.sum() == 2 and info["forced"] == 1
+
+
+def test_inconsistent_nesting_is_a_bug_report():
+    with pytest.raises(RuntimeError, match="children hold more answers than their parents"):
+        run([5, 10], [False, False], [(0, 0, 1), (0, 1, 0)])
+
+
+# ------------------------------------------------------------------ in aggregate
+
+
+@pytest.fixture(scope="module")
+def ain(territories):
+    c = territories.communes
+    codes = c.loc[c["departement"] == "01", "code"].head(40).tolist()
+    rng = np.random.default_rng(1)
+    return make_responses(
+        {
+            "cyber_pca": rng.choice(["oui", "non"], size=len(codes)).tolist(),
+            "inclusion_cnfs": rng.choice(["oui", "non"], size=len(codes)).tolist(),
+        },
+        codes=codes,
+        territories=territories,
+    )
+
+
+def agg(r, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return bg.aggregate(r, weights=None, **kw)
+
+
+def test_suppressed_rows_leak_nothing(ain):
+    t = agg(ain, level=LEVELS, by="profile")
+    s = t[t["suppressed"]]
+    assert len(s) and s["reason"].notna().all()
+    for col in ("n", "value", "ci_low", "ci_high", "value_weighted", "deff", "low_reliability"):
+        assert s[col].isna().all(), col
+    assert_aggregates_consistent(t, k=5)
+
+
+def test_public_communes_are_never_shown(ain):
+    t = agg(ain, level="commune")
+    assert t["suppressed"].all()
+    assert set(t["reason"].astype(str)) <= {"small_n", "sensitive_level", "level"}
+
+
+def test_restricted_mode_shows_commune_answers_of_non_sensitive_indicators(ain):
+    t = agg(ain, level="commune", mode="restricted")
+    cnfs = t[t["indicator"] == "inclusion_cnfs"]
+    pca = t[t["indicator"] == "cyber_pca"]
+    assert not cnfs["suppressed"].any() and (cnfs["n"] == 1).all()
+    # hidden by the catalogue (levels: département and up) and by the sensitivity rule
+    assert pca["suppressed"].all() and pca["reason"].isin(["level", "sensitive_level"]).all()
+
+
+def test_sensitive_threshold(ain):
+    t = agg(ain, level=["epci", "departement"], indicators="cyber_pca", k_sensitive=50)
+    assert t["suppressed"].all()  # 40 answers < 50, and never per EPCI
+    assert (t.loc[t["level"] == "epci", "reason"] == "level").all()  # catalogue levels
+    shown = agg(ain, level="departement", indicators="cyber_pca", k_sensitive=30)
+    assert not shown.loc[shown["code"] == "01", "suppressed"].any()
+
+
+def test_suppressed_n_is_not_published_but_participation_is(ain):
+    t = agg(ain, level="epci", indicators="inclusion_cnfs")
+    hidden = t[t["suppressed"]]
+    assert hidden["n"].isna().all() and (hidden["respondents"] > 0).all()
+
+
+# ------------------------------------------------------------------ property tests
+
+
+def random_responses_in(territories, seed: int):
+    """A small random edition in one région: communes, EPCI, councils, syndicats."""
+    rng = np.random.default_rng(seed)
+    c = territories.communes
+    reg = rng.choice(["84", "75", "76", "44", "94", "11", "01"])
+    deps = c.loc[c["region"] == reg, "departement"].unique()
+    deps = rng.choice(deps, size=min(len(deps), int(rng.integers(1, 4))), replace=False)
+    pool = c.loc[c["departement"].isin(deps), "code"].to_numpy(dtype=object)
+    codes = list(rng.choice(pool, size=min(int(rng.integers(15, 90)), len(pool)), replace=False))
+    ep = territories.epci.loc[territories.epci["departement"].isin(deps), "code"]
+    codes += list(rng.choice(ep.to_numpy(dtype=object), size=min(len(ep), 4), replace=False))
+    sirens = territories.departements.set_index("code")["siren"]
+    codes += [f"departement:{d}" for d in deps if pd.notna(sirens[d]) and rng.random() < 0.5]
+    codes += [f"syndicat:{d}" for d in deps if rng.random() < 0.3]
+    if pd.notna(territories.regions.set_index("code").loc[reg, "siren"]) and rng.random() < 0.5:
+        codes.append(f"region:{reg}")
+    codes += [None] * int(rng.integers(0, 3))
+    n = len(codes)
+    return make_responses(
+        {
+            "inclusion_cnfs": rng.choice(["oui", "non", None], size=n, p=[0.45, 0.45, 0.1]),
+            "cyber_pca": rng.choice(["oui", "non", "ne_sait_pas"], size=n).tolist(),
+        },
+        codes=codes,
+        profiles=rng.choice(["agent", "elu", None], size=n, p=[0.6, 0.35, 0.05]).tolist(),
+        extra={"couverture": rng.choice(["couvert", "non_couvert"], size=n).tolist()},
+        territories=territories,
+    )
+
+
+def members(r, table):
+    """Valid respondents (positions) of every published cell, computed with pandas."""
+    from barometre_geo._aggregate_geo import build_geo
+    from barometre_geo._aggregate_prep import by_groups, prepare_rows
+
+    d = r.data
+    prep = prepare_rows(d, build_geo(bg.load_territories()))
+    groups = {}
+    for name in set(table["by"].astype(str)) - {"total"}:
+        g, labels = by_groups(name, d, prep, None)
+        groups[name] = np.where(g >= 0, np.array([*labels, ""], dtype=object)[g], None)
+    zone = np.where(d["region"].isin(["01", "02", "03", "04", "06"]), "FR-DROM", "FR-METRO")
+    zone = np.where(d["region"].isna(), None, zone)
+    where = {
+        "commune": d["commune"], "epci": d["epci"], "departement": d["departement"],
+        "region": d["region"], "france_metropolitaine": zone, "outre_mer": zone,
+        "france": np.full(len(d), "FR", dtype=object),
+    }  # fmt: skip
+    out = {}
+    for ind in set(table["indicator"].astype(str)):
+        i = r.catalogue.get(ind)
+        valid = d[i.column or i.id].isin(list(i.valid)).to_numpy()
+        cells = table[table["indicator"] == ind].drop_duplicates(["level", "code", "by", "group"])
+        for c in cells.itertuples(index=False):
+            m = valid & (np.asarray(where[str(c.level)], dtype=object) == str(c.code))
+            if c.by != "total":
+                m &= groups[str(c.by)] == str(c.group)
+            out[(ind, str(c.level), str(c.code), str(c.by), str(c.group))] = (
+                frozenset(np.flatnonzero(m)),
+                bool(c.suppressed),
+            )
+    return out
+
+
+CHILD_LEVELS = {
+    "epci": [["commune"]],
+    "departement": [["epci"], ["commune"]],
+    "region": [["departement"]],
+    "france_metropolitaine": [["region"]],
+    "outre_mer": [["region"]],
+    "france": [["france_metropolitaine", "outre_mer"]],
+}
+
+
+def assert_no_child_recoverable(cells, k):
+    """The brief's property, generalised: for every published parent and every family of
+    its children (finer level, same group; groups of one breakdown under their total),
+    the hidden children and the respondents no child holds are 0 or ≥ 2 unknowns
+    holding 0 or ≥ k answers — so no child can be recomputed by difference."""
+    by_key = {}
+    for key, (resp, hid) in cells.items():
+        by_key.setdefault((key[0], key[1], key[3]), []).append((key, resp, hid))
+    for key, (parent, p_hidden) in cells.items():
+        if p_hidden or not parent:
+            continue
+        ind, level, code, by, group = key
+        families = []
+        for finer in CHILD_LEVELS.get(level, []):
+            fam = [c for lv in finer for c in by_key.get((ind, lv, by), []) if c[0][4] == group]
+            families.append(fam)
+        if by == "total":
+            for other in {k[3] for k in cells if k[3] != "total"}:
+                families.append([c for c in by_key.get((ind, level, other), []) if c[0][2] == code])
+        for fam in families:
+            kids = [(resp, hid) for _, resp, hid in fam if resp and resp <= parent]
+            if not kids:
+                continue  # no cell at that level (breakdowns are not given per commune)
+            covered = frozenset().union(*[resp for resp, _ in kids]) if kids else frozenset()
+            hidden = [resp for resp, hid in kids if hid]
+            residual = len(parent - covered)
+            unknowns = len(hidden) + (residual > 0)
+            mass = sum(len(h) for h in hidden) + residual
+            assert unknowns != 1, f"{key}: one unknown child, recoverable by difference"
+            assert mass == 0 or mass >= k, f"{key}: hidden children hold {mass} < {k} answers"
+
+
+def aggregate_quietly(r, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bg.errors.DataQualityWarning)  # no-territory rows
+        return bg.aggregate(r, level=LEVELS, weights=None, **kw)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10**6),
+    k=st.sampled_from([3, 5]),
+    by=st.sampled_from(
+        [None, "profile", "stratum", ["profile", "couverture"], ["stratum", "kind", "profile"]]
+    ),
+)
+def test_no_child_can_be_recomputed_by_difference(seed, k, by):
+    territories = bg.load_territories()
+    r = random_responses_in(territories, seed)
+    t = aggregate_quietly(r, by=by, k=k, k_sensitive=max(k, 5), territories=territories)
+    assert_aggregates_consistent(t, k=k)
+    assert_no_child_recoverable(members(r, t), k)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), k=st.sampled_from([3, 5]))
+def test_no_linear_combination_isolates_fewer_than_k(seed, k):
+    """Exact audit (null space of the cell × respondent matrix) at every level."""
+    territories = bg.load_territories()
+    r = random_responses_in(territories, seed)
+    t = aggregate_quietly(r, k=k, territories=territories)
+    assert_no_disclosure(t, r, k=k, territories=territories)
+
+
+def test_audit_catches_a_leak(ain, territories):
+    t = agg(ain, level=LEVELS, indicators="inclusion_cnfs")
+    assert_no_disclosure(t, ain, k=5, territories=territories)
+    leaky = t.copy()
+    small = leaky.index[(leaky["level"] == "epci") & (leaky["reason"] == "small_n")][:1]
+    leaky.loc[small, "suppressed"] = False  # publish an EPCI with fewer than k answers
+    leaky.loc[small, "n"] = 1  # any published n > 0
+    with pytest.raises(AssertionError, match=r"determine the answers of .* protection is broken"):
+        assert_no_disclosure(leaky, ain, k=5, territories=territories)
+
+
+def test_disclosed_groups_on_small_matrices():
+    assert disclosed_groups(np.array([[1, 1, 1, 1], [1, 1, 1, 0]]), max_size=2) == [(3,)]
+    # the child of 3 respondents is itself a group below k = 5
+    assert disclosed_groups(np.array([[1, 1, 1, 1], [1, 1, 1, 0]])) == [(3,), (0, 1, 2)]
+    assert disclosed_groups(np.array([[1] * 6, [1] * 4 + [0] * 2]), max_size=2) == [(4, 5)]
+    safe = np.array([[1] * 10, [1] * 5 + [0] * 5])
+    assert disclosed_groups(safe, max_size=4) == []
+    assert disclosed_groups(np.eye(3)) == [(0,), (1,), (2,)]
