@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .errors import UnknownValueError
+
 __all__ = ["DEFAULT_STRATA", "assign_strata", "parse_strata", "stratum_labels"]
 
 #: Upper bounds (exclusive) of the default population classes.
@@ -41,13 +43,13 @@ def parse_strata(strata: Sequence[int] | None) -> tuple[int, ...]:
     try:
         bounds = tuple(int(b) for b in strata)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise UnknownValueError(
             f"strata={strata!r} is not a sequence of integers. Pass the upper bounds of the "
             "population classes, e.g. strata=(500, 1000, 3500, 10000, 50000)."
         ) from None
     increasing = all(a < b for a, b in itertools.pairwise(bounds))
     if not bounds or any(b <= 0 for b in bounds) or not increasing:
-        raise ValueError(
+        raise UnknownValueError(
             f"strata={strata!r} must be strictly increasing positive integers, e.g. "
             "strata=(500, 1000, 3500, 10000, 50000)."
         )

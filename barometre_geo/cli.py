@@ -27,6 +27,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("coverage", "barometre_geo._cmd_coverage"),
     ("validate", "barometre_geo._cmd_validate"),
     ("demo-data", "barometre_geo._cmd_demo"),
+    ("indicators", "barometre_geo._cmd_indicators"),
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

@@ -117,11 +117,11 @@ def check_thresholds(k: int, k_sensitive: int) -> tuple[int, int]:
     (5, 10)
     """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise ValueError(f"k={k!r} must be an integer ≥ 1 (default 5).")
+        raise UnknownValueError(f"k={k!r} must be an integer ≥ 1 (default 5).")
     if isinstance(k_sensitive, bool) or not isinstance(k_sensitive, int | np.integer):
-        raise ValueError(f"k_sensitive={k_sensitive!r} must be an integer (default 10).")
+        raise UnknownValueError(f"k_sensitive={k_sensitive!r} must be an integer (default 10).")
     if k_sensitive < k:
-        raise ValueError(
+        raise UnknownValueError(
             f"k_sensitive={k_sensitive} is below k={k}: sensitive indicators can never use a "
             f"lower threshold than the others. Pass k_sensitive >= {k}."
         )

@@ -381,3 +381,29 @@ def test_doctests(module):
 
     mod = importlib.import_module(f"barometre_geo.{module}")
     assert doctest.testmod(mod, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+def test_bad_strata(small):
+    with pytest.raises(UnknownValueError, match=r"strictly increasing positive integers"):
+        bg.aggregate(small, level="france", strata=[500, 100])
+    with pytest.raises(UnknownValueError, match=r"not a sequence of integers. Pass the upper"):
+        bg.aggregate(small, level="france", strata="beaucoup")
+
+
+def test_epci_attributed_elsewhere_than_its_seat(small):
+    dep = small.data["departement"].astype(object).copy()
+    reg = small.data["region"].astype(object).copy()
+    i = len(DOMBES) + len(PLAINE)  # the EPCI's row: seat in the Ain
+    dep.iloc[i], reg.iloc[i] = "69", "84"
+    with pytest.raises(
+        SchemaError, match=r"another département than the seat's.*epci\['departement'\]"
+    ):
+        bg.aggregate(_with(small, departement=dep, region=reg), level="france", weights=None)
+
+
+def test_no_indicator_column(small):
+    data = small.data[["response_id", "wave", "commune", "epci", "departement", "region"]]
+    data = data.assign(type="x")
+    r = type(small)(data=data, report=small.report, catalogue=small.catalogue, edition="x")
+    with pytest.raises(SchemaError, match=r"no column of any catalogue indicator.*read_responses"):
+        bg.aggregate(r, level="france")
