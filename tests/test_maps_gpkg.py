@@ -497,3 +497,79 @@ def test_with_the_real_aggregate(territories, tmp_path):
     ) == int(rows["suppressed"].sum())
     assert df.loc[df["suppressed"], "value"].isna().all()
     assert df["value"].notna().any()
+
+
+# ---------------------------------------------------------------- QGIS itself
+
+QGIS_SCRIPT = r"""
+import json, sys
+from collections import Counter
+from qgis.core import QgsApplication, QgsMapSettings, QgsRenderContext, QgsVectorLayer
+app = QgsApplication([], False)
+app.initQgis()
+lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + sys.argv[2], "layer", "ogr")
+r = lyr.renderer()
+settings = QgsMapSettings()
+settings.setLayers([lyr])
+settings.setDestinationCrs(lyr.crs())
+settings.setExtent(lyr.extent())
+ctx = QgsRenderContext.fromMapSettings(settings)
+r.startRender(ctx, lyr.fields())
+keys = Counter()
+for f in lyr.getFeatures():
+    ctx.expressionContext().setFeature(f)
+    keys[",".join(r.legendKeysForFeature(f, ctx))] += 1
+r.stopRender(ctx)
+print(json.dumps({
+    "valid": lyr.isValid(), "crs": lyr.crs().authid(), "renderer": r.type(),
+    "ranges": [[g.lowerValue(), g.upperValue(), g.label(), g.symbol().color().name(),
+                [s.layerType() for s in g.symbol().symbolLayers()]] for g in r.ranges()],
+    "alias_value": lyr.attributeAlias(lyr.fields().indexOf("value")),
+    "keys": keys,
+}), flush=True)
+del r, lyr
+app.exitQgis()
+"""
+
+
+def _system_qgis() -> str | None:
+    import shutil
+    import subprocess
+
+    for exe in ("/usr/bin/python3", shutil.which("python3")):
+        if (
+            exe
+            and subprocess.run([exe, "-c", "import qgis.core"], capture_output=True).returncode == 0
+        ):
+            return exe
+    return None
+
+
+@pytest.mark.slow
+def test_qgis_applies_the_style_when_opening_the_layer(gpkg, tmp_path):
+    """QGIS (system python3-qgis) opens the layer with our style and classes."""
+    import os
+    import subprocess
+
+    exe = _system_qgis()
+    if exe is None:
+        pytest.skip("QGIS Python bindings not installed (apt-get install python3-qgis)")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
+               QGIS_CUSTOM_CONFIG_PATH=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path))  # fmt: skip
+    for layer, crs in (("departement", "EPSG:2154"), ("departement_974", "EPSG:2975")):
+        out = subprocess.run([exe, "-c", QGIS_SCRIPT, str(gpkg), layer], env=env,
+                             capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
+        got = json.loads(out.stdout.strip().splitlines()[-1])
+        assert got["valid"] and got["crs"] == crs and got["renderer"] == "graduatedSymbol"
+        assert got["alias_value"] == "Valeur"
+        (qml,) = qml_of(gpkg, layer)
+        expected = [[lo, hi, label, (sym.find("layer/prop[@k='color']").get("v"))]
+                    for lo, hi, label, sym in ranges(qml)[1]]  # fmt: skip
+        assert [g[:3] for g in got["ranges"]] == [e[:3] for e in expected]
+        assert [g[3] for g in got["ranges"][:5]] == list(get_palette("Blues").for_k(5))
+        assert got["ranges"][6][4] == ["SimpleFill", "LinePatternFill"]
+        # QGIS puts every feature in the range of its class column
+        df = pyogrio.read_dataframe(gpkg, layer=layer, read_geometry=False)
+        want = df["classe"].fillna(0).astype(int) - 1
+        want = want.where(want >= 0, np.where(df["suppressed"], 6, 5)).astype(str)
+        assert got["keys"] == want.value_counts().to_dict()

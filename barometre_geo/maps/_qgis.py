@@ -241,7 +241,9 @@ def graduated_qml(
             render="true",
         )
         sym = _symbol(symbols, str(i))
-        _fill_layer(sym, color or SUPPRESSED_COLOR, outline, outline_width)
+        # hatched cells get a grey border: white on white would hide their shape
+        edge = outline if color else SUPPRESSED_HATCH
+        _fill_layer(sym, color or SUPPRESSED_COLOR, edge, outline_width)
         if color is None:
             _hatch_layer(sym, str(i))
     source = ET.SubElement(renderer, "source-symbol")
