@@ -157,7 +157,7 @@ def _national(aggregates, ctx, option, fmt: NumberFormat) -> str:
     text = f"France entière : {fmt.format(float(r['value']))}"
     low, high = float(r["ci_low"]), float(r["ci_high"])
     if np.isfinite(low) and np.isfinite(high):
-        text += f" (IC à 95 % : {fmt.format(low)} – {fmt.format(high)})"
+        text += f" (IC à 95\u202f% : {fmt.format(low)} – {fmt.format(high)})"
     return text + (f", {format_count(int(r['n']))} réponses" if np.isfinite(float(r["n"])) else "")
 
 
@@ -192,6 +192,14 @@ def _legend(fig, cls, colors, counts, ctx, option, n_no, n_sup):
     leg._legend_box.align = "left"
 
 
+def _keep_together(text: str) -> str:
+    """Put a no-break space before French ``:`` and ``;``: lines never start with them.
+
+    textwrap only breaks at ASCII whitespace.
+    """
+    return text.replace(" :", "\u00a0:").replace(" ;", "\u00a0;")
+
+
 def _texts(fig, title, question, national, synthetic, source, note):
     y = 0.975
     fig.text(0.02, y, title, fontsize=13.5, fontweight="bold", va="top", color="#1a1a1a")
@@ -203,13 +211,13 @@ def _texts(fig, title, question, national, synthetic, source, note):
         fig.text(0.02, y, national, fontsize=8.3, va="top", color="#1a1a1a", fontweight="bold")
         y -= 0.019
     if synthetic:
-        fig.text(0.02, y, "DONNÉES SYNTHÉTIQUES — démonstration, pas des résultats de l'enquête",
+        fig.text(0.02, y, "DONNÉES SYNTHÉTIQUES — démonstration, pas des résultats de l’enquête",
                  fontsize=8.3, va="top", color="#b2182b", fontweight="bold")  # fmt: skip
     # characters per line: figure width over DejaVu Sans' mean advance (~0.56 em)
     width = int(fig.get_figwidth() * 72 * 0.95 / (_SOURCE_SIZE * 0.56))
-    lines = textwrap.wrap(source, width)
+    lines = textwrap.wrap(_keep_together(source), width)
     if note:
-        lines = textwrap.wrap(note, width) + lines
+        lines = textwrap.wrap(_keep_together(note), width) + lines
     step = _SOURCE_SIZE * 1.45 / 72 / fig.get_figheight()
     for i, line in enumerate(reversed(lines)):
         fig.text(0.02, 0.01 + step * i, line, fontsize=_SOURCE_SIZE, color="#555555",
@@ -369,7 +377,7 @@ def static_map(
             s
             for s in (
                 ctx.survey_text(),
-                "Valeurs non pondérées ; intervalles de confiance à 95 %.",
+                "Valeurs non pondérées ; intervalles de confiance à 95\u202f%.",
                 reference_text(territories),
                 f"{credit}." if credit else "",
                 f"Carte : barometre-geo {__version__}.",
