@@ -228,6 +228,7 @@ def complement_unsafe(
     n_groups: list[int],
     k_rel: np.ndarray,
     eligible: np.ndarray,
+    checked: np.ndarray | None = None,
 ) -> np.ndarray:
     """Breakdown cells to hide so that no *complement* relation isolates a small group.
 
@@ -242,7 +243,8 @@ def complement_unsafe(
     parent counts as one more unknown, and its relation is checked too, as it
     may be learnt from a coarser level). Returns the
     cells to hide (the smallest published group cell of ``S`` in an unknown
-    child, else of another group in a known child).
+    child, else of another group in a known child, else of another group in
+    the parent).
     """
     rel, cell, is_par = geo_rel
     out: list[np.ndarray] = []
@@ -279,6 +281,8 @@ def complement_unsafe(
         par_hidden = np.bincount(r[p], weights=hidden[c[p]], minlength=n_rel) > 0
         has_par = np.bincount(r[p], minlength=n_rel) > 0
         active = has_par & S.any(axis=1) & (S != FULL).any(axis=1)
+        if checked is not None:
+            active &= checked
         if not active.any():
             continue
         Sr = S[r]
@@ -298,18 +302,20 @@ def complement_unsafe(
         if not unsafe.any():
             continue
         # candidates: (a) published cells of S in unknown children, (b) other groups
-        # of known children; smallest n first, eligible before forced
+        # of known children, (c) other groups of the parent (S grows to the total);
+        # smallest n first, eligible before forced
         cand_rel, cand_cell, cand_key = [], [], []
         for g in range(G - 1):
             cc = cid[t, g]
-            ok = unsafe[r] & ch & (cc >= 0) & ~hidden[np.maximum(cc, 0)] & (ng[t, g] > 0)
-            a = ok & unk & Sr[:, g]
-            bb = ok & known & ~Sr[:, g]
-            for mask, pr in ((a, 0), (bb, 1)):
+            ok = unsafe[r] & (cc >= 0) & ~hidden[np.maximum(cc, 0)] & (ng[t, g] > 0)
+            a = ok & ch & unk & Sr[:, g]
+            bb = ok & ch & known & ~Sr[:, g]
+            pc = ok & p & ~Sr[:, g]
+            for mask, pr in ((a, 0), (bb, 1), (pc, 2)):
                 idx = np.flatnonzero(mask)
                 cand_rel.append(r[idx])
                 cand_cell.append(cc[idx])
-                cand_key.append(pr + 2 * ~eligible[cc[idx]])
+                cand_key.append(pr + 3 * ~eligible[cc[idx]])
         cr = np.concatenate(cand_rel)
         if not len(cr):
             continue

@@ -374,6 +374,7 @@ def _protect(cs, plans, units, groups, V, k, k_sensitive, mode):
     tot = total_cells(cs) if (cs.c_by > 0).any() else None
     empty = np.empty(0, dtype=np.int64)
     geo_rel, geo_k = (empty, empty, np.empty(0, dtype=bool)), empty
+    geo_checked = np.empty(0, dtype=bool)
     for phase in (1, 2):
         eligible = None
         if phase == 2:
@@ -398,11 +399,19 @@ def _protect(cs, plans, units, groups, V, k, k_sensitive, mode):
             for key in info:
                 info[key] += step[key]
             if phase == 1:
-                geo_rel, geo_k = (rel, cell, par), k_rel
+                geo_rel, geo_k, geo_checked = (rel, cell, par), k_rel, res_hidden
                 break
             # sums of geographic relations over the groups hidden in a parent
             more = complement_unsafe(
-                cs, hidden, n, geo_rel, tot, [g[1] for g in groups], geo_k, eligible
+                cs,
+                hidden,
+                n,
+                geo_rel,
+                tot,
+                [g[1] for g in groups],
+                geo_k,
+                eligible,
+                checked=geo_checked,
             )
             more = more[~hidden[more]]
             if not len(more):
