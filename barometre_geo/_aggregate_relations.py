@@ -271,6 +271,9 @@ def complement_unsafe(
         m = row_of[cell] >= 0
         if not m.any():
             continue
+        # children without breakdown cells (communes): every child is unknown and the
+        # parent's breakdown relation already holds that mass to k — nothing to add
+        no_groups = np.bincount(rel, weights=~is_par & ~m, minlength=n_rel) > 0
         r, c, p = rel[m], cell[m], is_par[m]
         t = row_of[c]
         # S: groups hidden in some parent; parents must all have their total published
@@ -280,7 +283,7 @@ def complement_unsafe(
         np.logical_or.at(FULL, r[p], ng[t[p]] > 0)
         par_hidden = np.bincount(r[p], weights=hidden[c[p]], minlength=n_rel) > 0
         has_par = np.bincount(r[p], minlength=n_rel) > 0
-        active = has_par & S.any(axis=1) & (S != FULL).any(axis=1)
+        active = has_par & ~no_groups & S.any(axis=1) & (S != FULL).any(axis=1)
         if checked is not None:
             active &= checked
         if not active.any():
@@ -305,11 +308,13 @@ def complement_unsafe(
         # of known children, (c) other groups of the parent (S grows to the total);
         # smallest n first, eligible before forced
         cand_rel, cand_cell, cand_key = [], [], []
+        # a known child only helps if its hidden cells of S hold answers
+        gain = (ng[t] * (H[t] & Sr)).sum(axis=1) > 0
         for g in range(G - 1):
             cc = cid[t, g]
             ok = unsafe[r] & (cc >= 0) & ~hidden[np.maximum(cc, 0)] & (ng[t, g] > 0)
             a = ok & ch & unk & Sr[:, g]
-            bb = ok & ch & known & ~Sr[:, g]
+            bb = ok & ch & known & gain & ~Sr[:, g]
             pc = ok & p & ~Sr[:, g]
             for mask, pr in ((a, 0), (bb, 1), (pc, 2)):
                 idx = np.flatnonzero(mask)

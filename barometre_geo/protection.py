@@ -63,10 +63,10 @@ published in a parent — are checked too.
 Limits (measured with :func:`barometre_geo.testing.assert_no_disclosure`, an
 exact null-space audit, on random small editions): no leak found with totals
 only (200 editions) or with one breakdown (150 editions, k = 3); with three or
-four breakdowns published together, about 3 % of tiny editions (20–140
-answers, k = 3) still let a combination of cells of several breakdowns of one
-territory isolate a respondent — linked tables, which local relations do not
-see (``tests/test_protection.py`` keeps one such case as a strict xfail).
+four breakdowns published together, 4 of 100 tiny editions (20–140 answers,
+all with k = 3; none with k = 5) still let a combination of cells of several
+breakdowns of one territory isolate a respondent — linked tables, which local
+relations do not see (``tests/test_protection.py`` keeps one such case as a strict xfail).
 Publish breakdowns one at a time, or audit the table to be published with
 ``assert_no_disclosure``, when several are released together on small areas.
 

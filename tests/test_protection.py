@@ -401,3 +401,27 @@ def test_one_breakdown_passes_the_exact_audit(guadeloupe, territories, by):
 def test_two_breakdowns_together_can_leak(guadeloupe, territories):
     t = aggregate_quietly(guadeloupe, by=["kind", "stratum"], k=3, territories=territories)
     assert_no_disclosure(t, guadeloupe, k=3, territories=territories)
+
+
+def test_breakdown_cells_are_not_hidden_beyond_need(territories):
+    """12 + 10 communes in the two smallest strata, 8 + 2 in the next ones: only the
+    2 (primary) and the 8 (complement) are hidden in the Ain, whose communes carry
+    no breakdown cells (a regression: their relation once hid every stratum)."""
+    c = territories.communes[territories.communes["departement"] == "01"]
+    pop = c["population"].astype(float)
+    codes = (
+        c.loc[pop < 500, "code"].head(12).tolist()
+        + c.loc[(pop >= 500) & (pop < 1000), "code"].head(10).tolist()
+        + c.loc[(pop >= 1000) & (pop < 3500), "code"].head(8).tolist()
+        + c.loc[(pop >= 3500) & (pop < 10000), "code"].head(2).tolist()
+    )
+    r = make_responses({"inclusion_cnfs": ["oui", "non"] * 16}, codes=codes)
+    t = agg(r, level="departement", indicators="inclusion_cnfs", by="stratum")
+    ain = t[(t["code"] == "01") & (t["by"] == "stratum")]
+    shown = dict(zip(ain["group"].astype(str), ~ain["suppressed"], strict=True))
+    assert shown == {
+        "Moins de 500 habitants": True,
+        "500 à 999 habitants": True,
+        "1\u202f000 à 3\u202f499 habitants": False,
+        "3\u202f500 à 9\u202f999 habitants": False,
+    }
