@@ -1,8 +1,8 @@
 """Writing aggregate tables (CSV, Parquet, data dictionary) and checking national figures.
 
 * :func:`write_aggregates` writes ``indicateurs.csv`` (UTF-8, comma, point as
-  decimal separator, empty cell for a missing value — the data.gouv.fr
-  recommendations), ``indicateurs.parquet``, the data dictionary
+  decimal separator, six significant digits, empty cell for a missing value —
+  the data.gouv.fr recommendations), ``indicateurs.parquet`` (full precision), the data dictionary
   ``dictionnaire.csv`` / ``dictionnaire.md`` describing every column in French,
   and ``metadonnees.json`` (thresholds, mode, suppressed cells…).
 * :func:`compare_published` puts the national figures of an aggregate table
@@ -167,7 +167,9 @@ def write_aggregates(table: pd.DataFrame, out_dir, *, name: str = "indicateurs")
     meta = dict(table.attrs.get("barometre_geo", {}))
     plain = table.copy()
     plain.attrs = {}
-    plain.to_csv(paths["csv"], index=False, encoding="utf-8", lineterminator="\n")
+    plain.to_csv(
+        paths["csv"], index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g"
+    )
     plain.to_parquet(paths["parquet"], index=False)
     extra = [c for c in table.columns if c not in DICTIONARY]
     rows = [

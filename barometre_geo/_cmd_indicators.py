@@ -105,11 +105,14 @@ def run(args) -> int:
     paths = write_aggregates(table, args.out)
     meta = table.attrs["barometre_geo"]
     shown = int((~table["suppressed"]).sum())
+
+    def num(x: int) -> str:
+        return f"{x:,}".replace(",", "\u202f")
+
     print(
-        f"{len(meta['indicators'])} indicateurs, {len(table):,} lignes ({shown:,} publiées, "
-        f"{len(table) - shown:,} masquées) — mode {meta['mode']}, k = {meta['k']}".replace(
-            ",", "\u202f"
-        )
+        f"{len(meta['indicators'])} indicateurs, {num(len(table))} lignes ({num(shown)} "
+        f"publiées, {num(len(table) - shown)} masquées par le secret statistique) — "
+        f"mode {meta['mode']}, k = {meta['k']}"
     )
     for key in ("csv", "parquet", "dictionary_md"):
         print(f"  {paths[key]}")
