@@ -12,6 +12,7 @@ from ._show_versions import show_versions
 from ._version import __version__
 from .aggregate import aggregate  # eager: a lazy name would be shadowed by the submodule
 from .catalogue import Catalogue, Indicator, load_catalogue
+from .compare import Comparison, PeerGroups, compare, peer_groups  # eager: same as aggregate
 from .coverage import CoverageResult, coverage
 from .resolve import resolve, resolve_column
 from .structures import Structures, load_demo_structures, read_structures
@@ -76,12 +77,14 @@ def __getattr__(name: str):
 __all__ = [
     "LEVELS",
     "Catalogue",
+    "Comparison",
     "CoverageResult",
     "Indicator",
     "IngestReport",
     "MapDocument",
     "MapRecord",
     "Mapping",
+    "PeerGroups",
     "Responses",
     "Structures",
     "Territories",
@@ -91,6 +94,7 @@ __all__ = [
     "categorical_map",
     "choropleth",
     "classify",
+    "compare",
     "compare_published",
     "coverage",
     "default_mapping",
@@ -101,6 +105,7 @@ __all__ = [
     "load_demo_structures",
     "load_mapping",
     "load_territories",
+    "peer_groups",
     "rake",
     "read_responses",
     "read_structures",

@@ -28,6 +28,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("validate", "barometre_geo._cmd_validate"),
     ("demo-data", "barometre_geo._cmd_demo"),
     ("indicators", "barometre_geo._cmd_indicators"),
+    ("compare", "barometre_geo._cmd_compare"),
 ]
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

@@ -49,6 +49,11 @@ def test_public_api_is_pinned():
             "compare_published",
             "rake",
             "write_aggregates",
+            # comparison with similar collectivities (eager, like aggregate)
+            "Comparison",
+            "PeerGroups",
+            "compare",
+            "peer_groups",
             # synthetic demo edition (resolved lazily)
             "load_demo",
             "write_demo_exports",
@@ -61,6 +66,9 @@ def test_statistics_names_resolve():
     from barometre_geo.aggregate import aggregate
 
     assert bg.aggregate is aggregate  # the function, not the submodule of the same name
+    from barometre_geo.compare import compare
+
+    assert bg.compare is compare  # idem
     assert bg.calibration_weights is weighting.calibration_weights
     assert bg.rake is weighting.rake
     assert bg.write_aggregates is _aggregate_io.write_aggregates
