@@ -23,6 +23,7 @@ __all__ = ["main"]
 
 #: (command name, module implementing it), in the order shown by --help.
 COMMANDS: list[tuple[str, str]] = [
+    ("build", "barometre_geo._cmd_build"),
     ("territories", "barometre_geo._cmd_territories"),
     ("coverage", "barometre_geo._cmd_coverage"),
     ("validate", "barometre_geo._cmd_validate"),
