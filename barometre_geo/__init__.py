@@ -11,6 +11,7 @@ from ._download import download_territory_source, territory_sources
 from ._show_versions import show_versions
 from ._version import __version__
 from .aggregate import aggregate  # eager: a lazy name would be shadowed by the submodule
+from .build import BuildResult, build  # eager for the same reason; build.py imports nothing heavy
 from .catalogue import Catalogue, Indicator, load_catalogue
 from .compare import Comparison, PeerGroups, compare, peer_groups  # eager: same as aggregate
 from .coverage import CoverageResult, coverage
@@ -47,6 +48,9 @@ _LAZY_STATS = {
     "rake": ".weighting",
     "compare_published": "._aggregate_io",
     "write_aggregates": "._aggregate_io",
+    "SpatialStats": ".spatial",
+    "lisa_map": ".spatial",
+    "spatial_autocorrelation": ".spatial",
 }
 
 # Synthetic demo edition, resolved on first access.
@@ -76,6 +80,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "LEVELS",
+    "BuildResult",
     "Catalogue",
     "Comparison",
     "CoverageResult",
@@ -86,10 +91,12 @@ __all__ = [
     "Mapping",
     "PeerGroups",
     "Responses",
+    "SpatialStats",
     "Structures",
     "Territories",
     "__version__",
     "aggregate",
+    "build",
     "calibration_weights",
     "categorical_map",
     "choropleth",
@@ -100,6 +107,7 @@ __all__ = [
     "default_mapping",
     "download_territory_source",
     "indicator_map",
+    "lisa_map",
     "load_catalogue",
     "load_demo",
     "load_demo_structures",
@@ -112,6 +120,7 @@ __all__ = [
     "resolve",
     "resolve_column",
     "show_versions",
+    "spatial_autocorrelation",
     "static_map",
     "territory_sources",
     "write_aggregates",

@@ -54,6 +54,13 @@ def test_public_api_is_pinned():
             "PeerGroups",
             "compare",
             "peer_groups",
+            # spatial statistics (resolved lazily: esda is imported only when computing)
+            "SpatialStats",
+            "lisa_map",
+            "spatial_autocorrelation",
+            # the main job (eager, like aggregate: build.py imports nothing heavy)
+            "BuildResult",
+            "build",
             # synthetic demo edition (resolved lazily)
             "load_demo",
             "write_demo_exports",
@@ -73,6 +80,10 @@ def test_statistics_names_resolve():
     assert bg.rake is weighting.rake
     assert bg.write_aggregates is _aggregate_io.write_aggregates
     assert bg.compare_published is _aggregate_io.compare_published
+    from barometre_geo import spatial
+
+    for name in ("SpatialStats", "lisa_map", "spatial_autocorrelation"):
+        assert getattr(bg, name) is getattr(spatial, name)
 
 
 def test_demo_names_resolve_lazily():
