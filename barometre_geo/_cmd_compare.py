@@ -32,6 +32,8 @@ def add_parser(sub):
             "intervals. Small groups are replaced by larger ones (never shown). Without "
             "--responses, uses the synthetic demo edition."
         ),
+        epilog="Example: barometre-geo compare 01053 --responses vague1.csv vague2.csv "
+        "--out fiche.html (CODE first: --responses takes every file name after it).",
     )
     p.add_argument("code", metavar="CODE", help="INSEE code, SIREN or name of the collectivity")
     p.add_argument(
