@@ -15,6 +15,7 @@ keep absolute paths.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 from dataclasses import asdict, dataclass
@@ -278,7 +279,7 @@ def _validate(s: BuildSettings) -> BuildSettings:
     ids = [ind.id for ind in cat]
     for ind in s.indicators:
         if ind not in ids:
-            close = [i for i in ids if i.startswith(ind.split("_")[0] + "_")][:8]
+            close = difflib.get_close_matches(ind, ids, n=3, cutoff=0.6)
             hint = f" Close: {', '.join(close)}." if close else ""
             raise UnknownValueError(
                 f"Unknown indicator {ind!r}.{hint} Valid indicators: {', '.join(ids)}."

@@ -45,8 +45,13 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
-def check_target(target: str | os.PathLike, *, force: bool, inputs: Iterable[str] = ()) -> Path:
+def check_target(
+    target: str | os.PathLike, *, force: bool, inputs: Iterable[str] = (), config=None
+) -> Path:
     """Check that the output folder may be (re)placed; return its absolute path.
+
+    ``config`` (the settings file, read before anything is written) may lie
+    inside a previous build output: ``parametres.toml`` replays a run.
 
     Raises
     ------
@@ -70,6 +75,9 @@ def check_target(target: str | os.PathLike, *, force: bool, inputs: Iterable[str
                 f"Refusing to replace {target}: it holds the current directory or your home "
                 f"folder ({path}). Choose a dedicated output folder, e.g. --out maps."
             )
+    inputs = list(inputs)
+    if config is not None and not _is_previous_build(target):
+        inputs.append(os.fspath(config))
     for item in inputs:
         if item and _inside(Path(os.path.abspath(item)), target):
             raise InputFileError(

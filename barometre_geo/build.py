@@ -366,9 +366,7 @@ def build(
     from ._build_swap import check_target, discard, staging_folder, swap_in
 
     inputs = [*settings.responses, settings.mapping, settings.structures]
-    if config is not None:
-        inputs.append(str(config))
-    target = check_target(settings.out, force=settings.force, inputs=inputs)
+    target = check_target(settings.out, force=settings.force, inputs=inputs, config=config)
     steps = _Steps(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

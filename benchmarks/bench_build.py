@@ -1,0 +1,187 @@
+"""Benchmark: the full default `barometre-geo build`, cold and warm, vs an explore() loop.
+
+Run:  .venv/bin/python benchmarks/bench_build.py [--jobs 2] [--explore-sample 4]
+
+Target: full default build (74 indicators, all levels, coverage, participation,
+tables, index, manifest) ≤ 60 s and ≤ 2 GB peak memory on 2 cores.
+
+* **cold**: a fresh process with ``BAROMETRE_GEO_CACHE`` pointing at an empty
+  folder (the demo exports are generated, then read);
+* **warm**: a second fresh process on the same cache.
+
+Each run is a child process (``barometre-geo build --quiet``). Measured: wall
+time; peak RSS of the largest process of the tree (``getrusage(RUSAGE_CHILDREN)``
+``ru_maxrss``, which covers the worker processes too); the peak of the *sum* of
+the RSS of the build and its workers, sampled every 0.1 s from ``/proc`` (Linux;
+shared copy-on-write pages are counted once per process, so this over-estimates);
+CPU time (user + sys of the tree); output folder size.
+
+Alternative a user would write: a loop over the indicators calling
+``GeoDataFrame.explore()`` on the départements joined to ``aggregate()``'s
+rows, saved with ``folium.Map.save`` — département level only, no index, no
+GeoPackage, no protection of the joined values beyond what aggregate did. It is
+timed on ``--explore-sample`` indicators in this process, then **extrapolated**
+to every indicator at the département level (labelled as such).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def _tree_rss(pid: int) -> int:
+    """Sum of VmRSS (bytes) of ``pid`` and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/status") as fh:
+                kb = next((int(x.split()[1]) for x in fh if x.startswith("VmRSS:")), 0)
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = kb * 1024
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total
+
+
+def _folder_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def run_build(workdir: Path, cache: Path, jobs: int) -> dict:
+    exe = Path(sys.executable).with_name("barometre-geo")
+    cmd = [str(exe), "build", "--quiet", "--jobs", str(jobs)]
+    env = {**os.environ, "BAROMETRE_GEO_CACHE": str(cache)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, _ = proc.communicate()
+    wall = time.perf_counter() - start
+    done.set()
+    thread.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"build failed ({proc.returncode}):\n{out}")
+    return {
+        "wall": wall,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "maxrss": after.ru_maxrss * 1024,  # the largest process so far (kB on Linux)
+        "tree_peak": peak[0],
+        "size": _folder_size(workdir / "maps"),
+        "files": sum(1 for p in (workdir / "maps").rglob("*") if p.is_file()),
+        "summary": out.strip().splitlines()[0] if out.strip() else "",
+    }
+
+
+def explore_loop(sample: int, out: Path) -> dict:
+    """Time the user's alternative on ``sample`` indicators (département level)."""
+    import warnings
+
+    import barometre_geo as bg
+
+    start = time.perf_counter()
+    t = bg.load_territories()
+    r = bg.load_demo()
+    catalogue = bg.load_catalogue()
+    headline = [i.id for i in catalogue if i.statistic in ("share", "mean")][:sample]
+    table = bg.aggregate(r, level="departement", indicators=headline, weights=None)
+    setup = time.perf_counter() - start
+    times, sizes = [], []
+    for ind in headline:
+        t0 = time.perf_counter()
+        rows = table[(table["indicator"] == ind) & (table["by"] == "total")]
+        gdf = t.departements.merge(rows[["code", "value", "n"]], on="code", how="left")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = gdf.explore(column="value", tooltip=["nom", "value", "n"], tiles=None)
+        path = out / f"{ind}.html"
+        m.save(path)
+        times.append(time.perf_counter() - t0)
+        sizes.append(path.stat().st_size)
+    per_map = sum(times) / len(times)
+    n_dep_maps = len([i for i in catalogue if "departement" in i.levels])
+    return {
+        "setup": setup,
+        "per_map": per_map,
+        "mean_size": sum(sizes) / len(sizes),
+        "n": len(headline),
+        "n_extrapolated": n_dep_maps,
+        "extrapolated_wall": setup + per_map * n_dep_maps,
+        "extrapolated_size": sum(sizes) / len(sizes) * n_dep_maps,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--explore-sample", type=int, default=4)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-build-"))
+    try:
+        cache = root / "cache"
+        cache.mkdir()
+        work = root / "work"
+        work.mkdir()
+        print(f"cpu count {os.cpu_count()}, jobs {args.jobs}, load {os.getloadavg()[0]:.1f}")
+        cold = run_build(work, cache, args.jobs)
+        warm = run_build(work, cache, args.jobs)  # replaces maps/ (previous build output)
+        explore_dir = root / "explore"
+        explore_dir.mkdir()
+        os.environ["BAROMETRE_GEO_CACHE"] = str(cache)
+        alt = explore_loop(args.explore_sample, explore_dir)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    mb = 1 << 20
+    print(f"\n{'':<44}{'wall s':>8}{'CPU s':>8}{'max RSS MB':>12}{'tree RSS MB':>13}")
+    for name, r in (("barometre-geo build, cold (empty cache)", cold),
+                    ("barometre-geo build, warm", warm)):  # fmt: skip
+        print(
+            f"{name:<44}{r['wall']:>8.1f}{r['cpu']:>8.1f}{r['maxrss'] / mb:>12.0f}"
+            f"{r['tree_peak'] / mb:>13.0f}"
+        )
+    print(
+        f"  output: {warm['files']} files, {warm['size'] / mb:.0f} MB — {warm['summary']}\n"
+        f"explore() loop, départements only: {alt['n']} maps measured, "
+        f"{alt['per_map']:.2f} s/map + {alt['setup']:.1f} s setup, "
+        f"{alt['mean_size'] / 1024:.0f} kB/map\n"
+        f"  EXTRAPOLATED to {alt['n_extrapolated']} indicators at département level: "
+        f"{alt['extrapolated_wall']:.0f} s, {alt['extrapolated_size'] / mb:.0f} MB "
+        "(no EPCI/région/commune maps, no GeoPackage, no index, no coverage)"
+    )
+    ok = (
+        max(cold["wall"], warm["wall"]) <= 60
+        and max(cold["tree_peak"], warm["tree_peak"]) <= 2 * 1024 * mb
+    )
+    print(f"target ≤ 60 s and ≤ 2 GB: {'met' if ok else 'NOT met'} on this machine")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,438 @@
+"""barometre-geo build: outputs, manifest, settings, atomic replacement, exit codes."""
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import barometre_geo as bg
+from barometre_geo import _build_maps
+from barometre_geo._build_settings import BuildSettings, load_config, resolve_settings
+from barometre_geo.cli import COMMANDS, main
+from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
+
+FAST = ["--indicator", "cyber_pca", "--indicator", "inclusion_lieux_types",
+        "--indicator", "outils_materiel_reconditionne", "--level", "commune",
+        "--level", "epci", "--level", "region", "--jobs", "1"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo_cache(tmp_path_factory):
+    """One cache folder for the module: the demo files are written once."""
+    return tmp_path_factory.mktemp("demo-cache")
+
+
+@pytest.fixture(autouse=True)
+def _shared_demo_cache(demo_cache, monkeypatch):
+    monkeypatch.setenv("BAROMETRE_GEO_CACHE", str(demo_cache))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, demo_cache):
+    """A filtered build (three indicators, three levels), run once for the module."""
+    out = tmp_path_factory.mktemp("build") / "maps"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BAROMETRE_GEO_CACHE", str(demo_cache))
+        result = bg.build(
+            out=out,
+            indicators=["cyber_pca", "inclusion_lieux_types", "outils_materiel_reconditionne"],
+            levels=["commune", "epci", "region"],
+            jobs=1,
+        )
+    return result
+
+
+def _tree(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in _tree(folder)}
+
+
+# ----------------------------------------------------------------- outputs
+
+
+def test_manifest_lists_every_file_with_size_and_hash(built):
+    out = built.out_dir
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: f for f in manifest["files"]}
+    assert set(listed) == _tree(out) - {"manifest.json"}  # every file listed, nothing unlisted
+    for path, entry in listed.items():
+        data = (out / path).read_bytes()
+        assert entry["size"] == len(data), path
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest(), path
+    assert manifest["generator"] == "barometre-geo build"
+    assert manifest["versions"]["packages"]["barometre-geo"] == bg.__version__
+    assert manifest["settings"] == built.settings.as_dict()
+    inputs = manifest["inputs"]
+    assert len(inputs["exports"]) == 3 and all(len(h) == 64 for h in inputs["exports"].values())
+    assert any(p.endswith("territoires.parquet") for p in inputs["reference"])
+    assert next(iter(inputs["structures"])).endswith("structures-illustratives.json")
+    assert any(p.endswith("catalogue.yaml") for p in inputs["catalogue"])
+
+
+def test_outputs_per_indicator_and_level(built):
+    files = {f.path: f for f in built.files}
+    # headline indicator: a map per published level (cyber_pca is sensitive: région only)
+    assert "cyber_pca.region.html" in files and "cyber_pca.epci.html" not in files
+    # per-option indicator: a map per option where publishable; one "nothing" page for communes
+    assert "inclusion_lieux_types.region.mediatheques.html" in files
+    assert files["inclusion_lieux_types.commune.html"].empty
+    assert not any(p.startswith("inclusion_lieux_types.commune.") and p.count(".") > 2
+                   for p in files)  # fmt: skip
+    page = (built.out_dir / "inclusion_lieux_types.commune.html").read_text(encoding="utf-8")
+    assert "Aucune valeur publiable" in page
+    # GeoPackages: levels with a publishable value only (communes are all masked in public mode)
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(built.out_dir / files[
+        "geopackages/inclusion_lieux_types.gpkg"].path)}  # fmt: skip
+    assert {"epci", "region", "france"} <= layers and "commune" not in layers
+    for name in ("participation.commune.html", "participation.departement.html",
+                 "couverture.html", "geopackages/couverture.gpkg", "donnees/indicateurs.csv",
+                 "donnees/indicateurs.parquet", "donnees/dictionnaire.md",
+                 "rapports/import.txt", "rapports/import.json", "LISEZMOI.txt",
+                 "parametres.toml", "index.html"):  # fmt: skip
+        assert name in files, name
+    table = pd.read_csv(built.out_dir / "donnees/indicateurs.csv", dtype={"code": str})
+    assert set(table["indicator"]) == set(built.indicators)
+    assert table["value_weighted"].notna().any()  # weights on by default
+
+
+def test_mean_with_few_distinct_values_gets_three_classes(built):
+    # outils_materiel_reconditionne (a mean) has 2 distinct values at EPCI level in the demo
+    page = (built.out_dir / "outils_materiel_reconditionne.epci.html").read_text(encoding="utf-8")
+    assert "Aucune valeur publiable" not in page
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.links.append(dict(attrs).get("href"))
+
+
+def test_index_links_resolve_and_synthetic_is_said(built):
+    html = (built.out_dir / "index.html").read_text(encoding="utf-8")
+    parser = _Links()
+    parser.feed(html)
+    maps = {f.path for f in built.files if f.kind == "carte"}
+    local = [h for h in parser.links if h and not h.startswith(("http", "#"))]
+    assert set(local) == maps
+    assert all((built.out_dir / h).is_file() for h in local)
+    assert "DÉMO SYNTHÉTIQUE" in html and "&lt;iframe" in html
+    for name in ("cyber_pca.region.html", "participation.departement.html"):
+        page = (built.out_dir / name).read_text(encoding="utf-8")
+        assert "DONNÉES SYNTHÉTIQUES" in page
+    assert "DONNÉES SYNTHÉTIQUES" in built.summary()
+    assert "Ouvrez" in built.summary() and "index.html" in built.summary()
+
+
+def _personal_data(cache: Path) -> tuple[set[str], set[str], set[str]]:
+    """E-mails, phones and names of the demo's fake respondents, from the raw exports."""
+    emails, phones, names = set(), set(), set()
+    for path in cache.rglob("demo-synthetique-vague-1.csv"):
+        df = pd.read_csv(path, sep=";", dtype=str)
+        emails |= set(df["Adresse e-mail"].dropna())
+        phones |= set(df["Téléphone"].dropna())
+        names |= {n for n in df["Nom du répondant"].dropna() if " " in n}
+    return emails, phones, names
+
+
+def _text_of(path: Path) -> str:
+    """Text content of an output file (GeoPackages: every text value of every table)."""
+    if path.suffix == ".gpkg":
+        import sqlite3
+
+        con = sqlite3.connect(path)
+        try:
+            tables = [
+                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            ]
+            values = []
+            for table in tables:
+                for row in con.execute(f'SELECT * FROM "{table}"'):
+                    values += [v for v in row if isinstance(v, str)]
+        finally:
+            con.close()
+        return "\n".join(values)
+    return path.read_text(encoding="utf-8")
+
+
+def test_no_personal_data_anywhere(built, demo_cache):
+    emails, phones, names = _personal_data(demo_cache)
+    assert len(emails) > 100 and len(phones) > 100 and len(names) > 100  # the check can fail
+    # bounded repetitions: the pages hold long encoded-geometry strings
+    email_re = re.compile(
+        r"[\w.+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,6}\b"
+    )
+    phone_re = re.compile(r"\b0\d(?:[ .]?\d{2}){4}\b")
+    name_re = re.compile(r"\b[A-ZÀ-Ý][\w'-]{1,30} [A-ZÀ-Ý][\w'-]{1,30}\b")
+    digits = {re.sub(r"\D", "", p) for p in phones}
+    checked = 0
+    for rel in sorted(_tree(built.out_dir)):
+        if rel.endswith(".parquet"):
+            continue  # compressed; same rows as indicateurs.csv, checked as text
+        text = _text_of(built.out_dir / rel)
+        checked += 1
+        assert not email_re.findall(text), rel
+        assert not {re.sub(r"\D", "", p) for p in phone_re.findall(text)} & digits, rel
+        assert not set(name_re.findall(text)) & names, rel
+    assert checked > 20
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_settings_round_trip_through_toml(tmp_path):
+    s = resolve_settings(
+        responses=[str(tmp_path / "a.csv")],
+        mapping=str(tmp_path / "m.yaml"),
+        levels=["region", "departement"],
+        themes=["cyber"],
+        k=6,
+        static="svg",
+        inline=True,
+        weights=False,
+        base_url='https://ex.org/"cartes"/',
+    )
+    path = tmp_path / "run.toml"
+    path.write_text(s.to_toml(), encoding="utf-8")
+    assert resolve_settings(path) == s
+    assert s.k_sensitive == 10 and resolve_settings(k=12).k_sensitive == 12
+
+
+def test_config_paths_are_relative_to_the_file_and_flags_override(tmp_path):
+    (tmp_path / "conf").mkdir()
+    path = tmp_path / "conf" / "run.toml"
+    path.write_text('responses = ["v1.csv"]\nout = "sortie"\nk = 7\n', encoding="utf-8")
+    s = resolve_settings(path, k=8)
+    assert s.responses == (str(tmp_path / "conf" / "v1.csv"),)
+    assert s.out == str(tmp_path / "conf" / "sortie") and s.k == 8
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "match"),
+    [
+        ("level = ['region']\n", SchemaError, r"unknown key\(s\) level\. Valid keys: .*levels"),
+        ("k = 'cinq'\n", SchemaError, r"'k' must be an integer.*Example: k = 5"),
+        ("levels = [1]\n", SchemaError, r"must be a list of text.*levels = \[\"departement\"\]"),
+        ("k = \n", InputFileError, r"invalid TOML.*line 1.*Fix the syntax"),
+        ("themes = ['cyber', 'securite']\n", UnknownValueError,
+         r"Unknown theme 'securite'\. Valid themes: profil, inclusion, cyber"),
+        ("indicators = ['cyber_pcaa']\n", UnknownValueError,
+         r"Unknown indicator 'cyber_pcaa'\. Close: cyber_pca.*Valid indicators: profil_"),
+        ("levels = ['canton']\n", UnknownValueError, r"Valid levels: commune, epci"),
+        ("mode = 'open'\n", UnknownValueError, r"Valid modes: public, restricted"),
+        ("static = 'gif'\n", UnknownValueError, r"Valid formats: png, svg"),
+        ("basemap = 'google'\n", UnknownValueError, r"Valid basemaps: plan_ign"),
+        ("jobs = 0\n", UnknownValueError, r"must be ≥ 1"),
+        ("mapping = 'm.yaml'\n", InputFileError, r"without export files: pass the exports"),
+        ("k = 12\nk_sensitive = 10\n", UnknownValueError, r"Pass k_sensitive >= 12"),
+    ],
+)  # fmt: skip
+def test_bad_config_is_refused(tmp_path, text, error, match):
+    path = tmp_path / "run.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(error, match=match):
+        resolve_settings(path)
+
+
+def test_missing_config_file(tmp_path):
+    with pytest.raises(InputFileError, match=r"configuration file not found\. Give the path"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_settings_fields_match_the_config_keys():
+    from barometre_geo._build_settings import _EXAMPLES, _SPEC
+
+    names = list(BuildSettings.__dataclass_fields__)
+    assert names == list(_SPEC) == list(_EXAMPLES)
+
+
+# ------------------------------------------------------- replacement, refusal
+
+
+def test_rerun_replaces_the_folder_and_config_replays(built, tmp_path, capsys):
+    out = tmp_path / "maps"
+    shutil.copytree(built.out_dir, out)
+    (out / "stale.html").write_text("old", encoding="utf-8")
+    config = out / "parametres.toml"
+    # replay the previous run's settings, overriding two of them on the command line
+    code = main(["build", "--config", str(config), "--out", str(out),
+                 "--indicator", "inclusion_cnfs", "--level", "region", "--quiet"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert "Ouvrez" in capsys.readouterr().out
+    files = _tree(out)
+    assert "stale.html" not in files and "cyber_pca.region.html" not in files
+    assert "inclusion_cnfs.region.html" in files
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    s = manifest["settings"]
+    assert s["indicators"] == ["inclusion_cnfs"] and s["levels"] == ["region"]
+    assert {k: v for k, v in s.items() if k not in ("indicators", "levels", "out")} == {
+        k: v
+        for k, v in built.settings.as_dict().items()
+        if k not in ("indicators", "levels", "out")
+    }
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".maps.")]
+
+
+def test_interrupted_build_leaves_the_previous_output_intact(built, tmp_path, monkeypatch):
+    out = tmp_path / "maps"
+    shutil.copytree(built.out_dir, out)
+    before = _digest(out)
+    real = _build_maps.render_indicator
+    calls = []
+
+    def failing(indicator_id, job=None):
+        calls.append(indicator_id)
+        if len(calls) == 2:  # after one indicator's maps and GeoPackage were written
+            raise RuntimeError("injected failure")
+        return real(indicator_id, job)
+
+    monkeypatch.setattr(_build_maps, "render_indicator", failing)
+    with pytest.raises(RuntimeError, match="injected failure"):
+        bg.build(out=out, indicators=["cyber_pca", "inclusion_cnfs"], levels=["region"], jobs=1)
+    assert len(calls) == 2
+    assert _digest(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".maps.")]
+
+
+def test_refuses_to_replace_an_unrelated_folder(tmp_path):
+    out = tmp_path / "mes-cartes"
+    out.mkdir()
+    (out / "notes.txt").write_text("à garder", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"does not look like a barometre-geo build output.*"
+                       r"notes\.txt.*Nothing was deleted.*pass --force"):  # fmt: skip
+        bg.build(out=out, levels=["region"])
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "à garder"
+    (out / "manifest.json").write_text('{"generator": "autre chose"}', encoding="utf-8")
+    with pytest.raises(InputFileError, match="does not look like"):
+        bg.build(out=out, levels=["region"])
+
+
+def test_refuses_folders_holding_inputs_or_the_cwd_even_with_force(tmp_path, monkeypatch):
+    export = tmp_path / "data" / "v1.csv"
+    export.parent.mkdir()
+    export.write_text("x", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"holds the input file .*v1\.csv.*another --out"):
+        bg.build(export, out=tmp_path / "data", force=True)
+    config = tmp_path / "data" / "run.toml"
+    config.write_text("levels = ['region']\n", encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"holds the input file .*run\.toml"):
+        bg.build(out=tmp_path / "data", config=config, force=True)
+    monkeypatch.chdir(tmp_path / "data")
+    with pytest.raises(InputFileError, match=r"current directory.*--out maps"):
+        bg.build(out=tmp_path, force=True)
+    with pytest.raises(InputFileError, match=r"exists and is not a folder\. Choose another"):
+        bg.build(out=export)
+    assert export.read_text(encoding="utf-8") == "x"
+
+
+def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
+    out = tmp_path / "sortie"
+    out.mkdir()
+    (out / "notes.txt").write_text("x", encoding="utf-8")
+    structures = tmp_path / "structures.json"
+    structures.write_text(
+        json.dumps([{"nom": "Syndicat Test", "departements": ["01"]},
+                    {"nom": "Agence sans territoire", "membres": ["Commune imaginaire"]}]),
+        encoding="utf-8",
+    )  # fmt: skip
+    code = main(["build", "--out", str(out), "--force", "--structures", str(structures),
+                 "--indicator", "cyber_pca", "--level", "region", "--quiet"])  # fmt: skip
+    text = capsys.readouterr().out
+    assert code == 1, text
+    assert "À vérifier" in text and "structures-problemes.csv" in text
+    assert not (out / "notes.txt").exists()
+    assert (out / "rapports" / "structures-problemes.csv").is_file()
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["exit_code"] == 1 and manifest["problems"]
+
+
+# ----------------------------------------------------------------- CLI
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--indicator", "cyber_pcaa"], "Valid indicators: profil_type_collectivite"),
+        (["--theme", "securite"], "Valid themes: profil, inclusion"),
+        (["--level", "canton"], "Valid levels: commune, epci, departement, region"),
+        (["--mapping", "m.yaml"], "without export files"),
+        (["--responses", "absent.csv"], "absent.csv"),
+        (["--config", "absent.toml"], "configuration file not found"),
+        (["--mode", "ouvert"], "Valid modes: public, restricted"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(tmp_path, capsys, args, match, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = main(["build", "--out", str(tmp_path / "maps"), *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert match in err and "Traceback" not in err
+    assert not (tmp_path / "maps").exists()
+
+
+def test_internal_error_exits_3(tmp_path, capsys, monkeypatch):
+    def boom(*args, **kwargs):
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(_build_maps, "render_indicator", boom)
+    code = main(["build", "--out", str(tmp_path / "maps"), "--indicator", "cyber_pca",
+                 "--level", "region", "--jobs", "1", "--quiet"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 3 and "internal error: ZeroDivisionError" in err and "--debug" in err
+    assert not (tmp_path / "maps").exists()
+
+
+@pytest.mark.parametrize("name", [name for name, _ in COMMANDS])
+def test_every_command_has_help(name, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([name, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert f"barometre-geo {name}" in out
+    if name == "build":
+        assert "exit codes:" in out and "run.toml" in out
+
+
+def test_public_names():
+    import importlib
+
+    module = importlib.import_module("barometre_geo.build")
+    assert bg.build is module.build and bg.BuildResult is module.BuildResult
+    assert callable(bg.build)  # the function, not the submodule of the same name
+
+
+@pytest.mark.slow
+def test_full_default_build_from_the_command_line(tmp_path, demo_cache):
+    """What a newcomer runs: `barometre-geo build` with no argument, in a fresh folder."""
+    env = {**os.environ, "BAROMETRE_GEO_CACHE": str(demo_cache)}
+    exe = Path(sys.executable).with_name("barometre-geo")
+    cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "barometre_geo"]
+    proc = subprocess.run([*cmd, "build"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=900)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Ouvrez maps/index.html" in proc.stdout and "DONNÉES SYNTHÉTIQUES" in proc.stdout
+    assert "\x1b[" not in proc.stderr  # no progress bar when not a terminal
+    manifest = json.loads((tmp_path / "maps" / "manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["indicators"]) == len(bg.load_catalogue())
+    files = manifest["files"]
+    maps = [f for f in files if f["kind"] == "carte"]
+    gpkgs = [f for f in files if f["kind"] == "geopackage"]
+    assert len(gpkgs) == len(manifest["indicators"]) + 1  # + couverture.gpkg
+    assert {f["level"] for f in maps} == {"commune", "epci", "departement", "region"}
+    assert set(_tree(tmp_path / "maps")) - {"manifest.json"} == {f["path"] for f in files}
