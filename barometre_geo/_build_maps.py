@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .maps._data import LEVEL_LABELS as IN_TITLES  # "communes", "EPCI à fiscalité propre"…
+
 __all__ = ["Page", "fast_gpkg_writes", "plan_pages", "render_all", "render_indicator"]
 
 NATIONAL_LEVELS = ("france", "france_metropolitaine", "outre_mer")
@@ -109,7 +111,7 @@ def plan_pages(rows: pd.DataFrame, indicator, levels) -> list[Page]:
             options = [o.id for o in indicator.options if o.id in present]
         shown = (~at["suppressed"].astype(bool)) & at["value"].notna()
         stem = f"{indicator.id}.{level}"
-        title = f"{indicator.label} — {LEVEL_TITLES[level].lower()}"
+        title = f"{indicator.label} — {IN_TITLES[level]}"
         if not shown.any():
             pages.append(Page(indicator.id, level, options[0], stem, title, False))
             continue
@@ -124,8 +126,7 @@ def plan_pages(rows: pd.DataFrame, indicator, levels) -> list[Page]:
                         level,
                         opt,
                         f"{stem}.{opt}",
-                        f"{indicator.label} : {labels.get(opt, opt)} — "
-                        f"{LEVEL_TITLES[level].lower()}",
+                        f"{indicator.label} : {labels.get(opt, opt)} — {IN_TITLES[level]}",
                         ok,
                     )
                 )
@@ -212,9 +213,7 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
             indicator=ind.id,
             level=page.level,
             option=page.option,
-            title=page.title
-            if page.publishable
-            else f"{ind.label} — {LEVEL_TITLES[page.level].lower()}",
+            title=page.title if page.publishable else f"{ind.label} — {IN_TITLES[page.level]}",
             description=description,
             fmt=fmt,
             classification=classification,

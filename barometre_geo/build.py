@@ -233,7 +233,7 @@ class _Steps:
     def bar(self, total: int, desc: str):
         from tqdm import tqdm
 
-        return tqdm(total=total, desc=desc, unit="ind.", disable=not self.enabled, leave=False)
+        return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
 
 
 def _select(settings: BuildSettings, catalogue, present: list[str]):
