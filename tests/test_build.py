@@ -375,6 +375,8 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
         (["--responses", "absent.csv"], "absent.csv"),
         (["--config", "absent.toml"], "configuration file not found"),
         (["--mode", "ouvert"], "Valid modes: public, restricted"),
+        (["--territories", "nulle-part.gpkg"], "Territorial source 'nulle-part.gpkg' not found"),
+        (["--static", "gif"], "Valid formats: png, svg"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(tmp_path, capsys, args, match, monkeypatch):
@@ -436,3 +438,14 @@ def test_full_default_build_from_the_command_line(tmp_path, demo_cache):
     assert len(gpkgs) == len(manifest["indicators"]) + 1  # + couverture.gpkg
     assert {f["level"] for f in maps} == {"commune", "epci", "departement", "region"}
     assert set(_tree(tmp_path / "maps")) - {"manifest.json"} == {f["path"] for f in files}
+
+
+def test_participation_counts_the_responding_communes(built):
+    table = pd.read_csv(
+        built.out_dir / "donnees/participation-departements.csv", dtype={"code": str}
+    )
+    data = bg.load_demo().data
+    communes = data.loc[data["level"].astype(object) == "commune", "code"].astype(str)
+    assert table["communes_repondantes"].sum() == communes.nunique()
+    assert (table["taux"] - table["communes_repondantes"] / table["n_communes"]).abs().max() < 1e-12
+    assert len(table) == 101 and table["n_communes"].sum() == 34875
