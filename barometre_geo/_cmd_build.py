@@ -91,7 +91,11 @@ def add_parser(sub):
         default=None,
         help="calibration-weighted figures next to the unweighted ones (default: on)",
     )
-    add("--static", metavar="FORMAT", help="also draw static maps: png or svg (default: none)")
+    add(
+        "--static",
+        metavar="FORMAT",
+        help="also draw static maps: png or svg (about 1 s per map; default: none)",
+    )
     add("--basemap", help="background of the HTML maps: plan_ign (default), osm, cartodb, none")
     add("--base-url", metavar="URL", help="public URL of the folder, for the iframe snippets")
     add("--jobs", type=int, metavar="N", help="worker processes (default 2)")
