@@ -449,3 +449,17 @@ def test_participation_counts_the_responding_communes(built):
     assert table["communes_repondantes"].sum() == communes.nunique()
     assert (table["taux"] - table["communes_repondantes"] / table["n_communes"]).abs().max() < 1e-12
     assert len(table) == 101 and table["n_communes"].sum() == 34875
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["barometre_geo._build_settings", pytest.param("barometre_geo.build", marks=pytest.mark.slow)],
+)
+def test_doctests(module, tmp_path, monkeypatch):
+    import doctest
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    mod = importlib.import_module(module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
