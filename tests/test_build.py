@@ -392,7 +392,8 @@ def test_internal_error_exits_3(tmp_path, capsys, monkeypatch):
     def boom(*args, **kwargs):
         raise ZeroDivisionError("bug")
 
-    monkeypatch.setattr(_build_maps, "render_indicator", boom)
+    # a bug while computing (the package attribute is the function: patch the module)
+    monkeypatch.setattr(sys.modules["barometre_geo.aggregate"], "aggregate", boom)
     code = main(["build", "--out", str(tmp_path / "maps"), "--indicator", "cyber_pca",
                  "--level", "region", "--jobs", "1", "--quiet"])  # fmt: skip
     err = capsys.readouterr().err
