@@ -457,10 +457,6 @@ def _write_all(settings, state, root: Path, target: Path, steps: _Steps, start: 
     fast_gpkg_writes()
     records: list[dict] = []
 
-    steps.step("Participation")
-    records += extra.write_participation(
-        responses, t, root, basemap=settings.basemap, assets=assets
-    )
     meta = table.attrs.get("barometre_geo", {})
     small = {
         "barometre_geo": {k: meta[k] for k in ("k", "k_sensitive", "mode", "weights") if k in meta}
@@ -489,8 +485,8 @@ def _write_all(settings, state, root: Path, target: Path, steps: _Steps, start: 
     if settings.static:
         (root / "statiques").mkdir(exist_ok=True)
 
-    def meanwhile():
-        out = []
+    def meanwhile():  # in this process, while the workers draw the indicators
+        out = extra.write_participation(responses, t, root, basemap=settings.basemap, assets=assets)
         paths = _tables(table, responses, catalogue, root / "donnees")
         out += [extra._record(Path(p), root, "table", Path(p).suffix.lstrip(".")) for p in paths]
         out += extra.write_ingest_report(responses, root)
@@ -501,7 +497,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: _Steps, start: 
             )
         return out + cov_records, cov, [str(w.message) for w in caught]
 
-    steps.step("Cartes et GeoPackages par indicateur ; tableaux, rapports et couverture")
+    steps.step("Cartes et GeoPackages par indicateur ; participation, tableaux, couverture")
     with steps.bar(len(state["selected"]), "Cartes et GeoPackages") as bar:
         ind_records, ind_warnings, (other, cov, cov_warnings) = render_all(
             job,
