@@ -292,8 +292,12 @@ def _publishable_levels(rows: pd.DataFrame, ind, levels) -> list[str]:
 
 
 def _init_worker() -> None:
+    import signal
+
+    # Ctrl-C is the parent's to handle (it cancels the pending indicators and
+    # deletes the staging folder): workers finish their indicator quietly
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     fast_gpkg_writes()
-    np.seterr(all="ignore")
 
 
 def _run_one(indicator_id: str) -> dict:
