@@ -464,3 +464,29 @@ def test_doctests(module, tmp_path, monkeypatch):
     mod = importlib.import_module(module)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups and SIGINT are POSIX")
+def test_ctrl_c_mid_build_exits_130_and_keeps_the_previous_output(built, tmp_path, demo_cache):
+    import signal
+    import time
+
+    out = tmp_path / "maps"
+    shutil.copytree(built.out_dir, out)
+    before = _digest(out)
+    env = {**os.environ, "BAROMETRE_GEO_CACHE": str(demo_cache)}
+    cmd = [sys.executable, "-m", "barometre_geo", "build", "--out", str(out), "--theme", "cyber",
+           "--theme", "inclusion", "--theme", "communication", "--jobs", "2"]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not list(tmp_path.glob(".maps.tmp-*/geopackages/*.gpkg")):  # workers are drawing
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: every process of the group
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrompu" in err and "Traceback" not in err
+    assert _digest(out) == before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".maps.")]
