@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ._build_settings import BuildSettings, resolve_settings
+from ._build_text import Steps, index_description, readme
 
 __all__ = ["BuildResult", "OutputFile", "build"]
 
@@ -123,7 +124,9 @@ class BuildResult:
 
     def summary(self) -> str:
         """Short French summary: what was produced, what was rejected and why, where to look."""
-        return _summary(self)
+        from ._build_text import summary
+
+        return summary(self)
 
     def __repr__(self) -> str:
         return (
@@ -131,109 +134,6 @@ class BuildResult:
             f"{self._count('carte')} HTML maps, {self._count('geopackage')} GeoPackages, "
             f"{len(self.problems)} problem(s){', SYNTHETIC' if self.synthetic else ''}>"
         )
-
-
-def _fmt_int(n) -> str:
-    return f"{int(n):,}".replace(",", "\u202f")
-
-
-def _summary(r: BuildResult) -> str:
-    out = r.out_dir
-    try:
-        shown = os.path.relpath(out)
-    except ValueError:  # another drive (Windows)
-        shown = str(out)
-    shown = shown if not shown.startswith("..") else str(out)
-    lines = [f"Construction terminée en {r.elapsed:.0f} s — dossier {shown}/"]
-    if r.synthetic:
-        lines.append(
-            "DONNÉES SYNTHÉTIQUES de démonstration (édition « "
-            f"{r.edition} ») : ne publiez pas ces chiffres."
-        )
-    ing = r.ingest
-    lines.append(
-        f"Réponses : {_fmt_int(ing.get('rows', 0))} lignes lues, "
-        f"{_fmt_int(ing.get('accepted', 0))} acceptées ({_fmt_int(ing.get('collectivities', 0))} "
-        f"collectivités), {_fmt_int(ing.get('superseded', 0))} remplacées par une réponse plus "
-        f"complète, {_fmt_int(ing.get('rejected', 0))} rejetées."
-    )
-    if r.rejected:
-        why = ", ".join(f"{label} : {_fmt_int(n)}" for label, n in r.rejected.items())
-        lines.append(f"  Rejetées — {why} (détail : {shown}/rapports/import.txt).")
-    if ing.get("unknown_values"):
-        lines.append(
-            f"  {_fmt_int(ing['unknown_values'])} valeur(s) de réponse inconnue(s) laissée(s) "
-            "vide(s) : complétez le fichier de correspondance (mapping) si besoin."
-        )
-    n_maps, n_gpkg = r._count("carte"), r._count("geopackage")
-    empty = sum(1 for f in r.files if f.kind == "carte" and f.empty)
-    lines.append(
-        f"Produit : {len(r.indicators)} indicateurs, {_fmt_int(n_maps)} cartes HTML"
-        + (
-            f" (dont {_fmt_int(empty)} page{'s' if empty > 1 else ''} « aucune valeur publiable »)"
-            if empty
-            else ""
-        )
-        + f", {_fmt_int(n_gpkg)} GeoPackages"
-        + (
-            f", {_fmt_int(r._count('carte_statique'))} cartes statiques"
-            if r.settings.static
-            else ""
-        )
-        + ", tableau des résultats (donnees/), rapports (rapports/)."
-    )
-    s = r.settings
-    lines.append(
-        f"Secret statistique : mode {s.mode}, seuil {s.k} réponses ({s.k_sensitive} pour les "
-        f"indicateurs sensibles) ; {_fmt_int(r.masked)} cases masquées."
-    )
-    if r.coverage:
-        c = r.coverage
-        lines.append(
-            f"Couverture : {_fmt_int(c['n_covered'])} communes sur {_fmt_int(c['n_communes'])} "
-            f"couvertes par une structure de mutualisation"
-            + (
-                " (structures illustratives, pas la liste réelle des OPSN)."
-                if not s.structures
-                else "."
-            )
-        )
-    if r.absent:
-        lines.append("Indicateurs absents des exports : " + ", ".join(r.absent) + ".")
-    for w in r.warnings[:5]:
-        lines.append(f"Attention : {w}")
-    if len(r.warnings) > 5:
-        lines.append(f"… et {len(r.warnings) - 5} autre(s) avertissement(s) : voir manifest.json.")
-    for p in r.problems:
-        lines.append(f"À vérifier : {p}")
-    lines.append(f"Ouvrez {shown}/index.html")
-    return "\n".join(lines)
-
-
-class _Steps:
-    """Progress display: step lines and bars (tqdm), silent when disabled or not a TTY."""
-
-    def __init__(self, enabled: bool):
-        import sys
-
-        self.enabled = bool(enabled) and sys.stderr.isatty()
-        self.timings: dict[str, float] = {}
-        self._current, self._since = None, time.perf_counter()
-
-    def step(self, text: str | None) -> None:
-        now = time.perf_counter()
-        if self._current:
-            self.timings[self._current] = round(now - self._since, 2)
-        self._current, self._since = text, now
-        if self.enabled and text:
-            from tqdm import tqdm
-
-            tqdm.write(f"• {text}", file=__import__("sys").stderr)
-
-    def bar(self, total: int, desc: str):
-        from tqdm import tqdm
-
-        return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
 
 
 def _select(settings: BuildSettings, catalogue, present: list[str]):
@@ -367,7 +267,7 @@ def build(
 
     inputs = [*settings.responses, settings.mapping, settings.structures]
     target = check_target(settings.out, force=settings.force, inputs=inputs, config=config)
-    steps = _Steps(progress)
+    steps = Steps(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         state = _compute(settings, steps)
@@ -383,7 +283,7 @@ def build(
     return result
 
 
-def _compute(settings: BuildSettings, steps: _Steps) -> dict:
+def _compute(settings: BuildSettings, steps: Steps) -> dict:
     """Read the inputs and compute the aggregates (nothing written yet)."""
     from .aggregate import aggregate
     from .catalogue import load_catalogue
@@ -443,7 +343,7 @@ def _compute(settings: BuildSettings, steps: _Steps) -> dict:
     }
 
 
-def _write_all(settings, state, root: Path, target: Path, steps: _Steps, start: float):
+def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
     from . import _build_extra as extra
     from ._build_maps import _Job, fast_gpkg_writes, render_all
     from ._build_swap import GENERATOR
@@ -531,7 +431,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: _Steps, start: 
         root,
         title="Cartes du Baromètre Collectivités & Numérique"
         + (" — DÉMO SYNTHÉTIQUE" if synthetic else ""),
-        description=_index_description(settings, responses, synthetic),
+        description=index_description(settings, responses, synthetic),
         base_url=settings.base_url,
     )
     records.append({"path": "index.html", "kind": "index", "format": "html"})
@@ -571,8 +471,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: _Steps, start: 
         elapsed=time.perf_counter() - start,
         masked=masked,
     )
-    readme = root / "LISEZMOI.txt"
-    readme.write_text(_readme(result), encoding="utf-8")
+    (root / "LISEZMOI.txt").write_text(readme(result), encoding="utf-8")
     lis = _output_file(root, {"path": "LISEZMOI.txt", "kind": "lisezmoi", "format": "txt"})
     result = _replace_files(result, (*result.files, lis))
     steps.step(None)
@@ -585,7 +484,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: _Steps, start: 
         "synthetic": synthetic,
         "edition": result.edition,
         "settings": settings.as_dict(),
-        "replay": "barometre-geo build --config parametres.toml",
+        "replay": f"barometre-geo build --config {target / 'parametres.toml'}",
         "versions": show_versions(as_dict=True),
         "inputs": extra.input_checksums(settings, t, responses, catalogue, settings.mapping),
         "aggregates": {
@@ -647,35 +546,3 @@ def _tables(table, responses, catalogue, folder: Path) -> list[str]:
             cmp.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
             paths.append(str(path))
     return paths
-
-
-def _index_description(settings, responses, synthetic: bool) -> str:
-    text = (
-        f"Édition {responses.edition}. Secret statistique : mode {settings.mode}, au moins "
-        f"{settings.k} réponses par territoire ({settings.k_sensitive} pour les indicateurs "
-        "sensibles). Données : donnees/indicateurs.csv ; GeoPackages : geopackages/."
-    )
-    if synthetic:
-        text = (
-            "DONNÉES SYNTHÉTIQUES de démonstration, calibrées sur les chiffres nationaux publiés "
-            "de la 1re édition : elles montrent le fonctionnement de l’outil, pas les résultats "
-            "de l’enquête. Ne les publiez pas. " + text
-        )
-    return text
-
-
-def _readme(result: BuildResult) -> str:
-    return (
-        "Sorties de `barometre-geo build`\n"
-        "================================\n\n" + result.summary() + "\n\nContenu du dossier\n"
-        "------------------\n"
-        "index.html                  toutes les cartes par thème, valeur nationale, code <iframe>\n"
-        "<indicateur>.<niveau>.html  une carte par indicateur et niveau (et par modalité)\n"
-        "participation.*.html        communes ayant répondu ; participation par département\n"
-        "couverture.html             couverture par les structures de mutualisation\n"
-        "geopackages/                un GeoPackage par indicateur (styles QGIS), couverture.gpkg\n"
-        "donnees/                    tableau des résultats (CSV, Parquet), dictionnaire\n"
-        "rapports/                   rapport d’import, couverture\n"
-        "parametres.toml             rejouer : barometre-geo build --config parametres.toml\n"
-        "manifest.json               chaque fichier, taille, sha256 ; versions ; entrées\n"
-    )
