@@ -66,7 +66,10 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     "value_weighted": (
         "décimal",
         "Valeur redressée par calage (raking) sur les effectifs de collectivités par région "
-        "et strate ; vide sans pondération.",
+        "et strate ; vide sans pondération, et vide (secret statistique) là où, rapprochée de "
+        "la valeur non pondérée, elle révélerait des réponses : elle est publiée au niveau "
+        "national et des zones, et ailleurs seulement quand elle se déduit des valeurs non "
+        "pondérées publiées.",
     ),
     "ci_low_weighted": (
         "décimal",

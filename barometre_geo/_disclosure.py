@@ -23,8 +23,13 @@ import pandas as pd
 __all__ = ["assert_no_disclosure", "disclosed_groups"]
 
 
-def _incidence(table: pd.DataFrame, responses, territories) -> dict:
-    """Return the published cells × valid respondents incidence matrix per indicator."""
+def _incidence(table: pd.DataFrame, responses, territories, weights=None) -> dict:
+    """Return the published cells × valid respondents incidence matrix per indicator.
+
+    With ``weights`` (one per row of ``responses.data``), every published cell
+    whose weighted value is shown adds the row ``w ⊙ 1_cell`` (scaled to 1):
+    the weighted share reveals ``Σ w·y`` over the cell.
+    """
     from ._aggregate_geo import GEO_LEVELS, ZONE_LEVELS, build_geo
     from ._aggregate_prep import _dedup_latest, by_groups, indicator_measures, prepare_rows
 
@@ -39,7 +44,12 @@ def _incidence(table: pd.DataFrame, responses, territories) -> dict:
     strata = meta.get("strata")
     catalogue = responses.catalogue
     pub = table[~table["suppressed"].to_numpy(dtype=bool) & (table["n"].fillna(0) > 0)]
-    cells = pub[["indicator", "level", "code", "by", "group"]].astype(str).drop_duplicates()
+    keys = ["indicator", "level", "code", "by", "group"]
+    cells = pub[keys].astype(str).drop_duplicates()
+    shown_w = set()
+    if weights is not None and "value_weighted" in pub:
+        has_w = pub[pub["value_weighted"].notna()][keys].astype(str).drop_duplicates()
+        shown_w = set(map(tuple, has_w.to_numpy()))
     groups = {}
     for name in cells["by"].unique():
         if name != "total":
@@ -63,6 +73,14 @@ def _incidence(table: pd.DataFrame, responses, territories) -> dict:
             if cell.by != "total":
                 member &= groups[cell.by][rows] == cell.group
             A[j] = member
+        if shown_w:
+            w = np.asarray(weights, dtype=float)[rows]
+            extra = [
+                A[j] * w / w[A[j] > 0].max()
+                for j, cell in enumerate(sub.itertuples(index=False))
+                if tuple(cell) in shown_w and A[j].any()
+            ]
+            A = np.vstack([A, *extra]) if extra else A
         out[ind_id] = (A, rows)
     return out
 
@@ -141,7 +159,9 @@ def disclosed_groups(A: np.ndarray, *, max_size: int = 4, seed: int = 0) -> list
     return found
 
 
-def assert_no_disclosure(table: pd.DataFrame, responses, *, k: int = 5, territories=None) -> None:
+def assert_no_disclosure(
+    table: pd.DataFrame, responses, *, k: int = 5, territories=None, weights=None
+) -> None:
     """Assert that no published figure can be traced back to fewer than ``k`` respondents.
 
     Parameters
@@ -155,6 +175,11 @@ def assert_no_disclosure(table: pd.DataFrame, responses, *, k: int = 5, territor
         Threshold; groups of 1 to ``min(k − 1, 4)`` respondents are searched.
     territories : Territories, optional
         Reference used by ``aggregate`` (default: embedded COG 2025).
+    weights : CalibrationWeights, Series or array, optional
+        The weights given to ``aggregate`` (e.g. ``calibration_weights(responses)``):
+        each published weighted value then also counts, as ``Σ w·y`` over its
+        cell (a reader who knows who answered can recompute calibration
+        weights). Default: weighted values are not audited.
 
     Raises
     ------
@@ -162,7 +187,17 @@ def assert_no_disclosure(table: pd.DataFrame, responses, *, k: int = 5, territor
         Naming the indicator and the response ids of the disclosed group.
     """
     ids = responses.data.get("response_id", pd.Series(responses.data.index))
-    for ind_id, (A, rows) in _incidence(table, responses, territories).items():
+    if weights is not None:
+        series = getattr(weights, "weights", weights)
+        if isinstance(series, pd.Series):
+            series = series.reindex(responses.data.index)
+        weights = np.asarray(series, dtype=float)
+        if weights.shape != (len(responses.data),):
+            raise ValueError(
+                f"weights has {weights.size} values for {len(responses.data)} responses: pass "
+                "the weights given to aggregate(), one per row of responses.data."
+            )
+    for ind_id, (A, rows) in _incidence(table, responses, territories, weights).items():
         groups = disclosed_groups(A, max_size=min(k - 1, 4))
         if groups:
             g = groups[0]

@@ -40,21 +40,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._aggregate_cells import Spec, cell_sums, total_cells
+from ._aggregate_cells import Spec, cell_sums
 from ._aggregate_geo import GEO_LEVELS, build_geo
 from ._aggregate_prep import _dedup_latest as dedup_latest
 from ._aggregate_prep import by_groups, indicator_measures, parse_by, prepare_rows
-from ._aggregate_relations import complement_unsafe, relations
+from ._aggregate_protect import protect
 from ._stats import kish, mean_interval, wilson
 from ._strata import assign_strata, parse_strata
 from .errors import DataQualityWarning, SchemaError, UnknownValueError
-from .protection import (
-    SUPPRESSION_REASONS,
-    check_thresholds,
-    complementary,
-    parse_mode,
-    primary_reasons,
-)
+from .protection import SUPPRESSED_COLUMNS, SUPPRESSION_REASONS, check_thresholds, parse_mode
 
 __all__ = ["AGGREGATE_COLUMNS", "AGGREGATE_LEVELS", "SUPPRESSED_COLUMNS", "aggregate"]
 
@@ -84,18 +78,6 @@ AGGREGATE_COLUMNS: tuple[str, ...] = (
     "population_share",
     "suppressed",
     "reason",
-    "low_reliability",
-)
-#: Columns left empty (NA) on suppressed rows: nothing that could reveal the cell.
-SUPPRESSED_COLUMNS: tuple[str, ...] = (
-    "n",
-    "value",
-    "ci_low",
-    "ci_high",
-    "value_weighted",
-    "ci_low_weighted",
-    "ci_high_weighted",
-    "deff",
     "low_reliability",
 )
 TOTAL_BY, TOTAL_GROUP = "total", "Ensemble"
@@ -320,13 +302,19 @@ def aggregate(
         groups.append((g, max(len(lab), 1)))
         labels.append(lab)
     cs = cell_sums(spec, geo, prep.units, groups)
-    hidden, reason, pinfo = _protect(
-        cs, plans, prep.units, groups, spec.V > 0, k, k_sensitive, mode
+    prot = protect(
+        cs, plans, prep.units, groups, spec.V > 0, k=k, k_sensitive=k_sensitive, mode=mode, w=w
     )
-    table = _assemble(cs, plans, geo, prep, bys, labels, hidden, reason, w, strata, levels)
+    table = _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels)
+    reason = prot.reason
     names = np.array(list(SUPPRESSION_REASONS))
     counts = pd.Series(names[reason[reason >= 0]]).value_counts()
+    withheld = int((prot.weighted_hidden & ~prot.hidden).sum()) if w is not None else 0
+    edition = getattr(responses, "edition", None)
+    synthetic = getattr(responses, "synthetic", None)
     table.attrs["barometre_geo"] = {
+        "edition": None if edition is None else str(edition),
+        "synthetic": None if synthetic is None else bool(synthetic),
         "levels": levels,
         "by": bys,
         "k": k,
@@ -339,7 +327,8 @@ def aggregate(
         "indicators": [p.id for p in plans],
         "indicators_absent": missing,
         "suppressed_cells": {str(a): int(b) for a, b in counts.items()},
-        "protection": pinfo,
+        "weighted_withheld": withheld,
+        "protection": prot.info,
     }
     if prep.without_territory:
         total = sum(prep.without_territory.values())
@@ -352,79 +341,6 @@ def aggregate(
             stacklevel=2,
         )
     return table
-
-
-def _protect(cs, plans, units, groups, V, k, k_sensitive, mode):
-    """Primary then complementary suppression; totals first, then breakdowns."""
-    n = np.rint(cs.c_sums[:, 2]).astype(np.int64)
-    sens = np.array([p.sensitive for p in plans])[cs.c_ind]
-    level_names = np.array(GEO_LEVELS, dtype=object)[cs.c_level]
-    pub_level = np.where(level_names == "zone", "france", level_names)
-    allowed = np.zeros(len(n), dtype=bool)
-    for i, p in enumerate(plans):
-        m = cs.c_ind == i
-        allowed[m] = np.isin(pub_level[m], list(p.levels))
-    primary = primary_reasons(
-        n, level_names, sens, allowed, k=k, k_sensitive=k_sensitive, mode=mode
-    )
-    hidden = primary != ""
-    loose = mode == "restricted"
-    thr = np.where(sens, k_sensitive, 1 if loose else k)
-    info = {"rounds": 0, "added": 0, "forced": 0}
-    tot = total_cells(cs) if (cs.c_by > 0).any() else None
-    empty = np.empty(0, dtype=np.int64)
-    geo_rel, geo_k = (empty, empty, np.empty(0, dtype=bool)), empty
-    geo_checked = np.empty(0, dtype=bool)
-    for phase in (1, 2):
-        eligible = None
-        if phase == 2:
-            if tot is None:
-                break
-            # a breakdown cell holding all its territory's answers is its total: same fate
-            pinned = (cs.c_by > 0) & (tot >= 0) & (n == n[np.maximum(tot, 0)])
-            hidden = hidden | (pinned & hidden[np.maximum(tot, 0)])
-            eligible = (cs.c_by > 0) & ~pinned
-        rel, cell, par = relations(cs, units, groups, V, phase=phase)
-        if not len(rel):
-            continue
-        n_rel = int(rel.max()) + 1
-        k_rel = np.zeros(n_rel, dtype=np.int64)
-        k_rel[rel] = thr[cell]
-        res_hidden = np.ones(n_rel, dtype=bool)
-        res_hidden[rel] = ~(loose & ~sens[cell])
-        while True:
-            hidden, step = complementary(
-                n, hidden, rel, cell, par, k_rel, eligible=eligible, residual_hidden=res_hidden
-            )
-            for key in info:
-                info[key] += step[key]
-            if phase == 1:
-                geo_rel, geo_k, geo_checked = (rel, cell, par), k_rel, res_hidden
-                break
-            # sums of geographic relations over the groups hidden in a parent
-            more = complement_unsafe(
-                cs,
-                hidden,
-                n,
-                geo_rel,
-                tot,
-                [g[1] for g in groups],
-                geo_k,
-                eligible,
-                checked=geo_checked,
-            )
-            more = more[~hidden[more]]
-            if not len(more):
-                break
-            hidden[more] = True
-            info["added"] += len(more)
-    # reason as integer codes into SUPPRESSION_REASONS (−1: shown)
-    names = list(SUPPRESSION_REASONS)
-    reason = np.full(len(n), -1, dtype=np.int64)
-    for j, name in enumerate(names):
-        reason[primary == name] = j
-    reason[hidden & (reason < 0)] = names.index("complementary")
-    return hidden, reason, info
 
 
 def _universe_counts(cs, plans, geo, bys, labels, strata):
@@ -493,7 +409,8 @@ def _categorical(idx: np.ndarray, values) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype="str"))
 
 
-def _assemble(cs, plans, geo, prep, bys, labels, hidden, reason, w, strata, levels):
+def _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels):
+    hidden, reason = prot.hidden, prot.reason
     n_all = cs.c_sums[:, 2]
     universe_count, terr_pop = _universe_counts(cs, plans, geo, bys, labels, strata)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -539,6 +456,8 @@ def _assemble(cs, plans, geo, prep, bys, labels, hidden, reason, w, strata, leve
     hid = hidden[c]
     for arr in (value, lo, hi, vw, lo_w, hi_w, dff):
         arr[hid] = np.nan
+    for arr in (vw, lo_w, hi_w, dff):  # weighted figures that would reveal answers
+        arr[prot.weighted_hidden[c]] = np.nan
     # identifiers, as categoricals built from integer codes
     offsets = np.cumsum([0] + [geo.units(lv) for lv in GEO_LEVELS])
     all_codes = np.concatenate([geo.codes[lv] for lv in GEO_LEVELS])

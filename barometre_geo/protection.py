@@ -60,15 +60,89 @@ unknown (their sum is learnt), and for each breakdown the *complement*
 relations — sums of the geographic relations of the total and of the groups
 published in a parent — are checked too.
 
-Limits (measured with :func:`barometre_geo.testing.assert_no_disclosure`, an
-exact null-space audit, on random small editions): no leak found with totals
-only (200 editions) or with one breakdown (150 editions, k = 3); with three or
-four breakdowns published together, 4 of 100 tiny editions (20–140 answers,
-all with k = 3; none with k = 5) still let a combination of cells of several
-breakdowns of one territory isolate a respondent — linked tables, which local
-relations do not see (``tests/test_protection.py`` keeps one such case as a strict xfail).
-Publish breakdowns one at a time, or audit the table to be published with
-``assert_no_disclosure``, when several are released together on small areas.
+Audit of linked tables
+----------------------
+The relations are local. With several breakdowns published together (kind
+and stratum of one territory, across every level) the tables are *linked*: a
+combination of cells of different breakdowns may isolate a respondent that
+no relation sees — in Guadeloupe, total − communes − "50 000 habitants et
+plus" was the small CC de Marie-Galante. So, after the relations,
+:func:`barometre_geo.aggregate` audits every indicator over *all* its
+published cells at once (every level, the total and every breakdown;
+:mod:`barometre_geo._protection_audit`):
+
+* a reader combining published figures linearly learns the sum over a group
+  ``G`` of respondents exactly when ``1_G`` lies in the row space of the
+  cells × respondents matrix, i.e. when ``Σ_{i ∈ G} z_i = 0`` for every
+  vector ``z`` of its null space. Three random null vectors decide it with
+  probability one (a chance zero of one sample is discarded by the others).
+  The null space is sampled by nested dissection — components of the rows up
+  to the département, then the régions, then the zones and France, each stage
+  carrying up only the directions later rows see — so the cost grows with the
+  number of territories;
+* searched: every group of at most four *atoms* (respondents that no
+  published cell tells apart) holding 1 to ``k − 1`` answers — with
+  ``k ≤ 5``, every group of fewer than ``k`` respondents —, found by
+  meet-in-the-middle on sorted sums after keeping only the atoms whose part in
+  their région is itself determined there; and every cell hidden by a primary
+  rule, whatever its size (a sensitive cell below ``k_sensitive``, a level the
+  catalogue does not publish);
+* when something is determined, more cells are hidden: among the published
+  cells of the territories holding the group, the *class* (cells holding the
+  same respondents, such as a région and France when the région is all the
+  data) with the smallest ``n`` whose hiding alone makes the group
+  undetermined; else classes are hidden by increasing ``n`` until it is, then
+  those not needed are shown again. Breakdown cells only, unless the totals
+  alone already determine the group — so the totals of a territory still do
+  not depend on the breakdowns asked for. The relations then run again, and
+  the audit again on the indicators that changed, until nothing is determined;
+* termination: hiding only grows and each round hides at least one published
+  cell; with every breakdown cell of an indicator hidden, its totals are back
+  to a state the audit passed (or the totals themselves run out), so the loop
+  stops. Soundness: the audit uses the criterion of
+  :func:`barometre_geo.testing.assert_no_disclosure` (checked against it on
+  random matrices and editions). It does not enumerate groups of five atoms
+  or more, which matter only when a threshold exceeds 5 (``k_sensitive`` = 10):
+  for those, primary cells are still checked exactly and the relations' mass
+  rule covers nested groups of any size.
+
+Measured on the demo edition (3,390 responses, 74 indicators, all levels, the
+four breakdowns, k = 5): the relations alone left linked-table leaks in 10
+indicators; the audit closes them by hiding 11 more cells (17,284 → 17,295
+complementary cells, ``benchmarks/bench_aggregate.py``). On small random
+editions (20–300 answers, three breakdowns, k = 3 and 5) the relations alone
+leaked in 33 of 360 indicator × edition cases; none leak after the audit.
+
+Weighted figures
+----------------
+A weighted share reveals ``Σ w·y`` over its cell, and calibration weights can
+be recomputed by anyone who knows who answered (participation is public, the
+raking is documented). Next to the unweighted share it is a second figure of
+the same cell: with two weight classes in a cell (communes and an EPCI of the
+same stratum) the two give each class's sum. Publishing every weighted figure
+of the demo lets such a reader isolate 20 to 40 groups of fewer than 5
+respondents *in every indicator*. So where the threshold applies (public mode;
+sensitive indicators in restricted mode) the weighted figures
+(``value_weighted``, ``ci_*_weighted``, ``deff``) of a published cell are
+shown only
+
+* on the national and zone rows (``france``, ``france_metropolitaine``,
+  ``outre_mer``; total and breakdowns), the calibrated estimates, as long as
+  the audit *with* their weighted rows ``w ⊙ 1_cell`` finds nothing (else
+  withheld, cell class by cell class as above — the unweighted cells are
+  never hidden for them);
+* elsewhere, when the weighted row is a combination of the published
+  unweighted cells (it then tells nothing new: weights constant over the
+  cell, e.g. communes of one stratum in one région).
+
+Otherwise they are NA on a published row (``attrs["barometre_geo"]
+["weighted_withheld"]`` counts the cells); ``value``, the report's figure, is
+unaffected. Demo (headline rows): weighted figures stay on every national
+and zone total and on 370 of 389 national kind and stratum rows, on 1,395 of
+1,853 région × stratum rows, on 4 of 788 région totals.
+
+Per-option rows share their cell's respondents: every option share is a sum
+over the same set, so auditing the cells covers them.
 
 What is published for a suppressed cell: no value, no interval, no weighted
 value, no design effect and no exact ``n`` (``n`` is NA; ``reason`` says why,
@@ -89,6 +163,7 @@ from .errors import UnknownValueError
 
 __all__ = [
     "MODES",
+    "SUPPRESSED_COLUMNS",
     "SUPPRESSION_REASONS",
     "Mode",
     "complementary",
@@ -108,6 +183,20 @@ SUPPRESSION_REASONS: dict[str, str] = {
     "small_n_sensitive": "indicateur sensible : moins de k_sensible réponses",
     "complementary": "secret induit : masqué pour empêcher un calcul par différence",
 }
+
+#: Columns left empty (NA) on suppressed rows of the aggregate table: nothing that
+#: could reveal the cell (the single source for the writers and the maps).
+SUPPRESSED_COLUMNS: tuple[str, ...] = (
+    "n",
+    "value",
+    "ci_low",
+    "ci_high",
+    "value_weighted",
+    "ci_low_weighted",
+    "ci_high_weighted",
+    "deff",
+    "low_reliability",
+)
 
 _FINE_LEVELS = ("commune", "epci")
 

@@ -5,13 +5,16 @@ Measured in the same run, on the same responses (the calibrated demo edition,
 
 * ``aggregate`` without weights: all five levels (+ métropole / outre-mer), the
   total and four breakdowns (stratum, profile, type_label, kind), intervals,
-  participation and the full small-count protection;
+  participation and the full small-count protection (nesting rules, then the
+  exact linked-table audit);
 * ``aggregate`` with calibration weights (raking per wave and kind, included);
 * the alternative a user would write: a plain pandas ``groupby`` loop over
   indicators × levels × breakdowns giving ``n`` and the share (or mean) per
   group — no interval, no universe, no protection.
 
-Target (idle 2-core machine): ``aggregate`` ≤ 10 s.
+Target (idle 2-core machine): ``aggregate`` ≤ 10 s. Also printed: suppressed
+cells per reason with the nesting rules only (the protection before the audit)
+and with the audit, and how many weighted figures are withheld.
 
     .venv/bin/python benchmarks/bench_aggregate.py [--random] [--repeat 3]
 """
@@ -113,9 +116,22 @@ def main() -> None:
           f"{len(table_w):>12,}")  # fmt: skip
     print(f"{'pandas groupby loop (n and share only, no protection)':<{width}}{t_pd:>9.2f}"
           f"{len(loop):>12,}")  # fmt: skip
+    prot = meta["protection"]
     print(
-        f"\nprotection: {meta['protection']['rounds']} rounds, "
-        f"{meta['suppressed_cells']} suppressed cells"
+        f"\nprotection: {prot['rounds']} rounds of the nesting rules, {prot['audit_rounds']} "
+        f"audit rounds ({prot['audit_tests']} candidate cells tried)"
+    )
+    print("suppressed cells (every level and breakdown) per reason:")
+    print(f"  {'reason':<22}{'nesting rules only':>20}{'with the audit':>16}")
+    for reason, count in sorted(meta["suppressed_cells"].items()):
+        before = prot["complementary_before_audit"] if reason == "complementary" else count
+        print(f"  {reason:<22}{before:>20,}{count:>16,}")
+    shown = int(table_w["value_weighted"].notna().sum())
+    published = int((~table_w["suppressed"]).sum())
+    print(
+        f"weighted figures (calibration): shown on {shown:,} of {published:,} published rows; "
+        f"{table_w.attrs['barometre_geo']['weighted_withheld']:,} published cells withheld "
+        "(before: shown on every published row)"
     )
     verdict = "OK" if max(t_plain, t_w) <= TARGET else "OVER"
     print(f"target ≤ {TARGET:.0f} s on an idle 2-core machine: {verdict} (machine may be shared)")

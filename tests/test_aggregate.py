@@ -234,10 +234,20 @@ def test_weighted_columns(small):
     c = cell(t, level="france", by="total")
     assert c["value_weighted"] == pytest.approx(c["value"])
     assert c["deff"] == pytest.approx(1.0)
+    # weights 2 for communes: Σw·y and Σy of France give the sum of the 3 other answers
+    # (an EPCI and two councils), fewer than k: the weighted figures are withheld
     w2 = pd.Series(np.where(small.data["kind"] == "commune", 2.0, 1.0), index=small.data.index)
     t2 = bg.aggregate(small, level="france", indicators="inclusion_cnfs", weights=w2)
     c2 = cell(t2, level="france", by="total")
-    assert c2["deff"] > 1 and c2["value"] == c["value"]
+    assert not c2["suppressed"] and c2["value"] == c["value"]
+    assert np.isnan(c2["value_weighted"]) and np.isnan(c2["deff"])
+    assert t2.attrs["barometre_geo"]["weighted_withheld"] >= 1
+    # without threshold (restricted mode, non-sensitive indicator) they are shown
+    t3 = bg.aggregate(
+        small, level="france", indicators="inclusion_cnfs", weights=w2, mode="restricted"
+    )
+    c3 = cell(t3, level="france", by="total")
+    assert c3["deff"] > 1 and c3["value"] == c["value"]
     none = agg(small, level="france", indicators="inclusion_cnfs")
     assert none["value_weighted"].isna().all()
 

@@ -391,16 +391,17 @@ def test_one_breakdown_passes_the_exact_audit(guadeloupe, territories, by):
     assert_no_disclosure(t, guadeloupe, k=3, territories=territories)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known limitation (protection.py docstring): two breakdowns published together "
-    "are linked tables; a combination of kind and stratum cells of one territory isolates "
-    "the small CC de Marie-Galante, which no nesting or complement relation sees",
-)
-def test_two_breakdowns_together_can_leak(guadeloupe, territories):
+def test_two_breakdowns_together_do_not_leak(guadeloupe, territories):
+    """Linked tables: total − communes − "50 000 habitants et plus" once isolated the small
+    CC de Marie-Galante in Guadeloupe; the audit hides that stratum at the three levels
+    holding the same respondents (région, outre-mer, France) and nothing else (the
+    département's cell then follows by the nesting rules)."""
     t = aggregate_quietly(guadeloupe, by=["kind", "stratum"], k=3, territories=territories)
     assert_no_disclosure(t, guadeloupe, k=3, territories=territories)
+    big = t[(t["by"] == "stratum") & t["group"].astype(str).str.startswith("50")]
+    hidden = set(big.loc[big["suppressed"], "level"].astype(str))
+    assert hidden >= {"france", "outre_mer", "region"}
+    assert t.attrs["barometre_geo"]["protection"]["audit_added"] == 3 * t["indicator"].nunique()
 
 
 def test_breakdown_cells_are_not_hidden_beyond_need(territories):
@@ -425,3 +426,154 @@ def test_breakdown_cells_are_not_hidden_beyond_need(territories):
         "1\u202f000 à 3\u202f499 habitants": False,
         "3\u202f500 à 9\u202f999 habitants": False,
     }
+
+
+# ------------------------------------------------------------------ linked tables: the audit
+
+
+def test_audit_engine_doctests():
+    from barometre_geo import _protection_audit
+
+    assert doctest.testmod(_protection_audit).failed == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    k=st.integers(2, 5),
+    drop=st.booleans(),
+)
+def test_audit_engine_agrees_with_the_svd_audit(seed, k, drop):
+    """Null samples by nested dissection + meet-in-the-middle find exactly the groups the
+    plain SVD audit finds, on random cells × respondents matrices (rows spread over three
+    stages), also when some rows of the last stage are left out."""
+    from scipy import sparse
+
+    from barometre_geo._protection_audit import NullSampler, atoms, small_groups
+
+    rng = np.random.default_rng(seed)
+    A = (rng.random((int(rng.integers(3, 20)), int(rng.integers(4, 30)))) < 0.3).astype(float)
+    stage = rng.integers(0, 3, len(A))
+    last = np.flatnonzero(stage == stage.max())
+    dropped = last[rng.random(len(last)) < 0.5] if drop else np.empty(0, dtype=int)
+    atom, first, mass = atoms(A.T.astype(np.int64))
+    ns = NullSampler(sparse.csr_matrix(A[:, first]), stage, seed=seed).samples(
+        dropped if len(dropped) else None
+    )
+    kept = np.delete(A, dropped, axis=0)
+    assert np.abs(kept[:, first] @ ns.z).max() < 1e-9
+    mine = {tuple(np.flatnonzero(np.isin(atom, g))) for g in small_groups(ns, mass, k)}
+    assert mine == set(disclosed_groups(kept, max_size=min(k - 1, 4)))
+
+
+INDICATORS = ["inclusion_cnfs", "cyber_pca", "profil_type_collectivite"]
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10**6),
+    size=st.integers(20, 160),
+    k=st.sampled_from([3, 5]),
+    by=st.sampled_from(
+        [
+            ["kind", "stratum"],
+            ["stratum", "kind", "profile"],
+            ["stratum", "profile", "type_label", "kind"],
+        ]
+    ),
+)
+def test_linked_breakdowns_pass_the_exact_audit(territories, seed, size, k, by):
+    """Several breakdowns published together on tiny random editions (the relations alone
+    leaked in about one case in ten): nothing below k can be traced back."""
+    r = bg.testing.random_responses(size, seed=seed, indicators=INDICATORS)
+    t = aggregate_quietly(r, by=by, k=k, k_sensitive=max(k, 5), territories=territories)
+    assert_aggregates_consistent(t, k=k)
+    assert_no_disclosure(t, r, k=k, territories=territories)
+
+
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), size=st.integers(40, 200), k=st.sampled_from([3, 5]))
+def test_weighted_figures_pass_the_exact_audit(territories, seed, size, k):
+    """Published weighted values count as Σ w·y over their cell (calibration weights can be
+    recomputed): with them too, nothing below k can be traced back."""
+    from barometre_geo.weighting import calibration_weights
+
+    r = bg.testing.random_responses(size, seed=seed, indicators=INDICATORS[:2])
+    weights = calibration_weights(r, territories)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bg.errors.DataQualityWarning)
+        t = bg.aggregate(
+            r, level=LEVELS, by=["kind", "stratum"], k=k, weights=weights, territories=territories
+        )
+    assert_no_disclosure(t, r, k=k, territories=territories, weights=weights)
+    national = t["level"].isin(["france", "france_metropolitaine", "outre_mer"])
+    assert t.loc[~t["suppressed"] & national, "value_weighted"].notna().any()
+
+
+def test_weighted_values_without_the_rule_would_leak(monkeypatch, territories):
+    """The audit with weights has teeth: publishing every weighted value of a small
+    edition lets a reader who recomputes the weights isolate respondents."""
+    from barometre_geo import _aggregate_protect
+    from barometre_geo.weighting import calibration_weights
+
+    r = bg.testing.random_responses(80, seed=3, indicators=["inclusion_cnfs"])
+    weights = calibration_weights(r, territories)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", bg.errors.DataQualityWarning)
+            return bg.aggregate(
+                r, level=LEVELS, by=["kind", "stratum"], weights=weights, territories=territories
+            )
+
+    safe = run()
+    assert safe.attrs["barometre_geo"]["weighted_withheld"] > 0
+    assert_no_disclosure(safe, r, territories=territories, weights=weights)
+    monkeypatch.setattr(
+        _aggregate_protect._Audit, "weighted", lambda self, i, hidden: np.zeros(len(self.n), bool)
+    )
+    with pytest.raises(AssertionError, match="protection is broken"):
+        assert_no_disclosure(run(), r, territories=territories, weights=weights)
+
+
+def test_audit_weights_must_match_the_responses(ain, territories):
+    t = agg(ain, level="departement", indicators="inclusion_cnfs")
+    with pytest.raises(ValueError, match="pass the weights given to aggregate"):
+        assert_no_disclosure(t, ain, territories=territories, weights=np.ones(3))
+
+
+def test_a_leak_that_cannot_be_closed_is_a_bug_report(monkeypatch, guadeloupe, territories):
+    from barometre_geo import _aggregate_protect
+
+    monkeypatch.setattr(
+        _aggregate_protect._Audit,
+        "candidates",
+        lambda self, i, members, allowed, near=True: np.empty(0, dtype=np.int64),
+    )
+    with pytest.raises(RuntimeError, match=r"cannot be closed .* This is a bug: please report it"):
+        aggregate_quietly(guadeloupe, by=["kind", "stratum"], k=3, territories=territories)
+
+
+def test_the_maps_hide_the_columns_the_table_empties():
+    from barometre_geo.aggregate import SUPPRESSED_COLUMNS
+    from barometre_geo.maps._data import HIDDEN_COLUMNS
+
+    assert HIDDEN_COLUMNS is protection.SUPPRESSED_COLUMNS is SUPPRESSED_COLUMNS
+
+
+def test_an_unweighted_leak_in_the_weighted_audit_is_a_bug_report(
+    monkeypatch, guadeloupe, territories
+):
+    from barometre_geo import _aggregate_protect
+
+    monkeypatch.setattr(_aggregate_protect._Audit, "fix", lambda self, i, hidden, eligible: [])
+    weights = pd.Series(1.0, index=guadeloupe.data.index)
+    with pytest.raises(RuntimeError, match=r"leak of the unweighted cells\. This is a bug"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", bg.errors.DataQualityWarning)
+            bg.aggregate(
+                guadeloupe, level=LEVELS, by=["kind", "stratum"], k=3, weights=weights,
+                territories=territories,
+            )  # fmt: skip

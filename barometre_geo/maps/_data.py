@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SchemaError
+from ..protection import SUPPRESSED_COLUMNS
 from ._classify import Classification, classify
 from ._format import NumberFormat
 from ._palettes import get_palette
@@ -54,18 +55,9 @@ REQUIRED_COLUMNS = (
 )
 #: Values of ``by`` marking the overall rows (``aggregate`` writes ``"total"``).
 OVERALL_BY = ("", "total")
-#: Columns emptied on suppressed rows by the GeoPackage and static maps.
-HIDDEN_COLUMNS = (
-    "value",
-    "ci_low",
-    "ci_high",
-    "value_weighted",
-    "ci_low_weighted",
-    "ci_high_weighted",
-    "deff",
-    "n",
-    "low_reliability",
-)
+#: Columns emptied on suppressed rows by the GeoPackage and static maps: the
+#: aggregate table's own list (``protection.SUPPRESSED_COLUMNS``), not a copy.
+HIDDEN_COLUMNS = SUPPRESSED_COLUMNS
 #: French names of the classification schemes, for legends and metadata.
 SCHEME_LABELS = {
     "user_defined": "seuils fixes",
