@@ -24,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,11 +77,22 @@ class _Job:
 _JOB: _Job | None = None
 
 
-def fast_gpkg_writes() -> None:
-    """Let SQLite skip fsync on GeoPackage writes (the staging folder is flushed once)."""
+@contextmanager
+def fast_gpkg_writes():
+    """Let SQLite skip fsync on GeoPackage writes (the staging folder is flushed once).
+
+    GDAL's configuration is process-wide: the previous value is restored on exit,
+    so that a notebook calling :func:`barometre_geo.build` keeps its own setting.
+    """
     import pyogrio
 
-    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({key: before})
 
 
 def _overall(rows: pd.DataFrame) -> pd.DataFrame:
@@ -297,7 +309,9 @@ def _init_worker() -> None:
     # Ctrl-C is the parent's to handle (it cancels the pending indicators and
     # deletes the staging folder): workers finish their indicator quietly
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    fast_gpkg_writes()
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})  # the worker's whole life
 
 
 def _run_one(indicator_id: str) -> dict:
@@ -321,7 +335,6 @@ def render_all(
     of completion, the warnings raised, and what ``meanwhile`` returned.
     """
     global _JOB
-    fast_gpkg_writes()
     results: dict[str, dict] = {}
     other = None
 

@@ -263,6 +263,7 @@ def build(
         jobs=jobs,
         force=force,
     )
+    from ._build_maps import fast_gpkg_writes
     from ._build_swap import check_target, discard, staging_folder, swap_in
 
     inputs = [*settings.responses, settings.mapping, settings.structures]
@@ -274,7 +275,8 @@ def build(
     state["warnings"] = list(dict.fromkeys(str(w.message) for w in caught))
     staging = staging_folder(target)
     try:
-        result = _write_all(settings, state, staging, target, steps, start)
+        with fast_gpkg_writes():
+            result = _write_all(settings, state, staging, target, steps, start)
         steps.step("Remplacement du dossier de sortie")
         swap_in(staging, target)
     except BaseException:
@@ -345,7 +347,7 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
 
 def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
     from . import _build_extra as extra
-    from ._build_maps import _Job, fast_gpkg_writes, render_all
+    from ._build_maps import _Job, render_all
     from ._build_swap import GENERATOR
     from ._show_versions import show_versions
     from ._version import __version__
@@ -354,7 +356,6 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
     t, catalogue, responses = state["territories"], state["catalogue"], state["responses"]
     table = state["table"]
     assets = "inline" if settings.inline else "cdn"
-    fast_gpkg_writes()
     records: list[dict] = []
 
     meta = table.attrs.get("barometre_geo", {})

@@ -80,6 +80,13 @@ def test_manifest_lists_every_file_with_size_and_hash(built):
     assert any(p.endswith("catalogue.yaml") for p in inputs["catalogue"])
 
 
+def test_gdal_setting_is_restored_after_the_build(built):
+    import pyogrio
+
+    # the build writes GeoPackages without fsync, then gives the process its setting back
+    assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") is None
+
+
 def test_outputs_per_indicator_and_level(built):
     files = {f.path: f for f in built.files}
     # headline indicator: a map per published level (cyber_pca is sensitive: région only)
