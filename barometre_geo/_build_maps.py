@@ -158,9 +158,8 @@ def _description(indicator, job: _Job) -> str:
 def _classification(rows: pd.DataFrame, ind, fmt):
     """One classification of a mean over every level (same colours, same values).
 
-    Shares keep the maps' fixed 0–20–…–100 % classes (``None``). With fewer
-    than 3 distinct published values, 3 equal classes between them, since the
-    palettes start at 3 classes.
+    Shares keep the maps' fixed 0–20–…–100 % classes (``None``). Up to 5
+    classes; with fewer distinct published values, one class per value.
     """
     from .maps import classify
 
@@ -170,16 +169,9 @@ def _classification(rows: pd.DataFrame, ind, fmt):
     rows = rows[rows["level"].isin(LEVEL_TITLES) & ~rows["suppressed"].astype(bool)]
     values = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype="float64")
     values = values[np.isfinite(values)]
-    distinct = np.unique(values)
-    if not len(distinct):
+    if not len(values):
         return None
-    if len(distinct) >= 3:
-        return classify(values, k=min(5, len(distinct)), fmt=fmt)
-    lo, hi = float(distinct[0]), float(distinct[-1])
-    step = (hi - lo) / 3 if hi > lo else 1.0
-    return classify(
-        values, scheme="user_defined", bins=[lo + step, lo + 2 * step, lo + 3 * step], fmt=fmt
-    )
+    return classify(values, k=min(5, len(np.unique(values))), fmt=fmt)
 
 
 def render_indicator(indicator_id: str, job: _Job | None = None) -> dict:

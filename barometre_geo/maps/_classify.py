@@ -13,6 +13,13 @@ invent structure in commune-level shares, which are mostly 0 or 100 % (one
 respondent per commune), where data-driven breaks (Fisher–Jenks, quantiles)
 degenerate. Analysts can ask for any scheme. Default for other values
 (means): Fisher–Jenks, the optimal breaks for the distribution at hand.
+
+Any input gives a valid classification. With data-driven schemes, values with
+no more distinct values than ``k`` (a mean over two EPCI, a constant column)
+get one class per distinct value, labelled by the value itself ("12,5 %"),
+with a :class:`ClassificationWarning` when fewer than ``k`` are made; no finite
+value at all gives a classification without class (``k == 0``). Palettes
+accept every ``k`` from 1 (:meth:`~._palettes.Palette.for_k`).
 """
 
 from __future__ import annotations
@@ -58,7 +65,7 @@ _SHARE = NumberFormat()
 
 
 class ClassificationWarning(BarometreGeoWarning):
-    """The data allowed fewer classes than asked (too few distinct values)."""
+    """The data allowed fewer classes than asked (too few distinct values, or none)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,10 @@ class Classification:
         How values and bounds are printed.
     pooled : bool
         The breaks were computed on several columns (:func:`classify_pooled`).
+    exact : bool
+        One class per distinct value (the data had no more distinct values
+        than classes asked): ``bins`` are those values, ``labels`` print them,
+        and :meth:`assign` refuses any other value.
     """
 
     scheme: str
@@ -90,6 +101,7 @@ class Classification:
     counts: tuple[int, ...]
     fmt: NumberFormat = _SHARE
     pooled: bool = False
+    exact: bool = False
 
     @property
     def k(self) -> int:
@@ -101,8 +113,10 @@ class Classification:
 
         Raises
         ------
-        ValueError
-            A value lies outside ``[lower, bins[-1]]``.
+        SchemaError
+            A value lies outside ``[lower, bins[-1]]``; for an ``exact``
+            classification, a value that is not one of its values; any finite
+            value for a classification without class.
 
         Examples
         --------
@@ -112,6 +126,14 @@ class Classification:
         """
         y = np.asarray(values, dtype="float64")
         finite = np.isfinite(y)
+        if self.k == 0:
+            if finite.any():
+                raise SchemaError(
+                    f"{int(finite.sum())} value(s) to place in a classification without "
+                    "class (it was computed on no finite value). Classify these values: "
+                    "classify(values)."
+                )
+            return np.full(y.shape, -1, dtype="int16")
         tol = 1e-9 * max(1.0, abs(self.bins[-1]), abs(self.lower))
         bad = finite & ((y < self.lower - tol) | (y > self.bins[-1] + tol))
         if bad.any():
@@ -122,6 +144,16 @@ class Classification:
                 "together with the others (classify_pooled) or pass wider bins "
                 "(scheme='user_defined', bins=[...])."
             )
+        if self.exact:
+            bins = np.asarray(self.bins)
+            near = np.abs(y[finite, None] - bins[None, :]).min(axis=1) <= tol
+            if not near.all():
+                first = y[finite][~near][0]
+                raise SchemaError(
+                    f"{int((~near).sum())} value(s) are not among the values this "
+                    f"classification was made of ({', '.join(self.labels)}; first: {first}). "
+                    "Classify these values together with the others (classify_pooled)."
+                )
         out = np.full(y.shape, -1, dtype="int16")
         edges = np.asarray(self.bins[:-1])
         out[finite] = np.searchsorted(edges + tol, y[finite], side="left")
@@ -134,15 +166,16 @@ class Classification:
         return replace(self, counts=counts)
 
     def to_dict(self) -> dict:
-        """Plain-data form (JSON-ready)."""
+        """Plain-data form (JSON-ready; ``lower`` is ``None`` without class)."""
         return {
             "scheme": self.scheme,
             "k": self.k,
             "bins": list(self.bins),
-            "lower": self.lower,
+            "lower": self.lower if self.k else None,
             "labels": list(self.labels),
             "counts": list(self.counts),
             "pooled": self.pooled,
+            "exact": self.exact,
         }
 
 
@@ -178,40 +211,29 @@ def _finite(values, what: str = "values") -> np.ndarray:
     return y[np.isfinite(y)]
 
 
-def _breaks(y: np.ndarray, scheme: str, k: int, bins) -> tuple[np.ndarray, float]:
-    """Upper bounds and lower bound for finite values ``y``, via mapclassify."""
+def _user_bins(y: np.ndarray, bins) -> tuple[np.ndarray, float]:
+    """Upper bounds and lower bound of ``scheme='user_defined'``."""
+    if bins is None or len(bins) < 1:
+        raise SchemaError(
+            "scheme='user_defined' needs bins: pass bins=[upper bound of each class], "
+            "e.g. bins=[0.2, 0.4, 0.6, 0.8, 1.0]."
+        )
+    b = np.asarray(bins, dtype="float64")
+    if not np.all(np.diff(b) > 0):
+        raise SchemaError(f"bins must increase strictly, got {list(bins)}. Sort them.")
+    lower = float(min(0.0, y.min()) if y.size else 0.0)
+    if y.size and y.max() > b[-1]:
+        raise SchemaError(
+            f"The largest value ({y.max()}) is above the last bin ({b[-1]}). "
+            "Add an upper bound at least as large as the maximum to bins."
+        )
+    return b, lower
+
+
+def _breaks(y: np.ndarray, scheme: str, k: int) -> np.ndarray:
+    """Upper bounds of a data-driven scheme for ``y`` (more than ``k`` distinct values)."""
     import mapclassify
 
-    if scheme == "user_defined":
-        if bins is None or len(bins) < 1:
-            raise SchemaError(
-                "scheme='user_defined' needs bins: pass bins=[upper bound of each class], "
-                "e.g. bins=[0.2, 0.4, 0.6, 0.8, 1.0]."
-            )
-        b = np.asarray(bins, dtype="float64")
-        if not np.all(np.diff(b) > 0):
-            raise SchemaError(f"bins must increase strictly, got {list(bins)}. Sort them.")
-        lower = float(min(0.0, y.min()) if y.size else 0.0)
-        if y.size and y.max() > b[-1]:
-            raise SchemaError(
-                f"The largest value ({y.max()}) is above the last bin ({b[-1]}). "
-                "Add an upper bound at least as large as the maximum to bins."
-            )
-        return b, lower
-    if y.size == 0:
-        raise SchemaError(
-            f"No finite value to classify with scheme {scheme!r}. Check that the column "
-            "holds numbers, or draw the map without classes (every cell suppressed)."
-        )
-    n_unique = np.unique(y).size
-    if n_unique < k:
-        warnings.warn(
-            f"Only {n_unique} distinct value(s): {k} classes asked, {n_unique} made. "
-            "Pass a smaller k or scheme='user_defined' with fixed bins.",
-            ClassificationWarning,
-            stacklevel=4,
-        )
-        k = n_unique
     sample = y
     if scheme == "fisher_jenks" and y.size > _FJ_MAX:
         sample = np.quantile(y, np.linspace(0.0, 1.0, _FJ_MAX))
@@ -234,19 +256,41 @@ def _breaks(y: np.ndarray, scheme: str, k: int, bins) -> tuple[np.ndarray, float
             b = cls(sample, k=k).bins
     b = np.unique(np.asarray(b, dtype="float64"))
     b[-1] = max(b[-1], y.max())
-    return b, float(y.min())
+    return b
 
 
-def _labels(bins: np.ndarray, lower: float, fmt: NumberFormat) -> tuple[str, ...]:
-    bounds = [lower, *bins.tolist()]
+def _texts(bounds: list[float], fmt: NumberFormat) -> list[str]:
+    """Print ``bounds`` with as many more decimals (up to 3) as needed to tell them apart."""
     for extra in range(0, 4):
         f = replace(fmt, decimals=fmt.decimals + extra)
         text = [f.format(b) for b in bounds]
         if len(set(text)) == len(text):
             break
-    labels = [f"de {text[0]} à {text[1]}"]
-    labels += [f"plus de {a} à {b}" for a, b in itertools.pairwise(text[1:])]
-    return tuple(labels)
+    return text
+
+
+def _labels(bins: np.ndarray, lower: float, fmt: NumberFormat, exact: bool) -> tuple[str, ...]:
+    if not len(bins):
+        return ()
+    if exact:  # one class per value: the value is the label
+        return tuple(_texts(bins.tolist(), fmt))
+    if lower == bins[0]:  # the first class holds one value (ties at the minimum)
+        text = _texts(bins.tolist(), fmt)
+        first = [text[0]]
+    else:
+        text = _texts([lower, *bins.tolist()], fmt)
+        first, text = [f"de {text[0]} à {text[1]}"], text[1:]
+    return tuple(first + [f"plus de {a} à {b}" for a, b in itertools.pairwise(text)])
+
+
+def _parse_k(k) -> int:
+    try:
+        value = int(k)
+    except (TypeError, ValueError):
+        value = 0
+    if value < 1 or value != k:
+        raise UnknownValueError(f"k must be a whole number of classes ≥ 1, got {k!r}. Pass k=5.")
+    return value
 
 
 def classify(
@@ -282,9 +326,15 @@ def classify(
     Raises
     ------
     UnknownValueError
-        Unknown scheme (the message lists the valid ones).
+        Unknown scheme (the message lists the valid ones), ``k`` below 1.
     SchemaError
-        Non-numeric values, missing or unsorted bins, no finite value.
+        Non-numeric values, missing or unsorted bins.
+
+    Warns
+    -----
+    ClassificationWarning
+        Fewer classes made than asked: fewer distinct values than ``k`` (one
+        class per value), or no finite value (no class).
 
     Examples
     --------
@@ -296,16 +346,47 @@ def classify(
     >>> classify([1.0, 2.0, 2.5, 3.0, 4.5, 5.0], scheme="quantiles", k=3,
     ...          fmt=NumberFormat(share=False, decimals=1, unit="")).labels
     ('de 1 à 2,3', 'plus de 2,3 à 3,5', 'plus de 3,5 à 5')
+
+    Two distinct values, three classes asked: one class per value.
+
+    >>> c = classify([12.5, 50.0, 50.0], k=2, fmt=NumberFormat(share=False, unit="%"))
+    >>> c.labels, c.counts, c.exact
+    (('12,5 %', '50 %'), (1, 2), True)
     """
     fmt = fmt or NumberFormat.for_share()
     y = _finite(values)
+    k = _parse_k(k)
     if scheme is None:
         scheme, bins = ("user_defined", share_breaks(k)) if fmt.share else ("fisher_jenks", None)
     scheme = _parse_scheme(scheme)
-    b, lower = _breaks(y, scheme, int(k), bins)
-    if fmt.share and scheme == "user_defined":
-        lower = min(lower, 0.0)
-    out = Classification(scheme, tuple(float(v) for v in b), lower, _labels(b, lower, fmt), (), fmt)
+    exact = False
+    if scheme == "user_defined":
+        b, lower = _user_bins(y, bins)
+        if fmt.share:
+            lower = min(lower, 0.0)
+    else:
+        distinct = np.unique(y)
+        if not distinct.size:
+            warnings.warn(
+                "No finite value to classify: the classification has no class. Check that "
+                "the values are numbers (NaN means no value).",
+                ClassificationWarning,
+                stacklevel=2,
+            )
+        elif distinct.size < k:
+            warnings.warn(
+                f"Only {distinct.size} distinct value(s): {k} classes asked, {distinct.size} "
+                "made (one per value). Pass a smaller k or scheme='user_defined' with fixed bins.",
+                ClassificationWarning,
+                stacklevel=2,
+            )
+        if distinct.size <= k:
+            b, exact = distinct, bool(distinct.size)
+            lower = float(distinct[0]) if distinct.size else float("nan")
+        else:
+            b, lower = _breaks(y, scheme, k), float(y.min())
+    bins_t = tuple(float(v) for v in b)
+    out = Classification(scheme, bins_t, lower, _labels(b, lower, fmt, exact), (), fmt, exact=exact)
     return out.with_counts(y)
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "join_rows",
     "national_rows",
     "overall_rows",
+    "scheme_label",
     "value_format",
 ]
 
@@ -66,6 +67,23 @@ SCHEME_LABELS = {
     "fisher_jenks": "seuils naturels (Fisher-Jenks)",
     "natural_breaks": "seuils naturels (k-moyennes)",
 }
+
+
+def scheme_label(classification: Classification) -> str:
+    """French name of how the classes were made (legends, metadata).
+
+    Examples
+    --------
+    >>> scheme_label(classify([0.1, 0.5]))
+    'seuils fixes'
+    >>> scheme_label(classify([12.5, 50.0], k=2, fmt=NumberFormat(share=False)))
+    'une classe par valeur'
+    """
+    if classification.exact:
+        return "une classe par valeur"
+    return SCHEME_LABELS.get(classification.scheme, classification.scheme)
+
+
 #: French plural labels of the levels, for titles.
 LEVEL_LABELS = {
     "commune": "communes",

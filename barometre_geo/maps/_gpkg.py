@@ -57,11 +57,11 @@ from ._classify import Classification
 from ._data import (
     HIDDEN_COLUMNS,
     LEVEL_LABELS,
-    SCHEME_LABELS,
     classes_and_colors,
     join_rows,
     national_rows,
     overall_rows,
+    scheme_label,
 )
 from ._document import map_path
 from ._format import NumberFormat
@@ -433,7 +433,7 @@ def write_indicator_gpkg(
             for opt, _, cls, _ in level_styles:
                 key = level if opt is None else f"{level}:{opt}"
                 text = " ; ".join(cls.labels) if cls is not None else "aucune valeur publiable"
-                scheme = SCHEME_LABELS.get(cls.scheme, cls.scheme) if cls is not None else ""
+                scheme = scheme_label(cls) if cls is not None else ""
                 classes.append((key, f"{scheme} : {text}" if cls is not None else text))
             for zone, layer, projected in _zones(table, level):
                 where = "métropole" if zone == "metropole" else ZONE_LABELS[zone]

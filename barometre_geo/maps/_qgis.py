@@ -162,7 +162,8 @@ def _hatch_layer(symbol: ET.Element, name: str) -> None:
 
 
 def _num(x: float) -> str:
-    return f"{float(x):.15f}"
+    """Shortest text that reads back as the same double (QGIS compares the values)."""
+    return repr(float(x))
 
 
 def graduated_qml(

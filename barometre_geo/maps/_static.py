@@ -32,11 +32,11 @@ from ..territories import parse_level
 from ._classify import Classification
 from ._data import (
     LEVEL_LABELS,
-    SCHEME_LABELS,
     classes_and_colors,
     join_rows,
     national_rows,
     overall_rows,
+    scheme_label,
 )
 from ._document import atomic_write, map_path
 from ._format import NumberFormat, format_count
@@ -140,7 +140,7 @@ def _legend_title(ctx, option: str | None, cls: Classification | None) -> str:
         head = "Part des réponses" + (" « " + " » ou « ".join(labels) + " »" if labels else "")
     head = "\n".join(textwrap.wrap(head, 34))
     if cls is not None:
-        head += f"\nClasses : {SCHEME_LABELS.get(cls.scheme, cls.scheme)}"
+        head += f"\nClasses : {scheme_label(cls)}"
     return head
 
 
