@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+_REPO = Path(__file__).resolve().parents[1]
+#: Where the real shared test files may be, in order: explicit override, a sibling
+#: ``shared/`` folder of the checkout (the team's layout), the team machine's path.
+SHARED_CANDIDATES = [
+    *(
+        [Path(os.environ["BAROMETRE_GEO_SHARED_DATA"])]
+        if os.environ.get("BAROMETRE_GEO_SHARED_DATA")
+        else []
+    ),
+    _REPO.parent / "shared" / "data",
+    Path("/work/shared/data"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -27,8 +39,15 @@ def territories():
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Folder of real files shared for tests (../shared/data); skip if absent."""
-    path = SHARED / "data"
-    if not path.is_dir():
-        pytest.skip(f"shared test data not found at {path}")
-    return path
+    """Folder of real files shared for tests (never copied into the repository).
+
+    Set ``BAROMETRE_GEO_SHARED_DATA`` to its path if it is elsewhere; skipped if absent.
+    """
+    for path in SHARED_CANDIDATES:
+        if path.is_dir():
+            return path
+    pytest.skip(
+        "shared test data not found (looked in "
+        + ", ".join(str(p) for p in SHARED_CANDIDATES)
+        + "); set BAROMETRE_GEO_SHARED_DATA to the folder holding opsn-sample/ and france-services/"
+    )

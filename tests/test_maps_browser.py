@@ -134,7 +134,12 @@ def _aggregates(gdf, level, seed=0):
     )
 
 
-def _hover(loaded, lat: float, lon: float) -> str:
+def _hover(loaded, lat: float, lon: float, expect: str | None = None) -> str:
+    """Move the mouse over (lat, lon) and return the tooltip text.
+
+    ``expect``: a text the new tooltip must contain; waits for it (the previous
+    tooltip stays visible until the canvas handles the move, so reading at once is racy).
+    """
     page = loaded.page
     x, y = page.evaluate(
         "([lat, lon]) => { const p = window.__bgeo.map.latLngToContainerPoint([lat, lon]);"
@@ -145,6 +150,10 @@ def _hover(loaded, lat: float, lon: float) -> str:
     page.mouse.move(box["x"] + x, box["y"] + y)
     tip = page.locator(".bgeo-tip")
     tip.wait_for(state="visible", timeout=5000)
+    if expect is not None:
+        from playwright.sync_api import expect as pw_expect
+
+        pw_expect(tip).to_contain_text(expect, timeout=5000)
     return tip.inner_text()
 
 
@@ -179,7 +188,7 @@ def test_commune_map_inline_offline(territories, open_page, tmp_path):
     assert page.evaluate(weights) == [0]
     page.evaluate("window.__bgeo.map.setView([45.76, 4.84], 10, {animate: false})")
     assert page.evaluate(weights) == [0.5]
-    assert "Lyon" in _hover(loaded, 45.7578, 4.8351)
+    assert "Lyon" in _hover(loaded, 45.7578, 4.8351, expect="Lyon")
     _screenshot(page, tmp_path, "map-commune-lyon")
 
 
@@ -195,10 +204,10 @@ def test_departement_map_tooltip_table_and_zones(territories, open_page, tmp_pat
     page = loaded.page
     assert loaded.errors == [] and loaded.requests == []
     assert page.evaluate("window.__bgeo.nFeatures") == 101
-    text = _hover(loaded, *_inside_point(territories, "departement", "33"))
+    text = _hover(loaded, *_inside_point(territories, "departement", "33"), expect="Gironde")
     for part in ("Gironde", "33", "45,7\u202f%", "plus de 40\u202f% à 60\u202f%", "Réponses", "42"):
         assert part in text
-    text = _hover(loaded, *_inside_point(territories, "departement", "24"))
+    text = _hover(loaded, *_inside_point(territories, "departement", "24"), expect="Dordogne")
     assert "Dordogne" in text and "effectif insuffisant" in text
     _screenshot(page, tmp_path, "map-departement")
     # the data table: suppressed cells spelled out, sortable by value
