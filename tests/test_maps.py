@@ -542,6 +542,65 @@ def test_indicator_map_reads_aggregate_tables(territories):
     assert one.national != doc.national
 
 
+def _legend(doc) -> dict:
+    return payload(doc.html)["layers"][0]["legend"]
+
+
+def test_indicator_map_quotes_the_sensitive_threshold_of_the_table(territories):
+    from _agg_tables import make_table
+
+    # cyber_pca is sensitive: the legend quotes k_sensitive from the table's attrs
+    table = make_table(territories, indicator="cyber_pca", levels=("region",), seed=13,
+                       attrs={"k": 5, "k_sensitive": 12})  # fmt: skip
+    doc = indicator_map(table, territories, indicator="cyber_pca", level="region")
+    assert _legend(doc)["suppressed"]["label"] == "Effectif insuffisant (moins de 12 réponses)"
+    assert doc.title == "Plan de continuité d’activité (PCA) — régions"
+    # the static map and the GeoPackage say the same
+    from barometre_geo.maps._meta import indicator_context
+
+    ctx = indicator_context(table, territories, indicator="cyber_pca", what="test")
+    assert ctx.suppressed_label == _legend(doc)["suppressed"]["label"]
+    # a non-sensitive indicator quotes k; an explicit min_n wins
+    other = make_table(territories, indicator="inclusion_cnfs", levels=("region",), seed=14,
+                       attrs={"k": 7, "k_sensitive": 12})  # fmt: skip
+    doc = indicator_map(other, territories, indicator="inclusion_cnfs", level="region")
+    assert _legend(doc)["suppressed"]["label"] == "Effectif insuffisant (moins de 7 réponses)"
+    doc = indicator_map(other, territories, indicator="inclusion_cnfs", level="region", min_n=3)
+    assert _legend(doc)["suppressed"]["label"] == "Effectif insuffisant (moins de 3 réponses)"
+    # without attrs: 5 and 10, as the other outputs
+    table.attrs = {}
+    everything_hidden = table.assign(suppressed=True, value=np.nan)
+    doc = indicator_map(everything_hidden, territories, indicator="cyber_pca", level="region")
+    assert doc.empty and "ont moins de 10 réponses" in doc.html
+
+
+def test_indicator_map_formats_a_mean_with_its_unit(territories):
+    from _agg_tables import make_table
+
+    ind = "outils_materiel_reconditionne"  # a mean, in %
+    table = make_table(territories, indicator=ind, levels=("departement",), mean=True, seed=15)
+    doc = indicator_map(table, territories, indicator=ind, level="departement")
+    assert doc.classification.scheme == "fisher_jenks" and doc.classification.bins[-1] > 1
+    value = payload(doc.html)["layers"][0]["fields"][2]
+    assert value["fmt"] == NumberFormat(share=False, decimals=1, unit="%").to_js()
+    rows = table[(table["level"] == "france") & table["option"].isna()]
+    assert doc.national == NumberFormat(share=False, unit="%").format(rows["value"].iloc[0])
+
+
+def test_indicator_map_outside_the_catalogue_reads_the_table(territories):
+    rng = np.random.default_rng(16)
+    agg = aggregates(territories.regions, level="region", rng=rng, indicator="mon_indicateur")
+    agg["value"] = agg["value"] * 40  # a mean of days, say
+    agg["statistic"] = "mean"
+    agg.loc[[0, 1], ["suppressed", "value"]] = [True, np.nan]
+    agg["reason"] = np.where(agg["suppressed"], "small_n_sensitive", None)
+    agg.attrs["barometre_geo"] = {"k": 5, "k_sensitive": 11}
+    doc = indicator_map(agg, territories, indicator="mon_indicateur", level="region")
+    assert doc.title == "mon_indicateur — régions"
+    assert doc.classification.scheme == "fisher_jenks" and not doc.classification.fmt.share
+    assert _legend(doc)["suppressed"]["label"] == "Effectif insuffisant (moins de 11 réponses)"
+
+
 # ---------------------------------------------------------------- categorical, index
 
 

@@ -191,8 +191,7 @@ def test_html_geopackage_and_static_map_agree(territories, tmp_path, codes_value
     distinct = sorted(set(codes_values.values()))
     ind = "outils_materiel_reconditionne"
     with pytest.warns(ClassificationWarning, match=rf"Only {len(distinct)} distinct"):
-        doc = indicator_map(table, territories, indicator=ind, level="departement", fmt=MEAN,
-                            basemap="none")  # fmt: skip
+        doc = indicator_map(table, territories, indicator=ind, level="departement", basemap="none")
     with pytest.warns(ClassificationWarning, match=rf"Only {len(distinct)} distinct"):
         gpkg = write_indicator_gpkg(table, territories, indicator=ind, out_dir=tmp_path)
     with pytest.warns(ClassificationWarning, match=rf"Only {len(distinct)} distinct"):

@@ -6,6 +6,11 @@ level (overall rows: no breakdown), joins them to the territories and draws
 the choropleth with the full tooltip: name, code, value, class, number of
 answers, 95 % confidence interval and participation. Suppressed cells are
 hatched ("Effectif insuffisant"), territories without answer grey.
+
+The number format (percent for shares, the unit of a mean) and the threshold
+quoted in the legend ("moins de k réponses", ``k_sensitive`` for a sensitive
+indicator) come from the catalogue and ``aggregates.attrs["barometre_geo"]``,
+as for the GeoPackage and the static map (:func:`~._meta.map_context`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from ._choropleth import choropleth, empty_map
 from ._classify import Classification
 from ._data import LEVEL_LABELS, REQUIRED_COLUMNS, join_rows, national_rows, overall_rows
 from ._format import NumberFormat
+from ._meta import map_context
 from ._options import Basemap, Field, LegendSpec, MapStyle
 
 __all__ = ["REQUIRED_COLUMNS", "indicator_map"]
@@ -37,7 +43,8 @@ def indicator_map(
     fmt: NumberFormat | None = None,
     classification: Classification | None = None,
     palette: str = "Blues",
-    min_n: int = 5,
+    min_n: int | None = None,
+    catalogue=None,
     style: MapStyle | None = None,
     basemap: Basemap | str | None = "plan_ign",
     assets: str = "inline",
@@ -56,15 +63,22 @@ def indicator_map(
         Every territory is drawn: those without a row are "Pas de réponse".
     indicator, level : str
     title : str, optional
-        Default: "{indicator} — {level}".
+        Default: the catalogue's label and the level ("Plan de continuité
+        d’activité (PCA) — départements"), else "{indicator} — {level}".
     option : str, optional
         For per-option indicators, the option mapped.
     fmt : NumberFormat, optional
-        Default: shares in percent.
+        Default: the classification's, else the catalogue's (percent for
+        shares, the unit of a mean), else the table's ``statistic``.
     classification : Classification, optional
         E.g. from :func:`classify_pooled` to share breaks across waves.
-    min_n : int, default 5
-        The suppression threshold quoted in the legend.
+    min_n : int, optional
+        The suppression threshold quoted in the legend. Default: the table's
+        ``attrs["barometre_geo"]`` ``k``, or ``k_sensitive`` for a sensitive
+        indicator (5 and 10 when the table does not say).
+    catalogue : Catalogue, optional
+        Default :func:`barometre_geo.load_catalogue`. Indicators outside it
+        are drawn too, with the defaults.
 
     Returns
     -------
@@ -89,8 +103,20 @@ def indicator_map(
     """
     level = parse_level(level)
     gdf = territories.level(level) if hasattr(territories, "level") else territories
-    fmt = fmt or (classification.fmt if classification else NumberFormat.for_share())
-    title = title or f"{indicator} — {LEVEL_LABELS[level]}"
+    ctx = map_context(
+        aggregates,
+        indicator,
+        catalogue=catalogue,
+        fmt=fmt or (classification.fmt if classification else None),
+        min_n=min_n,
+    )
+    fmt, min_n = ctx.fmt, ctx.threshold
+    if title is None:
+        name = ctx.label or indicator
+        if option is not None and ctx.indicator is not None:
+            known = {o.id: o.label for o in ctx.indicator.options}
+            name += f" : {known.get(option, option)}"
+        title = f"{name} — {LEVEL_LABELS[level]}"
     rows = overall_rows(aggregates, indicator, level, option, what="indicator_map")
     keep = ("value", "n", "ci_low", "ci_high", "participation", "suppressed")
     merged = join_rows(gdf, rows, level=level, columns=keep)

@@ -1,10 +1,13 @@
-"""What the GeoPackage and the static map say about an indicator and its sources.
+"""What the maps, the GeoPackage and the static map say about an indicator and its sources.
 
 :func:`indicator_context` checks the indicator against the aggregates table
-and the catalogue once, and gathers what both outputs print or store: the
-catalogue entry, the number format, the suppression thresholds, the survey
-edition and whether its data are synthetic. :func:`reference_text` and
-:func:`survey_text` are the French source lines.
+and the catalogue once, and gathers what the GeoPackage and the static map
+print or store: the catalogue entry, the number format, the suppression
+thresholds, the survey edition and whether its data are synthetic.
+:func:`map_context` gives the HTML map the same number format and legend
+threshold, leniently (an indicator outside the catalogue, e.g. an analyst's
+own column, gets the table's ``statistic`` and the defaults).
+:func:`reference_text` and :func:`survey_text` are the French source lines.
 
 Thresholds, edition and the synthetic flag are read, in this order, from the
 arguments, from ``aggregates.attrs["barometre_geo"]`` (where
@@ -29,8 +32,10 @@ from ._format import NumberFormat
 
 __all__ = [
     "IndicatorContext",
+    "MapContext",
     "check_output",
     "indicator_context",
+    "map_context",
     "published_levels",
     "reference_text",
 ]
@@ -81,6 +86,91 @@ class IndicatorContext:
 def _attrs(aggregates: pd.DataFrame) -> dict:
     meta = aggregates.attrs.get("barometre_geo", {}) if hasattr(aggregates, "attrs") else {}
     return meta if isinstance(meta, dict) else {}
+
+
+def _thresholds(aggregates: pd.DataFrame, k: int | None, k_sensitive: int | None):
+    """``k`` and ``k_sensitive``: arguments, else the table's attrs, else 5 and 10."""
+    meta = _attrs(aggregates)
+    k = int(k if k is not None else meta.get("k", _DEFAULT_K))
+    k_sensitive = int(
+        k_sensitive if k_sensitive is not None else meta.get("k_sensitive", _DEFAULT_K_SENSITIVE)
+    )
+    return k, max(k, k_sensitive)
+
+
+@dataclass(frozen=True)
+class MapContext:
+    """Number format and legend threshold of an indicator's HTML map (:func:`map_context`)."""
+
+    indicator: object | None  # the catalogue entry, None outside the catalogue
+    fmt: NumberFormat
+    threshold: int
+    sensitive: bool
+
+    @property
+    def label(self) -> str | None:
+        """The catalogue's label of the indicator (None outside the catalogue)."""
+        return getattr(self.indicator, "label", None)
+
+
+_SENSITIVE_REASONS = ("sensitive_level", "small_n_sensitive")
+
+
+def map_context(
+    aggregates: pd.DataFrame,
+    indicator: str,
+    *,
+    catalogue=None,
+    fmt: NumberFormat | None = None,
+    min_n: int | None = None,
+) -> MapContext:
+    """Return the number format and suppression threshold of an indicator, as elsewhere.
+
+    In this order: the arguments; the catalogue entry (``statistic``,
+    ``unit``, ``sensitive``) with the thresholds of
+    ``aggregates.attrs["barometre_geo"]`` (``k``, or ``k_sensitive`` for a
+    sensitive indicator), as :func:`indicator_context`; for an indicator
+    outside the catalogue, the table's ``statistic`` column (``mean`` → a
+    number without unit) and its suppression reasons (a ``*sensitive*`` reason
+    → ``k_sensitive``); then shares and ``k``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"indicator": ["cyber_pca"]})
+    >>> t.attrs["barometre_geo"] = {"k": 5, "k_sensitive": 12}
+    >>> c = map_context(t, "cyber_pca")
+    >>> c.threshold, c.sensitive, c.fmt.format(0.5)
+    (12, True, '50 %')
+    >>> map_context(t, "my_column").threshold
+    5
+    """
+    if catalogue is None:
+        from ..catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+    entry = catalogue.get(indicator) if indicator in catalogue else None
+    k, k_sensitive = _thresholds(aggregates, None, None)
+    rows = aggregates[aggregates["indicator"] == indicator] if "indicator" in aggregates else None
+    if entry is not None:
+        sensitive = bool(entry.sensitive)
+        default_fmt = value_format(entry)
+    else:
+        reasons = set()
+        if rows is not None and "reason" in rows:
+            reasons = set(rows["reason"].dropna().astype(str))
+        sensitive = bool(reasons & set(_SENSITIVE_REASONS))
+        stats = set()
+        if rows is not None and "statistic" in rows:
+            stats = set(rows["statistic"].dropna().astype(str))
+        mean = stats == {"mean"}
+        default_fmt = NumberFormat(share=False, decimals=1, unit="") if mean else None
+    return MapContext(
+        indicator=entry,
+        fmt=fmt or default_fmt or NumberFormat.for_share(),
+        threshold=int(min_n) if min_n is not None else (k_sensitive if sensitive else k),
+        sensitive=sensitive,
+    )
 
 
 def check_output(out_dir, path, *, what: str, kind: str) -> Path | None:
@@ -158,10 +248,7 @@ def indicator_context(
         catalogue = load_catalogue()
     ind = catalogue.get(indicator)  # UnknownValueError with the closest ids
     meta = _attrs(aggregates)
-    k = int(k if k is not None else meta.get("k", _DEFAULT_K))
-    k_sensitive = int(
-        k_sensitive if k_sensitive is not None else meta.get("k_sensitive", _DEFAULT_K_SENSITIVE)
-    )
+    k, k_sensitive = _thresholds(aggregates, k, k_sensitive)
     if synthetic is None and isinstance(meta.get("synthetic"), bool):
         synthetic = meta["synthetic"]
     return IndicatorContext(
@@ -169,7 +256,7 @@ def indicator_context(
         catalogue=catalogue,
         fmt=fmt or value_format(ind),
         k=k,
-        k_sensitive=max(k, k_sensitive),
+        k_sensitive=k_sensitive,
         edition=str(edition or meta.get("edition") or catalogue.edition.id),
         synthetic=synthetic,
         mode=str(meta.get("mode", "public")),
