@@ -232,7 +232,9 @@ def test_every_palette_is_well_formed():
             assert all(re.fullmatch(r"#[0-9a-f]{6}", c) for c in colors)
         if pal.kind != "qualitative":
             assert pal.colorblind_safe
-    assert get_palette("Blues").for_k(5)[0] == "#eff3ff"  # ColorBrewer Blues, 5 classes
+    assert get_palette("Blues").colors[5][0] == "#eff3ff"  # ColorBrewer Blues, 5 classes
+    # maps start one step darker: the 5 darkest of the 6-colour scheme
+    assert get_palette("Blues").for_k(5) == get_palette("Blues").colors[6][1:]
 
 
 def test_palette_errors():

@@ -1,9 +1,10 @@
-"""Classes and colours on degenerate data: every input gives a valid classification.
+"""Classes and colours: degenerate data, every palette size, legend contrast.
 
 ``classify`` with 0, 1, 2 distinct values, all NaN, constant values, fewer
-values than ``k``; every palette for every ``k`` from 1; and the three outputs
+values than ``k``; every palette for every ``k`` from 1; the contrast of the
+"Pas de réponse" grey with the classes and the legend; and the three outputs
 of an indicator (HTML map, GeoPackage + QGIS style, static map) agreeing on
-such data.
+such data, neutral styles included.
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ from barometre_geo.maps import (
     static_map,
     write_indicator_gpkg,
 )
-from barometre_geo.maps._qgis import qgis_color
+from barometre_geo.maps._palettes import (
+    NO_DATA_COLOR,
+    SUPPRESSED_COLOR,
+    SUPPRESSED_HATCH,
+    color_difference,
+    contrast_ratio,
+)
+from barometre_geo.maps._qgis import NO_DATA_VALUE, qgis_color
 
 MEAN = NumberFormat(share=False, decimals=1, unit="%")
 DATA_SCHEMES = [s for s in SCHEMES if s != "user_defined"]
@@ -148,6 +156,47 @@ def test_every_palette_gives_every_k_from_one(name):
         pal.for_k(hi + 1)
 
 
+# ---------------------------------------------------------------- contrast
+
+
+def test_contrast_measures_match_their_definitions():
+    # WCAG 2: the grey #767676 is the lightest with 4.5:1 on white; black/white 21:1
+    assert contrast_ratio("#767676", "#ffffff") == pytest.approx(4.54, abs=0.01)
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#123456", "#123456") == 1.0
+    # CIE76 in L*a*b* (D65): white L* 100, pure red about (53.2, 80.1, 67.2)
+    assert color_difference("#000000", "#ffffff") == pytest.approx(100.0, abs=0.01)
+    assert color_difference("#ff0000", "#000000") == pytest.approx(
+        np.hypot(53.24, np.hypot(80.09, 67.20)), abs=0.1
+    )
+
+
+SEQUENTIAL = [n for n in list_palettes("sequential") if n != "Greys"]
+
+
+@pytest.mark.parametrize("name", SEQUENTIAL)
+def test_no_answer_grey_differs_from_every_class(name):
+    """'Pas de réponse' must not read as the lowest class (it did with ColorBrewer's
+    near-white lightest colours: ΔE 5.3 for Purples and PuBu against #e6e6e6)."""
+    pal = get_palette(name)
+    for k in range(1, pal.k_range[1] + 1):
+        for color in pal.for_k(k):
+            assert color_difference(NO_DATA_COLOR, color) >= 9.5, (k, color)
+    # the lightest class of the usual 3 to 6 classes stands out from the white legend
+    for k in range(3, 7):
+        assert contrast_ratio(pal.for_k(k)[0], "#ffffff") >= 1.2, k
+    assert pal.for_k(5) == pal.colors[6][1:]  # one step darker than ColorBrewer's 5
+
+
+def test_neutral_styles_stand_out_from_the_legend_and_each_other():
+    assert contrast_ratio(NO_DATA_COLOR, "#ffffff") >= 1.5  # the grey swatch on the legend
+    assert contrast_ratio(SUPPRESSED_HATCH, SUPPRESSED_COLOR) >= 4.5  # hatching lines
+    assert color_difference(NO_DATA_COLOR, SUPPRESSED_COLOR) >= 15
+    # the swatch borders of the HTML legend (#767676) have 3:1 on white and on the grey
+    assert contrast_ratio("#767676", "#ffffff") >= 3
+    assert contrast_ratio("#767676", NO_DATA_COLOR) >= 2.9
+
+
 # ---------------------------------------------------------------- the three outputs agree
 
 
@@ -231,9 +280,15 @@ def test_html_geopackage_and_static_map_agree(territories, tmp_path, codes_value
         hit = next(i for i, (lo, hi, *_) in enumerate(rng) if lo <= v <= hi)
         assert (hit + 1 if hit < len(distinct) else None) == (None if np.isnan(classe) else classe)
     assert meta["classes:departement"] == "une classe par valeur : " + " ; ".join(labels)
-    # static map: same classes, each class colour drawn
+    # the grey "Pas de réponse" of the other départements, the same everywhere
+    assert _payload(doc.html)["layers"][0]["legend"]["no_data"]["color"] == NO_DATA_COLOR
+    grey = next(r[3] for r in rng if r[0] == r[1] == NO_DATA_VALUE)
+    assert renderer.find(f"symbols/symbol[@name='{grey}']/layer/prop[@k='color']").get(
+        "v"
+    ) == qgis_color(NO_DATA_COLOR)
+    # static map: same classes, each class colour drawn, and the grey
     assert png.classification.labels == labels and png.classification.bins == c.bins
     with Image.open(png.path) as img:
         pixels = {tuple(p) for p in np.asarray(img.convert("RGB")).reshape(-1, 3)}
-    for color in colors:
+    for color in (*colors, NO_DATA_COLOR):
         assert tuple(int(color[i : i + 2], 16) for i in (1, 3, 5)) in pixels

@@ -19,6 +19,7 @@ from _agg_tables import make_table
 
 from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
 from barometre_geo.maps import classify, get_palette, indicator_map, write_indicator_gpkg
+from barometre_geo.maps._palettes import NO_DATA_COLOR
 from barometre_geo.maps._qgis import LAYER_STYLES_COLUMNS, qgis_color
 
 ZONES = ("971", "972", "973", "974", "976")
@@ -235,7 +236,7 @@ def test_qml_is_a_graduated_renderer_with_the_map_classes(gpkg, table):
         options = {o.get("name"): o.get("value") for o in layer.findall("Option/Option")}
         assert props["color"] == options["color"] == qgis_color(color)
     grey, hatched = rng[5][3], rng[6][3]
-    assert grey.find("layer/prop[@k='color']").get("v") == qgis_color("#e6e6e6")
+    assert grey.find("layer/prop[@k='color']").get("v") == qgis_color(NO_DATA_COLOR)
     classes = [lyr.get("class") for lyr in hatched.findall("layer")]
     assert classes == ["SimpleFill", "LinePatternFill"]
     sub = hatched.find("layer[@class='LinePatternFill']/symbol")

@@ -10,8 +10,26 @@ maximum. ColorBrewer's schemes start at 3 colours: one or two classes (a mean
 with one or two distinct values) take the dark end of the 3-colour scheme for
 sequential palettes (so they stand out from the grey "Pas de réponse"), its
 two ends for diverging ones, its first colours for qualitative ones.
+
 The neutral styles of cells without a value ("Pas de réponse", "Effectif
-insuffisant") are fixed here too, so every map draws them the same way.
+insuffisant") are fixed here too, so the HTML maps, the static maps and the
+QGIS styles draw them the same way. Contrast: ColorBrewer's lightest
+sequential colours (``#eff3ff`` in Blues) are nearly white and cannot be told
+from a light grey "Pas de réponse" — on a commune map, where most territories
+have no answer, the lowest class vanished. So sequential palettes start one
+step darker (``k`` classes are the ``k`` darkest colours of the ``k + 1``
+scheme, up to 8 classes; 9 use the 9-colour scheme) and "Pas de réponse" is
+a mid-light neutral grey (:data:`NO_DATA_COLOR`): every class of every
+sequential palette but Greys differs from it by ΔE*ab ≥ 9.8 (the lightest of
+5 Blues by 12.8; it was 5 to 8 for the blue and purple palettes with the
+former ``#e6e6e6``), the lightest class stands out from the white legend
+(1.24 to 1.79:1, was 1.02 to 1.21), the grey too (1.5:1), and "Effectif
+insuffisant" is white, hatched in a grey of 4.5:1 on white. Luminance
+contrast between two light fills cannot reach 3:1; the class is also given
+by the legend labels, the tooltip and the data table (RGAA 3.1). Greys
+itself cannot be told from a grey "Pas de réponse" by colour: prefer
+another palette. :func:`contrast_ratio` (WCAG) and
+:func:`color_difference` (CIE76) measure this.
 """
 
 from __future__ import annotations
@@ -30,18 +48,66 @@ __all__ = [
     "SUPPRESSED_HATCH",
     "Palette",
     "PaletteKind",
+    "color_difference",
+    "contrast_ratio",
     "get_palette",
     "list_palettes",
 ]
 
 PaletteKind = Literal["sequential", "diverging", "qualitative"]
 
-#: Fill of territories without any answer ("Pas de réponse"): a light neutral grey.
-NO_DATA_COLOR = "#e6e6e6"
+#: Fill of territories without any answer ("Pas de réponse"): a mid-light neutral grey,
+#: distinct from the lightest class of the sequential palettes (module docstring).
+NO_DATA_COLOR = "#d0d0d0"
 #: Background of suppressed territories ("Effectif insuffisant"), drawn hatched.
 SUPPRESSED_COLOR = "#ffffff"
-#: Colour of the hatching lines of suppressed territories (contrast 4.6:1 on white).
+#: Colour of the hatching lines of suppressed territories (contrast 4.5:1 on white).
 SUPPRESSED_HATCH = "#767676"
+
+
+def _linear(hex_color: str) -> tuple[float, float, float]:
+    h = hex_color.lstrip("#")
+    c = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    return tuple(v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in c)
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours (1 to 21).
+
+    Examples
+    --------
+    >>> round(contrast_ratio(SUPPRESSED_HATCH, "#ffffff"), 2)
+    4.54
+    """
+    lum = sorted(0.2126 * r + 0.7152 * g + 0.0722 * b for r, g, b in (_linear(a), _linear(b)))
+    return (lum[1] + 0.05) / (lum[0] + 0.05)
+
+
+def _lab(hex_color: str) -> tuple[float, float, float]:
+    r, g, b = _linear(hex_color)
+    xyz = (
+        (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+        0.2126 * r + 0.7152 * g + 0.0722 * b,
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+    )
+    fx, fy, fz = (t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in xyz)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def color_difference(a: str, b: str) -> float:
+    """Perceptual difference ΔE*ab (CIE76, D65) of two ``#rrggbb`` colours.
+
+    About 2.3 is just noticeable side by side; two fills meant to be told apart
+    at a glance on a map want 10 or more.
+
+    Examples
+    --------
+    >>> round(color_difference("#000000", "#ffffff"), 1)
+    100.0
+    """
+    import math
+
+    return math.dist(_lab(a), _lab(b))
 
 
 @dataclass(frozen=True)
@@ -73,8 +139,10 @@ class Palette:
     def for_k(self, k: int) -> tuple[str, ...]:
         """Return the ``k`` colours of the palette, from low to high.
 
-        ``k == 0`` (a classification without class) gives no colour; below
-        the scheme's smallest version, see the module docstring.
+        Sequential palettes start one step darker than ColorBrewer's
+        ``k``-colour scheme (the ``k`` darkest of the ``k + 1`` one; see the
+        module docstring, as for 1 or 2 classes). ``k == 0`` (a
+        classification without class) gives no colour.
 
         Raises
         ------
@@ -83,10 +151,12 @@ class Palette:
 
         Examples
         --------
-        >>> get_palette("Blues").for_k(3)
-        ('#deebf7', '#9ecae1', '#3182bd')
+        >>> get_palette("Blues").for_k(3)  # ColorBrewer's 4 Blues but the lightest
+        ('#bdd7e7', '#6baed6', '#2171b5')
         >>> get_palette("Blues").for_k(2), get_palette("Blues").for_k(1)
         (('#9ecae1', '#3182bd'), ('#3182bd',))
+        >>> get_palette("RdBu").for_k(3)  # diverging: ColorBrewer's as they are
+        ('#ef8a62', '#f7f7f7', '#67a9cf')
         """
         lo, hi = self.k_range
         if k == 0:
@@ -97,11 +167,13 @@ class Palette:
                 f"classes. Use k between {lo} and {hi}, or another palette "
                 f"(list_palettes(kind={self.kind!r}))."
             )
+        if self.kind == "sequential":
+            # one step darker: the k darkest colours of the (k+1)-colour scheme
+            n = max(k + 1, min(self.colors)) if k < hi else hi
+            return self.colors[n][-k:]
         if k in self.colors:
             return self.colors[k]
         smallest = self.colors[min(self.colors)]
-        if self.kind == "sequential":
-            return smallest[-k:]
         if self.kind == "diverging":
             return (smallest[0], smallest[-1]) if k == 2 else (smallest[-1],)
         return smallest[:k]

@@ -190,7 +190,7 @@
     var cls = Array.prototype.slice.call(vlq(spec.cls));
     var st = spec.style, lg = spec.legend;
     var special = {};
-    special[NO_DATA] = lg.no_data ? lg.no_data.color : "#e6e6e6";
+    special[NO_DATA] = lg.no_data ? lg.no_data.color : "#d0d0d0";
     special[SUPPRESSED] = lg.suppressed ? hatch(lg.suppressed.pattern) : "#ffffff";
     var colors = lg.classes.map(function (c) { return c.color; });
     var fields = spec.fields.map(function (fd) {
