@@ -55,5 +55,5 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(report.to_text(limit=args.limit))
+        print(report.to_text(limit=args.limit, folder=True))  # the reader's own folder, once
     return 0

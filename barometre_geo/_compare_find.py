@@ -107,8 +107,9 @@ def find_collectivity(code, data: pd.DataFrame, territories, *, departement=None
     levels, codes = _column(data, "level"), _column(data, "code")
     if res["status"] == "ambiguous":
         listed, hint = _candidates(res, territories, data)
+        why = f" (resolver: « {res['reason']} »)" if res["reason_code"] == "contradiction" else ""
         raise UnknownValueError(
-            f"The collectivity {typed!r} is ambiguous ({res['reason']}). Candidates: {listed}. "
+            f"The collectivity {typed!r} is ambiguous{why}. Candidates: {listed}. "
             f"Pass its INSEE code or SIREN instead, or its département "
             f"(departement={hint!r}, --departement {hint})."
         )
@@ -149,7 +150,7 @@ def find_collectivity(code, data: pd.DataFrame, territories, *, departement=None
                 rows=np.flatnonzero(mask),
             )
     raise UnknownValueError(
-        f"Cannot identify the collectivity {typed!r}: {res['reason'] or 'unknown'}. Pass its "
+        f"Cannot identify the collectivity {typed!r} (resolver: « {res['reason']} »). Pass its "
         "INSEE code (communes, départements, régions), its SIREN (EPCI, syndicats) or its exact "
         "official name (barometre_geo.resolve shows how a value is read)."
     )

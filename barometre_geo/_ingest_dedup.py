@@ -38,7 +38,7 @@ def deduplicate(rows: dict, keep: str) -> tuple[np.ndarray, np.ndarray, list]:
     rows : dict of arrays
         ``state`` (modified in place), ``response_id``, ``answers``, ``dates``
         (Series), ``theme_mask`` (int bit mask of questionnaires), ``detail``
-        (modified in place), ``file``, ``line``.
+        (modified in place), ``name`` (of the file, as the report shows it), ``line``.
     keep : str
 
     Returns
@@ -71,7 +71,7 @@ def deduplicate(rows: dict, keep: str) -> tuple[np.ndarray, np.ndarray, list]:
     simple = ~is_head & ~np.isin(group_of, list(special))
     for i, h in zip(ranked[simple], heads[simple], strict=True):
         state[i] = "superseded"
-        rows["detail"][i] = f"remplacée par la ligne {rows['line'][h]} de {rows['file'][h]}"
+        rows["detail"][i] = f"remplacée par la ligne {rows['line'][h]} de {rows['name'][h]}"
     for g in sorted(special):
         members = ranked[group_of == g]
         head, taken, extra = members[0], 0, []
@@ -79,7 +79,7 @@ def deduplicate(rows: dict, keep: str) -> tuple[np.ndarray, np.ndarray, list]:
             if i != head and masks[i] & taken:
                 state[i] = "superseded"
                 rows["detail"][i] = (
-                    f"remplacée par la ligne {rows['line'][head]} de {rows['file'][head]}"
+                    f"remplacée par la ligne {rows['line'][head]} de {rows['name'][head]}"
                 )
             elif i != head:
                 extra.append(int(i))

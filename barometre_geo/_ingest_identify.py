@@ -16,6 +16,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from . import _resolve_reasons as why
 from ._ingest_text import key, keys, map_keys, map_unique, mask
 
 __all__ = [
@@ -39,6 +40,16 @@ _NATURE = {
     "METRO": "Métropole",
 }
 _LEVEL_LABEL = {"commune": "Commune", "departement": "Département", "region": "Région"}
+#: How the report names each identifier column and kind of collectivity.
+_ROLE_FR = {"siren": "SIREN", "insee": "code INSEE", "code_postal": "code postal", "nom": "nom"}
+_KIND_FR = {
+    "commune": "commune",
+    "epci": "EPCI",
+    "departement": "département",
+    "region": "région",
+    CSP: "collectivité à statut particulier",
+}
+_RESOLVED = ("kind", "code", "level", "nom", "status", "reason", "reason_code", "candidates")
 _DEPT_PREFIX = re.compile(r"^\s*(\d{1,3}|2\s*[ABab])(?:\b|$)")
 
 
@@ -140,7 +151,7 @@ def _resolve_unique(territories, values: pd.Series, hints: pd.Series) -> pd.Data
         ).reset_index(drop=True)
         res["v"], res["h"] = uniq["v"], uniq["h"]
     else:
-        res = pd.DataFrame(columns=["v", "h", "kind", "code", "level", "nom", "status", "reason"])
+        res = pd.DataFrame(columns=["v", "h", *_RESOLVED[:-1]])
         res["candidates"] = pd.Series(dtype=object)
     merged = pairs.merge(res, on=["v", "h"], how="left")
     merged.index = values.index
@@ -173,7 +184,7 @@ def _recheck_with_name(territories, res, codes: pd.Series, names: pd.Series, dep
     again = _resolve_unique(territories, combined, dept)
     take = doubt & again["status"].isin(["resolved", "ambiguous"]).to_numpy()
     out = res.copy()
-    for col in ("kind", "code", "level", "nom", "status", "reason", "candidates"):
+    for col in _RESOLVED:
         out[col] = out[col].astype(object)
         out.loc[take, col] = again.loc[take, col].astype(object)
     out["contradiction"] = take & (again["status"] == "ambiguous").to_numpy()
@@ -188,6 +199,7 @@ def _resolve_postal(territories, values: pd.Series, names, dept: pd.Series) -> p
     """
     idf = territories.identifiers
     table = idf[idf["kind"] == "code_postal"].groupby("key")["code"].agg(tuple).to_dict()
+    cog = getattr(territories, "cog", 2025)
     com = territories.communes.set_index("code")
     dep_of, nom_of = com["departement"].to_dict(), com["nom"].to_dict()
     digits = values.str.replace(r"\D", "", regex=True)
@@ -200,26 +212,19 @@ def _resolve_postal(territories, values: pd.Series, names, dept: pd.Series) -> p
         if hint:
             cands = tuple(c for c in cands if dep_of.get(c) == hint) or cands
         if not cands:
-            return (
-                "unresolved",
-                "unknown",
-                None,
-                None,
-                None,
-                f"postal code {cp} unknown in COG 2025",
-                (),
-            )
+            code, reason = why.postal_unknown(cp, cog)
+            return ("unresolved", "unknown", None, None, None, reason, code, ())
         if len(cands) == 1:
-            return ("resolved", "commune", cands[0], "commune", nom_of[cands[0]], "", ())
-        reason = f"postal code {cp} is shared by {len(cands)} communes"
-        return ("ambiguous", "commune", None, "commune", None, reason, cands)
+            return ("resolved", "commune", cands[0], "commune", nom_of[cands[0]], "", "", ())
+        code, reason = why.postal_shared(cp, cands)
+        return ("ambiguous", "commune", None, "commune", None, reason, code, cands)
 
     pair = digits.astype(str) + "|" + hints.astype(str)
     readings = map_unique(pair, lambda p: read(*p.split("|")))
-    cols = ["status", "kind", "code", "level", "nom", "reason", "candidates"]
+    cols = ["status", "kind", "code", "level", "nom", "reason", "reason_code", "candidates"]
     out = pd.DataFrame(
         [
-            (None, None, None, None, None, "", ()) if e else r
+            (None, None, None, None, None, "", "", ()) if e else r
             for r, e in zip(readings, empty, strict=True)
         ],
         columns=cols,
@@ -248,6 +253,7 @@ def _resolve_postal(territories, values: pd.Series, names, dept: pd.Series) -> p
         for col in ("kind", "code", "level", "nom", "status"):
             out.loc[fits, col] = again.loc[fits, col].astype(object)
         out.loc[fits, "reason"] = ""
+        out.loc[fits, "reason_code"] = ""
         out.loc[fits, "candidates"] = pd.Series([()] * int(fits.sum()), index=out.index[fits])
     return out
 
@@ -332,17 +338,17 @@ def _explain(i: int, roles, cols: dict, declared, conflict: bool):
         status = c["status"][i]
         if not isinstance(status, str):
             continue
-        value = mask(c["v"][i])
         if status == "resolved":
             resolved.append((role, c["kind"][i], c["code"][i], c["level"][i], c["nom"][i]))
-        elif status == "ambiguous":
+            continue
+        if status == "ambiguous":
             ambiguous += [x for x in (c["candidates"][i] or ()) if x not in ambiguous]
-            reasons.append(f"{role} « {value} » ambigu ({c['reason'][i]})")
-        else:
-            reasons.append(f"{role} « {value} » : {c['reason'][i]}")
+        reasons.append(f"{_ROLE_FR[role]} « {mask(c['v'][i])} » : {mask(c['reason'][i])}")
 
     def show(rs):
-        return ", ".join(f"{r[0]} → {r[1]} {r[2]} ({r[4]})" for r in rs)
+        return ", ".join(
+            f"{_ROLE_FR[r[0]]} → {_KIND_FR.get(r[1], r[1])} {r[2]} ({r[4]})" for r in rs
+        )
 
     contradicted = "contradiction" in cols.get("insee", {}) and cols["insee"]["contradiction"][i]
     if contradicted:  # the INSEE code and the name written next to it disagree
@@ -356,7 +362,8 @@ def _explain(i: int, roles, cols: dict, declared, conflict: bool):
         return "ambiguous", cands, "identifiants contradictoires : " + show(codes)
     if resolved:  # identifiers point to a collectivity of another kind than declared
         cands = tuple(dict.fromkeys(r[2] for r in resolved))
-        return "ambiguous", cands, f"type déclaré « {declared} » mais " + show(resolved)
+        said = _KIND_FR.get(declared, declared)
+        return "ambiguous", cands, f"type déclaré « {said} » mais " + show(resolved)
     if not reasons:
         reasons = ["aucun identifiant (SIREN, code INSEE, code postal ou nom) renseigné"]
     status = "ambiguous" if ambiguous else "unresolved"

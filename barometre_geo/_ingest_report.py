@@ -2,17 +2,23 @@
 
 Built by :func:`barometre_geo.read_responses`; never holds personal data (raw
 values are masked before they get here, personal columns are named, not shown).
+Its tables keep each file as the user passed it (``file``); what it prints,
+serialises or shows in a notebook names each file by its name only
+(:func:`file_names`), so a published report never exposes anybody's folders.
 """
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import PurePath
 
 import pandas as pd
 
-__all__ = ["REASONS", "STATES", "IngestReport"]
+__all__ = ["REASONS", "STATES", "IngestReport", "common_folder", "file_names"]
 
 STATES = ("accepted", "superseded", "rejected")
 #: Rejection reasons (``rows.reason``) and their French labels.
@@ -47,6 +53,75 @@ def _empty(columns) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
+def _parents(files: Iterable[str]) -> tuple[list[str], tuple[str, ...]]:
+    """Distinct files (first-seen order) and the parts of their deepest common folder."""
+    unique = list(dict.fromkeys(str(f) for f in files))
+    parents = [PurePath(f).parts[:-1] for f in unique]
+    common: tuple[str, ...] = parents[0] if parents else ()
+    for p in parents[1:]:
+        n = 0
+        while n < min(len(common), len(p)) and common[n] == p[n]:
+            n += 1
+        common = common[:n]
+    return unique, common
+
+
+def file_names(files: Iterable[str]) -> dict[str, str]:
+    """Name to show for each file: its name, or the shortest path telling homonyms apart.
+
+    Homonyms get the fewest trailing folders that distinguish them, relative to
+    the folder common to every file. Reports show these names, never the
+    folders above (a published report must not expose a user's directories).
+
+    Examples
+    --------
+    >>> list(file_names(["/home/ana/exports/vague1.csv", "/home/ana/exports/v2.xlsx"]).values())
+    ['vague1.csv', 'v2.xlsx']
+    >>> list(file_names(["/data/nord/v1.csv", "/data/sud/v1.csv", "/data/v2.csv"]).values())
+    ['nord/v1.csv', 'sud/v1.csv', 'v2.csv']
+    """
+    unique, common = _parents(files)
+    rel = {f: PurePath(f).parts[len(common) :] or (f,) for f in unique}
+    depth = dict.fromkeys(unique, 1)
+    while True:
+        shown = {f: PurePath(*rel[f][-depth[f] :]).as_posix() for f in unique}
+        seen: dict[str, list[str]] = {}
+        for f, name in shown.items():
+            seen.setdefault(name, []).append(f)
+        clash = [f for same in seen.values() if len(same) > 1 for f in same]
+        deeper = [f for f in clash if depth[f] < len(rel[f])]
+        if not deeper:  # every name distinct (or the same path written twice)
+            return shown
+        for f in deeper:
+            depth[f] += 1
+
+
+def common_folder(files: Iterable[str]) -> str | None:
+    """Folder holding every file, relative to the working folder when inside it.
+
+    None when it is the working folder itself (the names say it all).
+
+    Examples
+    --------
+    >>> common_folder(["exports/vague1.csv", "exports/vague2.csv"])
+    'exports'
+    >>> common_folder(["vague1.csv"]) is None
+    True
+    """
+    _, common = _parents(files)
+    if not common:
+        return None
+    folder = PurePath(*common)
+    if folder.is_absolute():
+        try:
+            folder = PurePath(os.path.relpath(folder))
+        except ValueError:  # another drive (Windows)
+            return str(folder)
+        if folder.parts[:1] == ("..",):
+            return str(PurePath(*common))
+    return None if str(folder) == "." else folder.as_posix()
+
+
 @dataclass(frozen=True, repr=False)
 class IngestReport:
     """Account of an ingest: every input row ends accepted, superseded or rejected.
@@ -54,9 +129,11 @@ class IngestReport:
     Attributes
     ----------
     rows : pandas.DataFrame
-        One row per non-blank input row: ``file``, ``line`` (1-based line in
-        the file), ``state`` (accepted | superseded | rejected), ``reason``
-        (see :data:`REASONS`; empty unless rejected), ``detail`` (French),
+        One row per non-blank input row: ``file`` (the path as passed to
+        :func:`~barometre_geo.read_responses`; :meth:`file_names` gives the
+        name the report shows), ``line`` (1-based line in the file),
+        ``state`` (accepted | superseded | rejected), ``reason`` (see
+        :data:`REASONS`; empty unless rejected), ``detail`` (French),
         ``candidates`` (codes, for ambiguous rows), ``response_id`` (of the
         response the row feeds or was superseded by), ``wave``, ``code``,
         ``collectivity`` (key of the collectivity), ``answers`` (number of
@@ -95,6 +172,26 @@ class IngestReport:
     synthetic: bool = False
 
     # ------------------------------------------------------------ tables
+    def file_names(self) -> dict[str, str]:
+        """Name the report shows for each file (``file`` as passed → name).
+
+        The file's name, or the shortest path telling homonyms apart (see
+        :func:`file_names`): :meth:`to_text`, :meth:`to_dict` and the notebook
+        display show these, never the folders above.
+        """
+        listed = list(self.files["file"]) if len(self.files) else []
+        return file_names([*listed, *self.rows["file"]])
+
+    def _named(self, frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+        """``frame`` with its ``file`` column or index replaced by the names shown."""
+        if "file" in frame.columns:
+            return frame.assign(file=frame["file"].map(lambda f: names.get(str(f), f)))
+        if frame.index.name == "file":
+            out = frame.copy()
+            out.index = pd.Index([names.get(str(f), f) for f in frame.index], name="file")
+            return out
+        return frame
+
     def _states(self, frame: pd.DataFrame, by: str) -> pd.DataFrame:
         counts = pd.crosstab(frame[by], frame["state"]) if len(frame) else pd.DataFrame()
         out = pd.DataFrame(index=pd.Index(counts.index, name=by))
@@ -188,6 +285,9 @@ class IngestReport:
     def to_dict(self) -> dict:
         """Return the report as JSON-serialisable dicts and lists.
 
+        Files are named as the report shows them (:meth:`file_names`), without
+        their folders: the dict can be published as is.
+
         Examples
         --------
         >>> import json
@@ -195,8 +295,10 @@ class IngestReport:
         >>> sorted(report.to_dict())[:3]
         ['by_file', 'by_questionnaire', 'by_reason']
         """
+        names = self.file_names()
 
         def records(frame: pd.DataFrame, index: bool = True) -> list[dict]:
+            frame = self._named(frame, names)
             frame = frame.reset_index() if index else frame
             return json.loads(frame.to_json(orient="records", force_ascii=False))
 
@@ -247,25 +349,36 @@ class IngestReport:
             "dropped_columns": len(self.dropped_columns),
         }
 
-    def to_text(self, *, limit: int = 20) -> str:
+    def to_text(self, *, limit: int = 20, folder: bool = False) -> str:
         """Return the report as French text (what ``barometre-geo validate`` prints).
+
+        Files are named by their name only (:meth:`file_names`), so the text
+        can be published as is.
 
         Parameters
         ----------
         limit : int, default 20
             Maximum number of rejected rows, unknown values and cells listed.
+        folder : bool, default False
+            Also state, once at the top, the folder holding the files (relative
+            to the working folder when inside it; omitted when it is the
+            working folder). For a local reader only: never publish it.
         """
         s = self.summary()
+        names = self.file_names()
         synth = " — DONNÉES SYNTHÉTIQUES (démonstration)" if self.synthetic else ""
-        out = [
-            f"Rapport d’import — édition {self.edition}{synth}",
+        out = [f"Rapport d’import — édition {self.edition}{synth}"]
+        where = common_folder(names) if folder else None
+        if where is not None:
+            out.append(f"Fichiers lus dans le dossier {where}")
+        out += [
             f"{_w(s['rows'], 'lignes')} lue{'s' if s['rows'] > 1 else ''} : "
             f"{_w(s['accepted'], 'acceptées')}, {_w(s['superseded'], 'remplacées')} par une "
             f"réponse plus récente ou plus complète, {_w(s['rejected'], 'rejetées')}.",
             "",
             "Par fichier :",
         ]
-        for f, r in self.by_file().iterrows():
+        for f, r in self._named(self.by_file(), names).iterrows():
             out.append(f"  {f} : {_states_text(r)}")
         out += ["", "Par questionnaire (lignes ayant répondu à au moins une question) :"]
         for t, r in self.by_questionnaire().iterrows():
@@ -278,7 +391,7 @@ class IngestReport:
                 f"  {name} : {_w(r['responses'], 'réponses')}, "
                 f"{_w(r['collectivities'], 'collectivités')}"
             )
-        rej = self.rows[self.rows["state"] == "rejected"]
+        rej = self._named(self.rows[self.rows["state"] == "rejected"], names)
         if len(rej):
             out += ["", f"Lignes rejetées ({_n(len(rej))}) :"]
             for r in self.by_reason().itertuples():
@@ -289,7 +402,7 @@ class IngestReport:
                 )
             out += self._more(len(rej), limit, "rows")
         if len(self.unknown_values):
-            uv = self.unknown_values
+            uv = self._named(self.unknown_values, names)
             out += [
                 "",
                 "Valeurs de réponse inconnues, laissées vides "
@@ -306,18 +419,19 @@ class IngestReport:
             )
         if len(self.cells):
             out += ["", f"Cellules rejetées ({_n(len(self.cells))}) :"]
-            for r in self.cells.head(limit).itertuples():
+            for r in self._named(self.cells.head(limit), names).itertuples():
                 out.append(
                     f"  - {r.file} ligne {r.line}, « {r.column} » : « {r.value} » — {r.issue}"
                 )
             out += self._more(len(self.cells), limit, "cells")
         if len(self.dropped_columns):
             out += ["", "Colonnes de données personnelles supprimées à la lecture :"]
-            for f, grp in self.dropped_columns.groupby("file", sort=False):
+            dropped = self._named(self.dropped_columns, names)
+            for f, grp in dropped.groupby("file", sort=False):
                 out.append(f"  {f} : " + ", ".join(f"« {c} »" for c in grp["column"]))
         if len(self.ignored_columns):
             out += ["", f"Colonnes non utilisées ({_n(len(self.ignored_columns))}) :"]
-            for r in self.ignored_columns.head(limit).itertuples():
+            for r in self._named(self.ignored_columns.head(limit), names).itertuples():
                 out.append(f"  - {r.file}, « {r.column} » : {r.why}")
             out += self._more(len(self.ignored_columns), limit, "ignored_columns")
         return "\n".join(out)
@@ -337,9 +451,10 @@ class IngestReport:
 
     def _repr_html_(self) -> str:
         s = self.summary()
+        names = self.file_names()
 
         def table(frame: pd.DataFrame) -> str:
-            return frame.to_html(border=0, escape=True, max_rows=20)
+            return self._named(frame, names).to_html(border=0, escape=True, max_rows=20)
 
         synth = " <em>(données synthétiques)</em>" if self.synthetic else ""
         parts = [

@@ -28,7 +28,7 @@ from ._ingest_identify import (
     profile_of,
     territory_columns,
 )
-from ._ingest_report import IngestReport
+from ._ingest_report import IngestReport, file_names
 from ._ingest_text import key, keys, map_unique, mask
 
 __all__ = ["assemble"]
@@ -183,8 +183,10 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
         )
         for r in _ROLES
     }
+    shown = file_names(p["file"] for p in parts)  # the report names files without folders
     rows = {
         "file": np.concatenate([np.full(p["n"], p["file"], dtype=object) for p in parts]),
+        "name": np.concatenate([np.full(p["n"], shown[p["file"]], dtype=object) for p in parts]),
         "line": np.concatenate([np.asarray(p["lines"], dtype=np.int64) for p in parts]),
         "dates": _concat(parts, lambda p: p["dates"], None),
         "reason": np.full(n, "", dtype=object),

@@ -43,6 +43,7 @@ _ARRONDISSEMENT = re.compile(r"^(.*) (\d+)(?:er|e) Arrondissement$")
 class ResolverIndex:
     """Every table the resolver reads (see module docstring)."""
 
+    cog: int = 2025  # vintage of the reference, named in the reasons
     commune: dict[str, Cand] = field(default_factory=dict)
     secondary: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
     ancien: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
@@ -125,6 +126,7 @@ def _fingerprint(t) -> str:
     import pandas as pd
 
     h = hashlib.blake2b(digest_size=16)
+    h.update(str(getattr(t, "cog", "")).encode())
     for attr, columns in _FINGERPRINT_COLUMNS.items():
         frame = getattr(t, attr)
         present = [c for c in columns if c in frame.columns]
@@ -151,7 +153,7 @@ class _Multi:
 
 
 def _build(t) -> ResolverIndex:
-    ix = ResolverIndex()
+    ix = ResolverIndex(cog=int(getattr(t, "cog", 2025)))
     com, epci, dep, reg, ids = t.communes, t.epci, t.departements, t.regions, t.identifiers
     by_kind = {k: g for k, g in ids.groupby("kind", sort=False)}
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import _resolve_reasons as why
 from ._resolve_index import Cand, ResolverIndex
 from ._resolve_text import (
     article_less,
@@ -29,12 +30,11 @@ from ._resolve_text import (
     key,
     luhn_ok,
     split_prefix,
+    tail,
     tokens,
 )
 
-__all__ = ["EMPTY", "Parsed", "Reading", "parse", "parse_departement"]
-
-EMPTY = "empty"
+__all__ = ["Parsed", "Reading", "parse", "parse_departement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Reading:
 
     cands: tuple[Cand, ...]
     what: str  # "name", "insee", "former", "former_or_postal", "postal", "code", "siren"
-    subject: str  # the code or text looked up, for messages
+    subject: str  # the code or text looked up, as typed, for messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +54,12 @@ class Parsed:
     inline: frozenset | None = None  # départements named in the text: "Saint-Fons (69)"
     names: frozenset | None = None  # (level, code) named next to a code: "69001 Lyon"
     qualifier: str = ""  # "+zero" when a leading zero was restored
-    failure: tuple[str, str] | None = None  # (method, reason) when there is no reading
+    failure: tuple[str, str, str] | None = None  # (method, reason_code, reason): no reading
 
 
-def _fail(reason: str, method: str = "") -> Parsed:
-    return Parsed(failure=(method, reason))
+def _fail(reason: tuple[str, str], method: str = "") -> Parsed:
+    """``reason`` is ``(reason_code, French reason)`` from :mod:`._resolve_reasons`."""
+    return Parsed(failure=(method, *reason))
 
 
 # ------------------------------------------------------------------------ codes
@@ -72,11 +73,11 @@ def parse_code(code: str, ix: ResolverIndex) -> Parsed:
     if code[:2] in ("2A", "2B"):
         readings = _insee_readings(code, ix)
         if not readings:
-            return _fail(f"unknown: no commune has INSEE code {code} in COG 2025", "code_insee")
+            return _fail(why.unknown_code(code, "insee", ix.cog), "code_insee")
         return Parsed(readings=readings)
     n = len(code)
     if set(code) == {"0"}:
-        return _fail("empty (placeholder value)")
+        return _fail(why.empty(code))
     if n == 4:
         code, qualifier, n = "0" + code, "+zero", 5
     if n == 5:
@@ -84,18 +85,13 @@ def parse_code(code: str, ix: ResolverIndex) -> Parsed:
         if readings:
             return Parsed(readings=readings, qualifier=qualifier)
         if code in ix.outre_mer:
-            return _fail(
-                f"collectivité d'outre-mer ({ix.outre_mer[code]}): outside the reference "
-                "(communes of the départements and régions only)",
-                "code_insee",
-            )
-        return _fail(
-            f"unknown: no commune has INSEE or postal code {code} in COG 2025", "code_insee"
-        )
+            return _fail(why.outside_reference(code, ix.outre_mer[code]), "code_insee")
+        reason = why.unknown_code(code, "insee_or_postal", ix.cog, zero=bool(qualifier))
+        return _fail(reason, "code_insee")
     if n in (9, 14):
         what = "siren" if n == 9 else "siret"
         if n == 14 and not luhn_ok(code):
-            return _fail(f"invalid SIRET {code}: Luhn check digit fails", "siret")
+            return _fail(why.invalid_siren(code), "siret")
         cands = ix.siren.get(code[:9])
         if cands:
             if n == 14:
@@ -104,13 +100,8 @@ def parse_code(code: str, ix: ResolverIndex) -> Parsed:
                 )
             return Parsed(readings=(Reading(cands, "siren", code[:9]),))
         if not luhn_ok(code[:9]):
-            return _fail(f"invalid SIREN {code[:9]}: Luhn check digit fails", what)
-        return _fail(
-            f"unknown SIREN {code[:9]}: not a commune, EPCI à fiscalité propre, département, "
-            "région or collectivité à statut particulier of COG 2025 (a syndicat or another "
-            "public body?)",
-            what,
-        )
+            return _fail(why.invalid_siren(code), what)
+        return _fail(why.unknown_siren(code, ix.cog), what)
     if n <= 3:
         d = code.zfill(2) if n <= 2 else code
         if d == "20":
@@ -119,11 +110,8 @@ def parse_code(code: str, ix: ResolverIndex) -> Parsed:
             cands = tuple(c for c in (ix.departement.get(d), ix.region.get(d)) if c)
         if cands:
             return Parsed(readings=(Reading(cands, "code", d),))
-        return _fail(f"unknown: {code} is no département or région code", "code_departement")
-    return _fail(
-        f"unknown: {n} digits is neither an INSEE or postal code (5 digits), "
-        "a SIREN (9) nor a SIRET (14)"
-    )
+        return _fail(why.unknown_code(d, "code", ix.cog), "code_departement")
+    return _fail(why.malformed_code(n))
 
 
 def _insee_readings(code: str, ix: ResolverIndex) -> tuple[Reading, ...]:
@@ -152,14 +140,20 @@ def _insee_readings(code: str, ix: ResolverIndex) -> tuple[Reading, ...]:
 
 
 def _name_readings(
-    toks: list[str], ix: ResolverIndex, level: str | None = None, *, full: bool = True
+    toks: list[str],
+    ix: ResolverIndex,
+    level: str | None = None,
+    *,
+    full: bool = True,
+    subject: str | None = None,
 ) -> list[Reading]:
     """Name readings, tier by tier; only the first non-empty one unless ``full``.
 
     The later tiers matter only when a département hint may reject the first.
+    ``subject`` is the name as typed (for messages).
     """
     k, ka = key(toks), key(article_less(toks))
-    subject = " ".join(toks)
+    subject = " ".join(toks) if subject is None else subject.strip()
     out: list[Reading] = []
     for table, kk in (
         (ix.alias, k),
@@ -171,7 +165,7 @@ def _name_readings(
         (ix.sigle, k),
     ):
         if table is None:
-            reading = _epci_reading(toks, ix) if level in (None, "epci") else None
+            reading = _epci_reading(toks, ix, subject) if level in (None, "epci") else None
             cands = reading.cands if reading else None
         else:
             cands = table.get(kk)
@@ -184,7 +178,7 @@ def _name_readings(
     return out
 
 
-def _epci_reading(toks: list[str], ix: ResolverIndex) -> Reading | None:
+def _epci_reading(toks: list[str], ix: ResolverIndex, subject: str) -> Reading | None:
     """EPCI whose name has the same core ("CC du Pays de Mormal" = "Pays de Mormal").
 
     The nature written (CC, CA, CU, Métropole) chooses among EPCI sharing a
@@ -197,7 +191,7 @@ def _epci_reading(toks: list[str], ix: ResolverIndex) -> Reading | None:
     if nature is not None:
         same = tuple(c for c in cands if ix.nature.get(c[2]) == nature)
         cands = same or tuple((c[0], c[1], c[2], c[3] + "+nature") for c in cands)
-    return Reading(cands, "name", " ".join(toks))
+    return Reading(cands, "name", subject)
 
 
 def _code_tokens(toks: list[str]) -> str | None:
@@ -209,7 +203,7 @@ def _code_tokens(toks: list[str]) -> str | None:
 
 
 def _prefixed_readings(
-    prefix, rest: list[str], toks: list[str], ix: ResolverIndex
+    prefix, rest: list[str], toks: list[str], ix: ResolverIndex, subject: str
 ) -> list[Reading]:
     level = prefix.level
     code = _code_tokens(rest)
@@ -221,12 +215,12 @@ def _prefixed_readings(
     if level == "region":
         alias = ix.region_alias.get(key(rest))
         if alias:
-            out.append(Reading((alias,), "name", " ".join(rest)))
+            out.append(Reading((alias,), "name", subject))
     if level == "epci":
-        reading = _epci_reading(toks, ix)
+        reading = _epci_reading(toks, ix, subject)
         if reading:
             out.append(reading)
-    return out + _name_readings(rest, ix, level)
+    return out + _name_readings(rest, ix, level, subject=subject)
 
 
 _TRAILING = [
@@ -284,18 +278,43 @@ def _parse_name(text: str, ix: ResolverIndex, *, whole_tried: bool, full: bool) 
         if not toks:
             continue
         if rest is not text or not whole_tried:
-            readings = _name_readings(toks, ix, full=full or inline is not None)
+            readings = _name_readings(toks, ix, full=full or inline is not None, subject=rest)
             if readings:
                 return Parsed(readings=tuple(readings), inline=inline)
         prefix, body = split_prefix(toks)
         if prefix is not None:
-            readings = _prefixed_readings(prefix, body, toks, ix)
+            shown = _after_prefix(rest, toks, body)
+            readings = _prefixed_readings(prefix, body, toks, ix, shown)
             if readings:
                 return Parsed(readings=tuple(readings), inline=inline)
-    return _fail(
-        f"unknown: no commune, EPCI, département or région is named {' '.join(tokens(text))!r} "
-        "(exact match after normalisation of accents, case, hyphens, articles and prefixes)"
-    )
+    return _fail(_unknown_name(attempts[0][1], text, ix))
+
+
+def _after_prefix(text: str, toks: list[str], body: list[str]) -> str:
+    """Return the name typed after a prefix: "Mairie du Trou Perdu" → "Trou Perdu"."""
+    n = len(toks) - len(body)
+    if toks[n] in ("du", "des"):  # the connector became the article "le"/"les"
+        n += 1
+    return tail(text, n) or text
+
+
+def _unknown_name(name: str, whole: str, ix: ResolverIndex) -> tuple[str, str]:
+    """Reason of a name matching nothing, at the level its prefix announces if any.
+
+    ``name`` is the text without the département it carries ("Trou Perdu (69)"),
+    ``whole`` the full text, checked for a code after a prefix ("Région 99").
+    """
+    toks = tokens(whole)
+    prefix, body = split_prefix(toks)
+    code = _code_tokens(body) if prefix is not None else None
+    if code is not None and prefix.level in ("departement", "region"):
+        code = code.zfill(2) if code.isdigit() and len(code) < 2 else code
+        return why.unknown_code(code, prefix.level, ix.cog)
+    toks = tokens(name)
+    prefix, body = split_prefix(toks)
+    if prefix is None:
+        return why.unknown_name(name)
+    return why.unknown_name(_after_prefix(name, toks, body), prefix.level)
 
 
 def parse(text: str | None, ix: ResolverIndex, *, full: bool = True) -> Parsed:
@@ -305,16 +324,16 @@ def parse(text: str | None, ix: ResolverIndex, *, full: bool = True) -> Parsed:
     first matching tier.
     """
     if text is None or not text.strip():
-        return _fail(EMPTY)
+        return _fail(why.empty())
     code = text if text.isascii() and text.isdigit() else code_shape(text)
     if code is not None:
         return parse_code(code, ix)
     toks = tokens(text)
     if not toks:
-        return _fail("empty (placeholder value)")
+        return _fail(why.empty(text))
     named = None
     if "@" not in text:
-        readings = _name_readings(toks, ix, full=full)
+        readings = _name_readings(toks, ix, full=full, subject=text)
         if readings:
             return Parsed(readings=tuple(readings))
         # a département and a prefix ("Commune de Saint-Fons (69)") before junk words,
@@ -330,7 +349,7 @@ def parse(text: str | None, ix: ResolverIndex, *, full: bool = True) -> Parsed:
             parsed = parse_code(code_shape(embedded.group(1)), ix)
             if parsed.readings and all(c[1] == "epci" for c in parsed.readings[0].cands):
                 return parsed
-        return _fail(junk[1])
+        return _fail(why.junk(*junk, text))
     if embedded:
         parsed = parse_code(code_shape(embedded.group(1)), ix)
         rest = (text[: embedded.start()] + " " + text[embedded.end() :]).strip(" -–—,;:/()[]")

@@ -20,7 +20,6 @@ import pandas as pd
 __all__ = [
     "ARTICLES",
     "CONNECTORS",
-    "SYNDICAT",
     "Prefix",
     "article_less",
     "classify_junk",
@@ -30,6 +29,7 @@ __all__ = [
     "key",
     "luhn_ok",
     "split_prefix",
+    "tail",
     "tokens",
     "value_to_text",
 ]
@@ -122,6 +122,27 @@ def article_less(toks: list[str] | tuple[str, ...]) -> list[str]:
 def drop_parenthetical(text: str) -> str:
     """Remove parenthesised parts: ``"Bors (Canton de Charente-Sud)"`` → ``"Bors"``."""
     return _PARENTHETICAL.sub("", text).strip()
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def tail(text: str, n: int) -> str:
+    """Return ``text`` from its ``n``-th token on (tokens counted as :func:`tokens` does).
+
+    Shows a name as the user typed it once a prefix is removed.
+
+    Examples
+    --------
+    >>> tail("Mairie de Saint-Éloi-des-Brumes", 2)
+    'Saint-Éloi-des-Brumes'
+    """
+    seen = 0
+    for m in _WORD.finditer(text):
+        seen += len(tokens(m.group()))
+        if seen > n:
+            return text[m.start() :].strip()
+    return ""
 
 
 # ------------------------------------------------------------------- code shapes
@@ -335,8 +356,6 @@ def epci_core(toks: list[str]) -> tuple[str | None, str]:
 
 # -------------------------------------------------------------------------- junk
 
-#: Reason of an input that names no territorial collectivity.
-SYNDICAT = "syndicat / établissement public: not a territorial collectivity"
 _PLACEHOLDERS = frozenset(
     "na nan none null nil nc nr nd so neant inconnu inconnue aucun aucune vide "
     "nonrenseigne nonrenseignee nonconnu sansobjet x xx xxx".split()
@@ -382,34 +401,37 @@ _OTHER_ORGS: dict[str, str] = {
 }
 
 
-def classify_junk(text: str, toks: list[str]) -> tuple[str, str] | None:
-    """Return ``(category, reason)`` when a text names no collectivity, else None.
+def classify_junk(text: str, toks: list[str]) -> tuple[str, str | None] | None:
+    """Return ``(reason_code, what)`` when a text names no collectivity, else None.
 
-    Categories: ``empty``, ``test``, ``email``, ``url``, ``syndicat``, ``other``.
-    Only called after the whole text failed to match a reference name, so a
-    real commune name can never be classified as junk.
+    Codes (see :data:`barometre_geo._resolve_reasons.REASON_CODES`): ``empty``,
+    ``test_row``, ``not_a_collectivity`` (``what`` says which organisation or
+    address), ``syndicat``. Only called after the whole text failed to match a
+    reference name, so a real commune name can never be classified as junk.
 
     Examples
     --------
     >>> classify_junk("TEST DECLIC", tokens("TEST DECLIC"))
-    ('test', 'test row')
-    >>> classify_junk("SIVOM de la vallée", tokens("SIVOM de la vallée"))[0]
-    'syndicat'
+    ('test_row', None)
+    >>> classify_junk("SIVOM de la vallée", tokens("SIVOM de la vallée"))
+    ('syndicat', None)
+    >>> classify_junk("CCAS de Lyon", tokens("CCAS de Lyon"))
+    ('not_a_collectivity', "centre communal d'action sociale")
     """
     if "@" in text:
-        return "email", "not a collectivity: e-mail address"
+        return "not_a_collectivity", "adresse e-mail"
     lowered = text.lower()
     if "http://" in lowered or "https://" in lowered or "www." in lowered:
-        return "url", "not a collectivity: web address"
+        return "not_a_collectivity", "adresse web"
     k = key(toks)
     if not toks or k in _PLACEHOLDERS or set(k) == {"0"}:
-        return "empty", "empty (placeholder value)"
+        return "empty", None
     if _TEST_WORDS.intersection(toks) or (len(k) >= 2 and len(set(k)) == 1):
-        return "test", "test row"
+        return "test_row", None
     padded = f" {' '.join(toks)} "
     if _SYNDICAT_WORDS.intersection(toks) or any(p in padded for p in _SYNDICAT_PHRASES):
-        return "syndicat", SYNDICAT
+        return "syndicat", None
     for phrase, label in _OTHER_ORGS.items():
         if phrase in padded:
-            return "other", f"not a collectivity: {label}"
+            return "not_a_collectivity", label
     return None

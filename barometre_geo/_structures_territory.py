@@ -130,6 +130,7 @@ def _resolve_members(territories, values: list, departement=None) -> pd.DataFram
             "method": "code_departement",
             "status": "resolved",
             "reason": "",
+            "reason_code": "",
             "candidates": [()] * len(values),
         },
         columns=COLUMNS,

@@ -10,8 +10,12 @@ designates, and says how (``method``) and how sure it is (``status``):
 * ``ambiguous``: several do (homonymous communes, a postal code shared by
   several communes, a former code now split), or the text contradicts the
   département hint; ``candidates`` lists them. Nothing is guessed;
-* ``unresolved``: nothing matches, with the ``reason`` (empty, test row,
-  not a collectivity, syndicat, invalid SIREN, unknown…).
+* ``unresolved``: nothing matches.
+
+Ambiguous and unresolved rows carry a ``reason`` in French, the language of
+the reports that show it (what was tried, how to fix it), and a stable
+``reason_code`` for programs (:data:`REASON_CODES`: ``unknown_name``,
+``invalid_siren``, ``ambiguous_name``…).
 
 Matching is exact after normalisation (accents, case, hyphens, apostrophes,
 leading articles, "St"/"Ste", prefixes such as "Mairie de" or "CC"); there is
@@ -27,41 +31,38 @@ with a later one selects the later one (method suffix ``+departement`` or
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
+from . import _resolve_reasons as why
 from ._resolve_index import CSP, ResolverIndex, get_index
 from ._resolve_parse import Parsed, parse, parse_departement
+from ._resolve_reasons import REASON_CODES
 from ._resolve_text import value_to_text
 from .errors import SchemaError, UnknownValueError
 
-__all__ = ["COLUMNS", "resolve", "resolve_column"]
+__all__ = ["COLUMNS", "REASON_CODES", "resolve", "resolve_column"]
 
 #: Columns of the frame returned by :func:`resolve`.
-COLUMNS = ["input", "kind", "code", "level", "nom", "method", "status", "reason", "candidates"]
+COLUMNS = [
+    "input",
+    "kind",
+    "code",
+    "level",
+    "nom",
+    "method",
+    "status",
+    "reason",
+    "reason_code",
+    "candidates",
+]
 
-_Row = tuple  # (kind, code, level, nom, method, status, reason, candidates)
+_Row = tuple  # (kind, code, level, nom, method, status, reason, reason_code, candidates)
 _OK = "resolved"
-_PLURAL = {
-    "commune": "communes",
-    "epci": "EPCI",
-    "departement": "départements",
-    "region": "régions",
-}
-_AMBIGUOUS_WHAT = {
-    "name": "{n} {what} named {s!r}; give the département (departement=) or a code",
-    "insee": "{n} communes have INSEE code {s}",
-    "former": "former code {s} is now attached to {n} communes",
-    "postal": "postal code {s} is shared by {n} communes; give the INSEE code, the name "
-    "or the département (departement=)",
-    "former_or_postal": "{s} is both a former INSEE code and a postal code: {n} communes; "
-    "give the current INSEE code, the name or the département (departement=)",
-    "code": "{s} is both a département and a région code ({n} candidates)",
-    "siren": "SIREN {s} of a superseded EPCI whose communes are now in {n} EPCI",
-}
 
 
 def resolve(territories, values, *, departement=None) -> pd.DataFrame:
@@ -92,9 +93,12 @@ def resolve(territories, values, *, departement=None) -> pd.DataFrame:
     pandas.DataFrame
         One row per value, in order (RangeIndex), columns ``input`` (the value
         as text), ``kind``, ``code``, ``level``, ``nom``, ``method``,
-        ``status``, ``reason``, ``candidates`` (see DEVELOPERS.md, Resolver).
-        ``candidates`` is a tuple of codes for ambiguous rows; when they span
-        several levels each is written ``level:code``.
+        ``status``, ``reason`` (French: what was tried and how to fix it),
+        ``reason_code`` (one of :data:`REASON_CODES`), ``candidates`` (see
+        DEVELOPERS.md, Resolver). ``reason`` and ``reason_code`` are empty
+        strings on resolved rows. ``candidates`` is a tuple of codes for
+        ambiguous rows; when they span several levels each is written
+        ``level:code``.
 
     Raises
     ------
@@ -115,8 +119,10 @@ def resolve(territories, values, *, departement=None) -> pd.DataFrame:
     ['01001', "L'Abergement-Clémenciat", 'code_insee+zero']
     >>> r.loc[1, ["kind", "code", "method"]].tolist()
     ['epci', '200069110', 'siren']
-    >>> len(r.loc[3, "candidates"]), r.loc[4, "reason"]
-    (12, 'test row')
+    >>> len(r.loc[3, "candidates"]), r.loc[3, "reason_code"], r.loc[4, "reason_code"]
+    (12, 'ambiguous_name', 'test_row')
+    >>> print(r.loc[3, "reason"])  # doctest: +ELLIPSIS
+    ambigu : 12 communes s'appellent Sainte-Colombe (..., …) — indiquez le département ou ...
     >>> t.resolve("Sainte-Colombe", departement="Rhône").loc[0, ["code", "method"]].tolist()
     ['69189', 'nom+departement']
     """
@@ -225,14 +231,14 @@ def _resolve(territories, values, departement, *, where: str, labels=None) -> pd
 
 def _frame(texts, value_codes, rows, inverse) -> pd.DataFrame:
     """Assemble the output: columns built on the distinct rows, then taken per value."""
-    table = np.empty((len(rows), 8), dtype=object)
-    table[:] = rows if rows else np.empty((0, 8), dtype=object)
+    names = COLUMNS[1:-1]
+    table = np.empty((len(rows), len(names) + 1), dtype=object)
+    table[:] = rows if rows else np.empty((0, len(names) + 1), dtype=object)
     text_arr = pd.array(np.array([*texts, None], dtype=object), dtype="str")
     columns = {"input": text_arr.take(np.where(value_codes < 0, len(texts), value_codes))}
-    names = ["kind", "code", "level", "nom", "method", "status", "reason"]
     for j, name in enumerate(names):
         columns[name] = pd.array(table[:, j], dtype="str").take(inverse)
-    columns["candidates"] = pd.Series(table[inverse, 7], dtype=object)
+    columns["candidates"] = pd.Series(table[inverse, len(names)], dtype=object)
     return pd.DataFrame(columns)
 
 
@@ -256,7 +262,11 @@ def _hints(departement, n: int, ix: ResolverIndex, *, where: str, labels):
         text = value_to_text(u)
         deps = parse_departement(text, ix) if text and text.strip() else None
         if deps is None and text and text.strip():
-            bad.append((i, text))
+            com = _outre_mer_hint(text)
+            if com is None:
+                bad.append((i, text))
+            else:  # a collectivité d'outre-mer: its rows are outside the reference
+                deps = frozenset({_COM_HINT + com})
         sets.append(deps)
     if bad:
         examples = []
@@ -274,6 +284,26 @@ def _hints(departement, n: int, ix: ResolverIndex, *, where: str, labels):
     return codes, sets
 
 
+#: Département-like codes of the collectivités d'outre-mer, outside the reference.
+_OUTRE_MER = {
+    "975": "Saint-Pierre-et-Miquelon",
+    "977": "Saint-Barthélemy",
+    "978": "Saint-Martin",
+    "984": "Terres australes et antarctiques françaises",
+    "986": "Wallis-et-Futuna",
+    "987": "Polynésie française",
+    "988": "Nouvelle-Calédonie",
+    "989": "Île de Clipperton",
+}
+_COM_HINT = "com:"  # marks a hint set naming a collectivité d'outre-mer
+
+
+def _outre_mer_hint(text: str) -> str | None:
+    """Return the code of the collectivité d'outre-mer a hint names ("978 - Saint-Martin")."""
+    m = re.match(r"^\s*(9[78]\d)\b", text)
+    return m.group(1) if m and m.group(1) in _OUTRE_MER else None
+
+
 def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex, more=None) -> _Row:
     """Pick the first reading consistent with the hints and the name; build the row.
 
@@ -281,8 +311,13 @@ def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex, more=None
     rejects the readings parsed so far.
     """
     if parsed.failure is not None:
-        method, reason = parsed.failure
-        return ("unknown", None, None, None, method, "unresolved", reason, ())
+        method, code, reason = parsed.failure
+        return ("unknown", None, None, None, method, "unresolved", reason, code, ())
+    com = next(iter(hint)) if hint is not None and len(hint) == 1 else ""
+    if com.startswith(_COM_HINT):
+        com = com[len(_COM_HINT) :]
+        code, reason = why.outside_reference(com, _OUTRE_MER[com], hint=True)
+        return ("unknown", None, None, None, "departement", "unresolved", reason, code, ())
     constraints = [c for c in (hint, parsed.inline) if c is not None]
     names = parsed.names
 
@@ -315,27 +350,22 @@ def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex, more=None
             return _decide(everything, hint, ix)
     # no reading agrees with the hints or the name: show the first one's candidates
     first = readings[0]
-    parts = []
-    if constraints:
-        deps = sorted(set().union(*constraints))
-        parts.append(f"département hint {'/'.join(deps)}")
-    if names is not None:
-        parts.append("the name written next to the code")
-    found = ", ".join(
-        f"{c[2]} ({ix.name_of(c)}, {'/'.join(sorted(ix.departements_of(c)))})"
-        for c in first.cands[:5]
-    )
-    reason = f"{first.subject!r} contradicts {' and '.join(parts)}: it reads as {found}"
-    kind, _, level, _, method, _, _, cands = _row(first.cands, first, parsed.qualifier, ix, True)
-    return (kind, None, level, None, method, "ambiguous", reason, cands)
+    hinted = sorted(set().union(*constraints)) if constraints else []
+    found = [
+        (c[1], c[2], ix.name_of(c), "/".join(sorted(ix.departements_of(c)))) for c in first.cands
+    ]
+    code, reason = why.contradiction(first.subject, found, hinted, names is not None)
+    kind, _, level, _, method, *_, cands = _row(first.cands, first, parsed.qualifier, ix, True)
+    return (kind, None, level, None, method, "ambiguous", reason, code, cands)
 
 
 def _row(cands, reading, qualifier: str, ix: ResolverIndex, force_ambiguous=False) -> _Row:
     if len(cands) == 1 and not force_ambiguous:
         kind, level, code, method = cands[0]
         if kind == CSP or (level, code) in ix.csp_self:
-            return (CSP, code, level, ix.csp_nom[(level, code)], method + qualifier, _OK, "", ())
-        return (kind, code, level, ix.nom[(level, code)], method + qualifier, _OK, "", ())
+            nom = ix.csp_nom[(level, code)]
+            return (CSP, code, level, nom, method + qualifier, _OK, "", "", ())
+        return (kind, code, level, ix.nom[(level, code)], method + qualifier, _OK, "", "", ())
     cands = tuple(ix.as_collectivity(c) for c in cands)
     levels = {c[1] for c in cands}
     kinds = {c[0] for c in cands}
@@ -350,7 +380,11 @@ def _row(cands, reading, qualifier: str, ix: ResolverIndex, force_ambiguous=Fals
         kind = next(iter(kinds))
     else:  # Paris among communes: "commune"; across levels: "unknown"
         kind = level or "unknown"
-    template = _AMBIGUOUS_WHAT.get(reading.what, "{n} candidates for {s!r}")
-    what = _PLURAL.get(level, "territories") + " are"
-    reason = template.format(n=len(cands), s=reading.subject, what=what)
-    return (kind, None, level, None, method, "ambiguous", reason, codes)
+    code, reason = why.ambiguous(
+        reading.what,
+        reading.subject,
+        codes,
+        [c[1] for c in cands],
+        [ix.nom[(c[1], c[2])] for c in cands],
+    )
+    return (kind, None, level, None, method, "ambiguous", reason, code, codes)

@@ -200,6 +200,26 @@ def test_no_personal_data_anywhere(built, demo_cache):
     assert checked > 20
 
 
+def test_ingest_report_names_the_exports_without_their_folders(built, demo_cache):
+    reports = built.out_dir / "rapports"
+    text = (reports / "import.txt").read_text(encoding="utf-8")
+    data = json.loads((reports / "import.json").read_text(encoding="utf-8"))
+    names = ["demo-synthetique-vague-1.csv", "demo-synthetique-vague-2.csv",
+             "demo-synthetique-vague-3.xlsx"]  # fmt: skip
+    assert [f["file"] for f in data["files"]] == names
+    assert {r["file"] for r in data["rows"]} == set(names)
+    assert all(f"\n  {n} : " in text for n in names)
+    assert "inconnu : aucune commune ne s'appelle « Saint-Éloi-des-Brumes »" in text  # French
+    assert "dossier" not in text  # no folder line in what the build publishes
+    # no folder of the machine in any published report (the cache, the temporary folders)
+    base = demo_cache.parent
+    for path in sorted(reports.iterdir()):
+        content = path.read_text(encoding="utf-8")
+        for folder in (demo_cache, base, built.out_dir):
+            assert str(folder) not in content, path.name
+    assert not re.search(r"(?:^|[\s\"'(])/\w", text + json.dumps(data, ensure_ascii=False))
+
+
 # ------------------------------------------------------------------ settings
 
 

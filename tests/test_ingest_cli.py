@@ -63,6 +63,17 @@ def test_validate_json(export, capsys):
     _no_personal_data(json.dumps(report, ensure_ascii=False))
 
 
+def test_validate_names_files_and_states_their_folder_once(export, capsys, monkeypatch):
+    monkeypatch.chdir(export.parent.parent)  # the folder, relative to the working folder
+    assert main(["validate", str(export)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[1] == f"Fichiers lus dans le dossier {export.parent.name}"
+    assert str(export.parent) not in out and "\n  vague1.csv : 3 lignes" in out
+    assert main(["validate", str(export), "--json"]) == 0  # JSON: no folder at all
+    out = capsys.readouterr().out
+    assert export.parent.name not in out and '"file": "vague1.csv"' in out
+
+
 def test_validate_with_a_mapping_file(export, tmp_path, capsys):
     mapping = tmp_path / "m.yaml"
     mapping.write_text(

@@ -13,8 +13,9 @@ import pytest
 
 import barometre_geo as bg
 from barometre_geo._resolve_index import get_index
-from barometre_geo._resolve_text import SYNDICAT, luhn_ok
+from barometre_geo._resolve_text import luhn_ok
 from barometre_geo.errors import SchemaError, UnknownValueError
+from barometre_geo.resolve import REASON_CODES
 
 CSP = "collectivite_a_statut_particulier"
 DATA = Path(__file__).parent / "data"
@@ -58,6 +59,7 @@ def test_output_contract_one_row_per_input_in_order(territories):
         "method",
         "status",
         "reason",
+        "reason_code",
         "candidates",
     ]
     assert isinstance(r.index, pd.RangeIndex) and len(r) == len(values)
@@ -65,8 +67,11 @@ def test_output_contract_one_row_per_input_in_order(territories):
     assert r["code"].tolist()[2] == "01001" and r["code"].tolist()[6] == "200069110"
     assert set(r["status"]) <= {"resolved", "ambiguous", "unresolved"}
     assert r.loc[1, "status"] == r.loc[4, "status"] == r.loc[7, "status"] == "unresolved"
-    assert r.loc[1, "reason"] == "empty" and pd.isna(r.loc[1, "input"])
-    assert (r.loc[r["status"] == "resolved", "reason"] == "").all()
+    assert r.loc[1, "reason_code"] == "empty" and pd.isna(r.loc[1, "input"])
+    assert r.loc[1, "reason"].startswith("vide : aucune valeur — saisissez le code INSEE")
+    resolved = r["status"] == "resolved"
+    assert (r.loc[resolved, "reason"] == "").all() and (r.loc[resolved, "reason_code"] == "").all()
+    assert r.loc[~resolved, "reason_code"].isin(list(REASON_CODES)).all()
     assert r["candidates"].map(lambda c: isinstance(c, tuple)).all()
 
 
@@ -146,7 +151,9 @@ def test_corsica_codes(territories):
     # 20150: old code of 2B150 and postal code of Corse-du-Sud communes: never guessed
     r = one(territories, "20150")
     assert r["status"] == "ambiguous" and "2B150" in r["candidates"]
-    assert "postal code" in r["reason"]
+    assert r["reason_code"] == "ambiguous_code"
+    assert r["reason"].startswith("ambigu : 20150 est à la fois un ancien code INSEE et un code")
+    assert r["reason"].endswith("donnez le code INSEE actuel, le nom ou le département")
 
 
 @pytest.mark.parametrize(
@@ -179,7 +186,11 @@ def test_former_code_attached_to_two_communes_is_ambiguous(territories):
     # the sources disagree: ancien code of 55245, commune associée of 55386
     r = one(territories, "55273")
     assert r["status"] == "ambiguous" and set(r["candidates"]) == {"55245", "55386"}
-    assert pd.isna(r["code"]) and "2 communes" in r["reason"]
+    assert pd.isna(r["code"]) and r["reason_code"] == "ambiguous_code"
+    assert r["reason"] == (
+        "ambigu : l'ancien code 55273 correspond aujourd'hui à 2 communes (55386, 55245) — "
+        "donnez le code INSEE actuel ou le nom"
+    )
     r = one(territories, "60455")
     assert r["status"] == "ambiguous" and set(r["candidates"]) == {"60054", "60694"}
 
@@ -201,7 +212,8 @@ def test_codes_of_cog_2019_to_2023_gone_since(territories):
     assert (r.loc[both, "code"] == parent.loc[both, "code"]).all()
     # the 18 ambiguous ones are also postal codes, with the right commune among candidates
     amb = r["status"] == "ambiguous"
-    assert amb.sum() < 25 and r.loc[amb, "reason"].str.contains("postal code").all()
+    assert amb.sum() < 25 and r.loc[amb, "reason"].str.contains("code postal").all()
+    assert (r.loc[amb, "reason_code"] == "ambiguous_code").all()
     # no code of 2019-2023 is ranked after postal codes as a pre-1968 code
     assert not set(old["code"]) & set(get_index(territories).legacy)
 
@@ -217,16 +229,39 @@ def test_pre_1968_seine_codes_rank_after_postal_codes(territories):
 def test_collectivites_outre_mer_are_outside_the_reference(territories):
     for value in ("97502", "97500", "98818"):
         r = one(territories, value)
-        assert r["status"] == "unresolved"
-        assert r["reason"].startswith("collectivité d'outre-mer")
+        assert (r["status"], r["reason_code"]) == ("unresolved", "outside_reference")
+        assert r["reason"].startswith(f"hors référence : {value} désigne ")
+        assert "collectivité d'outre-mer" in r["reason"]
     assert ids_of(territories, "collectivite_outre_mer")["key"].isin(["97133"]).any()
 
 
 def test_unknown_codes(territories):
-    assert one(territories, "99999")["reason"].startswith("unknown: no commune has INSEE")
-    assert one(territories, "2A999")["reason"].startswith("unknown: no commune has INSEE")
-    assert "neither an INSEE" in one(territories, "1234567")["reason"]
-    assert one(territories, "00000")["reason"] == "empty (placeholder value)"
+    r = one(territories, "99999")
+    assert r["reason_code"] == "unknown_code"
+    assert r["reason"] == (
+        "inconnu : aucune commune n'a le code INSEE ou postal 99999 (COG 2025, anciens codes "
+        "compris) — vérifiez le code ou donnez le nom"
+    )
+    assert (
+        "09999 (COG 2025, anciens codes compris ; zéro initial rétabli)"
+        in one(territories, "9999")["reason"]
+    )
+    r = one(territories, "2A999")
+    assert r["reason_code"] == "unknown_code" and r["reason"].startswith(
+        "inconnu : aucune commune n'a le code INSEE 2A999 (COG 2025) — vérifiez le code"
+    )
+    r = one(territories, "1234567")
+    assert r["reason_code"] == "malformed_code"
+    assert r["reason"] == (
+        "format inconnu : 7 chiffres, ni un code INSEE ou postal (5), ni un SIREN (9), ni un "
+        "SIRET (14) — vérifiez la saisie"
+    )
+    r = one(territories, "00000")
+    assert r["reason_code"] == "empty"
+    assert r["reason"].startswith("vide : « 00000 » est une valeur de remplissage — saisissez")
+    r = one(territories, "975")
+    assert r["reason_code"] == "unknown_code"
+    assert "975 n'est le code d'aucun département ni d'aucune région — vérifiez" in r["reason"]
 
 
 def test_departement_and_region_codes(territories):
@@ -241,8 +276,22 @@ def test_departement_and_region_codes(territories):
     assert one(territories, "CD69")["code"] == "69"
     assert one(territories, "Département 2A")["code"] == "2A"
     assert one(territories, "Région 53")["code"] == "53"
-    assert one(territories, "Région 99")["status"] == "unresolved"
-    assert one(territories, "20")["candidates"] == ("2A", "2B")
+    r = one(territories, "Région 99")
+    assert (r["status"], r["reason_code"]) == ("unresolved", "unknown_code")
+    assert r["reason"].startswith("inconnu : aucune région n'a le code 99 — vérifiez le code")
+    r = one(territories, "20")
+    assert r["candidates"] == ("2A", "2B") and r["reason_code"] == "ambiguous_code"
+    assert r["reason"] == (
+        "ambigu : 20 désigne 2 départements, Corse-du-Sud (2A) et Haute-Corse (2B) — "
+        "écrivez 2A ou 2B"
+    )
+    r = one(territories, "24")
+    assert r["reason"] == (
+        "ambigu : 24 désigne le département Dordogne et la région Centre-Val de Loire — "
+        "écrivez « Département 24 » ou « Région 24 »"
+    )
+    assert one(territories, "Département 24")["code"] == "24"  # the fix it gives works
+    assert one(territories, "Région 24")["level"] == "region"
 
 
 # ----------------------------------------------------------------------------- SIREN / SIRET
@@ -293,11 +342,26 @@ def test_superseded_epci_siren_resolves_to_its_successor(territories):
 def test_invalid_and_unknown_siren(territories):
     r = one(territories, "200069111")
     assert r["status"] == "unresolved" and r["method"] == "siren"
-    assert r["reason"] == "invalid SIREN 200069111: Luhn check digit fails"
+    assert r["reason_code"] == "invalid_siren"
+    assert r["reason"] == (
+        "SIREN 200 069 111 invalide : la clé de contrôle (Luhn) est fausse — vérifiez la saisie"
+    )
     r = one(territories, "21750001600018")
-    assert r["reason"].startswith("invalid SIRET") and r["status"] == "unresolved"
+    assert (r["status"], r["reason_code"]) == ("unresolved", "invalid_siret")
+    assert r["reason"] == (
+        "SIRET 217 500 016 00018 invalide : la clé de contrôle (Luhn) est fausse — vérifiez la "
+        "saisie, ou donnez le SIREN (ses 9 premiers chiffres)"
+    )
+    assert one(territories, "217500016")["code"] == "75056"  # the fix it gives works
+    # a SIRET whose own key is right but whose SIREN's is wrong
+    r = one(territories, "13130025265000")
+    assert luhn_ok("13130025265000") and not luhn_ok("131300252")
+    assert r["reason_code"] == "invalid_siret"
+    assert "clé de contrôle (Luhn) de son SIREN 131 300 252 est fausse" in r["reason"]
     r = one(territories, "130025265")  # valid key, not a collectivity (DINUM)
-    assert r["reason"].startswith("unknown SIREN 130025265") and r["kind"] == "unknown"
+    assert (r["kind"], r["reason_code"]) == ("unknown", "unknown_siren")
+    assert r["reason"].startswith("SIREN 130 025 265 inconnu : ni commune, ni EPCI")
+    assert r["reason"].endswith("vérifiez la saisie, ou donnez le code INSEE ou le nom")
 
 
 # ----------------------------------------------------------------------------- special status
@@ -451,7 +515,17 @@ def test_homonyms_are_never_guessed(territories):
     r = one(territories, "Sainte-Colombe")
     assert r["status"] == "ambiguous" and len(r["candidates"]) == 12
     assert pd.isna(r["code"]) and pd.isna(r["nom"]) and r["level"] == "commune"
-    assert "12 communes are named" in r["reason"] and "departement=" in r["reason"]
+    assert r["reason_code"] == "ambiguous_name"
+    assert r["reason"].startswith("ambigu : 12 communes s'appellent Sainte-Colombe (")
+    assert r["reason"].endswith(", …) — indiquez le département ou donnez le code INSEE")
+    r = one(territories, "Saint-Denis")
+    assert r["reason"] == (
+        "ambigu : 4 communes s'appellent Saint-Denis (11339, 30247, 93066, 97411) — indiquez "
+        "le département ou donnez le code INSEE"
+    )
+    r = one(territories, "CC des Deux Vallées")  # EPCI: the département or the SIREN
+    assert r["reason"].startswith("ambigu : 2 EPCI s'appellent ")
+    assert r["reason"].endswith("— indiquez le département ou donnez le SIREN")
     r = one(territories, "Saint-Martin")
     assert r["status"] == "ambiguous" and len(r["candidates"]) >= 4
 
@@ -490,15 +564,25 @@ def test_inline_departement(territories):
 def test_hint_contradicting_a_code_is_not_silently_accepted(territories):
     r = one(territories, "01001", departement="69")
     assert r["status"] == "ambiguous" and r["candidates"] == ("01001",)
-    assert "contradicts département hint 69" in r["reason"]
+    assert r["reason_code"] == "contradiction"
+    assert r["reason"] == (
+        "contradiction : « 01001 » désigne 01001 L'Abergement-Clémenciat (dép. 01), ce qui "
+        "contredit le département indiqué (69) — corrigez la valeur ou le département"
+    )
     r = one(territories, "Saint-Martin (38)")  # no commune named so in Isère
-    assert r["status"] == "ambiguous" and "contradicts" in r["reason"]
+    assert (r["status"], r["reason_code"]) == ("ambiguous", "contradiction")
+    assert r["reason"].startswith("contradiction : « Saint-Martin » désigne ")
+    assert "communes (" in r["reason"] and "contredit le département indiqué (38)" in r["reason"]
 
 
 def test_cross_level_homonyms(territories):
     r = one(territories, "Vienne")
     assert r["status"] == "ambiguous" and pd.isna(r["level"]) and r["kind"] == "unknown"
     assert r["candidates"] == ("commune:38544", "departement:86")
+    assert r["reason"] == (
+        "ambigu : 1 commune et 1 département s'appellent Vienne (commune 38544, département 86) "
+        "— donnez le code (INSEE, SIREN, département ou région) plutôt que le nom"
+    )
     assert one(territories, "Vienne", departement="38")["code"] == "38544"
     r = one(territories, "Vienne", departement="86")
     assert (r["code"], r["level"]) == ("86", "departement")
@@ -508,7 +592,31 @@ def test_cross_level_homonyms(territories):
 def test_no_fuzzy_matching(territories):
     for typo in ("Val-de-Reuill", "Lyonn", "Sainte Colombes", "Ste Foy lès Lyonnais"):
         assert one(territories, typo)["status"] == "unresolved", typo
-    assert one(territories, "Lyonn")["reason"].startswith("unknown: no commune, EPCI")
+    r = one(territories, "Lyonn")
+    assert r["reason_code"] == "unknown_name"
+    assert r["reason"] == (
+        "inconnu : aucune commune, aucun EPCI, département ou région ne s'appelle « Lyonn » "
+        "(comparaison exacte, sans tenir compte des accents, majuscules, tirets ni articles) — "
+        "vérifiez l'orthographe ou donnez le code INSEE ou le SIREN"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (
+            "Mairie de Saint-Éloi-des-Brumes",
+            "aucune commune ne s'appelle « Saint-Éloi-des-Brumes »",
+        ),
+        ("Mairie du Trou Perdu", "aucune commune ne s'appelle « Trou Perdu »"),
+        ("CC du Pays de Nulle Part", "aucun EPCI à fiscalité propre ne s'appelle « Pays de Nulle"),
+        ("Trou Perdu (69)", "aucun EPCI, département ou région ne s'appelle « Trou Perdu »"),
+        ("Conseil départemental de Nullepart", "aucun département ne s'appelle « Nullepart »"),
+    ],
+)
+def test_unknown_name_shows_the_name_searched(territories, value, shown):
+    r = one(territories, value)
+    assert r["reason_code"] == "unknown_name" and shown in r["reason"]
 
 
 # ----------------------------------------------------------------------------- postal codes
@@ -568,7 +676,10 @@ def test_insee_code_first_then_postal_code(territories):
     r = one(territories, "69123 Lyon")
     assert (r["code"], r["method"]) == ("69123", "code_insee")
     r = one(territories, "01001 Lyon")
-    assert r["status"] == "ambiguous" and "name written next to the code" in r["reason"]
+    assert (r["status"], r["reason_code"]) == ("ambiguous", "contradiction")
+    assert r["reason"].endswith(
+        "contredit le nom écrit à côté du code — corrigez la valeur ou le nom"
+    )
 
 
 def test_departement_hint_choosing_the_postal_reading(territories):
@@ -588,42 +699,73 @@ def test_departement_hint_choosing_the_postal_reading(territories):
 # ----------------------------------------------------------------------------- junk
 
 
-@pytest.mark.parametrize(
-    ("value", "reason"),
-    [
-        ("test", "test row"),
-        ("TEST DECLIC", "test row"),
-        ("Essai", "test row"),
-        ("aaa", "test row"),
-        ("N/A", "empty (placeholder value)"),
-        ("-", "empty (placeholder value)"),
-        ("néant", "empty (placeholder value)"),
-        ("", "empty"),
-        ("   ", "empty"),
-        (None, "empty"),
-        (float("nan"), "empty"),
-        (pd.NA, "empty"),
-        ("jean.dupont@mairie-lyon.fr", "not a collectivity: e-mail address"),
-        ("https://www.lyon.fr", "not a collectivity: web address"),
-        ("Syndicat des eaux", SYNDICAT),
-        ("SIVOM de la vallée (69)", SYNDICAT),
-        ("SDIS 69", SYNDICAT),
-        ("Association des maires ruraux", "not a collectivity: association"),
-        ("CCAS de Lyon", "not a collectivity: centre communal d'action sociale"),
-        ("Centre de gestion du Rhône", "not a collectivity: centre de gestion"),
-        ("Test 01001", "test row"),
-    ],
+FIX = "— saisissez le code INSEE, le SIREN ou le nom de la collectivité"
+NOT, PAS = "not_a_collectivity", "pas une collectivité :"
+TEST_ROW = "ressemble à un essai (test, essai, démo, lettre répétée…) — retirez la ligne"
+SYNDICAT = (
+    "syndicat ou établissement public : pas une collectivité territoriale de la référence "
+    "(communes, EPCI à fiscalité propre, départements, régions) — si c'est un EPCI à fiscalité "
+    "propre, donnez son SIREN"
 )
-def test_junk_is_unresolved_with_a_reason(territories, value, reason):
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "reason"),
+    [
+        ("test", "test_row", f"ligne de test : « test » {TEST_ROW}"),
+        ("TEST DECLIC", "test_row", f"ligne de test : « TEST DECLIC » {TEST_ROW}"),
+        ("Essai", "test_row", "ligne de test : « Essai » "),
+        ("aaa", "test_row", "ligne de test : « aaa » "),
+        ("N/A", "empty", f"vide : « N/A » est une valeur de remplissage {FIX}"),
+        ("-", "empty", f"vide : « - » est une valeur de remplissage {FIX}"),
+        ("néant", "empty", "vide : « néant » est une valeur de remplissage"),
+        ("", "empty", f"vide : aucune valeur {FIX}"),
+        ("   ", "empty", f"vide : aucune valeur {FIX}"),
+        (None, "empty", f"vide : aucune valeur {FIX}"),
+        (float("nan"), "empty", "vide : aucune valeur"),
+        (pd.NA, "empty", "vide : aucune valeur"),
+        # the e-mail itself is not repeated (personal data)
+        ("jean.dupont@mairie-lyon.fr", NOT, f"{PAS} adresse e-mail {FIX}"),
+        ("https://www.lyon.fr", NOT, f"{PAS} adresse web {FIX}"),
+        ("Syndicat des eaux", "syndicat", SYNDICAT),
+        ("SIVOM de la vallée (69)", "syndicat", SYNDICAT),
+        ("SDIS 69", "syndicat", SYNDICAT),
+        ("Association des maires ruraux", NOT, f"{PAS} association {FIX}"),
+        ("CCAS de Lyon", NOT, f"{PAS} centre communal d'action sociale {FIX}"),
+        ("Centre de gestion du Rhône", NOT, f"{PAS} centre de gestion {FIX}"),
+        ("Test 01001", "test_row", "ligne de test : « Test 01001 » "),
+    ],
+)  # fmt: skip
+def test_junk_is_unresolved_with_a_reason(territories, value, code, reason):
     r = one(territories, value)
-    assert (r["status"], r["kind"], r["reason"]) == ("unresolved", "unknown", reason)
+    assert (r["status"], r["kind"], r["reason_code"]) == ("unresolved", "unknown", code)
+    assert r["reason"].startswith(reason), r["reason"]
     assert pd.isna(r["code"]) and pd.isna(r["level"]) and r["candidates"] == ()
 
 
 def test_syndicat_label_with_an_epci_siren_resolves_to_the_epci(territories):
     r = one(territories, "Syndicat mixte 200069110")
     assert (r["code"], r["kind"], r["method"]) == ("200069110", "epci", "siren")
-    assert one(territories, "Syndicat mixte 210100012")["reason"] == SYNDICAT
+    r = one(territories, "Syndicat mixte 210100012")
+    assert (r["reason_code"], r["reason"]) == ("syndicat", SYNDICAT)
+
+
+def test_reason_codes_are_listed_once_and_match_the_status(territories):
+    from barometre_geo._resolve_reasons import AMBIGUOUS_CODES
+
+    assert AMBIGUOUS_CODES <= set(REASON_CODES)
+    assert all(isinstance(label, str) and label for label in REASON_CODES.values())
+    values = ["Vienne", "20", "69001", "01400", "Sainte-Colombe", "Lyonn", "test", "a@b.fr",
+              "SIVOM", "200069111", "21750001600018", "130025265", "99999", "1234567", "97502",
+              None, "N/A", "55273", "Saint-Martin (38)", "01001 Lyon"]  # fmt: skip
+    r = bg.resolve(territories, values, departement=[None, None, "38"] + [None] * 17)
+    amb, unres = r["status"] == "ambiguous", r["status"] == "unresolved"
+    assert r.loc[amb, "reason_code"].isin(AMBIGUOUS_CODES).all()
+    assert not r.loc[unres, "reason_code"].isin(AMBIGUOUS_CODES).any()
+    # every listed code is produced by one of these values: no category the resolver never gives
+    assert set(REASON_CODES) == set(r["reason_code"]) - {""}
+    assert (r.loc[amb | unres, "reason"].str.len() > 20).all()
+    assert not r["reason"].str.contains(r"\b(?:unknown|named|invalid|empty)\b").any()  # French
 
 
 def test_names_containing_junk_words_still_resolve(territories):
@@ -718,3 +860,58 @@ def test_resolve_column_errors(territories):
 def test_doctests(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+# ------------------------------------------------------- real data: France services
+
+
+def test_france_services_sites_resolve_by_code_and_by_name(territories, shared_data):
+    """The 2,845 France services sites of August 2024 (real export, COG 2024 codes)."""
+    path = shared_data / "france-services" / "liste-fs-20240801.csv"
+    df = pd.read_csv(path, dtype=str, encoding="utf-8")
+    assert len(df) == 2845
+    by_code = bg.resolve_column(territories, df, "insee_com", departement_column="insee_dep")
+    by_name = bg.resolve_column(territories, df, "lib_com", departement_column="insee_dep")
+    assert list(by_code.index) == list(df.index)
+    # every row is accounted for: resolved, or unresolved / ambiguous with a reason
+    for res in (by_code, by_name):
+        assert set(res["status"]) <= {"resolved", "ambiguous", "unresolved"}
+        undecided = res["status"] != "resolved"
+        assert (res.loc[undecided, "reason"].str.len() > 0).all()
+        assert res.loc[undecided, "reason_code"].isin(REASON_CODES).all()
+    # Saint-Martin (978, a collectivité d'outre-mer) is outside the reference — per row,
+    # the département hint '978' does not fail the whole column
+    com = df["insee_dep"] == "978"
+    assert com.sum() == 2
+    for res in (by_code, by_name):
+        assert (res.loc[com, "status"] == "unresolved").all()
+        assert (res.loc[com, "reason_code"] == "outside_reference").all()
+    # codes: all but Saint-Martin and one row whose code contradicts its département
+    # (76540 is Rouen, Seine-Maritime, listed under 27)
+    assert (by_code["status"] == "resolved").sum() == 2842
+    wrong = by_code["reason_code"] == "contradiction"
+    assert list(df.loc[wrong, ["insee_com", "insee_dep"]].itertuples(index=False)) == [
+        ("76540", "27")
+    ]
+    rouen = df.index[(df["insee_com"] == "76540") & (df["insee_dep"] == "76")]
+    assert len(rouen) == 3 and (by_code.loc[rouen, "code"] == "76540").all()
+    # COG 2024 codes of communes merged since reach their 2025 commune
+    ok = by_code["status"] == "resolved"
+    assert by_code.loc[ok, "code"].isin(territories.communes["code"]).all()
+    assert (by_code.loc[ok, "method"] == "commune_deleguee").sum() >= 1
+    # names agree with codes wherever both resolve, and nearly every name resolves
+    both = ok & (by_name["status"] == "resolved")
+    assert both.sum() >= 2830
+    assert (by_name.loc[both, "code"] == by_code.loc[both, "code"]).all()
+    # a commune and its département sharing a name stay ambiguous, never guessed
+    mayenne = df.index[df["lib_com"] == "Mayenne"]
+    assert (by_name.loc[mayenne, "status"] == "ambiguous").all()
+
+
+def test_departement_hint_of_a_collectivite_d_outre_mer_is_per_row(territories):
+    r = bg.resolve(territories, ["Lyon", "Marigot", "97801"], departement=["69", "978", "978"])
+    assert list(r["status"]) == ["resolved", "unresolved", "unresolved"]
+    assert list(r["reason_code"]) == ["", "outside_reference", "outside_reference"]
+    assert "Saint-Martin" in r.loc[1, "reason"]
+    with pytest.raises(bg.errors.UnknownValueError, match="'999'"):
+        bg.resolve(territories, ["Lyon"], departement=["999"])

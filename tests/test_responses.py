@@ -360,10 +360,8 @@ def test_duplicates_are_superseded(
     rows = r.report.rows.set_index("line")
     assert rows.loc[superseded_line, "state"] == "superseded"
     assert rows.loc[superseded_line, "response_id"] == pau["response_id"].item()
-    assert (
-        rows.loc[superseded_line, "detail"]
-        == f"remplacée par la ligne {line} de {tmp_path / 'vague1.csv'}"
-    )
+    # the report names the file, not its folder
+    assert rows.loc[superseded_line, "detail"] == f"remplacée par la ligne {line} de vague1.csv"
     assert r.report.summary()["superseded"] == 1
 
 
@@ -553,18 +551,29 @@ def test_unresolved_and_ambiguous_collectivities(tmp_path, territories, catalogu
     r = read(tmp_path, territories, w1, rows)
     rows_ = r.report.rows.set_index("line")
     assert rows_.loc[2, "reason"] == "ambiguous" and len(rows_.loc[2, "candidates"]) > 2
-    assert "give the département" in rows_.loc[2, "detail"]
+    assert rows_.loc[2, "detail"].startswith(
+        "nom « Saint-Martin » : ambigu : 4 communes s'appellent Saint-Martin ("
+    )
+    assert rows_.loc[2, "detail"].endswith("— indiquez le département ou donnez le code INSEE")
     assert rows_.loc[3, "state"] == "accepted" and rows_.loc[3, "code"] == "69189"
-    assert rows_.loc[4, "reason"] == "unresolved" and "Commune imaginaire" in rows_.loc[4, "detail"]
+    assert rows_.loc[4, "reason"] == "unresolved"
+    assert rows_.loc[4, "detail"].startswith(
+        "nom « Commune imaginaire » : inconnu : aucune commune ne s'appelle « imaginaire »"
+    )
+    assert rows_.loc[4, "detail"].endswith(
+        "vérifiez l'orthographe ou donnez le code INSEE ou le SIREN"
+    )
     assert rows_.loc[5, "code"] == "01001" and rows_.loc[6, "code"] == "64445"
     assert rows_.loc[7, "code"] == "64445"
     assert rows_.loc[8, "reason"] == "ambiguous"
-    assert rows_.loc[8, "detail"].startswith("type déclaré « commune » mais nom → epci")
+    assert rows_.loc[8, "detail"].startswith("type déclaré « commune » mais nom → EPCI")
     assert rows_.loc[9, "reason"] == "ambiguous" and set(rows_.loc[9, "candidates"]) == {
         "64445",
         "64335",
     }
-    assert rows_.loc[9, "detail"].startswith("identifiants contradictoires")
+    assert rows_.loc[9, "detail"].startswith(
+        "identifiants contradictoires : SIREN → commune 64445 (Pau), code INSEE → commune 64335"
+    )
     assert rows_.loc[10, "reason"] == "unresolved"
     assert (
         rows_.loc[10, "detail"]
@@ -589,15 +598,22 @@ def test_postal_codes_and_codes_contradicting_the_name(tmp_path, territories, ca
     rows_ = r.report.rows.set_index("line")
     assert rows_.loc[2, "code"] == "64335"
     assert rows_.loc[3, "reason"] == "ambiguous" and "64335" in rows_.loc[3, "candidates"]
-    assert (
-        len(rows_.loc[3, "candidates"]) == 15 and "shared by 15 communes" in rows_.loc[3, "detail"]
+    assert len(rows_.loc[3, "candidates"]) == 15
+    assert rows_.loc[3, "detail"].startswith(
+        "code postal « 64230 » : ambigu : le code postal 64230 est partagé par 15 communes (64037, "
     )
+    assert rows_.loc[3, "detail"].endswith("— donnez le code INSEE, le nom ou le département")
     c = territories.identifiers
     only = c[(c["kind"] == "code_postal") & (c["key"] == "01280")]["code"].item()
     assert rows_.loc[4, "code"] == only  # leading zero restored
-    assert rows_.loc[5, "reason"] == "unresolved" and "99999 unknown" in rows_.loc[5, "detail"]
+    assert rows_.loc[5, "reason"] == "unresolved"
+    assert rows_.loc[5, "detail"] == (
+        "code postal « 99999 » : inconnu : aucune commune n'a le code postal 99999 (COG 2025) — "
+        "vérifiez le code, ou donnez le code INSEE ou le nom"
+    )
     assert rows_.loc[6, "code"] == "64335"
-    assert rows_.loc[7, "reason"] == "ambiguous" and "contradicts" in rows_.loc[7, "detail"]
+    assert rows_.loc[7, "reason"] == "ambiguous"
+    assert "ce qui contredit le nom écrit à côté du code" in rows_.loc[7, "detail"]
     assert rows_.loc[8, "code"] == "64445"
     assert rows_.loc[9, "code"] == "64230"
 
@@ -739,6 +755,72 @@ def test_counts_add_up_and_responses_differ_from_collectivities(
     text = rep.to_text()
     assert "Ensemble : 3 réponses, 2 collectivités" in text
     assert "6 lignes lues : 3 acceptées, 1 remplacée" in text
+
+
+def test_reports_name_files_without_their_folders(tmp_path, territories, catalogue, w1):
+    """Published reports show file names; the full paths stay in the Python object."""
+    w2 = IDENT + question_headers(catalogue, (2,))
+    (tmp_path / "nord").mkdir()
+    (tmp_path / "sud").mkdir()
+    files = [
+        write_csv(tmp_path / "nord" / "vague1.csv", w1, [
+            make_row(catalogue, w1, ident("Pau", "64445"), {"cyber_pca": "Peut-être"}),
+            make_row(catalogue, w1, ident("Pau", "64445"), {}),
+            make_row(catalogue, w1, ident("Test", "64335"), {}),
+        ]),
+        write_csv(tmp_path / "sud" / "vague1.csv", w1, [
+            make_row(catalogue, w1, ident("Lescar", "64335"), {}),
+        ]),
+        write_csv(tmp_path / "sud" / "vague2.csv", w2, [
+            make_row(catalogue, w2, ident("Pau", "64445"), {}),
+        ]),
+    ]  # fmt: skip
+    rep = read_responses(files, territories=territories).report
+    shown = ["nord/vague1.csv", "sud/vague1.csv", "vague2.csv"]  # homonyms: their folder only
+    assert rep.file_names() == dict(zip(map(str, files), shown, strict=True))
+    assert rep.rows["file"].unique().tolist() == [str(f) for f in files]  # as passed
+    outputs = {
+        "to_text": rep.to_text(limit=100),
+        "to_dict": json.dumps(rep.to_dict(), ensure_ascii=False),
+        "html": rep._repr_html_(),
+    }
+    for where, out in outputs.items():
+        assert str(tmp_path) not in out, where
+        assert all(name in out for name in shown), where
+    text = outputs["to_text"]
+    assert "  nord/vague1.csv : 3 lignes — 1 acceptée, 1 remplacée, 1 rejetée" in text
+    assert "  - nord/vague1.csv ligne 4 : ligne de test" in text
+    superseded = rep.rows.loc[rep.rows["state"] == "superseded", "detail"].tolist()
+    assert len(superseded) == 1 and superseded[0].endswith(" de nord/vague1.csv")
+    assert "  - nord/vague1.csv, « " in text  # the unknown answer "Peut-être"
+    assert "dossier" not in text  # the folder is stated only on request
+    d = rep.to_dict()
+    assert [f["file"] for f in d["files"]] == shown
+    assert {r["file"] for r in d["rows"]} == set(shown)
+    # folder=True states the common folder once, for the local reader
+    folder = rep.to_text(folder=True)
+    assert folder.count(str(tmp_path)) == 1
+    assert folder.splitlines()[1] == f"Fichiers lus dans le dossier {tmp_path}"
+
+
+def test_file_names_and_common_folder(tmp_path, monkeypatch):
+    from barometre_geo._ingest_report import common_folder, file_names
+
+    assert file_names(["a/x/v.csv", "b/x/v.csv", "b/w.csv"]) == {
+        "a/x/v.csv": "a/x/v.csv",
+        "b/x/v.csv": "b/x/v.csv",
+        "b/w.csv": "w.csv",
+    }
+    assert file_names(["v.csv", "d/v.csv"]) == {"v.csv": "v.csv", "d/v.csv": "d/v.csv"}
+    assert file_names(["/e/v1.csv", "/e/v1.csv"]) == {"/e/v1.csv": "v1.csv"}
+    assert file_names([]) == {}
+    assert common_folder(["v1.csv", "v2.csv"]) is None
+    assert common_folder(["a/v1.csv", "b/v2.csv"]) is None
+    monkeypatch.chdir(tmp_path)
+    assert common_folder([str(tmp_path / "exports" / "v1.csv")]) == "exports"
+    assert common_folder([str(tmp_path / "v1.csv")]) is None  # the working folder itself
+    outside = tmp_path.parent / "ailleurs"
+    assert common_folder([str(outside / "v1.csv")]) == str(outside)
 
 
 def test_wave_column_and_rows_answering_several_waves(tmp_path, territories, catalogue):

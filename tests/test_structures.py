@@ -178,7 +178,7 @@ def test_unknown_members_reported(grid):
     u = s.report.unknown_members
     assert list(u["value"]) == ["99999", "Mairie de Nulle-Part", "123456789"]
     assert set(u["nom"]) == {"A"}
-    assert "no commune, EPCI" in u["message"].iloc[1]
+    assert "aucune commune ne s'appelle « Nulle-Part »" in u["message"].iloc[1]
     assert "Luhn" in u["message"].iloc[2]  # the resolver checks SIREN keys
     assert communes_of(s, "A") == {"01001"}
     assert "3 unknown member(s)" in repr(s.report)
