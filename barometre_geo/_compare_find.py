@@ -87,6 +87,26 @@ def _candidates(res: pd.Series, territories, data: pd.DataFrame) -> tuple[str, s
     return "; ".join(out), hint or "01"
 
 
+def _nearby(level: str, code: str, data: pd.DataFrame, territories) -> str:
+    """Sentence naming up to 3 collectivities of the same level and département that answered."""
+    if level not in ("commune", "epci") or "departement" not in data:
+        return ""
+    table = territories.level(level)
+    hit = table.loc[table["code"] == code, "departement"]
+    if not len(hit):
+        return ""
+    dep = str(hit.iloc[0])
+    same = data.loc[(data["level"] == level) & (data["departement"] == dep)]
+    if not len(same):
+        return f" No {_LEVEL_FR[level]} of département {dep} answered."
+    if "population" in same:
+        same = same.sort_values("population", ascending=False, kind="stable")
+    codes = list(dict.fromkeys(same["code"].astype(str)))[:3]
+    names = table.set_index("code")["nom"]
+    listed = ", ".join(f"{c} {names.get(c, '')}".strip() for c in codes)
+    return f" In département {dep}, these answered, for instance: {listed}."
+
+
 def find_collectivity(code, data: pd.DataFrame, territories, *, departement=None) -> Target:
     """Resolve ``code`` and find the rows of ``data`` answered by that collectivity.
 
@@ -121,7 +141,7 @@ def find_collectivity(code, data: pd.DataFrame, territories, *, departement=None
                 f"{res['nom']} ({_LEVEL_FR.get(level, level)} {found}, read from {typed!r}) "
                 f"has not answered this edition (the responses hold {_waves_text(data)}). "
                 "Check the code (barometre_geo.resolve), or read the exports of the wave(s) it "
-                "answered with read_responses([...])."
+                "answered with read_responses([...])." + _nearby(level, found, data, territories)
             )
         first = int(np.flatnonzero(mask)[0])
         return Target(

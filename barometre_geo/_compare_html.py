@@ -116,11 +116,41 @@ def _label(row) -> str:
     return row["group_label"]
 
 
+def _lines(rows: pd.DataFrame) -> list[tuple]:
+    """Rows of one indicator with their labels, a group shown twice shown once.
+
+    A peer group too small is replaced by a larger one, often the next group
+    of the list (the département's communes by the région's): that line is
+    then dropped and the next says which group it stands in for too.
+    """
+    records = list(rows.itertuples(index=False))
+    out: list[tuple] = []
+    replaced: list[str] = []
+    for i, row in enumerate(records):
+        d = row._asdict()
+        nxt = records[i + 1]._asdict() if i + 1 < len(records) else None
+        same = (
+            nxt is not None
+            and isinstance(d["group_label"], str)
+            and d["group_label"] != d["peer_label"]
+            and d["group_label"] == nxt["group_label"]
+            and d["n"] == nxt["n"]
+        )
+        if same:
+            replaced.append(d["peer_label"])
+            continue
+        label = _label(d)
+        if replaced:
+            label += f" (aussi à la place de : {', '.join(replaced)})"
+            replaced = []
+        out.append((row, label))
+    return out
+
+
 def _single(rows: pd.DataFrame) -> str:
-    """Table of one indicator: one line per peer level."""
+    """Table of one indicator: one line per peer group."""
     body = []
-    for row in rows.itertuples(index=False):
-        label = _label(row._asdict())
+    for row, label in _lines(rows):
         body.append(
             f'<tr><th scope="row">{_e(label)}</th><td class="num">{_count(row.n)}</td>'
             f"{_value_cell(row)}<td>{_chart(row)}</td>"
@@ -298,8 +328,7 @@ def render_text(cmp) -> str:
                     lines.append(f"    [{mark}] {f['option_label']} : {value} ({_label(f)})")
                 continue
             lines.append(f"* {r['label']} — votre réponse : {r['own_answer']}")
-            for f in rows.itertuples(index=False):
-                label = _label(f._asdict())
+            for f, label in _lines(rows):
                 if _missing(f.value):
                     lines.append(f"    {label} : non publié")
                     continue

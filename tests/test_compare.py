@@ -164,6 +164,13 @@ def test_merges_upward_when_the_departement_group_is_small(small, territories):
     # the same check with k=3 lets the Ain group through (4 others ≥ 3)
     loose = compare(ain[0], responses, territories=territories, k=3).table
     assert loose.set_index("peer_level").loc["departement", "group_level"] == "departement"
+    # the text and the page show the région group once, standing in for the département too
+    text = fiche.to_text()
+    region_lines = [ln for ln in text.splitlines() if ln.strip().startswith("Communes — Auvergne")]
+    assert len(region_lines) == 1
+    assert "(aussi à la place de : Communes — Ain (01))" in region_lines[0]
+    html = fiche.to_html()
+    assert html.count("aussi à la place de : Communes — Ain (01)") == 1
 
 
 def test_type_stratum_crossing_is_checked_against_the_stratum(crossing, territories):
@@ -298,8 +305,14 @@ def test_collectivity_that_did_not_answer(small, territories):
     with pytest.raises(
         UnknownValueError,
         match=r"Bourg-en-Bresse \(commune 01053.*not answered.*wave 2: 35 responses.*Check the",
-    ):
+    ) as err:
         compare("01053", responses, territories=territories)
+    # it names communes of its département that did answer, to try instead
+    _, ain, _ = small
+    listed = str(err.value).split("In département 01, these answered, for instance: ")[1]
+    assert [c.split()[0] for c in listed.split(", ")] == sorted(
+        ain, key=lambda c: -territories.communes.set_index("code").loc[c, "population"]
+    )[:3]
 
 
 def test_wave_it_did_not_answer(small, territories):
