@@ -43,6 +43,7 @@ _SPEC: dict[str, tuple[type | tuple[type, ...], bool, bool]] = {
     "k": (int, False, False),
     "k_sensitive": (int, False, False),
     "mode": (str, False, False),
+    "assets": (str, False, False),
     "inline": (bool, False, False),
     "weights": (bool, False, False),
     "static": (str, False, False),
@@ -72,8 +73,10 @@ class BuildSettings:
         Filters (empty = every indicator / theme; levels default all four).
     k, k_sensitive : int
     mode : {"public", "restricted"}
-    inline : bool
-        Self-contained pages (Leaflet inlined) instead of the CDN.
+    assets : {"local", "inline", "cdn"}
+        Where the pages find Leaflet: ``assets/`` of the output folder
+        (default), inlined in each page, or jsDelivr. ``inline = true`` in a
+        ``run.toml`` (or ``--inline``) means ``assets = "inline"``.
     weights : bool
         Calibration-weighted figures next to the unweighted ones.
     static : str or None
@@ -99,7 +102,7 @@ class BuildSettings:
     k: int = 5
     k_sensitive: int = 10
     mode: str = "public"
-    inline: bool = False
+    assets: str = "local"
     weights: bool = True
     static: str | None = None
     basemap: str = "plan_ign"
@@ -215,6 +218,7 @@ _EXAMPLES = {
     "k": 5,
     "k_sensitive": 10,
     "mode": "public",
+    "assets": "local",
     "inline": True,
     "weights": True,
     "static": "png",
@@ -262,6 +266,13 @@ def resolve_settings(config: str | os.PathLike | None = None, **given) -> BuildS
         if _SPEC[key][2] and isinstance(value, list | tuple):
             value = [str(v) if isinstance(v, Path) else v for v in value]
         values[key] = _check_value(key, value, base=None, where="argument")
+    if values.pop("inline", False):  # --inline, inline = true: a shortcut
+        if values.get("assets", "inline") != "inline":
+            raise SchemaError(
+                f"inline = true and assets = {values['assets']!r} contradict each other: "
+                'keep one (assets = "inline" is the same as inline = true).'
+            )
+        values["assets"] = "inline"
     if "out" not in values:
         values["out"] = str(_absolute("maps", None))
     if "k_sensitive" not in values:
@@ -272,6 +283,7 @@ def resolve_settings(config: str | os.PathLike | None = None, **given) -> BuildS
 def _validate(s: BuildSettings) -> BuildSettings:
     from .catalogue import load_catalogue
     from .maps import BASEMAPS
+    from .maps._options import parse_assets
     from .protection import check_thresholds, parse_mode
     from .territories import parse_level
 
@@ -318,5 +330,6 @@ def _validate(s: BuildSettings) -> BuildSettings:
             "k_sensitive": k_sensitive,
             "basemap": basemap,
             "static": static,
+            "assets": parse_assets(s.assets),
         }
     )

@@ -24,7 +24,7 @@ run.toml (every key optional; paths relative to the file; flags override it):
   structures = "operators.json"              territories = "embedded"
   out = "maps"        indicators = ["cyber_pca"]     themes = ["cyber"]
   levels = ["departement", "region"]         k = 5     k_sensitive = 10
-  mode = "public"     inline = false         weights = true    static = "png"
+  mode = "public"     assets = "local"       weights = true    static = "png"
   basemap = "plan_ign"  base_url = "https://…/cartes/"  jobs = 2   force = false
 The output folder holds parametres.toml: `barometre-geo build --config
 maps/parametres.toml` replays a run.
@@ -80,10 +80,17 @@ def add_parser(sub):
     add("--k-sensitive", type=int, help="minimum for sensitive indicators (default max(10, k))")
     add("--mode", help="public (default) or restricted")
     add(
+        "--assets",
+        choices=["local", "inline", "cdn"],
+        help="where the pages find Leaflet: local (default: one copy in assets/ of the "
+        "folder, works offline and once published), inline (in every page: each file works "
+        "alone), cdn (jsDelivr, with SRI)",
+    )
+    add(
         "--inline",
-        action=argparse.BooleanOptionalAction,
+        action="store_true",
         default=None,
-        help="self-contained pages (Leaflet inlined, no CDN; default: jsDelivr with SRI)",
+        help="same as --assets inline: self-contained pages",
     )
     add(
         "--weights",
@@ -126,6 +133,7 @@ def run(args) -> int:
         k=args.k,
         k_sensitive=args.k_sensitive,
         mode=args.mode,
+        assets=args.assets,
         inline=args.inline,
         weights=args.weights,
         static=args.static,

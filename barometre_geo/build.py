@@ -162,6 +162,7 @@ def build(
     k: int | None = None,
     k_sensitive: int | None = None,
     mode: str | None = None,
+    assets: str | None = None,
     inline: bool | None = None,
     weights: bool | None = None,
     static: str | None = None,
@@ -201,9 +202,13 @@ def build(
     k, k_sensitive : int, default 5 and max(10, k)
         Small-count thresholds.
     mode : {"public", "restricted"}, default ``"public"``
-    inline : bool, default False
-        Self-contained pages (Leaflet inlined, ~150 kB more per page, work
-        offline and under a strict CSP) instead of Leaflet from jsDelivr (SRI).
+    assets : {"local", "inline", "cdn"}, default ``"local"``
+        Where the pages find Leaflet. ``local``: one copy in the folder's
+        ``assets/`` (the folder works offline and wherever it is published,
+        under a strict CSP); ``inline``: in every page (~150 kB more per page;
+        each page works alone, e.g. sent by e-mail); ``cdn``: jsDelivr (SRI).
+    inline : bool, optional
+        ``True`` is ``assets="inline"``.
     weights : bool, default True
         Calibration-weighted figures next to the unweighted ones in the table
         and GeoPackages (the maps always show the unweighted figure).
@@ -255,6 +260,7 @@ def build(
         k=k,
         k_sensitive=k_sensitive,
         mode=mode,
+        assets=assets,
         inline=inline,
         weights=weights,
         static=static,
@@ -355,7 +361,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
 
     t, catalogue, responses = state["territories"], state["catalogue"], state["responses"]
     table = state["table"]
-    assets = "inline" if settings.inline else "cdn"
+    assets = settings.assets
     records: list[dict] = []
 
     meta = table.attrs.get("barometre_geo", {})
@@ -383,6 +389,11 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         static=settings.static,
     )
     (root / "geopackages").mkdir(exist_ok=True)
+    if assets == "local":  # one copy of Leaflet for every page of the folder
+        from .maps._assets import write_leaflet
+
+        for path in write_leaflet(root):
+            records.append(extra._record(path, root, "asset", path.suffix.lstrip(".")))
     if settings.static:
         (root / "statiques").mkdir(exist_ok=True)
 

@@ -80,6 +80,24 @@ def test_manifest_lists_every_file_with_size_and_hash(built):
     assert any(p.endswith("catalogue.yaml") for p in inputs["catalogue"])
 
 
+def test_pages_link_the_one_copy_of_leaflet_in_assets(built):
+    from barometre_geo.maps._assets import leaflet_folder
+
+    out = built.out_dir
+    folder = out / leaflet_folder()
+    assert (folder / "leaflet.js").is_file() and (folder / "leaflet.css").is_file()
+    assets = [f for f in built.files if f.kind == "asset"]
+    assert {f.path for f in assets} == {
+        p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()
+    }
+    pages = [f for f in built.files if f.kind == "carte" and not f.empty]
+    assert pages
+    for f in pages:
+        html = (out / f.path).read_text(encoding="utf-8")
+        assert f'<script src="{leaflet_folder()}/leaflet.js"></script>' in html, f.path
+        assert "cdn.jsdelivr.net" not in html, f.path
+
+
 def test_gdal_setting_is_restored_after_the_build(built):
     import pyogrio
 
@@ -192,6 +210,9 @@ def test_no_personal_data_anywhere(built, demo_cache):
     for rel in sorted(_tree(built.out_dir)):
         if rel.endswith(".parquet"):
             continue  # compressed; same rows as indicateurs.csv, checked as text
+        if rel.startswith("assets/"):
+            assert rel.endswith((".js", ".css", ".png")), rel
+            continue  # Leaflet's files, copied from its package (compared in another test)
         text = _text_of(built.out_dir / rel)
         checked += 1
         assert not email_re.findall(text), rel
@@ -286,7 +307,22 @@ def test_settings_fields_match_the_config_keys():
     from barometre_geo._build_settings import _EXAMPLES, _SPEC
 
     names = list(BuildSettings.__dataclass_fields__)
-    assert names == list(_SPEC) == list(_EXAMPLES)
+    # "inline" is a config key and a flag, read as assets = "inline"
+    assert names == [k for k in _SPEC if k != "inline"]
+    assert list(_SPEC) == list(_EXAMPLES)
+
+
+def test_inline_is_assets_inline(tmp_path):
+    assert resolve_settings().assets == "local"
+    assert resolve_settings(inline=True).assets == "inline"
+    assert resolve_settings(assets="cdn").assets == "cdn"
+    path = tmp_path / "run.toml"
+    path.write_text("inline = true\n", encoding="utf-8")
+    assert resolve_settings(path).assets == "inline"
+    with pytest.raises(SchemaError, match="contradict"):
+        resolve_settings(assets="cdn", inline=True)
+    with pytest.raises(UnknownValueError, match="Valid modes: inline, local, cdn"):
+        resolve_settings(assets="intranet")
 
 
 # ------------------------------------------------------- replacement, refusal

@@ -327,8 +327,9 @@ def test_basemaps():
         Basemap("cartodb").tiles()
     with pytest.raises(UnknownValueError, match=r"Valid basemaps: plan_ign, osm, cartodb, none"):
         Basemap("google")
-    with pytest.raises(UnknownValueError, match=r"Valid modes: inline, cdn"):
-        parse_assets("local")
+    with pytest.raises(UnknownValueError, match=r"Valid modes: inline, local, cdn"):
+        parse_assets("intranet")
+    assert parse_assets(" Local ") == "local"
 
 
 def test_option_errors():
@@ -649,3 +650,31 @@ def test_write_index(tmp_path):
         write_index([MapRecord("../x.html", "X")], tmp_path)
     with pytest.raises(SchemaError, match=r"not a safe file name.*map_path"):
         write_index([MapRecord("Mon Fichier.html", "X")], tmp_path)
+
+
+def test_local_assets_are_written_once_beside_the_page(territories, tmp_path):
+    from barometre_geo.maps._assets import leaflet_folder, leaflet_version, write_leaflet
+
+    regions = territories.regions.copy()
+    regions["part"] = np.linspace(0.05, 0.95, len(regions))
+    doc = choropleth(regions, "part", title="Local", basemap="none", assets="local")
+    assert doc.assets == "local" and leaflet_folder() == f"assets/leaflet-{leaflet_version()}"
+    assert f'<script src="{leaflet_folder()}/leaflet.js"></script>' in doc.html
+    assert "integrity=" not in doc.html  # same folder: no SRI/CORS (file:// pages)
+    assert "script-src" in doc.csp and "'self'" in doc.csp
+    doc.save(tmp_path / "a.html")
+    files = write_leaflet(tmp_path)
+    names = sorted(p.relative_to(tmp_path / leaflet_folder()).as_posix() for p in files)
+    assert names[:2] == ["images/layers-2x.png", "images/layers.png"]
+    assert {"leaflet.js", "leaflet.css"} <= set(names)
+    js = (tmp_path / leaflet_folder() / "leaflet.js").read_text(encoding="utf-8")
+    assert "sourceMappingURL" not in js and f'version="{leaflet_version()}"' in js
+    before = {p: p.stat().st_mtime_ns for p in files}
+    doc.save(tmp_path / "b.html")  # a second page: the same files, left alone
+    assert {p: p.stat().st_mtime_ns for p in files} == before
+    # the notebook display cannot find the folder: it says so instead of a blank map
+    assert "assets='inline'" in doc._repr_html_()
+    # inline and cdn pages write nothing beside them
+    inline = choropleth(regions, "part", title="Inline", basemap="none")
+    inline.save(tmp_path / "x" / "c.html")
+    assert not (tmp_path / "x" / "assets").exists()

@@ -299,3 +299,34 @@ def test_js_formatting_matches_python(open_page, territories, tmp_path):
     cases = [(0, 1), (5, 1), (-32, 1), (1234567, 2), (200, 0), (-1, 3), (100, 2)]
     js = loaded.page.evaluate("(cs) => cs.map(([i, d]) => window.__bgeo.format(i, d))", cases)
     assert js == [_from_int(i, d) for i, d in cases]
+
+
+def test_local_assets_folder_works_offline_and_in_an_iframe(territories, open_page, tmp_path):
+    """assets="local": Leaflet once in assets/ beside the pages, the pages link it."""
+    regions = territories.regions.copy()
+    regions["part"] = np.linspace(0.05, 0.95, len(regions))
+    site = tmp_path / "site"
+    doc = choropleth(regions, "part", title="Local", basemap="none", assets="local")
+    doc.save(site / "carte.html")
+    assert "<script>" not in doc.html.split("leaflet.js")[0][-200:]  # linked, not inlined
+    assert "'self'" in doc.csp and "unsafe-inline" not in doc.csp
+    assert (site / "assets").is_dir()
+    parent = site / "parent.html"
+    parent.write_text(
+        '<!DOCTYPE html><html lang="fr"><body><iframe src="carte.html" title="Carte" '
+        'width="900" height="640"></iframe></body></html>',
+        encoding="utf-8",
+    )
+    for path, frame in ((site / "carte.html", False), (parent, True)):
+        loaded = open_page(path, frame=frame)
+        target = loaded.page.frames[1] if frame else loaded.page
+        assert loaded.errors == [] and loaded.requests == []
+        assert target.evaluate("window.__bgeo.nFeatures") == 18
+        assert target.locator(".bgeo-legend").is_visible()
+        # Leaflet's CSS came from assets/ (its rules apply: the zoom control is styled)
+        assert (
+            target.evaluate(
+                "getComputedStyle(document.querySelector('.leaflet-control-zoom')).position"
+            )
+            != "static"
+        )

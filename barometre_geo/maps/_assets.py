@@ -4,10 +4,16 @@ Leaflet comes from the PyPI package ``xstatic-leaflet`` (the XStatic
 packaging of upstream Leaflet, byte-identical to npm's ``leaflet@1.9.3``
 ``dist/`` files, which is also the version folium 0.20 links), read with
 :mod:`importlib.resources` at render time — never hand-copied into this
-repository. In ``inline`` mode it is written into the page (the images its CSS
-refers to become ``data:`` URIs); in ``cdn`` mode the page links jsDelivr with
-a Subresource Integrity hash computed from the packaged file, so a tampered
-CDN copy is refused by the browser.
+repository. Three modes:
+
+* ``inline``: written into the page (the images its CSS refers to become
+  ``data:`` URIs): one self-contained file;
+* ``local``: written once into ``assets/leaflet-<version>/`` beside the pages
+  (:func:`write_leaflet`), which link it by a relative URL: a folder of maps
+  that works offline and wherever the folder is published, without a copy of
+  Leaflet per page;
+* ``cdn``: the page links jsDelivr with a Subresource Integrity hash computed
+  from the packaged file, so a tampered CDN copy is refused by the browser.
 
 Our own script and stylesheet (``templates/bgeo.js``, ``templates/bgeo.css``)
 are always inlined (a few kB).
@@ -21,9 +27,17 @@ import re
 from functools import cache
 from importlib import resources
 
-__all__ = ["bgeo_css", "bgeo_js", "leaflet_assets", "leaflet_version"]
+__all__ = [
+    "bgeo_css",
+    "bgeo_js",
+    "leaflet_assets",
+    "leaflet_folder",
+    "leaflet_version",
+    "write_leaflet",
+]
 
 _CDN = "https://cdn.jsdelivr.net/npm/leaflet@{version}/dist/{name}"
+_SOURCE_MAP = re.compile(r"//# sourceMappingURL=\S+\s*$")
 
 
 def _leaflet_files():
@@ -57,13 +71,17 @@ def leaflet_assets(mode: str) -> dict:
     Returns
     -------
     dict
-        ``inline``: ``{"js": code, "css": code}``; ``cdn``: ``{"js_url",
+        ``inline``: ``{"js": code, "css": code}``; ``local``: ``{"js_url",
+        "css_url"}`` relative to the page's folder; ``cdn``: ``{"js_url",
         "js_sri", "css_url", "css_sri", "origin"}``.
     """
     data = _leaflet_files()
     js = data.joinpath("leaflet.js").read_bytes()
     css = data.joinpath("leaflet.css").read_bytes()
     version = leaflet_version()
+    if mode == "local":
+        folder = leaflet_folder()
+        return {"js_url": f"{folder}/leaflet.js", "css_url": f"{folder}/leaflet.css"}
     if mode == "cdn":
         return {
             "js_url": _CDN.format(version=version, name="leaflet.js"),
@@ -80,8 +98,49 @@ def leaflet_assets(mode: str) -> dict:
 
     css_text = re.sub(r"url\((images/[\w.-]+\.png)\)", inline_image, css.decode("utf-8"))
     # the sourceMappingURL comment would make devtools fetch a file that is not there
-    js_text = re.sub(r"//# sourceMappingURL=\S+\s*$", "", js.decode("utf-8"))
+    js_text = _SOURCE_MAP.sub("", js.decode("utf-8"))
     return {"js": js_text, "css": css_text}
+
+
+def leaflet_folder() -> str:
+    """Folder of Leaflet's files in ``local`` mode, relative to the pages (POSIX)."""
+    return f"assets/leaflet-{leaflet_version()}"
+
+
+def write_leaflet(folder) -> list:
+    """Write Leaflet's JS, CSS and images under ``folder`` (``local`` mode); return the paths.
+
+    Files already there with the same content are left alone, so every page
+    saved into a folder may call it; each file is written atomically (a
+    temporary file renamed), so concurrent writers never leave a partial file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> [p.name for p in write_leaflet(tempfile.mkdtemp())][:2]
+    ['leaflet.js', 'leaflet.css']
+    """
+    from pathlib import Path
+
+    from ._document import atomic_write
+
+    data = _leaflet_files()
+    dest = Path(folder) / leaflet_folder()
+    files = {
+        "leaflet.js": _SOURCE_MAP.sub("", data.joinpath("leaflet.js").read_text("utf-8")).encode(),
+        "leaflet.css": data.joinpath("leaflet.css").read_bytes(),
+    }
+    for image in sorted(data.joinpath("images").iterdir(), key=lambda p: p.name):
+        if image.name.endswith(".png"):
+            files[f"images/{image.name}"] = image.read_bytes()
+    out = []
+    for name, content in files.items():
+        path = dest / name
+        if not (path.is_file() and path.read_bytes() == content):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, content)
+        out.append(path)
+    return out
 
 
 def _template(name: str) -> str:

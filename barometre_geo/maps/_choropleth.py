@@ -169,9 +169,11 @@ def choropleth(
     style : MapStyle, optional
     basemap : Basemap or str, default "plan_ign"
         ``"none"`` for a page that needs no network at all.
-    assets : {"inline", "cdn"}, default "inline"
+    assets : {"inline", "local", "cdn"}, default "inline"
         ``inline``: self-contained page (works offline, on an intranet, under
-        a strict CSP). ``cdn``: Leaflet from jsDelivr with SRI.
+        a strict CSP). ``local``: Leaflet in ``assets/`` beside the page
+        (written by :meth:`MapDocument.save`; one copy for a folder of maps).
+        ``cdn``: Leaflet from jsDelivr with SRI.
     notes : sequence of str
         Lines under the map (source, method).
     national : str

@@ -123,7 +123,9 @@ class MapDocument:
     empty : bool
         The page says there is nothing to map (no publishable value).
     assets : str
-        ``"inline"`` (self-contained) or ``"cdn"``.
+        ``"inline"`` (self-contained), ``"local"`` (Leaflet in
+        ``assets/leaflet-<version>/`` beside the page, written by
+        :meth:`save`) or ``"cdn"``.
     national : str
         National figure, formatted ("52,3 %"), or empty.
     """
@@ -150,13 +152,26 @@ class MapDocument:
         """Write the page to ``path`` atomically (temp file + rename). Returns the path.
 
         To build the path from an indicator id inside an output folder, use
-        :func:`map_path`, which refuses names escaping the folder.
+        :func:`map_path`, which refuses names escaping the folder. A ``local``
+        page also gets Leaflet's files in ``assets/`` beside it (written once
+        per folder).
         """
+        if self.assets == "local" and not self.empty:
+            from ._assets import write_leaflet
+
+            write_leaflet(Path(path).parent)
         return atomic_write(path, self.html)
 
     def _repr_html_(self) -> str:
         # The page runs in its own iframe (srcdoc): its scripts, ids and CSP
-        # cannot clash with the notebook's.
+        # cannot clash with the notebook's. A "local" page has no folder to
+        # find Leaflet in: shown by a note instead of a blank map.
+        if self.assets == "local" and not self.empty:
+            return (
+                f"<p>{escape(self.title)} : carte en mode <code>assets='local'</code>, "
+                "à enregistrer (<code>.save(chemin)</code>) puis ouvrir dans un navigateur ; "
+                "<code>assets='inline'</code> l’affiche dans le notebook.</p>"
+            )
         return (
             f'<iframe srcdoc="{escape(self.html, quote=True)}" title="{escape(self.title)}" '
             'width="100%" height="720" style="border:0" loading="lazy"></iframe>'

@@ -30,7 +30,7 @@ BasemapName = Literal["plan_ign", "osm", "cartodb", "none"]
 #: Basemaps accepted by :class:`Basemap`.
 BASEMAPS: tuple[str, ...] = get_args(BasemapName)
 
-Assets = Literal["inline", "cdn"]
+Assets = Literal["inline", "local", "cdn"]
 #: How Leaflet's JavaScript and CSS reach the page.
 ASSETS: tuple[str, ...] = get_args(Assets)
 
@@ -49,7 +49,7 @@ _LABELS = {"plan_ign": "Plan IGN", "osm": "OpenStreetMap", "cartodb": "CartoDB P
 
 
 def parse_assets(assets: str) -> str:
-    """Validate an ``assets`` mode (``"inline"`` or ``"cdn"``)."""
+    """Validate an ``assets`` mode (``"inline"``, ``"local"`` or ``"cdn"``)."""
     value = str(assets).strip().lower()
     if value not in ASSETS:
         raise UnknownValueError(

@@ -192,6 +192,11 @@ def _asset_elements(mode: str) -> list[str]:
     assets = leaflet_assets(mode)
     if mode == "inline":
         return [f"<style>{assets['css']}</style>", f"<script>{assets['js']}</script>"]
+    if mode == "local":  # same folder: no SRI (file:// pages cannot use CORS)
+        return [
+            f'<link rel="stylesheet" href="{assets["css_url"]}">',
+            f'<script src="{assets["js_url"]}"></script>',
+        ]
     return [
         f'<link rel="stylesheet" href="{assets["css_url"]}" integrity="{assets["css_sri"]}" '
         'crossorigin="anonymous">',
@@ -209,17 +214,28 @@ _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
 _INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
 
 
-def csp_for(html: str, *, tile_origin: str | None = None, cdn_origin: str | None = None) -> str:
+def csp_for(
+    html: str,
+    *,
+    tile_origin: str | None = None,
+    cdn_origin: str | None = None,
+    local: bool = False,
+) -> str:
     """Content-Security-Policy allowing exactly the page's inline blocks.
 
     Scripts and styles are allowed by the sha256 of each inline block (no
     ``'unsafe-inline'``, no ``'unsafe-eval'``); images from ``data:`` URIs
     (Leaflet's control icons, inlined) and from the tile server; nothing else.
+    ``local``: Leaflet's files beside the page (``'self'``), ``cdn_origin``:
+    from that CDN.
     """
     scripts = sorted({_sha256(s) for s in _INLINE_SCRIPT.findall(html)})
     styles = sorted({_sha256(s) for s in _INLINE_STYLE.findall(html)})
     extra = [f"https://{cdn_origin}"] if cdn_origin else []
-    img = ["data:"] + ([f"https://{tile_origin}"] if tile_origin else [])
+    if local:
+        extra = ["'self'"]
+    img = ["data:"] + (["'self'"] if local else [])
+    img += [f"https://{tile_origin}"] if tile_origin else []
     parts = [
         "default-src 'none'",
         "script-src " + " ".join(scripts + extra),
@@ -283,6 +299,7 @@ def render_page(page: Page, *, tiles: dict | None, basemap_label: str, assets: s
     # the HTML parser turns CR LF into LF before hashing inline blocks (leaflet.css has CR LF)
     html = fig.render().replace("\r\n", "\n").replace("\r", "\n")
     tile_origin = tiles["origin"].replace("{s}", "*") if tiles else None
-    csp = csp_for(html, tile_origin=tile_origin, cdn_origin=cdn_origin)
+    local = assets == "local" and not page.empty
+    csp = csp_for(html, tile_origin=tile_origin, cdn_origin=cdn_origin, local=local)
     meta = f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
     return html.replace("<!--bgeo-csp-->", meta, 1), csp
