@@ -3,7 +3,6 @@ import pickle
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,7 @@ from barometre_geo.catalogue import (
 )
 from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
 
-REPORT = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_511edd3c394c276f.txt"
+REPORT_NAME = "000_511edd3c394c276f.txt"  # the study report, in shared/seeds/
 NBSP = "\u00a0"
 
 
@@ -403,15 +402,16 @@ def test_every_indicator_comes_from_the_report(cat):
     assert {i.id for i in cat} - shown == press_only
 
 
-def test_report_item_titles_are_printed_in_the_report(cat):
-    if not REPORT.is_file():
-        pytest.skip(f"study report not found at {REPORT}")
+def test_report_item_titles_are_printed_in_the_report(cat, shared_data):
+    report_path = shared_data.parent / "seeds" / REPORT_NAME
+    if not report_path.is_file():
+        pytest.skip(f"study report not found at {report_path}")
 
     def norm(text):
         text = text.replace("*", "").replace("’", "'").lower()
         return re.sub(r"\s+", "", text).rstrip(".")
 
-    report = norm(REPORT.read_text(encoding="utf-8"))
+    report = norm(report_path.read_text(encoding="utf-8"))
     absent = [r.title for r in cat.report_items if norm(r.title) not in report]
     assert not absent
 

@@ -42,12 +42,10 @@ def grid_result(grid):
 
 
 @pytest.fixture(scope="module")
-def sample_result(territories):
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "opsn-sample"
+def sample_result(territories, shared_data):
+    path = shared_data / "opsn-sample"
     if not path.is_dir():
-        pytest.skip("shared OPSN sample not found")
+        pytest.skip(f"shared OPSN sample not found in {shared_data}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         s = read_structures(path / "operators.json", territories=territories)
