@@ -11,7 +11,10 @@ The rules are explained in :mod:`barometre_geo.protection`. Order of work:
    by the published figures, one more cell is hidden — a total only when the
    leak is there with the totals alone, else a breakdown cell — and step 2
    runs again;
-4. weighted figures (:class:`_Audit.weighted`): kept on the national and
+4. option rows of sensitive multiple-choice questions
+   (:func:`~barometre_geo._protection_attribute.protect_option_rows`): the
+   attribute rule per option, then the relations option by option;
+5. weighted figures (:class:`_Audit.weighted`): kept on the national and
    zone rows while the audit with their weighted rows finds nothing, and on
    any cell where they add nothing to the unweighted figures.
 """
@@ -25,6 +28,7 @@ import numpy as np
 from ._aggregate_cells import CellSums, total_cells
 from ._aggregate_geo import GEO_LEVELS
 from ._aggregate_relations import _Families, complement_unsafe, relations
+from ._protection_attribute import build_checks, cell_sides, protect_option_rows, short
 from ._protection_audit import NullSampler, atoms, recoverable, small_groups
 from .protection import SUPPRESSION_REASONS, complementary, primary_reasons
 
@@ -40,19 +44,28 @@ _MAX_TESTS = 12
 
 @dataclass
 class Protection:
-    """Decisions per cell: hidden, reason code (−1 shown), weighted figures withheld."""
+    """Decisions per cell: hidden, reason code (−1 shown), weighted figures withheld.
+
+    ``row_hidden`` / ``row_primary``: per measure row (``cs.m_*``), option rows
+    of sensitive multiple-choice questions hidden alone (their cell stays
+    published), and those of them hidden by the attribute rule itself.
+    """
 
     hidden: np.ndarray
     reason: np.ndarray
     weighted_hidden: np.ndarray
     info: dict
+    row_hidden: np.ndarray
+    row_primary: np.ndarray
 
 
 class _Relations:
     """The nesting relations of both phases, computed once, applied to any hidden set."""
 
-    def __init__(self, cs: CellSums, units, groups, V, n, thr, sens, loose):
+    def __init__(self, cs: CellSums, units, groups, V, n, thr, sens, loose, side=None, t_cell=None):
         self.cs, self.n, self.groups = cs, n, groups
+        self.side = side  # answers away from each end of sensitive checks (attribute rule)
+        t_cell = np.zeros(len(n), dtype=np.int64) if t_cell is None else t_cell
         self.tot = total_cells(cs) if (cs.c_by > 0).any() else None
         self.phases = []
         for phase in (1, 2):
@@ -64,24 +77,26 @@ class _Relations:
             k_rel[rel] = thr[cell]
             res_hidden = np.ones(n_rel, dtype=bool)
             res_hidden[rel] = ~(loose & ~sens[cell])
-            self.phases.append((rel, cell, par, k_rel, res_hidden))
+            t_rel = np.zeros(n_rel, dtype=np.int64)
+            t_rel[rel] = t_cell[cell]
+            self.phases.append((rel, cell, par, k_rel, res_hidden, t_rel))
         if self.tot is not None:
             t = np.maximum(self.tot, 0)
             # a breakdown cell holding all its territory's answers is its total: same fate
             self.pinned = (cs.c_by > 0) & (self.tot >= 0) & (n == n[t])
             self.eligible = (cs.c_by > 0) & ~self.pinned
 
-    def _phases(self, only: np.ndarray | None) -> list[tuple]:
+    def phases_of(self, only: np.ndarray | None) -> list[tuple]:
         """Membership arrays of both phases, restricted to some indicators (ids compacted)."""
         if only is None:
             return self.phases
         keep_ind = np.zeros(int(self.cs.c_ind.max()) + 1, dtype=bool)
         keep_ind[only] = True
         out = []
-        for rel, cell, par, k_rel, res_hidden in self.phases:
+        for rel, cell, par, k_rel, res_hidden, t_rel in self.phases:
             m = keep_ind[self.cs.c_ind[cell]]
             ids, new = np.unique(rel[m], return_inverse=True)
-            out.append((new.ravel(), cell[m], par[m], k_rel[ids], res_hidden[ids]))
+            out.append((new.ravel(), cell[m], par[m], k_rel[ids], res_hidden[ids], t_rel[ids]))
         return out
 
     def run(self, hidden: np.ndarray, info: dict, only: np.ndarray | None = None) -> np.ndarray:
@@ -90,11 +105,11 @@ class _Relations:
         ``only``: indicators whose cells changed (relations never mix indicators).
         """
         n, cs = self.n, self.cs
-        phases = self._phases(only)
+        phases = self.phases_of(only)
         tot = self.tot
         if tot is not None and only is not None:
             tot = np.where(np.isin(cs.c_ind, only), tot, -1)
-        for phase, (rel, cell, par, k_rel, res_hidden) in enumerate(phases, start=1):
+        for phase, (rel, cell, par, k_rel, res_hidden, t_rel) in enumerate(phases, start=1):
             eligible = None
             if phase == 2:
                 hidden = hidden | (self.pinned & hidden[np.maximum(self.tot, 0)])
@@ -103,7 +118,16 @@ class _Relations:
                 continue
             while True:
                 hidden, step = complementary(
-                    n, hidden, rel, cell, par, k_rel, eligible=eligible, residual_hidden=res_hidden
+                    n,
+                    hidden,
+                    rel,
+                    cell,
+                    par,
+                    k_rel,
+                    eligible=eligible,
+                    residual_hidden=res_hidden,
+                    side=self.side,
+                    t_rel=t_rel,
                 )
                 for key in ("rounds", "added", "forced"):
                     info[key] += step[key]
@@ -445,8 +469,26 @@ class _Audit:
         return out
 
 
-def protect(cs: CellSums, plans, units, groups, V, *, k, k_sensitive, mode, w=None) -> Protection:
-    """Primary, complementary and audit-driven suppression of every cell (module docstring)."""
+def protect(
+    cs: CellSums,
+    plans,
+    units,
+    groups,
+    V,
+    *,
+    k,
+    k_sensitive,
+    mode,
+    w=None,
+    t_sensitive: int = 0,
+    multiple: list[bool] | None = None,
+) -> Protection:
+    """Primary, complementary and audit-driven suppression of every cell (module docstring).
+
+    ``t_sensitive``: attribute threshold of sensitive indicators (0: off);
+    ``multiple[i]``: plan ``i`` is a multiple-choice question (its option rows
+    are checked and hidden one by one).
+    """
     from ._aggregate_geo import GEO_LEVELS as levels
 
     n = np.rint(cs.c_sums[:, 2]).astype(np.int64)
@@ -460,14 +502,24 @@ def protect(cs: CellSums, plans, units, groups, V, *, k, k_sensitive, mode, w=No
     primary = primary_reasons(
         n, level_names, sens, allowed, k=k, k_sensitive=k_sensitive, mode=mode
     )
-    hidden = primary != ""
     loose = mode == "restricted"
     thr = np.where(sens, k_sensitive, 1 if loose else k)
+    audit = _Audit(cs, units, groups, V, n, thr, primary != "", w)
+    # attribute rule of sensitive indicators: t answers away from each end
+    t_cell = np.where(sens, t_sensitive, 0).astype(np.int64)
+    side, option_checks = None, []
+    if t_sensitive > 0 and sens.any():
+        first = np.r_[0, np.cumsum([len(p.values) for p in plans])[:-1]]
+        multiple = [False] * len(plans) if multiple is None else multiple
+        checks = build_checks(plans, multiple, first)
+        side, option_checks = cell_sides(checks, audit.cell_matrix, len(n))
+        primary[(primary == "") & (n > 0) & short(side, t_cell)] = "attribute_sensitive"
+        audit.primary = primary != ""
+    hidden = primary != ""
     info = {"rounds": 0, "added": 0, "forced": 0, "audit_added": 0, "audit_rounds": 0}
-    rel = _Relations(cs, units, groups, V, n, thr, sens, loose)
+    rel = _Relations(cs, units, groups, V, n, thr, sens, loose, side=side, t_cell=t_cell)
     hidden = rel.run(hidden, info)
     info["complementary_before_audit"] = int((hidden & (primary == "")).sum())
-    audit = _Audit(cs, units, groups, V, n, thr, primary != "", w)
     eligible = rel.eligible if rel.tot is not None else np.zeros(len(n), dtype=bool)
     todo = np.arange(len(plans))
     while len(todo):
@@ -481,6 +533,10 @@ def protect(cs: CellSums, plans, units, groups, V, *, k, k_sensitive, mode, w=No
         hidden = rel.run(hidden, info, only=changed)
         todo = np.unique(cs.c_ind[hidden & ~before])
     info["audit_tests"] = audit.tested
+    row_hidden = row_primary = np.zeros(len(cs.m_cell), dtype=bool)
+    if option_checks:
+        row_hidden, row_primary, more = protect_option_rows(option_checks, rel, hidden, n, t_cell)
+        info.update(more)
     weighted_hidden = np.zeros(len(n), dtype=bool)
     if w is not None:
         protected = np.flatnonzero(np.bincount(cs.c_ind, weights=thr > 1) > 0)
@@ -491,4 +547,11 @@ def protect(cs: CellSums, plans, units, groups, V, *, k, k_sensitive, mode, w=No
     for j, name in enumerate(names):
         reason[primary == name] = j
     reason[hidden & (reason < 0)] = names.index("complementary")
-    return Protection(hidden=hidden, reason=reason, weighted_hidden=weighted_hidden, info=info)
+    return Protection(
+        hidden=hidden,
+        reason=reason,
+        weighted_hidden=weighted_hidden,
+        info=info,
+        row_hidden=row_hidden,
+        row_primary=row_primary,
+    )

@@ -48,7 +48,13 @@ from ._aggregate_protect import protect
 from ._stats import kish, mean_interval, wilson
 from ._strata import assign_strata, parse_strata
 from .errors import DataQualityWarning, SchemaError, UnknownValueError
-from .protection import SUPPRESSED_COLUMNS, SUPPRESSION_REASONS, check_thresholds, parse_mode
+from .protection import (
+    SUPPRESSED_COLUMNS,
+    SUPPRESSION_REASONS,
+    check_t_sensitive,
+    check_thresholds,
+    parse_mode,
+)
 
 __all__ = ["AGGREGATE_COLUMNS", "AGGREGATE_LEVELS", "SUPPRESSED_COLUMNS", "aggregate"]
 
@@ -203,6 +209,7 @@ def aggregate(
     weights="calibration",
     strata: Sequence[int] | None = None,
     options: bool = False,
+    t_sensitive: int = 3,
 ) -> pd.DataFrame:
     """Compute indicators per territory, with confidence intervals and protection.
 
@@ -242,6 +249,13 @@ def aggregate(
     options : bool, default False
         Also give one row per option for ``share`` indicators (the catalogue's
         ``distribution`` and ``share_per_option`` indicators always have them).
+    t_sensitive : int, default 3
+        Attribute rule of sensitive indicators: a figure is published only
+        with at least ``t_sensitive`` answers away from each end ("Oui" and
+        not "Oui"; an option ticked and not ticked — else that option row
+        alone is hidden; > 0 % and < 100 %), also for what nested figures
+        leave by difference (reason ``attribute_sensitive``, see
+        :mod:`barometre_geo.protection`). 0 disables it.
 
     Returns
     -------
@@ -268,6 +282,7 @@ def aggregate(
     levels = _parse_levels(level)
     mode = parse_mode(mode)
     k, k_sensitive = check_thresholds(k, k_sensitive)
+    t_sensitive = check_t_sensitive(t_sensitive)
     strata = parse_strata(strata)
     data, catalogue = _unpack(responses)
     inds, missing = _select(catalogue, data, indicators)
@@ -303,7 +318,17 @@ def aggregate(
         labels.append(lab)
     cs = cell_sums(spec, geo, prep.units, groups)
     prot = protect(
-        cs, plans, prep.units, groups, spec.V > 0, k=k, k_sensitive=k_sensitive, mode=mode, w=w
+        cs,
+        plans,
+        prep.units,
+        groups,
+        spec.V > 0,
+        k=k,
+        k_sensitive=k_sensitive,
+        mode=mode,
+        w=w,
+        t_sensitive=t_sensitive,
+        multiple=[i.kind == "multiple_choice" for i in inds],
     )
     table = _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels)
     reason = prot.reason
@@ -319,6 +344,7 @@ def aggregate(
         "by": bys,
         "k": k,
         "k_sensitive": k_sensitive,
+        "t_sensitive": t_sensitive,
         "mode": mode,
         "strata": list(strata),
         **wmeta,
@@ -453,7 +479,16 @@ def _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels):
         vw, lo_w, hi_w, dff = (np.full(len(c), np.nan) for _ in range(4))
     scale = np.where(is_mean, 100.0, 1.0)
     low_rel = (nn < LOW_RELIABILITY_N) | ((hi - lo) / 2 > LOW_RELIABILITY_HALF_WIDTH * scale)
-    hid = hidden[c]
+    # option rows of sensitive multiple-choice questions hidden alone
+    row_hid = prot.row_hidden[sel] & ~hidden[c]
+    hid = hidden[c] | row_hid
+    names = list(SUPPRESSION_REASONS)
+    reason_row = reason[c].copy()
+    reason_row[row_hid] = np.where(
+        prot.row_primary[sel][row_hid],
+        names.index("attribute_sensitive"),
+        names.index("complementary"),
+    )
     for arr in (value, lo, hi, vw, lo_w, hi_w, dff):
         arr[hid] = np.nan
     for arr in (vw, lo_w, hi_w, dff):  # weighted figures that would reveal answers
@@ -502,7 +537,7 @@ def _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels):
         "participation": participation[c],
         "population_share": pop_share[c],
         "suppressed": hid,
-        "reason": pd.Categorical.from_codes(reason[c], categories=list(SUPPRESSION_REASONS)),
+        "reason": pd.Categorical.from_codes(reason_row, categories=names),
         "low_reliability": low,
     }
     return pd.DataFrame(cols)

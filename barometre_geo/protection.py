@@ -13,7 +13,9 @@ Primary suppression (public mode)
 * ``sensitive_level``: a sensitive indicator, at commune or EPCI level;
 * ``small_n``: fewer than ``k`` valid answers (default 5);
 * ``small_n_sensitive``: a sensitive indicator with fewer than ``k_sensitive``
-  answers (default 10, never below ``k``).
+  answers (default 10, never below ``k``);
+* ``attribute_sensitive``: a sensitive indicator with fewer than ``t``
+  answers on one side (see "Attribute disclosure" below).
 
 In ``restricted`` mode (the collectivities' own platform) non-sensitive
 indicators are shown at every level without threshold; sensitive ones keep the
@@ -113,6 +115,42 @@ complementary cells, ``benchmarks/bench_aggregate.py``). On small random
 editions (20–300 answers, three breakdowns, k = 3 and 5) the relations alone
 leaked in 33 of 360 indicator × edition cases; none leak after the audit.
 
+Attribute disclosure (sensitive indicators)
+-------------------------------------------
+A published cell of ``cyber_pca`` with 12 answers and 0 % tells everyone that
+all 12 respondents — whose identity the participation map shows — have no
+continuity plan. So, with ``t = t_sensitive`` (default 3, an argument of
+:func:`barometre_geo.aggregate`; 0 disables it), a figure of a sensitive
+indicator is published only with at least ``t`` valid answers away from each
+end, at every level (France and zones included: they hold hundreds of answers,
+the rule seldom bites there, and an overseas zone can be small):
+
+* a yes/no share (or the positive share of a single choice): ``t`` "Oui" and
+  ``t`` not "Oui" ("je ne sais pas" is not "Oui"); every other single-choice
+  option too, since option rows share their cell's fate;
+* a mean of a percentage: ``t`` answers above 0 % and ``t`` below 100 %;
+* a multiple-choice option: ``t`` ticked and ``t`` not ticked. Only that
+  *option row* is hidden (options are independent sums, ``n`` stays
+  published on the others): one rare option would otherwise hide most cells;
+* non-substantive options (``ne_sait_pas``, ``non_concerne``) are not checked.
+
+Failing cells get the primary reason ``attribute_sensitive`` (hidden cells
+also enter the audit as primary cells: never determined). Complementary: in
+each relation whose parents are all published, the hidden part (hidden
+children and residual) learnt by difference must hold no answer or at least
+``t`` on each side; else one more cell is hidden, preferring one that adds
+answers on the short side. Option rows get the same relations, option by
+option, after the cells (``k`` 0: their ``n`` is published, the ticks are
+what is protected; hidden rows say ``attribute_sensitive`` or
+``complementary``). Not covered: homogeneity deduced only by combining
+several relations (linked tables) — the exact audit above looks for small
+*groups*, not homogeneous ones — and weighted figures. Demo (every level and
+breakdown, ``benchmarks/bench_aggregate.py``): 835 cells and 518 option rows
+hidden by the rule (147 more option rows as complements);
+``tests/test_protection_attribute.py`` checks every
+published figure and every "published parent − published children" of the
+demo independently.
+
 Weighted figures
 ----------------
 A weighted share reveals ``Σ w·y`` over its cell, and calibration weights can
@@ -166,6 +204,7 @@ __all__ = [
     "SUPPRESSED_COLUMNS",
     "SUPPRESSION_REASONS",
     "Mode",
+    "check_t_sensitive",
     "complementary",
     "parse_mode",
     "primary_reasons",
@@ -181,6 +220,9 @@ SUPPRESSION_REASONS: dict[str, str] = {
     "sensitive_level": "indicateur sensible, non publié à cet échelon",
     "small_n": "moins de k réponses (secret statistique)",
     "small_n_sensitive": "indicateur sensible : moins de k_sensible réponses",
+    "attribute_sensitive": (
+        "indicateur sensible : réponses trop homogènes (moins de t réponses d'un côté)"
+    ),
     "complementary": "secret induit : masqué pour empêcher un calcul par différence",
 }
 
@@ -236,6 +278,26 @@ def check_thresholds(k: int, k_sensitive: int) -> tuple[int, int]:
             f"lower threshold than the others. Pass k_sensitive >= {k}."
         )
     return int(k), int(k_sensitive)
+
+
+def check_t_sensitive(t_sensitive: int) -> int:
+    """Validate the attribute threshold of sensitive indicators: an integer ≥ 0 (0 disables).
+
+    Examples
+    --------
+    >>> check_t_sensitive(3)
+    3
+    """
+    if (
+        isinstance(t_sensitive, bool)
+        or not isinstance(t_sensitive, int | np.integer)
+        or t_sensitive < 0
+    ):
+        raise UnknownValueError(
+            f"t_sensitive={t_sensitive!r} must be an integer ≥ 0 (default 3; 0 disables the "
+            "attribute rule of sensitive indicators)."
+        )
+    return int(t_sensitive)
 
 
 def primary_reasons(
@@ -302,6 +364,8 @@ def complementary(
     *,
     eligible: np.ndarray | None = None,
     residual_hidden: np.ndarray | None = None,
+    side: np.ndarray | None = None,
+    t_rel: np.ndarray | None = None,
     max_rounds: int = 10_000,
 ) -> tuple[np.ndarray, dict]:
     """Complementary suppression over linear relations (see the module docstring).
@@ -322,6 +386,14 @@ def complementary(
         Cells that may be hidden as complements (default all). When an unsafe
         relation has no eligible cell left, any published cell of it is
         hidden: safety comes before consistency (counted in ``forced``).
+    side : array of float (cells × columns), optional
+        Answers away from each end of the checks of sensitive indicators
+        (``attribute_counts``; NaN where a cell has no such check).
+    t_rel : array of int, optional
+        Attribute threshold of each relation (0: no attribute rule). When all
+        parents are published and some answers are hidden, the hidden part
+        (hidden children and residual) must hold at least ``t`` answers in
+        every column of ``side``.
     max_rounds : int
         Safety net against a bug; the loop needs at most one round per cell.
 
@@ -381,6 +453,7 @@ def complementary(
     # unknown must hold 0 or ≥ k answers (a hidden parent can be substituted by its
     # children in another relation, see the module docstring)
     big = n_par >= k_rel
+    attr = _AttributeRule(side, t_rel, rel, cell, par, has_res, n_rel)
     alive = np.ones(n_rel, dtype=bool)  # relations still worth checking
     for rounds in range(1, max_rounds + 1):
         m = alive[rel]
@@ -391,6 +464,8 @@ def complementary(
         nh = np.bincount(r, weights=np.where(h & ~p, n[c], 0), minlength=n_rel)
         unknown = np.minimum(hp, 1) + hc + has_res  # hidden parents: their sum is one unknown
         unsafe = alive & ((unknown == 1) | (big & (hc + has_res > 0) & (nh + n_res < k_rel)))
+        short = attr.short(alive & ~unsafe & (hp == 0) & (hc + has_res > 0), m, h & ~p)
+        unsafe |= short.any(axis=1)
         if not unsafe.any():
             info["rounds"] = rounds
             break
@@ -403,7 +478,8 @@ def complementary(
             )
         rr, cc = r[cand], c[cand]
         prio = np.where(p[cand], 1, 0) + np.where(eligible[cc], 0, 2)
-        order = np.lexsort((cc, n[cc], prio, rr))
+        useless = attr.useless(short, rr, cc)  # adds nothing where the relation is short
+        order = np.lexsort((cc, n[cc], useless, prio, rr))
         rr, cc, prio = rr[order], cc[order], prio[order]
         first = np.flatnonzero(np.r_[True, rr[1:] != rr[:-1]])
         chosen = cc[first]
@@ -416,3 +492,63 @@ def complementary(
         raise RuntimeError("complementary suppression did not stabilise; please report it.")
     info["added"] = int((hidden & ~start).sum())
     return hidden, info
+
+
+class _AttributeRule:
+    """Answers away from each end in the hidden part of each relation (``complementary``).
+
+    Only the membership rows of relations with ``t > 0`` are kept (sensitive
+    indicators): the rule costs nothing for the others.
+    """
+
+    def __init__(self, side, t_rel, rel, cell, par, has_res, n_rel):
+        self.on = side is not None and t_rel is not None and bool(np.any(np.asarray(t_rel) > 0))
+        if not self.on:
+            return
+        self.side = np.nan_to_num(np.asarray(side, dtype=float), nan=0.0)
+        self.t = np.asarray(t_rel, dtype=float)
+        self.keep = self.t[rel] > 0
+        self.n_rel = n_rel
+        r, c = rel[self.keep], cell[self.keep]
+        self.r = r
+        used = ~np.isnan(np.asarray(side, dtype=float)[c])
+        self.v = np.where(used, self.side[c], 0.0)
+        par = par[self.keep]
+        cols = range(self.v.shape[1])
+        # what the residual holds: parents minus children (only where it is hidden)
+        res = np.stack(
+            [
+                np.bincount(r, weights=np.where(par, self.v[:, j], -self.v[:, j]), minlength=n_rel)
+                for j in cols
+            ],
+            axis=1,
+        )
+        self.res = np.where(has_res[:, None], np.rint(res), 0.0)
+        rel_used = np.stack([np.bincount(r, weights=used[:, j], minlength=n_rel) for j in cols], 1)
+        self.rel_used = (rel_used > 0) & (self.t[:, None] > 0)
+
+    def short(self, active: np.ndarray, m: np.ndarray, hidden_child: np.ndarray) -> np.ndarray:
+        """(relations × columns): hidden part below ``t`` on that side, in active relations.
+
+        ``m`` selects the membership rows in play, ``hidden_child`` is given on them.
+        """
+        if not self.on:
+            return np.zeros((len(active), 1), dtype=bool)
+        hid_rows = np.zeros(len(m), dtype=bool)
+        hid_rows[m] = hidden_child
+        hid_rows = hid_rows[self.keep] & m[self.keep]
+        hid = np.stack(
+            [
+                np.bincount(self.r, weights=np.where(hid_rows, col, 0), minlength=self.n_rel)
+                for col in self.v.T
+            ],
+            axis=1,
+        )
+        return (hid + self.res < self.t[:, None]) & self.rel_used & active[:, None]
+
+    def useless(self, short: np.ndarray, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+        """Candidates that add nothing to the sides their relation is short of."""
+        if not self.on:
+            return np.zeros(len(rr), dtype=bool)
+        s = short[rr]
+        return ~(s & (self.side[cc] > 0)).any(axis=1) & s.any(axis=1)

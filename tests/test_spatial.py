@@ -284,9 +284,9 @@ def test_demo_lisa_uses_only_published_values(demo_stats):
     agg, stats = demo_stats
     lisa = stats.lisa
     head = agg[(agg["by"] == "total") & agg["level"].isin(["departement", "epci"])]
-    hidden = head[head["suppressed"]][["indicator", "level", "code"]].astype(str)
-    keys = pd.MultiIndex.from_frame(hidden)
-    rows = pd.MultiIndex.from_frame(lisa[["indicator", "level", "code"]].astype(str))
+    cols = ["indicator", "option", "level", "code"]  # option rows may be hidden alone
+    keys = pd.MultiIndex.from_frame(head[head["suppressed"]][cols].astype(str))
+    rows = pd.MultiIndex.from_frame(lisa[cols].astype(str))
     in_hidden = rows.isin(keys)
     assert in_hidden.any()
     assert lisa.loc[in_hidden, "value"].isna().all()

@@ -103,7 +103,7 @@ _DESCRIPTIONS = {
     "suppressed": ("Masquée", "vrai : moins de k réponses ou secret induit ; valeur NULL"),
     "reason": (
         "Motif du masquage",
-        "level, sensitive_level, small_n, small_n_sensitive, complementary "
+        "level, sensitive_level, small_n, small_n_sensitive, attribute_sensitive, complementary "
         "(DEVELOPERS.md, « Aggregates »)",
     ),
     "low_reliability": ("Fiabilité faible", "moins de 30 réponses ou IC de plus de ±15 points"),
