@@ -58,8 +58,11 @@ def build_checks(plans, multiple: list[bool], first: np.ndarray) -> list[Check]:
         if not plan.sensitive:
             continue
         valid = np.flatnonzero(plan.V)
+        # single choice: the headline share decides (so that ``options=True`` changes no
+        # cell's fate); each substantive option only without a headline (distribution)
+        headline = None in plan.options and not multiple[i]
         for j, opt in enumerate(plan.options):
-            if opt in _NON_SUBSTANTIVE:
+            if opt in _NON_SUBSTANTIVE or (headline and opt is not None):
                 continue
             y = np.asarray(plan.values[j])[valid]
             top = 100.0 if plan.is_mean else 1.0

@@ -126,8 +126,10 @@ end, at every level (France and zones included: they hold hundreds of answers,
 the rule seldom bites there, and an overseas zone can be small):
 
 * a yes/no share (or the positive share of a single choice): ``t`` "Oui" and
-  ``t`` not "Oui" ("je ne sais pas" is not "Oui"); every other single-choice
-  option too, since option rows share their cell's fate;
+  ``t`` not "Oui" ("je ne sais pas" is not "Oui"). Option rows of a single
+  choice share their cell's fate, decided by that headline share alone, so
+  that ``options=True`` changes no decision (two calls must agree); a
+  distribution without positive options checks each substantive option;
 * a mean of a percentage: ``t`` answers above 0 % and ``t`` below 100 %;
 * a multiple-choice option: ``t`` ticked and ``t`` not ticked. Only that
   *option row* is hidden (options are independent sums, ``n`` stays

@@ -86,6 +86,38 @@ def test_ne_sait_pas_counts_on_the_not_oui_side(ain12):
     assert row["reason"] == "attribute_sensitive"  # 2 answers not "Oui" < 3
 
 
+def test_single_choice_options_do_not_change_the_decision(territories):
+    # cyber_rssi: 4 "oui_interne", 8 "non", nobody "oui_mutualise"
+    codes = communes_of(territories, "01", 12)
+    answers = ["oui_interne"] * 4 + ["non"] * 8
+    r = make_responses({"cyber_rssi": answers}, codes=codes, territories=territories)
+    kw = dict(level=["departement", "region", "france"], indicators="cyber_rssi")
+    plain, wide = agg(r, **kw), agg(r, **kw, options=True)
+    head = wide[wide["option"].isna()].reset_index(drop=True)
+    pd.testing.assert_series_equal(head["suppressed"], plain["suppressed"].reset_index(drop=True))
+    assert not cell(wide, "departement", "01", "cyber_rssi")["suppressed"]
+    assert cell(wide, "departement", "01", "cyber_rssi", "oui_mutualise")["value"] == 0
+
+
+def test_mean_of_a_sensitive_percentage_needs_answers_above_0_and_below_100(territories):
+    import dataclasses
+
+    cat = bg.load_catalogue()
+    ind = "outils_materiel_reconditionne"  # a percentage, flagged sensitive here
+    inds = [dataclasses.replace(i, sensitive=True) if i.id == ind else i for i in cat.indicators]
+    cat = dataclasses.replace(cat, indicators=inds)
+    assert cat.get(ind).sensitive
+    codes = communes_of(territories, "01", 12)
+
+    def dep(values):
+        r = make_responses({ind: values}, codes=codes, territories=territories, catalogue=cat)
+        return cell(agg(r, level="departement", indicators=ind), "departement", "01", ind)
+
+    assert dep([0.0] * 10 + [40.0, 100.0])["reason"] == "attribute_sensitive"  # 2 > 0 %
+    assert not dep([0.0] * 9 + [40.0, 50.0, 60.0])["suppressed"]  # 3 > 0 %, 12 < 100 %
+    assert dep([100.0] * 10 + [20.0, 0.0])["reason"] == "attribute_sensitive"  # 2 < 100 %
+
+
 def test_non_sensitive_indicator_is_untouched(ain12):
     t = agg(ain12(["non"] * 12, "inclusion_cnfs"), level="departement")
     row = cell(t, "departement", "01", "inclusion_cnfs")
