@@ -482,12 +482,19 @@ def protect(
     w=None,
     t_sensitive: int = 0,
     multiple: list[bool] | None = None,
+    follows: list[bool] | None = None,
 ) -> Protection:
     """Primary, complementary and audit-driven suppression of every cell (module docstring).
 
     ``t_sensitive``: attribute threshold of sensitive indicators (0: off);
     ``multiple[i]``: plan ``i`` is a multiple-choice question (its option rows
-    are checked and hidden one by one).
+    are checked and hidden one by one); ``follows[i]``: plan ``i`` is asked
+    only after a given answer to a sensitive question ("types of attack" after
+    "victim of an attack"): its ``n`` counts that answer, so its cells need
+    ``t`` respondents outside it (``respondents − n ≥ t``, the published
+    ``respondents`` being those of the filter's cell too). Primary rule only:
+    a difference between a published parent and its published children is
+    not checked for it.
     """
     from ._aggregate_geo import GEO_LEVELS as levels
 
@@ -506,14 +513,21 @@ def protect(
     thr = np.where(sens, k_sensitive, 1 if loose else k)
     audit = _Audit(cs, units, groups, V, n, thr, primary != "", w)
     # attribute rule of sensitive indicators: t answers away from each end
-    t_cell = np.where(sens, t_sensitive, 0).astype(np.int64)
+    follow = np.zeros(len(n), dtype=bool)
+    if follows is not None:
+        follow = np.asarray(follows, dtype=bool)[cs.c_ind]
+    t_cell = np.where(sens | follow, t_sensitive, 0).astype(np.int64)
     side, option_checks = None, []
-    if t_sensitive > 0 and sens.any():
+    if t_sensitive > 0 and (sens.any() or follow.any()):
         first = np.r_[0, np.cumsum([len(p.values) for p in plans])[:-1]]
         multiple = [False] * len(plans) if multiple is None else multiple
         checks = build_checks(plans, multiple, first)
         side, option_checks = cell_sides(checks, audit.cell_matrix, len(n))
         primary[(primary == "") & (n > 0) & short(side, t_cell)] = "attribute_sensitive"
+        # a follow-up's own cell: respondents outside the filter's answer (primary rule
+        # only: the relations are built on valid answers, which do not add up to them)
+        outside = np.rint(cs.c_sums[:, 0]).astype(np.int64) - n
+        primary[(primary == "") & follow & (n > 0) & (outside < t_cell)] = "attribute_sensitive"
         audit.primary = primary != ""
     hidden = primary != ""
     info = {"rounds": 0, "added": 0, "forced": 0, "audit_added": 0, "audit_rounds": 0}

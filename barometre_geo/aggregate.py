@@ -123,6 +123,12 @@ def _unpack(responses):
     return data, catalogue
 
 
+def _follows_sensitive(ind, catalogue) -> bool:
+    """Return whether the indicator is asked only after an answer to a sensitive question."""
+    asked = getattr(ind, "asked_if", None)
+    return asked is not None and bool(catalogue.get(asked.indicator).sensitive)
+
+
 def _select(catalogue, data: pd.DataFrame, indicators) -> tuple[list, list[str]]:
     cols = set(data.columns)
 
@@ -329,6 +335,7 @@ def aggregate(
         w=w,
         t_sensitive=t_sensitive,
         multiple=[i.kind == "multiple_choice" for i in inds],
+        follows=[_follows_sensitive(i, catalogue) for i in inds],
     )
     table = _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels)
     reason = prot.reason

@@ -134,7 +134,12 @@ the rule seldom bites there, and an overseas zone can be small):
 * a multiple-choice option: ``t`` ticked and ``t`` not ticked. Only that
   *option row* is hidden (options are independent sums, ``n`` stays
   published on the others): one rare option would otherwise hide most cells;
-* non-substantive options (``ne_sait_pas``, ``non_concerne``) are not checked.
+* non-substantive options (``ne_sait_pas``, ``non_concerne``) are not checked;
+* a question asked only after a sensitive answer ("types of attack" after
+  "victim of an attack": catalogue ``asked_if``): its ``n`` counts that
+  answer and its ``respondents`` are the filter's, so its cell needs ``t``
+  respondents outside it (``respondents − n ≥ t``). Primary rule only: the
+  relations are built on valid answers, which do not add up to respondents.
 
 Failing cells get the primary reason ``attribute_sensitive`` (hidden cells
 also enter the audit as primary cells: never determined). Complementary: in

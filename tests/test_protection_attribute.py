@@ -285,3 +285,34 @@ def test_demo_no_published_figure_or_difference_is_homogeneous(tmp_path):
                             prow["group"],
                         )
     assert checked > 500 and differences > 100, (checked, differences)
+
+
+def _victims(territories, n_victims, n_others):
+    codes = communes_of(territories, "01", n_victims + n_others)
+    kinds = [{"rancongiciel"}, {"rancongiciel", "vol_donnees"}, {"fraude_virement"}]
+    types = [kinds[i % 3] for i in range(n_victims)] + [None] * n_others
+    answers = {"cyber_victime": ["oui"] * n_victims + ["non"] * n_others,
+               "cyber_types_attaques": types}  # fmt: skip
+    return make_responses(answers, codes=codes, territories=territories)
+
+
+def test_follow_up_of_a_sensitive_question_needs_t_respondents_outside_it(territories):
+    """cyber_types_attaques is asked of victims only: its n is the number of victims, and
+    the respondents (published on every row) are those of cyber_victime's cell."""
+    ind = ["cyber_victime", "cyber_types_attaques"]
+    # 12 respondents, all victims: respondents − n = 0 gives every one away
+    t = agg(_victims(territories, 12, 0), level="departement", indicators=ind)
+    rows = t[(t["code"] == "01") & (t["by"] == "total")].set_index(["indicator", "option"])
+    types = rows.loc["cyber_types_attaques"]
+    assert types["suppressed"].all() and set(types["reason"]) == {"attribute_sensitive"}
+    assert rows.loc["cyber_victime", "reason"].eq("attribute_sensitive").all()
+    # 3 respondents outside it: the follow-up is published (its cell; options on their own)
+    t = agg(_victims(territories, 12, 3), level="departement", indicators=ind)
+    types = t[(t["code"] == "01") & (t["by"] == "total") & (t["indicator"] == ind[1])]
+    assert not types["suppressed"].all()
+    shown = types[~types["suppressed"]]
+    assert (shown["respondents"] - shown["n"] >= 3).all() and (shown["n"] == 12).all()
+    # t_sensitive=4: 3 outside are too few
+    t = agg(_victims(territories, 12, 3), level="departement", indicators=ind, t_sensitive=4)
+    types = t[(t["code"] == "01") & (t["by"] == "total") & (t["indicator"] == ind[1])]
+    assert set(types["reason"]) == {"attribute_sensitive"}
