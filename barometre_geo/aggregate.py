@@ -49,6 +49,7 @@ from ._stats import kish, mean_interval, wilson
 from ._strata import assign_strata, parse_strata
 from .errors import DataQualityWarning, SchemaError, UnknownValueError
 from .protection import (
+    SECRET_REASONS,
     SUPPRESSED_COLUMNS,
     SUPPRESSION_REASONS,
     check_t_sensitive,
@@ -216,6 +217,7 @@ def aggregate(
     strata: Sequence[int] | None = None,
     options: bool = False,
     t_sensitive: int = 3,
+    detailed_reasons: bool = False,
 ) -> pd.DataFrame:
     """Compute indicators per territory, with confidence intervals and protection.
 
@@ -260,8 +262,15 @@ def aggregate(
         with at least ``t_sensitive`` answers away from each end ("Oui" and
         not "Oui"; an option ticked and not ticked — else that option row
         alone is hidden; > 0 % and < 100 %), also for what nested figures
-        leave by difference (reason ``attribute_sensitive``, see
-        :mod:`barometre_geo.protection`). 0 disables it.
+        leave by difference (see :mod:`barometre_geo.protection`). 0
+        disables it.
+    detailed_reasons : bool, default False
+        ``reason`` of the hidden cells of sensitive indicators: by default
+        ``secret_sensitive`` for those hidden by the attribute rule
+        (``attribute_sensitive``) and their complements (``complementary``)
+        alike — "too homogeneous" would itself say that (nearly) every
+        respondent gave the same answer. ``True`` keeps the two apart, for an
+        analyst's own checks: never publish such a table.
 
     Returns
     -------
@@ -338,6 +347,10 @@ def aggregate(
         follows=[_follows_sensitive(i, catalogue) for i in inds],
     )
     table = _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels)
+    if not detailed_reasons:
+        sens = table["indicator"].isin([p_.id for p_ in inds if p_.sensitive])
+        secret = sens & table["reason"].isin(SECRET_REASONS)
+        table["reason"] = table["reason"].mask(secret, "secret_sensitive")
     reason = prot.reason
     names = np.array(list(SUPPRESSION_REASONS))
     counts = pd.Series(names[reason[reason >= 0]]).value_counts()

@@ -141,7 +141,10 @@ the rule seldom bites there, and an overseas zone can be small):
   respondents outside it (``respondents − n ≥ t``). Primary rule only: the
   relations are built on valid answers, which do not add up to respondents.
 
-Failing cells get the primary reason ``attribute_sensitive`` (hidden cells
+Failing cells get the primary reason ``attribute_sensitive``, published as
+``secret_sensitive`` like the complements of sensitive indicators (a map
+saying "too homogeneous" would give the answer away; ``aggregate(...,
+detailed_reasons=True)`` keeps them apart for an analyst's checks) (hidden cells
 also enter the audit as primary cells: never determined). Complementary: in
 each relation whose parents are all published, the hidden part (hidden
 children and residual) learnt by difference must hold no answer or at least
@@ -231,7 +234,16 @@ SUPPRESSION_REASONS: dict[str, str] = {
         "indicateur sensible : réponses trop homogènes (moins de t réponses d'un côté)"
     ),
     "complementary": "secret induit : masqué pour empêcher un calcul par différence",
+    "secret_sensitive": (
+        "indicateur sensible : secret statistique (motif non publié, il renseignerait "
+        "sur les réponses)"
+    ),
 }
+#: Reasons of sensitive indicators published as ``secret_sensitive`` (unless
+#: ``aggregate(detailed_reasons=True)``): "too homogeneous" would itself say that
+#: (nearly) every respondent gave the same answer; merged with the complements, a
+#: reader cannot tell which hidden cell is which.
+SECRET_REASONS: tuple[str, ...] = ("attribute_sensitive", "complementary")
 
 #: Columns left empty (NA) on suppressed rows of the aggregate table: nothing that
 #: could reveal the cell (the single source for the writers and the maps).

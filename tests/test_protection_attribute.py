@@ -21,6 +21,8 @@ RANK = {**{lv: i for i, lv in enumerate(LEVELS)}, "france_metropolitaine": 3.5, 
 
 
 def agg(r, **kw):
+    """Aggregate with the detailed reasons (which rule hid which cell)."""
+    kw.setdefault("detailed_reasons", True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bg.errors.DataQualityWarning)
         return bg.aggregate(r, weights=None, **kw)
@@ -316,3 +318,22 @@ def test_follow_up_of_a_sensitive_question_needs_t_respondents_outside_it(territ
     t = agg(_victims(territories, 12, 3), level="departement", indicators=ind, t_sensitive=4)
     types = t[(t["code"] == "01") & (t["by"] == "total") & (t["indicator"] == ind[1])]
     assert set(types["reason"]) == {"attribute_sensitive"}
+
+
+def test_published_reason_does_not_say_which_sensitive_cell_is_homogeneous(territories):
+    """ "Too homogeneous" on a map would tell that (nearly) everyone answered alike:
+    published tables merge it with the complements of sensitive indicators."""
+    ind = ["cyber_victime", "cyber_types_attaques"]
+    r = _victims(territories, 12, 0)
+    detailed = agg(r, level=["departement", "region"], indicators=ind)
+    public = agg(r, level=["departement", "region"], indicators=ind, detailed_reasons=False)
+    assert (detailed["reason"] == "attribute_sensitive").any()
+    assert not public["reason"].isin(["attribute_sensitive"]).any()
+    sens = public["indicator"].isin(ind)
+    assert not public.loc[sens, "reason"].isin(["complementary"]).any()
+    merged = detailed["reason"].isin(["attribute_sensitive", "complementary"])
+    assert (public.loc[merged, "reason"] == "secret_sensitive").all()
+    assert (
+        public.loc[~merged, "reason"].astype(str) == detailed.loc[~merged, "reason"].astype(str)
+    ).all()
+    assert "motif non publié" in SUPPRESSION_REASONS["secret_sensitive"]

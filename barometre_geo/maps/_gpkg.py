@@ -103,8 +103,8 @@ _DESCRIPTIONS = {
     "suppressed": ("Masquée", "vrai : moins de k réponses ou secret induit ; valeur NULL"),
     "reason": (
         "Motif du masquage",
-        "level, sensitive_level, small_n, small_n_sensitive, attribute_sensitive, complementary "
-        "(DEVELOPERS.md, « Aggregates »)",
+        "level, sensitive_level, small_n, small_n_sensitive, complementary, secret_sensitive "
+        "(indicateur sensible : motif non publié) (DEVELOPERS.md, « Aggregates »)",
     ),
     "low_reliability": ("Fiabilité faible", "moins de 30 réponses ou IC de plus de ±15 points"),
     "classe": ("Classe", "numéro de la classe de la carte (1 = la plus basse) ; NULL sans valeur"),
