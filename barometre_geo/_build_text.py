@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import time
 
+from .protection import T_SENSITIVE
+
 __all__ = ["Steps", "index_description", "readme", "summary"]
 
 
@@ -64,7 +66,8 @@ def summary(r) -> str:
     s = r.settings
     lines.append(
         f"Secret statistique : mode {s.mode}, seuil {s.k} réponses ({s.k_sensitive} pour les "
-        f"indicateurs sensibles) ; {_fmt_int(r.masked)} cases masquées."
+        f"indicateurs sensibles, dont au moins {T_SENSITIVE} de chaque côté) ; "
+        f"{_fmt_int(r.masked)} cases masquées."
     )
     if r.coverage:
         c = r.coverage

@@ -52,6 +52,7 @@ from .protection import (
     SECRET_REASONS,
     SUPPRESSED_COLUMNS,
     SUPPRESSION_REASONS,
+    T_SENSITIVE,
     check_t_sensitive,
     check_thresholds,
     parse_mode,
@@ -216,7 +217,7 @@ def aggregate(
     weights="calibration",
     strata: Sequence[int] | None = None,
     options: bool = False,
-    t_sensitive: int = 3,
+    t_sensitive: int = T_SENSITIVE,
     detailed_reasons: bool = False,
 ) -> pd.DataFrame:
     """Compute indicators per territory, with confidence intervals and protection.

@@ -239,6 +239,9 @@ SUPPRESSION_REASONS: dict[str, str] = {
         "sur les réponses)"
     ),
 }
+#: Default attribute threshold of sensitive indicators (answers on each side).
+T_SENSITIVE = 3
+
 #: Reasons of sensitive indicators published as ``secret_sensitive`` (unless
 #: ``aggregate(detailed_reasons=True)``): "too homogeneous" would itself say that
 #: (nearly) every respondent gave the same answer; merged with the complements, a

@@ -163,6 +163,7 @@ def test_index_links_resolve_and_synthetic_is_said(built):
         assert "DONNÉES SYNTHÉTIQUES" in page
     assert "DONNÉES SYNTHÉTIQUES" in built.summary()
     assert "Ouvrez" in built.summary() and "index.html" in built.summary()
+    assert "(10 pour les indicateurs sensibles, dont au moins 3 de chaque côté)" in built.summary()
 
 
 def _personal_data(cache: Path) -> tuple[set[str], set[str], set[str]]:
