@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .protection import SUPPRESSION_REASONS
+from .protection import describe_reasons
 
 __all__ = ["DICTIONARY", "compare_published", "write_aggregates"]
 
@@ -103,9 +103,7 @@ DICTIONARY: dict[str, tuple[str, str]] = {
     ),
     "reason": (
         "texte",
-        "Motif du masquage : "
-        + " ; ".join(f"{code} = {label}" for code, label in SUPPRESSION_REASONS.items())
-        + ".",
+        "Motif du masquage : " + describe_reasons() + ".",
     ),
     "low_reliability": (
         "booléen",

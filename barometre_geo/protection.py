@@ -239,6 +239,19 @@ SUPPRESSION_REASONS: dict[str, str] = {
         "sur les réponses)"
     ),
 }
+
+
+def describe_reasons() -> str:
+    """Return every reason code with its French label, for data dictionaries.
+
+    Examples
+    --------
+    >>> describe_reasons().split(" ; ")[0]
+    'level = indicateur non publié à cet échelon'
+    """
+    return " ; ".join(f"{code} = {label}" for code, label in SUPPRESSION_REASONS.items())
+
+
 #: Default attribute threshold of sensitive indicators (answers on each side).
 T_SENSITIVE = 3
 

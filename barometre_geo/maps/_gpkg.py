@@ -53,6 +53,7 @@ import pandas as pd
 from .._version import __version__
 from ..crs import ZONE_CRS
 from ..errors import InputFileError
+from ..protection import describe_reasons
 from ._classify import Classification
 from ._data import (
     HIDDEN_COLUMNS,
@@ -97,14 +98,16 @@ _DESCRIPTIONS = {
     "value": ("Valeur", "valeur publiée, non pondérée ({unit}) ; NULL si masquée ou sans réponse"),
     "ci_low": ("IC 95 % bas", "borne basse de l'intervalle de confiance à 95 %"),
     "ci_high": ("IC 95 % haut", "borne haute de l'intervalle de confiance à 95 %"),
-    "value_weighted": ("Valeur pondérée", "estimation pondérée (calage), non publiée"),
+    "value_weighted": (
+        "Valeur pondérée",
+        "estimation pondérée (calage) ; NULL là où elle révélerait des réponses",
+    ),
     "ci_low_weighted": ("IC 95 % bas (pondéré)", "borne basse, taille effective de Kish"),
     "ci_high_weighted": ("IC 95 % haut (pondéré)", "borne haute, taille effective de Kish"),
-    "suppressed": ("Masquée", "vrai : moins de k réponses ou secret induit ; valeur NULL"),
+    "suppressed": ("Masquée", "vrai : secret statistique (motif : reason) ; valeur NULL"),
     "reason": (
         "Motif du masquage",
-        "level, sensitive_level, small_n, small_n_sensitive, complementary, secret_sensitive "
-        "(indicateur sensible : motif non publié) (DEVELOPERS.md, « Aggregates »)",
+        describe_reasons(),
     ),
     "low_reliability": ("Fiabilité faible", "moins de 30 réponses ou IC de plus de ±15 points"),
     "classe": ("Classe", "numéro de la classe de la carte (1 = la plus basse) ; NULL sans valeur"),
