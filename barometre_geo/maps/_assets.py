@@ -65,6 +65,22 @@ def _sri(data: bytes) -> str:
 
 
 @cache
+def _leaflet_sources() -> dict[str, bytes]:
+    """Leaflet's files as packaged, read once: ``leaflet.js``, ``leaflet.css``, ``images/*.png``."""
+    data = _leaflet_files()
+    files = {name: data.joinpath(name).read_bytes() for name in ("leaflet.js", "leaflet.css")}
+    for image in sorted(data.joinpath("images").iterdir(), key=lambda p: p.name):
+        if image.name.endswith(".png"):
+            files[f"images/{image.name}"] = image.read_bytes()
+    return files
+
+
+def _page_js() -> str:
+    """leaflet.js without its sourceMappingURL comment (devtools would fetch a missing file)."""
+    return _SOURCE_MAP.sub("", _leaflet_sources()["leaflet.js"].decode("utf-8"))
+
+
+@cache
 def leaflet_assets(mode: str) -> dict:
     """Leaflet's JS and CSS for a page.
 
@@ -75,31 +91,27 @@ def leaflet_assets(mode: str) -> dict:
         "css_url"}`` relative to the page's folder; ``cdn``: ``{"js_url",
         "js_sri", "css_url", "css_sri", "origin"}``.
     """
-    data = _leaflet_files()
-    js = data.joinpath("leaflet.js").read_bytes()
-    css = data.joinpath("leaflet.css").read_bytes()
-    version = leaflet_version()
     if mode == "local":
         folder = leaflet_folder()
         return {"js_url": f"{folder}/leaflet.js", "css_url": f"{folder}/leaflet.css"}
+    files = _leaflet_sources()
+    css = files["leaflet.css"]
     if mode == "cdn":
+        version = leaflet_version()
         return {
             "js_url": _CDN.format(version=version, name="leaflet.js"),
-            "js_sri": _sri(js),
+            "js_sri": _sri(files["leaflet.js"]),
             "css_url": _CDN.format(version=version, name="leaflet.css"),
             "css_sri": _sri(css),
             "origin": "https://cdn.jsdelivr.net",
         }
 
     def inline_image(match: re.Match) -> str:
-        path = data.joinpath(match.group(1))
-        uri = base64.b64encode(path.read_bytes()).decode("ascii")
+        uri = base64.b64encode(files[match.group(1)]).decode("ascii")
         return f"url(data:image/png;base64,{uri})"
 
     css_text = re.sub(r"url\((images/[\w.-]+\.png)\)", inline_image, css.decode("utf-8"))
-    # the sourceMappingURL comment would make devtools fetch a file that is not there
-    js_text = _SOURCE_MAP.sub("", js.decode("utf-8"))
-    return {"js": js_text, "css": css_text}
+    return {"js": _page_js(), "css": css_text}
 
 
 def leaflet_folder() -> str:
@@ -124,15 +136,8 @@ def write_leaflet(folder) -> list:
 
     from ._document import atomic_write
 
-    data = _leaflet_files()
     dest = Path(folder) / leaflet_folder()
-    files = {
-        "leaflet.js": _SOURCE_MAP.sub("", data.joinpath("leaflet.js").read_text("utf-8")).encode(),
-        "leaflet.css": data.joinpath("leaflet.css").read_bytes(),
-    }
-    for image in sorted(data.joinpath("images").iterdir(), key=lambda p: p.name):
-        if image.name.endswith(".png"):
-            files[f"images/{image.name}"] = image.read_bytes()
+    files = {**_leaflet_sources(), "leaflet.js": _page_js().encode("utf-8")}
     out = []
     for name, content in files.items():
         path = dest / name
