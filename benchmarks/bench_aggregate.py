@@ -22,11 +22,11 @@ and with the audit, and how many weighted figures are withheld.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from _timing import timed
 
 TARGET = 10.0
 LEVELS = ["commune", "epci", "departement", "region", "france"]
@@ -70,15 +70,6 @@ def pandas_loop(responses) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True)
 
 
-def best(fn, repeat: int):
-    times, result = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), result
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--random", action="store_true", help="random_responses(3400) instead")
@@ -105,9 +96,9 @@ def main() -> None:
                 responses, level=LEVELS, by=BY, weights=weights, territories=territories
             )
 
-    t_plain, table = best(lambda: run(None), args.repeat)
-    t_w, table_w = best(lambda: run("calibration"), args.repeat)
-    t_pd, loop = best(lambda: pandas_loop(responses), args.repeat)
+    t_plain, table = timed(lambda: run(None), args.repeat, stat="min")
+    t_w, table_w = timed(lambda: run("calibration"), args.repeat, stat="min")
+    t_pd, loop = timed(lambda: pandas_loop(responses), args.repeat, stat="min")
     meta = table.attrs["barometre_geo"]
     width = 58
     print(f"{'what':<{width}}{'seconds':>9}{'rows':>12}")

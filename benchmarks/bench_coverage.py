@@ -24,22 +24,12 @@ Target: ``coverage()`` ≤ 5 s.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import shapely
+from _timing import timed
 
 TARGET_S = 5.0
-
-
-def timed(fn, repeat: int):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def main() -> None:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-import time
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import timed
 
 import barometre_geo as bg
 from barometre_geo import maps
@@ -58,13 +58,10 @@ def synthetic(gdf, level: str, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def timed(fn, repeat: int = 2):
-    out, dt = None, 0.0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        dt = time.perf_counter() - t0
-    return out, dt
+def warm(fn, repeat: int = 2):
+    """``(result, seconds)`` of the last of ``repeat`` runs (the first ones warm up)."""
+    seconds, out = timed(fn, repeat, stat="last")
+    return out, seconds
 
 
 def display_time(ctx, path: Path, ready_js: str, timeout_ms: int = 180_000) -> float:
@@ -101,7 +98,7 @@ def main() -> None:
     def ours():
         return maps.indicator_map(agg, t, indicator="site", level="commune", basemap="none")
 
-    doc, ours_build = timed(ours)
+    doc, ours_build = warm(ours)
     ours_path = doc.save(out / "ours.html")
     rows = {"barometre_geo.maps": [doc.size, ours_build, ours_path]}
 
@@ -116,7 +113,7 @@ def main() -> None:
             m.save(str(path))
             return path
 
-        explore_path, explore_build = timed(explore)
+        explore_path, explore_build = warm(explore)
         rows["GeoDataFrame.explore()"] = [explore_path.stat().st_size, explore_build, explore_path]
 
     from playwright.sync_api import sync_playwright
@@ -149,7 +146,7 @@ def main() -> None:
         a = synthetic(t.level(level), level)
         sizes = []
         for assets in ("inline", "cdn"):
-            d, dt = timed(
+            d, dt = warm(
                 lambda a=a, level=level, assets=assets: maps.indicator_map(
                     a, t, indicator="site", level=level, basemap="none", assets=assets
                 )

@@ -21,7 +21,6 @@ import argparse
 import io
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +32,13 @@ from barometre_geo.maps._static_draw import draw_layer, paths_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _agg_tables import make_table
+from _timing import timed
 
 
-def timed(fn, repeat: int = 2):
-    out, dt = None, 0.0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        dt = time.perf_counter() - t0
-    return out, dt
+def warm(fn, repeat: int = 2):
+    """``(result, seconds)`` of the last of ``repeat`` runs (the first ones warm up)."""
+    seconds, out = timed(fn, repeat, stat="last")
+    return out, seconds
 
 
 def geopandas_map(gdf, cls, colors, dpi, path):
@@ -87,7 +84,7 @@ def main() -> None:
     table = make_table(t, indicator="inclusion_cnfs", levels=("commune", "departement"), seed=1)
     out = Path(tempfile.mkdtemp(prefix="bench-static-"))
 
-    m, dt_ours = timed(lambda: static_map(table, t, indicator="inclusion_cnfs", level="commune",
+    m, dt_ours = warm(lambda: static_map(table, t, indicator="inclusion_cnfs", level="commune",
                                           out_dir=out, basemap="none", dpi=args.dpi))  # fmt: skip
     cls = np.full(len(communes), -1)
     rows = table[(table["level"] == "commune") & (table["by"] == "total")]
@@ -96,29 +93,29 @@ def main() -> None:
     shown = value.where(~sup.fillna(False).astype(bool)).to_numpy()
     cls = m.classification.assign(shown).astype(int)
     colors = bg.maps.get_palette("Blues").for_k(5)
-    _, dt_gpd = timed(lambda: geopandas_map(communes, cls, colors, args.dpi, out / "gpd.png"))
+    _, dt_gpd = warm(lambda: geopandas_map(communes, cls, colors, args.dpi, out / "gpd.png"))
     print(f"Commune map, {len(communes):,} polygons, {args.dpi} dpi (warm, this machine)")
     print(f"  static_map (PNG, 6 insets, legend)   {dt_ours:6.2f} s  {m.size / 1e6:5.2f} MB")
     size_gpd = (out / "gpd.png").stat().st_size / 1e6
     print(f"  GeoDataFrame.plot (metropole only)   {dt_gpd:6.2f} s  {size_gpd:5.2f} MB")
 
     simplified = simplify_coverage(communes.geometry.values, MapStyle().tolerance(len(communes)))
-    _, dt_paths = timed(lambda: draw_only(simplified, cls, colors, args.dpi, "paths"))
-    _, dt_plot = timed(lambda: draw_only(simplified, cls, colors, args.dpi, "geopandas"))
+    _, dt_paths = warm(lambda: draw_only(simplified, cls, colors, args.dpi, "paths"))
+    _, dt_plot = warm(lambda: draw_only(simplified, cls, colors, args.dpi, "geopandas"))
     print("Drawing the simplified communes alone (same figure, PNG in memory)")
     print(f"  PathCollection per style (ours)      {dt_paths:6.2f} s")
     print(f"  GeoSeries.plot                       {dt_plot:6.2f} s")
 
-    svg, dt_svg = timed(lambda: static_map(table, t, indicator="inclusion_cnfs", level="commune",
+    svg, dt_svg = warm(lambda: static_map(table, t, indicator="inclusion_cnfs", level="commune",
                                            out_dir=out, format="svg", basemap="none",
                                            dpi=args.dpi))  # fmt: skip
     print(f"  static_map (SVG, layers as images)   {dt_svg:6.2f} s  {svg.size / 1e6:5.2f} MB")
 
-    gpkg, dt_gpkg = timed(
+    gpkg, dt_gpkg = warm(
         lambda: write_indicator_gpkg(table, t, indicator="inclusion_cnfs", out_dir=out)
     )
     layer = communes.assign(value=value.to_numpy())
-    _, dt_file = timed(lambda: layer.to_file(out / "plain.gpkg", driver="GPKG"))
+    _, dt_file = warm(lambda: layer.to_file(out / "plain.gpkg", driver="GPKG"))
     print("GeoPackage")
     size = gpkg.stat().st_size / 1e6
     print(f"  write_indicator_gpkg (2 levels x 6 CRS, styles, metadata) {dt_gpkg:6.2f} s "

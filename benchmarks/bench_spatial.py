@@ -23,18 +23,10 @@ before timing. Target: all indicators × 2 levels in a few seconds.
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 import warnings
 
-
-def timed(fn, repeat: int):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+from _timing import timed
 
 
 def main() -> None:
