@@ -134,6 +134,7 @@ def _lines(rows: pd.DataFrame) -> list[tuple]:
             and isinstance(d["group_label"], str)
             and d["group_label"] != d["peer_label"]
             and d["group_label"] == nxt["group_label"]
+            and not (_missing(d["n"]) or _missing(nxt["n"]))
             and d["n"] == nxt["n"]
         )
         if same:
