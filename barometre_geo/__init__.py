@@ -7,17 +7,26 @@ mutualisation structures (OPSN) and embeddable maps.
 Importing the package does no I/O, no network and creates no cache.
 """
 
-from ._download import download_territory_source, territory_sources
 from ._show_versions import show_versions
 from ._version import __version__
-from .aggregate import aggregate  # eager: a lazy name would be shadowed by the submodule
-from .build import BuildResult, build  # eager for the same reason; build.py imports nothing heavy
-from .catalogue import Catalogue, Indicator, load_catalogue
-from .compare import Comparison, PeerGroups, compare, peer_groups  # eager: same as aggregate
-from .coverage import CoverageResult, coverage
-from .resolve import resolve, resolve_column
-from .structures import Structures, load_demo_structures, read_structures
-from .territories import LEVELS, Territories, load_territories
+
+# Each stage's public names. The functions `aggregate`, `build`, `compare` and `coverage`
+# are bound eagerly: a lazy name would be shadowed by the sub-package or module of the
+# same name once it is imported. None of these imports geopandas, folium or matplotlib.
+from .build import BuildResult, build
+from .compare import Comparison, PeerGroups, compare, peer_groups
+from .coverage import CoverageResult, Structures, coverage, load_demo_structures, read_structures
+from .indicators import aggregate
+from .survey.catalogue import Catalogue, Indicator, load_catalogue
+from .territories import (
+    LEVELS,
+    Territories,
+    download_territory_source,
+    load_territories,
+    resolve,
+    resolve_column,
+    territory_sources,
+)
 
 # Map names resolve on first access (PEP 562): `import barometre_geo` stays light.
 _LAZY_MAPS = (
@@ -44,13 +53,13 @@ _LAZY_RESPONSES = (
 
 # Statistics on aggregates (weighting, outputs), resolved on first access.
 _LAZY_STATS = {
-    "calibration_weights": ".weighting",
-    "rake": ".weighting",
-    "compare_published": "._aggregate_io",
-    "write_aggregates": "._aggregate_io",
-    "SpatialStats": ".spatial",
-    "lisa_map": ".spatial",
-    "spatial_autocorrelation": ".spatial",
+    "calibration_weights": ".stats.weighting",
+    "rake": ".stats.weighting",
+    "compare_published": ".indicators.tables",
+    "write_aggregates": ".indicators.tables",
+    "SpatialStats": ".stats.spatial",
+    "lisa_map": ".maps",
+    "spatial_autocorrelation": ".stats.spatial",
 }
 
 # Synthetic demo edition, resolved on first access.
@@ -66,7 +75,7 @@ def __getattr__(name: str):
     if name in _LAZY_RESPONSES:
         import importlib
 
-        return getattr(importlib.import_module(".responses", __name__), name)
+        return getattr(importlib.import_module(".survey", __name__), name)
     if name in _LAZY_STATS:
         import importlib
 

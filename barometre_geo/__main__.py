@@ -1,5 +1,5 @@
 """``python -m barometre_geo`` runs the command-line interface."""
 
-from .cli import main
+from .cli.main import main
 
 raise SystemExit(main())

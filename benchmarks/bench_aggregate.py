@@ -35,7 +35,7 @@ BY = ["stratum", "profile", "type_label", "kind"]
 
 def pandas_loop(responses) -> pd.DataFrame:
     """What an analyst writes: one groupby per indicator, level and breakdown."""
-    from barometre_geo._strata import assign_strata
+    from barometre_geo.stats.strata import assign_strata
 
     d = responses.data.copy()
     d["stratum"] = np.asarray(assign_strata(d["population"]).astype(str))

@@ -40,8 +40,8 @@ def main() -> None:
     import geopandas as gpd
 
     import barometre_geo as bg
-    from barometre_geo._adjacency import rook_pairs
-    from barometre_geo._coverage_zones import uncovered_zones
+    from barometre_geo.coverage.zones import uncovered_zones
+    from barometre_geo.territories.adjacency import rook_pairs
 
     t = bg.load_territories()
     s = bg.load_demo_structures(t)

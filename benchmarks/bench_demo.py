@@ -65,7 +65,7 @@ def _run(code: str, cache: str) -> dict:
 
 
 def _within_two_points(responses) -> tuple[int, int]:
-    from barometre_geo.aggregate import aggregate
+    from barometre_geo.indicators.aggregate import aggregate
 
     t = aggregate(responses, level="france", by="kind", options=True, weights=None,
                   mode="restricted")  # fmt: skip

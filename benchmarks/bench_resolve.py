@@ -39,7 +39,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import barometre_geo as bg
-from barometre_geo.resolve import resolve
+from barometre_geo.territories.resolve import resolve
 
 JUNK = ["test", "TEST DECLIC", "aaa", "N/A", "-", "", None, float("nan"), "jean.dupont@mairie.fr"]
 JUNK += ["Syndicat des eaux du Val", "Association des maires", "SDIS", "CCAS de Lyon", "xxx"]

@@ -43,7 +43,7 @@ def main() -> None:
     import pandas as pd
 
     import barometre_geo as bg
-    from barometre_geo._spatial_weights import queen_pairs
+    from barometre_geo.stats.contiguity import queen_pairs
 
     print(f"import esda + libpysal: {time.perf_counter() - t0:.1f} s (once)")
     t = bg.load_territories()

@@ -42,7 +42,7 @@ import shapely
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from barometre_geo.crs import (  # noqa: E402
+from barometre_geo.territories.crs import (  # noqa: E402
     STORAGE_CRS,
     area_km2,
     departement_zone,

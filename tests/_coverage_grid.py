@@ -22,8 +22,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from barometre_geo.crs import area_km2
-from barometre_geo.territories import _COLUMNS, from_frames
+from barometre_geo.territories.crs import area_km2
+from barometre_geo.territories.reference import _COLUMNS, from_frames
 
 
 def luhn(base: str) -> str:

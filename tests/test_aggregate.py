@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 import barometre_geo as bg
-from barometre_geo.aggregate import AGGREGATE_COLUMNS
 from barometre_geo.errors import DataQualityWarning, SchemaError, UnknownValueError
+from barometre_geo.indicators.aggregate import AGGREGATE_COLUMNS
 from barometre_geo.testing import assert_aggregates_consistent, make_responses
 
 DOMBES = ["01001", "01028", "01045", "01052", "01074", "01083", "01085", "01090"]
@@ -383,7 +383,14 @@ def test_breakdown_column_absent(small):
 
 @pytest.mark.parametrize(
     "module",
-    ["aggregate", "_stats", "_strata", "_aggregate_io", "testing", "_disclosure"],
+    [
+        "indicators.aggregate",
+        "stats.intervals",
+        "stats.strata",
+        "indicators.tables",
+        "testing.helpers",
+        "protection.disclosure",
+    ],
 )
 def test_doctests(module):
     import doctest

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 
 import barometre_geo as bg
-from barometre_geo._aggregate_io import DICTIONARY, _tolerance
-from barometre_geo.aggregate import AGGREGATE_COLUMNS
 from barometre_geo.errors import SchemaError
+from barometre_geo.indicators.aggregate import AGGREGATE_COLUMNS
+from barometre_geo.indicators.tables import DICTIONARY, _tolerance
 from barometre_geo.testing import make_responses, random_responses
 
 
@@ -87,7 +87,7 @@ def test_compare_published_needs_options_rows(territories):
 )
 def test_demo_reproduces_the_published_national_figures(tmp_path):
     """End to end: raw demo export files → read_responses → aggregate → published figures."""
-    from barometre_geo.demo import load_demo
+    from barometre_geo.demo.edition import load_demo
 
     responses = load_demo(cache_dir=tmp_path)
     cmp = bg.compare_published(responses)

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 import barometre_geo as bg
-from barometre_geo import _build_maps
-from barometre_geo._build_settings import BuildSettings, load_config, resolve_settings
+from barometre_geo.build import indicator as _build_maps
+from barometre_geo.build.settings import BuildSettings, load_config, resolve_settings
 from barometre_geo.cli import COMMANDS, main
 from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
 
@@ -305,7 +305,7 @@ def test_missing_config_file(tmp_path):
 
 
 def test_settings_fields_match_the_config_keys():
-    from barometre_geo._build_settings import _EXAMPLES, _SPEC
+    from barometre_geo.build.settings import _EXAMPLES, _SPEC
 
     names = list(BuildSettings.__dataclass_fields__)
     # "inline" is a config key and a flag, read as assets = "inline"
@@ -457,7 +457,7 @@ def test_internal_error_exits_3(tmp_path, capsys, monkeypatch):
         raise ZeroDivisionError("bug")
 
     # a bug while computing (the package attribute is the function: patch the module)
-    monkeypatch.setattr(sys.modules["barometre_geo.aggregate"], "aggregate", boom)
+    monkeypatch.setattr(sys.modules["barometre_geo.indicators.aggregate"], "aggregate", boom)
     code = main(["build", "--out", str(tmp_path / "maps"), "--indicator", "cyber_pca",
                  "--level", "region", "--jobs", "1", "--quiet"])  # fmt: skip
     err = capsys.readouterr().err
@@ -479,7 +479,7 @@ def test_every_command_has_help(name, capsys):
 def test_public_names():
     import importlib
 
-    module = importlib.import_module("barometre_geo.build")
+    module = importlib.import_module("barometre_geo.build.job")
     assert bg.build is module.build and bg.BuildResult is module.BuildResult
     assert callable(bg.build)  # the function, not the submodule of the same name
 
@@ -518,7 +518,10 @@ def test_participation_counts_the_responding_communes(built):
 
 @pytest.mark.parametrize(
     "module",
-    ["barometre_geo._build_settings", pytest.param("barometre_geo.build", marks=pytest.mark.slow)],
+    [
+        "barometre_geo.build.settings",
+        pytest.param("barometre_geo.build.job", marks=pytest.mark.slow),
+    ],
 )
 def test_doctests(module, tmp_path, monkeypatch):
     import doctest

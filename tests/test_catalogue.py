@@ -7,16 +7,20 @@ import sys
 import pytest
 
 import barometre_geo as bg
-from barometre_geo import _catalogue_html, _catalogue_yaml, catalogue
-from barometre_geo._catalogue_yaml import french_typography
-from barometre_geo.catalogue import (
+from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
+from barometre_geo.survey.catalogue import (
     NON_SUBSTANTIVE,
     PUBLISH_LEVELS,
     RESPONDENT_KINDS,
     STATISTICS_BY_KIND,
     UNIVERSES,
 )
-from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
+from barometre_geo.survey.catalogue import html as _catalogue_html
+from barometre_geo.survey.catalogue import load as _catalogue_load
+from barometre_geo.survey.catalogue import model as _catalogue_model
+from barometre_geo.survey.catalogue import vocabulary as catalogue
+from barometre_geo.survey.catalogue import yamlfile as _catalogue_yaml
+from barometre_geo.survey.catalogue.yamlfile import french_typography
 
 REPORT_NAME = "000_511edd3c394c276f.txt"  # the study report, in shared/seeds/
 NBSP = "\u00a0"
@@ -500,7 +504,7 @@ def test_pickle_and_hash(cat):
 def test_loaded_lazily_and_cached(tmp_path):
     code = (
         "import sys, barometre_geo;"
-        "print('barometre_geo._catalogue_schema' in sys.modules, 'yaml' in sys.modules)"
+        "print('barometre_geo.survey.catalogue.rules' in sys.modules, 'yaml' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
@@ -514,7 +518,7 @@ def test_loaded_lazily_and_cached(tmp_path):
 
 
 def test_docstring_examples():
-    for module in (catalogue, _catalogue_yaml, _catalogue_html):
+    for module in (_catalogue_model, _catalogue_load, _catalogue_yaml, _catalogue_html):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 

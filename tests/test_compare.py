@@ -12,7 +12,7 @@ import pytest
 
 import barometre_geo as bg
 from barometre_geo.cli import main
-from barometre_geo.compare import COMPARISON_COLUMNS, PEER_LEVELS, compare, peer_groups
+from barometre_geo.compare.fiche import COMPARISON_COLUMNS, PEER_LEVELS, compare, peer_groups
 from barometre_geo.errors import SchemaError, UnknownValueError
 from barometre_geo.testing import make_responses
 
@@ -99,7 +99,7 @@ def test_demo_fiche_has_every_answered_indicator_and_peer_level(demo, demo_fiche
 
 def test_demo_figures_match_a_direct_computation(demo, demo_fiche):
     """A shown share is the share of positive answers among the group's valid answers."""
-    from barometre_geo._stats import wilson
+    from barometre_geo.stats.intervals import wilson
 
     cat = demo.catalogue
     tab = demo_fiche.table
@@ -176,7 +176,7 @@ def test_merges_upward_when_the_departement_group_is_small(small, territories):
 def test_type_stratum_crossing_is_checked_against_the_stratum(crossing, territories):
     peers = peer_groups(crossing, territories=territories)
     t = peers.table
-    from barometre_geo._strata import stratum_labels
+    from barometre_geo.stats.strata import stratum_labels
 
     group = f"Commune · {stratum_labels()[4]}"  # 10 000 to 49 999 inhabitants
     cell = t[(t["by"] == "type_strate") & (t["group"] == group)]
@@ -195,8 +195,8 @@ def test_type_stratum_crossing_is_checked_against_the_stratum(crossing, territor
 def test_fiches_disclose_nothing_beyond_the_public_tables(crossing, territories):
     """Exact audit: with its own answer, public tables and every fiche, no collectivity
     learns a group of fewer than 5 other answers that the public tables did not give."""
-    from barometre_geo._disclosure import _incidence, disclosed_groups
-    from barometre_geo._strata import assign_strata
+    from barometre_geo.protection.disclosure import _incidence, disclosed_groups
+    from barometre_geo.stats.strata import assign_strata
 
     public = bg.aggregate(
         crossing,
@@ -472,7 +472,7 @@ def test_text_and_dict(demo_fiche):
 
 
 def test_cli_demo_by_default(demo, demo_commune, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("barometre_geo.demo.load_demo", lambda: demo)
+    monkeypatch.setattr("barometre_geo.demo.edition.load_demo", lambda: demo)
     out = tmp_path / "fiche.html"
     assert main(["compare", demo_commune, "--out", str(out)]) == 0
     captured = capsys.readouterr()
@@ -503,7 +503,7 @@ def test_cli_text_on_export_files(territories, tmp_path, capsys):
 
 
 def test_cli_errors(demo, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("barometre_geo.demo.load_demo", lambda: demo)
+    monkeypatch.setattr("barometre_geo.demo.edition.load_demo", lambda: demo)
     assert main(["compare", "Vienne"]) == 2
     assert "--departement 38" in capsys.readouterr().err
     assert main(["compare", "01001", "--demo", "--responses", str(tmp_path / "x.csv")]) == 2
@@ -518,6 +518,6 @@ def test_doctests():
     import doctest
     import importlib
 
-    for name in ("barometre_geo.compare", "barometre_geo._compare_find"):
+    for name in ("barometre_geo.compare.fiche", "barometre_geo.compare.find"):
         module = importlib.import_module(name)
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0

@@ -11,16 +11,11 @@ import shapely
 from _coverage_grid import grid_territories
 
 import barometre_geo as bg
-from barometre_geo._adjacency import components, rook_pairs
 from barometre_geo.cli import main
-from barometre_geo.coverage import coverage
-from barometre_geo.errors import (
-    DataQualityWarning,
-    InputFileError,
-    SchemaError,
-    UnknownValueError,
-)
-from barometre_geo.structures import read_structures
+from barometre_geo.coverage.measure import coverage
+from barometre_geo.coverage.structures import read_structures
+from barometre_geo.errors import DataQualityWarning, InputFileError, SchemaError, UnknownValueError
+from barometre_geo.territories.adjacency import components, rook_pairs
 
 GRID_STRUCTURES = [
     {"id": "s1", "nom": "Syndicat 1", "membres": ["01001", "01002", "01005"]},
@@ -363,7 +358,7 @@ def test_html_map_uses_the_maps_machinery(tmp_path, grid_result):
 
 
 def test_neighbouring_structures_get_different_colours(grid_result):
-    from barometre_geo._coverage_export import SEVERAL, SEVERAL_COLOR, _category_colors
+    from barometre_geo.coverage.export import SEVERAL, SEVERAL_COLOR, _category_colors
 
     colors = _category_colors(grid_result, ["Syndicat 2", "Agence 3", "Syndicat 1", SEVERAL])
     assert colors[SEVERAL] == SEVERAL_COLOR

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 import barometre_geo as bg
-from barometre_geo import demo
 from barometre_geo.cli import main
+from barometre_geo.demo import edition as demo
 from barometre_geo.errors import InputFileError, UnknownValueError
 
 NAMES = ["demo-synthetique-vague-1.csv", "demo-synthetique-vague-2.csv",
@@ -37,7 +37,7 @@ def r(folder, territories):
 @pytest.fixture(scope="module")
 def national(r, territories):
     """National figures by the statistics module (restricted mode: small kinds shown)."""
-    from barometre_geo.aggregate import aggregate
+    from barometre_geo.indicators.aggregate import aggregate
 
     t = aggregate(r, level="france", by="kind", options=True, weights=None,
                   mode="restricted", territories=territories)  # fmt: skip
@@ -442,8 +442,8 @@ def test_bad_arguments(tmp_path, capsys):
 
 def test_demo_spec_is_complete():
     """Every unpublished option has a target and no target contradicts a published figure."""
-    from barometre_geo._demo_answers import _counts
-    from barometre_geo._demo_targets import SPECS
+    from barometre_geo.demo.answers import _counts
+    from barometre_geo.demo.targets import SPECS
 
     cat = bg.load_catalogue()
     assert set(SPECS) <= {i.id for i in cat}

@@ -14,8 +14,9 @@ import pytest
 from _ign_fixtures import ign_layers, reference_frames, write_gpkg
 
 import barometre_geo as bg
-from barometre_geo import _download, _sources
 from barometre_geo.errors import DownloadError, OfflineError, SchemaError, SourceError
+from barometre_geo.territories import download as _download
+from barometre_geo.territories import sources as _sources
 
 DEPS = ["974", "976"]
 CATALOGUE = _download.load_catalogue()
@@ -492,7 +493,12 @@ def test_archive_with_two_geopackages_or_none(gpkg, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name", ["barometre_geo._download", "barometre_geo._sources", "barometre_geo._source_build"]
+    "name",
+    [
+        "barometre_geo.territories.download",
+        "barometre_geo.territories.sources",
+        "barometre_geo.territories.assemble",
+    ],
 )
 def test_doctests(name):
     import doctest

@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 import barometre_geo as bg
-from barometre_geo._ingest_columns import option_lookup, plan_columns
-from barometre_geo._ingest_mapping import ROLES, SCHEMA, Mapping, default_mapping, load_mapping
-from barometre_geo._ingest_text import key
 from barometre_geo.errors import InputFileError, SchemaError
+from barometre_geo.survey.columns import option_lookup, plan_columns
+from barometre_geo.survey.mapping import ROLES, SCHEMA, Mapping, default_mapping, load_mapping
+from barometre_geo.survey.text import key
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from barometre_geo._ingest_read import read_table
 from barometre_geo.errors import InputFileError
+from barometre_geo.survey.read import read_table
 
 HEADER = ["Nom de la collectivité", "Disposez-vous d’un site internet ?", "Commentaire"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from barometre_geo._ingest_text import (
+from barometre_geo.survey.text import (
     is_personal_header,
     key,
     looks_personal,

@@ -33,27 +33,23 @@ from barometre_geo.maps import (
     map_path,
     write_index,
 )
-from barometre_geo.maps._document import atomic_write
-from barometre_geo.maps._geometry import (
-    decode_vlq,
-    encode_geometry,
-    encode_vlq,
-    simplify_coverage,
-)
+from barometre_geo.maps._files import atomic_write
+from barometre_geo.maps._geometry import decode_vlq, encode_geometry, encode_vlq, simplify_coverage
 from barometre_geo.maps._options import parse_assets
 
 MODULES = [
-    "_classify",
-    "_palettes",
+    "maps._classify",
+    "maps._palettes",
     "_format",
-    "_geometry",
-    "_options",
-    "_document",
-    "_layers",
-    "_render",
-    "_choropleth",
-    "_indicator",
-    "_index",
+    "maps._geometry",
+    "maps._options",
+    "maps._document",
+    "maps._files",
+    "maps._layers",
+    "maps._render",
+    "maps._choropleth",
+    "maps._indicator",
+    "maps._index",
 ]
 
 
@@ -85,7 +81,7 @@ def aggregates(gdf, *, level, rng, indicator="site", k_sup=5):
 
 @pytest.mark.parametrize("name", MODULES)
 def test_doctests(name):
-    mod = importlib.import_module(f"barometre_geo.maps.{name}")
+    mod = importlib.import_module(f"barometre_geo.{name}")
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
 

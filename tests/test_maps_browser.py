@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 import shapely
 
+from barometre_geo._format import _from_int
 from barometre_geo.maps import LegendSpec, categorical_map, choropleth, indicator_map
-from barometre_geo.maps._format import _from_int
 from barometre_geo.maps._geometry import simplify_coverage
 
 pytestmark = pytest.mark.browser

@@ -476,7 +476,7 @@ def test_errors(table, territories, tmp_path):
 
 
 def test_with_the_real_aggregate(territories, tmp_path):
-    agg = pytest.importorskip("barometre_geo.aggregate")
+    agg = pytest.importorskip("barometre_geo.indicators.aggregate")
     from barometre_geo.testing import random_responses
 
     table = agg.aggregate(

@@ -20,12 +20,7 @@ from _agg_tables import make_table
 from PIL import Image
 
 from barometre_geo.errors import DownloadError, InputFileError, SchemaError, UnknownValueError
-from barometre_geo.maps import (
-    BasemapWarning,
-    get_palette,
-    indicator_map,
-    static_map,
-)
+from barometre_geo.maps import BasemapWarning, get_palette, indicator_map, static_map
 from barometre_geo.maps import _static_basemap as basemaps
 from barometre_geo.maps._static import _MAIN, RASTER_ABOVE
 from barometre_geo.maps._static_draw import paths_of

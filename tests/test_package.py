@@ -69,32 +69,38 @@ def test_public_api_is_pinned():
 
 
 def test_statistics_names_resolve():
-    from barometre_geo import _aggregate_io, weighting
-    from barometre_geo.aggregate import aggregate
+    from barometre_geo.indicators import tables as _aggregate_io
+    from barometre_geo.indicators.aggregate import aggregate
+    from barometre_geo.stats import weighting
 
     assert bg.aggregate is aggregate  # the function, not the submodule of the same name
-    from barometre_geo.compare import compare
+    from barometre_geo.compare.fiche import compare
 
     assert bg.compare is compare  # idem
     assert bg.calibration_weights is weighting.calibration_weights
     assert bg.rake is weighting.rake
     assert bg.write_aggregates is _aggregate_io.write_aggregates
     assert bg.compare_published is _aggregate_io.compare_published
-    from barometre_geo import spatial
+    from barometre_geo.stats import spatial
 
-    for name in ("SpatialStats", "lisa_map", "spatial_autocorrelation"):
+    for name in ("SpatialStats", "spatial_autocorrelation"):
         assert getattr(bg, name) is getattr(spatial, name)
+    from barometre_geo import maps
+
+    assert bg.lisa_map is maps.lisa_map  # drawn by the maps stage (stats never imports maps)
+    assert bg.build.__module__ == "barometre_geo.build.job"  # the function, not the package
+    assert bg.coverage.__module__ == "barometre_geo.coverage.measure"
 
 
 def test_demo_names_resolve_lazily():
-    from barometre_geo import demo
+    from barometre_geo.demo import edition as demo
 
     for name in ("load_demo", "write_demo_exports"):
         assert getattr(bg, name) is getattr(demo, name)
 
 
 def test_ingest_names_resolve_lazily():
-    from barometre_geo import responses
+    from barometre_geo.survey import responses
 
     for name in ("IngestReport", "Mapping", "Responses", "default_mapping", "load_mapping",
                  "read_responses"):  # fmt: skip

@@ -8,21 +8,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import barometre_geo as bg
-from barometre_geo import protection
-from barometre_geo._disclosure import disclosed_groups
 from barometre_geo.errors import UnknownValueError
-from barometre_geo.protection import (
+from barometre_geo.protection import rules as protection
+from barometre_geo.protection.disclosure import disclosed_groups
+from barometre_geo.protection.rules import (
     SUPPRESSION_REASONS,
     check_thresholds,
     complementary,
     parse_mode,
     primary_reasons,
 )
-from barometre_geo.testing import (
-    assert_aggregates_consistent,
-    assert_no_disclosure,
-    make_responses,
-)
+from barometre_geo.testing import assert_aggregates_consistent, assert_no_disclosure, make_responses
 
 LEVELS = ["commune", "epci", "departement", "region", "france"]
 
@@ -245,8 +241,8 @@ def random_responses_in(territories, seed: int):
 
 def members(r, table):
     """Valid respondents (positions) of every published cell, computed with pandas."""
-    from barometre_geo._aggregate_geo import build_geo
-    from barometre_geo._aggregate_prep import by_groups, prepare_rows
+    from barometre_geo.stats.prepare import by_groups, prepare_rows
+    from barometre_geo.stats.units import build_geo
 
     d = r.data
     prep = prepare_rows(d, build_geo(bg.load_territories()))
@@ -437,7 +433,7 @@ def test_breakdown_cells_are_not_hidden_beyond_need(territories):
 
 
 def test_audit_engine_doctests():
-    from barometre_geo import _protection_audit
+    from barometre_geo.protection import audit as _protection_audit
 
     assert doctest.testmod(_protection_audit).failed == 0
 
@@ -454,7 +450,7 @@ def test_audit_engine_agrees_with_the_svd_audit(seed, k, drop):
     stages), also when some rows of the last stage are left out."""
     from scipy import sparse
 
-    from barometre_geo._protection_audit import NullSampler, atoms, small_groups
+    from barometre_geo.protection.audit import NullSampler, atoms, small_groups
 
     rng = np.random.default_rng(seed)
     A = (rng.random((int(rng.integers(3, 20)), int(rng.integers(4, 30)))) < 0.3).astype(float)
@@ -503,7 +499,7 @@ def test_linked_breakdowns_pass_the_exact_audit(territories, seed, size, k, by):
 def test_weighted_figures_pass_the_exact_audit(territories, seed, size, k):
     """Published weighted values count as Σ w·y over their cell (calibration weights can be
     recomputed): with them too, nothing below k can be traced back."""
-    from barometre_geo.weighting import calibration_weights
+    from barometre_geo.stats.weighting import calibration_weights
 
     r = bg.testing.random_responses(size, seed=seed, indicators=INDICATORS[:2])
     weights = calibration_weights(r, territories)
@@ -520,8 +516,8 @@ def test_weighted_figures_pass_the_exact_audit(territories, seed, size, k):
 def test_weighted_values_without_the_rule_would_leak(monkeypatch, territories):
     """The audit with weights has teeth: publishing every weighted value of a small
     edition lets a reader who recomputes the weights isolate respondents."""
-    from barometre_geo import _aggregate_protect
-    from barometre_geo.weighting import calibration_weights
+    from barometre_geo.protection import apply as _aggregate_protect
+    from barometre_geo.stats.weighting import calibration_weights
 
     r = bg.testing.random_responses(80, seed=3, indicators=["inclusion_cnfs"])
     weights = calibration_weights(r, territories)
@@ -550,7 +546,7 @@ def test_audit_weights_must_match_the_responses(ain, territories):
 
 
 def test_a_leak_that_cannot_be_closed_is_a_bug_report(monkeypatch, guadeloupe, territories):
-    from barometre_geo import _aggregate_protect
+    from barometre_geo.protection import apply as _aggregate_protect
 
     monkeypatch.setattr(
         _aggregate_protect._Audit,
@@ -562,7 +558,7 @@ def test_a_leak_that_cannot_be_closed_is_a_bug_report(monkeypatch, guadeloupe, t
 
 
 def test_the_maps_hide_the_columns_the_table_empties():
-    from barometre_geo.aggregate import SUPPRESSED_COLUMNS
+    from barometre_geo.indicators.aggregate import SUPPRESSED_COLUMNS
     from barometre_geo.maps._data import HIDDEN_COLUMNS
 
     assert HIDDEN_COLUMNS is protection.SUPPRESSED_COLUMNS is SUPPRESSED_COLUMNS
@@ -571,7 +567,7 @@ def test_the_maps_hide_the_columns_the_table_empties():
 def test_an_unweighted_leak_in_the_weighted_audit_is_a_bug_report(
     monkeypatch, guadeloupe, territories
 ):
-    from barometre_geo import _aggregate_protect
+    from barometre_geo.protection import apply as _aggregate_protect
 
     monkeypatch.setattr(_aggregate_protect._Audit, "fix", lambda self, i, hidden, eligible: [])
     weights = pd.Series(1.0, index=guadeloupe.data.index)

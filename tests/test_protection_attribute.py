@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import barometre_geo as bg
-from barometre_geo import _protection_attribute
 from barometre_geo.errors import UnknownValueError
-from barometre_geo.protection import SUPPRESSION_REASONS, complementary
+from barometre_geo.protection import attribute as _protection_attribute
+from barometre_geo.protection.rules import SUPPRESSION_REASONS, complementary
 from barometre_geo.testing import make_responses
 
 LEVELS = ["commune", "epci", "departement", "region", "france"]

@@ -36,7 +36,7 @@ def aggregate(responses, **kw):
 
 @pytest.mark.slow
 def test_demo_with_every_breakdown_passes_the_exact_audit(demo, territories):
-    from barometre_geo.weighting import calibration_weights
+    from barometre_geo.stats.weighting import calibration_weights
 
     weights = calibration_weights(demo, territories)
     t = aggregate(

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 import barometre_geo as bg
-from barometre_geo._resolve_index import get_index
-from barometre_geo._resolve_text import luhn_ok
 from barometre_geo.errors import SchemaError, UnknownValueError
-from barometre_geo.resolve import REASON_CODES
+from barometre_geo.territories.lookup import get_index
+from barometre_geo.territories.resolve import REASON_CODES
+from barometre_geo.territories.text import luhn_ok
 
 CSP = "collectivite_a_statut_particulier"
 DATA = Path(__file__).parent / "data"
@@ -751,7 +751,7 @@ def test_syndicat_label_with_an_epci_siren_resolves_to_the_epci(territories):
 
 
 def test_reason_codes_are_listed_once_and_match_the_status(territories):
-    from barometre_geo._resolve_reasons import AMBIGUOUS_CODES
+    from barometre_geo.territories.reasons import AMBIGUOUS_CODES
 
     assert AMBIGUOUS_CODES <= set(REASON_CODES)
     assert all(isinstance(label, str) and label for label in REASON_CODES.values())
@@ -851,10 +851,10 @@ def test_resolve_column_errors(territories):
 @pytest.mark.parametrize(
     "name",
     [
-        "barometre_geo.resolve",
-        "barometre_geo._resolve_text",
-        "barometre_geo._resolve_parse",
-        "barometre_geo._resolve_index",
+        "barometre_geo.territories.resolve",
+        "barometre_geo.territories.text",
+        "barometre_geo.territories.readings",
+        "barometre_geo.territories.lookup",
     ],
 )
 def test_doctests(name):

@@ -11,7 +11,7 @@ from _exports import EMAILS, IDENT, NAMES, PHONES, make_row, question_headers, w
 
 import barometre_geo as bg
 from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
-from barometre_geo.responses import read_responses
+from barometre_geo.survey.responses import read_responses
 
 
 @pytest.fixture(scope="module")
@@ -804,7 +804,7 @@ def test_reports_name_files_without_their_folders(tmp_path, territories, catalog
 
 
 def test_file_names_and_common_folder(tmp_path, monkeypatch):
-    from barometre_geo._ingest_report import common_folder, file_names
+    from barometre_geo.survey.report import common_folder, file_names
 
     assert file_names(["a/x/v.csv", "b/x/v.csv", "b/w.csv"]) == {
         "a/x/v.csv": "a/x/v.csv",
@@ -1018,10 +1018,10 @@ def test_repr_and_html(tmp_path, territories, catalogue, w1):
 @pytest.mark.parametrize(
     "name",
     [
-        "barometre_geo.responses",
-        "barometre_geo._ingest_text",
-        "barometre_geo._ingest_mapping",
-        "barometre_geo._ingest_report",
+        "barometre_geo.survey.responses",
+        "barometre_geo.survey.text",
+        "barometre_geo.survey.mapping",
+        "barometre_geo.survey.report",
     ],
 )
 def test_doctests(name, tmp_path, monkeypatch):

@@ -22,7 +22,6 @@ from _ign_fixtures import (
 )
 
 import barometre_geo as bg
-from barometre_geo import _sources
 from barometre_geo.cli import main
 from barometre_geo.errors import (
     DataQualityWarning,
@@ -31,7 +30,8 @@ from barometre_geo.errors import (
     SourceError,
     UnknownValueError,
 )
-from barometre_geo.territories import _COLUMNS
+from barometre_geo.territories import sources as _sources
+from barometre_geo.territories.reference import _COLUMNS
 
 
 @pytest.fixture(scope="module")

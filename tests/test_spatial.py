@@ -8,11 +8,11 @@ import pytest
 
 import barometre_geo as bg
 from barometre_geo.errors import SchemaError, UnknownValueError
-from barometre_geo.spatial import (
+from barometre_geo.maps import lisa_map
+from barometre_geo.stats.spatial import (
     CLUSTER_LABELS,
     GLOBAL_COLUMNS,
     LISA_COLUMNS,
-    lisa_map,
     spatial_autocorrelation,
 )
 
@@ -126,7 +126,7 @@ def test_known_values_against_numpy(grid):
     import esda
     from libpysal.weights import lat2W
 
-    from barometre_geo._spatial_compute import global_moran
+    from barometre_geo.stats.autocorrelation import global_moran
 
     y = np.random.default_rng(42).normal(size=N * N)
     t = table({f"D{k // N}{k % N}": y[k] for k in range(N * N)})
@@ -242,8 +242,8 @@ def test_options_give_one_variable_each(grid):
 def test_contiguity_pairs_match_libpysal(territories):
     from libpysal.graph import Graph
 
-    from barometre_geo._adjacency import rook_pairs
-    from barometre_geo._spatial_weights import queen_pairs
+    from barometre_geo.stats.contiguity import queen_pairs
+    from barometre_geo.territories.adjacency import rook_pairs
 
     d = territories.departements
     d = d[d["zone"] == "metropole"].reset_index(drop=True)
@@ -305,8 +305,6 @@ def test_lisa_map(demo_stats, territories):
     assert "Regroupements spatiaux (LISA)" in html
     frame = stats.lisa_frame(territories, indicator="cyber_pca", level="departement")
     assert len(frame) == len(territories.departements) and "geometry" in frame
-    same = stats.to_map(territories, indicator="cyber_pca", level="departement", basemap="none")
-    assert same.n_features == doc.n_features
 
 
 # ----------------------------------------------------------------------------- errors
@@ -370,6 +368,6 @@ def test_doctests():
     import doctest
     import importlib
 
-    for name in ("barometre_geo.spatial", "barometre_geo._spatial_weights"):
+    for name in ("barometre_geo.stats.spatial", "barometre_geo.stats.contiguity"):
         module = importlib.import_module(name)
         assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0

@@ -9,8 +9,8 @@ import shapely
 from _coverage_grid import grid_territories, luhn
 
 import barometre_geo as bg
+from barometre_geo.coverage.structures import DEMO_FILE, load_demo_structures, read_structures
 from barometre_geo.errors import DataQualityWarning, InputFileError, SchemaError
-from barometre_geo.structures import DEMO_FILE, load_demo_structures, read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
 EPCI2 = {f"010{k:02d}" for k in (3, 4, 7, 8, 11, 12, 15, 16)}  # eastern half of the grid

@@ -8,9 +8,9 @@ import pytest
 import shapely
 
 import barometre_geo as bg
-from barometre_geo.crs import area_km2, project_by_zone, zone_crs
 from barometre_geo.errors import UnknownValueError
-from barometre_geo.territories import parse_level
+from barometre_geo.territories.crs import area_km2, project_by_zone, zone_crs
+from barometre_geo.territories.reference import parse_level
 
 ISLANDS = {"22016", "29083", "29155", "85113"}
 

@@ -3,11 +3,7 @@ import pytest
 
 import barometre_geo as bg
 from barometre_geo.errors import SchemaError, UnknownValueError
-from barometre_geo.testing import (
-    assert_aggregates_consistent,
-    make_responses,
-    random_responses,
-)
+from barometre_geo.testing import assert_aggregates_consistent, make_responses, random_responses
 
 
 def test_make_responses_builds_the_contract(territories):

@@ -5,10 +5,10 @@ import pandas as pd
 import pytest
 
 import barometre_geo as bg
-from barometre_geo import weighting
 from barometre_geo.errors import SchemaError
+from barometre_geo.stats import weighting
+from barometre_geo.stats.weighting import calibration_weights, rake
 from barometre_geo.testing import random_responses
-from barometre_geo.weighting import calibration_weights, rake
 
 
 def test_doctests():

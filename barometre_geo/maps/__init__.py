@@ -17,6 +17,7 @@ Importing this package does not import folium, matplotlib or contextily
 (only rendering does).
 """
 
+from .._format import NumberFormat, format_count, format_number
 from ._choropleth import categorical_map, choropleth, empty_map
 from ._classify import (
     SCHEMES,
@@ -26,11 +27,12 @@ from ._classify import (
     classify_pooled,
     share_breaks,
 )
-from ._document import MapDocument, map_path, slugify
-from ._format import NumberFormat, format_count, format_number
+from ._document import MapDocument
+from ._files import map_path, slugify
 from ._gpkg import write_indicator_gpkg
 from ._index import MapRecord, write_index
 from ._indicator import indicator_map
+from ._lisa import lisa_map
 from ._options import BASEMAPS, Basemap, Field, LegendSpec, MapStyle
 from ._palettes import Palette, get_palette, list_palettes
 from ._static import FORMATS, StaticMap, static_map
@@ -62,6 +64,7 @@ __all__ = [
     "format_number",
     "get_palette",
     "indicator_map",
+    "lisa_map",
     "list_palettes",
     "map_path",
     "share_breaks",

@@ -134,7 +134,7 @@ def write_leaflet(folder) -> list:
     """
     from pathlib import Path
 
-    from ._document import atomic_write
+    from ._files import atomic_write
 
     dest = Path(folder) / leaflet_folder()
     files = {**_leaflet_sources(), "leaflet.js": _page_js().encode("utf-8")}

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._format import NumberFormat
 from ..errors import SchemaError
 from ._classify import Classification, classify
 from ._document import MapDocument
-from ._format import NumberFormat
 from ._geometry import encode_geometry, simplify_coverage
 from ._layers import NO_DATA, SUPPRESSED, layer_spec
 from ._options import Basemap, Field, LegendSpec, MapStyle, parse_assets

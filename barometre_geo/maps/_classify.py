@@ -32,8 +32,8 @@ from typing import Literal, get_args
 
 import numpy as np
 
+from .._format import NumberFormat
 from ..errors import BarometreGeoWarning, SchemaError, UnknownValueError
-from ._format import NumberFormat
 
 __all__ = [
     "SCHEMES",

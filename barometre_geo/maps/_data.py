@@ -22,10 +22,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._format import NumberFormat
 from ..errors import SchemaError
-from ..protection import SUPPRESSED_COLUMNS
+from ..protection.rules import SUPPRESSED_COLUMNS
 from ._classify import Classification, classify
-from ._format import NumberFormat
 from ._palettes import get_palette
 
 __all__ = [

@@ -19,7 +19,7 @@ Layout
 Why one layer per overseas département: a GeoPackage layer has one CRS, and
 no single projection keeps areas and distances right from Dunkerque to
 Mayotte. Each layer is in the official projection of its zone (the one
-:mod:`barometre_geo.crs` measures ``area_km2`` in), so QGIS's planimetric
+:mod:`barometre_geo.territories.crs` measures ``area_km2`` in), so QGIS's planimetric
 measures, buffers and distances are right everywhere — the layout of the
 coverage GeoPackage too. National figures are a table, not a polygon: a
 France polygon drawn under the other layers would hide them, and it would
@@ -50,10 +50,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._format import NumberFormat
 from .._version import __version__
-from ..crs import ZONE_CRS
 from ..errors import InputFileError
-from ..protection import describe_reasons
+from ..protection.rules import describe_reasons
+from ..territories.crs import ZONE_CRS
 from ._classify import Classification
 from ._data import (
     HIDDEN_COLUMNS,
@@ -64,8 +65,7 @@ from ._data import (
     overall_rows,
     scheme_label,
 )
-from ._document import map_path
-from ._format import NumberFormat
+from ._files import map_path
 from ._meta import check_output, indicator_context, published_levels, reference_text
 from ._qgis import graduated_qml, layer_styles_frame
 from ._render import ZONE_LABELS

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..errors import SchemaError
-from ._document import atomic_write, map_path
+from ._files import atomic_write, map_path
 from ._render import _env, csp_for
 
 __all__ = ["MapRecord", "write_index"]

@@ -20,11 +20,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..territories import parse_level
+from .._format import NumberFormat
+from ..territories.reference import parse_level
 from ._choropleth import choropleth, empty_map
 from ._classify import Classification
 from ._data import LEVEL_LABELS, REQUIRED_COLUMNS, join_rows, national_rows, overall_rows
-from ._format import NumberFormat
 from ._meta import map_context
 from ._options import Basemap, Field, LegendSpec, MapStyle
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._format import NumberFormat, format_count
 from ..errors import SchemaError
-from ._format import NumberFormat, format_count
 from ._geometry import EncodedGeometry, encode_vlq
 from ._options import Field, LegendSpec, MapStyle
 from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH

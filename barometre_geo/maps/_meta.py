@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._format import NumberFormat
 from ..errors import InputFileError, SchemaError, UnknownValueError
-from ..territories import LEVELS, parse_level
+from ..territories.reference import LEVELS, parse_level
 from ._data import value_format
-from ._format import NumberFormat
 
 __all__ = [
     "IndicatorContext",
@@ -146,7 +146,7 @@ def map_context(
     5
     """
     if catalogue is None:
-        from ..catalogue import load_catalogue
+        from ..survey.catalogue import load_catalogue
 
         catalogue = load_catalogue()
     entry = catalogue.get(indicator) if indicator in catalogue else None
@@ -243,7 +243,7 @@ def indicator_context(
             "barometre_geo.load_territories()."
         )
     if catalogue is None:
-        from ..catalogue import load_catalogue
+        from ..survey.catalogue import load_catalogue
 
         catalogue = load_catalogue()
     ind = catalogue.get(indicator)  # UnknownValueError with the closest ids

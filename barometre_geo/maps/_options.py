@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from .._format import NumberFormat
 from ..errors import SchemaError, UnknownValueError
-from ._format import NumberFormat
 
 __all__ = [
     "ASSETS",

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .._format import NumberFormat, format_count
 from .._version import __version__
 from ..errors import SchemaError, UnknownValueError
-from ..territories import parse_level
+from ..territories.reference import parse_level
 from ._classify import Classification
 from ._data import (
     LEVEL_LABELS,
@@ -38,8 +39,7 @@ from ._data import (
     overall_rows,
     scheme_label,
 )
-from ._document import atomic_write, map_path
-from ._format import NumberFormat, format_count
+from ._files import atomic_write, map_path
 from ._meta import check_output, indicator_context, published_levels, reference_text
 from ._options import MapStyle
 from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..crs import ZONE_CRS
+from ..territories.crs import ZONE_CRS
 from ._geometry import simplify_coverage
 from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH
 

@@ -1,0 +1,271 @@
+"""Outputs of ``barometre-geo build`` besides the indicator maps.
+
+* :func:`write_participation`: which communes answered (commune map, by the
+  number of waves answered) and the participation of communes per
+  département (map + CSV);
+* :func:`write_coverage`: coverage of the structures (GeoPackage, HTML map,
+  text and JSON summaries, problems CSV);
+* :func:`write_ingest_report`: the ingest report as text and JSON (no
+  personal data: the reader drops names, e-mails and phones, the report masks
+  free text);
+* :func:`sha256_file`, :func:`input_checksums`: checksums of the files read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "input_checksums",
+    "sha256_file",
+    "write_coverage",
+    "write_ingest_report",
+    "write_participation",
+]
+
+PARTICIPATION_THEME = "Participation à l’enquête"
+COVERAGE_THEME = "Couverture des structures de mutualisation (OPSN)"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Return the hex sha256 of a file (read in 1 MiB blocks)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")
+    return path
+
+
+def _record(path: Path, root: Path, kind: str, fmt: str, **extra) -> dict:
+    return {
+        "path": path.relative_to(root).as_posix(),
+        "kind": kind,
+        "format": fmt,
+        "indicator": None,
+        "level": extra.pop("level", None),
+        "option": None,
+        **extra,
+    }
+
+
+def _map_record(path: Path, root: Path, doc, *, level: str, theme: str, national: str) -> dict:
+    return _record(
+        path,
+        root,
+        "carte",
+        "html",
+        level=level,
+        title=doc.title,
+        theme=theme,
+        national=national,
+        empty=bool(doc.empty),
+        n_features=int(doc.n_features),
+    )
+
+
+def _synthetic_note(synthetic: bool) -> str:
+    return (
+        " — DONNÉES SYNTHÉTIQUES de démonstration : pas des résultats de l’enquête."
+        if synthetic
+        else ""
+    )
+
+
+def write_participation(responses, territories, root: Path, *, basemap, assets) -> list[dict]:
+    """Write the map of responding communes and the participation per département."""
+    from ..maps import Field, LegendSpec, NumberFormat, categorical_map, choropleth, classify
+
+    data = responses.data
+    communes = data[data["level"].astype("object") == "commune"]
+    waves = communes.groupby(communes["code"].astype(str))["wave"].nunique()
+    com = territories.communes[["code", "nom", "departement", "population", "geometry"]].copy()
+    n_waves = com["code"].map(waves).fillna(0).astype(int)
+    labels = {1: "A répondu à 1 vague", 2: "A répondu à 2 vagues", 3: "A répondu aux 3 vagues"}
+    com["reponse"] = n_waves.map(labels).where(n_waves > 0, None)
+    note = _synthetic_note(responses.synthetic)
+    n_resp = int((n_waves > 0).sum())
+    doc = categorical_map(
+        com,
+        "reponse",
+        title="Communes ayant répondu à l’enquête",
+        description=(
+            f"{n_resp:,} communes ont répondu à au moins une vague ; édition "
+            f"{responses.edition}{note}"
+        ).replace(",", "\u202f"),
+        categories=[labels[i] for i in (1, 2, 3) if (n_waves == i).any()],
+        palette="OkabeIto",
+        fields=[
+            Field("nom", "Commune", kind="text"),
+            Field("code", "Code INSEE", kind="text"),
+            Field("reponse", "Réponse", kind="text", main=True),
+            Field("population", "Population"),
+        ],
+        legend=LegendSpec(title="Participation", no_data_label="N’a pas répondu"),
+        basemap=basemap,
+        assets=assets,
+    )
+    records = []
+    path = root / "participation.commune.html"
+    _write(path, doc.html)
+    records.append(
+        _map_record(path, root, doc, level="commune", theme=PARTICIPATION_THEME, national="")
+    )
+
+    # per département: communes answering / communes; other respondents counted too
+    dep = territories.departements[["code", "nom", "n_communes", "geometry"]].copy()
+    answered = com.loc[n_waves > 0, "departement"].value_counts()
+    latest = data.drop_duplicates("response_id", keep="last")
+    collectivities = latest.groupby(latest["departement"].astype("object"))["code"].nunique()
+    dep["communes_repondantes"] = dep["code"].map(answered).fillna(0).astype(int)
+    dep["collectivites_repondantes"] = dep["code"].map(collectivities).fillna(0).astype(int)
+    dep["taux"] = dep["communes_repondantes"] / dep["n_communes"]
+    national = n_resp / len(com)
+    share = NumberFormat.for_share()
+    doc = choropleth(
+        dep,
+        "taux",
+        title="Participation des communes par département",
+        description=(
+            "Part des communes du département ayant répondu à au moins une vague de l’enquête "
+            f"(édition {responses.edition}){note}"
+        ),
+        classification=classify(dep["taux"].to_numpy(), scheme="fisher_jenks", k=5, fmt=share),
+        fmt=share,
+        palette="Greens",
+        fields=[
+            Field("nom", "Département", kind="text"),
+            Field("code", "Code", kind="text"),
+            Field("taux", "Communes ayant répondu", kind="number", fmt=share, main=True),
+            Field(kind="class", label="Classe"),
+            Field("communes_repondantes", "Communes répondantes"),
+            Field("n_communes", "Communes"),
+            Field("collectivites_repondantes", "Collectivités répondantes (tous types)"),
+        ],
+        legend=LegendSpec(title="Communes ayant répondu"),
+        basemap=basemap,
+        assets=assets,
+        national=share.format(national),
+        notes=[f"Valeur nationale : {share.format(national)} des communes."],
+    )
+    path = root / "participation.departement.html"
+    _write(path, doc.html)
+    records.append(
+        _map_record(
+            path, root, doc, level="departement", theme=PARTICIPATION_THEME, national=doc.national
+        )
+    )
+    table = dep.drop(columns="geometry")[
+        ["code", "nom", "n_communes", "communes_repondantes", "taux", "collectivites_repondantes"]
+    ]
+    path = root / "donnees" / "participation-departements.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    records.append(_record(path, root, "table", "csv", level="departement"))
+    return records
+
+
+def write_coverage(structures, territories, responses, root: Path, *, basemap, assets):
+    """Write the coverage outputs; return ``(records, result)``."""
+    from ..coverage.measure import coverage
+
+    result = coverage(structures, territories, responses=responses)
+    records = []
+    gpkg = root / "geopackages" / "couverture.gpkg"
+    gpkg.parent.mkdir(parents=True, exist_ok=True)
+    result.to_gpkg(gpkg)
+    records.append(_record(gpkg, root, "geopackage", "gpkg", level="commune"))
+    doc = result.to_map(basemap=basemap, assets=assets)
+    path = _write(root / "couverture.html", doc.html)
+    fr = result.national()
+    records.append(
+        _map_record(
+            path,
+            root,
+            doc,
+            level="commune",
+            theme=COVERAGE_THEME,
+            national=f"{100 * fr['share_communes']:.1f}\u202f% des communes".replace(".", ","),
+        )
+    )
+    reports = root / "rapports"
+    summary = result.summary()
+    path = _write(
+        reports / "couverture-resume.json",
+        json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default),
+    )
+    records.append(_record(path, root, "rapport", "json"))
+    text = result.to_text()
+    problems = result.report.warnings
+    if len(problems):
+        text += "\n\n" + result.report.to_text()
+        path = reports / "structures-problemes.csv"
+        problems.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        records.append(_record(path, root, "rapport", "csv"))
+    path = _write(reports / "couverture.txt", text + "\n")
+    records.append(_record(path, root, "rapport", "txt"))
+    return records, result
+
+
+def _json_default(obj):
+    if isinstance(obj, np.integer | np.bool_):
+        return obj.item()
+    if isinstance(obj, np.floating):
+        return None if np.isnan(obj) else float(obj)
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    return str(obj)
+
+
+def write_ingest_report(responses, root: Path) -> list[dict]:
+    """Write the ingest report as ``rapports/import.txt`` and ``rapports/import.json``."""
+    reports = root / "rapports"
+    text = _write(reports / "import.txt", responses.report.to_text() + "\n")
+    data = responses.report.to_dict()
+    js = _write(
+        reports / "import.json",
+        json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),
+    )
+    return [_record(text, root, "rapport", "txt"), _record(js, root, "rapport", "json")]
+
+
+def input_checksums(settings, territories, responses, catalogue, mapping_path) -> dict:
+    """sha256 of every input: reference, catalogue, mappings, exports, structures file."""
+    from .._paths import boundaries_dir, package_data
+
+    def files(paths):
+        return {str(p): sha256_file(p) for p in paths}
+
+    if settings.territories == "embedded":
+        folder = boundaries_dir(territories.cog)
+        reference = files(sorted(p for p in folder.iterdir() if p.is_file()))
+    elif Path(settings.territories).exists():
+        src = Path(settings.territories)
+        reference = files(
+            sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
+        )
+    else:  # a downloaded edition: its record carries the hashes
+        reference = {settings.territories: territories.provenance.get("download")}
+    exports = sorted({str(f) for f in responses.report.rows["file"].astype(str).unique()})
+    mappings = [package_data("mapping.yaml")] + ([Path(mapping_path)] if mapping_path else [])
+    structures = settings.structures or package_data("structures-illustratives.json")
+    return {
+        "reference": reference,
+        "catalogue": files([catalogue.path]),
+        "mapping": files(mappings),
+        "exports": files(exports),
+        "structures": files([structures]),
+    }

@@ -1,0 +1,560 @@
+"""The main job: every map, GeoPackage, table and report of an edition, in one folder.
+
+:func:`build` reads the territorial reference, the survey exports (default:
+the synthetic demo edition, through the real reader), the structures file
+(default: the illustrative one shipped with the package), computes every
+indicator with small-count protection and writes, into ``maps/``:
+
+* ``index.html``: every map by theme, with its national figure and the
+  ``<iframe>`` snippet to embed it;
+* per indicator, one HTML page per level (``<indicator>.<level>[.<option>].html``)
+  and one GeoPackage (``geopackages/<indicator>.gpkg``), plus static maps
+  (``statiques/``) when asked;
+* participation (``participation.commune.html``, ``participation.departement.html``),
+  coverage (``couverture.html``, ``geopackages/couverture.gpkg``, ``rapports/couverture*``);
+* ``donnees/``: the results table (CSV, Parquet, data dictionary, metadata);
+* ``rapports/import.txt`` / ``.json``: the ingest report;
+* ``LISEZMOI.txt`` (the summary), ``parametres.toml`` (replays the run) and
+  ``manifest.json`` (every file with its size and sha256, the settings, the
+  versions and the checksums of the inputs).
+
+Everything is written into a staging folder next to the target, then swapped
+in (see :mod:`barometre_geo.build.swap`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .settings import BuildSettings, resolve_settings
+from .text import Steps, index_description, readme
+
+__all__ = ["BuildResult", "OutputFile", "build"]
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """One file written by :func:`build` (an entry of ``manifest.json``).
+
+    ``empty`` marks a map page that says there is nothing publishable at its level.
+    """
+
+    path: str
+    kind: str
+    format: str
+    size: int
+    sha256: str
+    indicator: str | None = None
+    level: str | None = None
+    option: str | None = None
+    empty: bool = False
+
+
+@dataclass(frozen=True, repr=False)
+class BuildResult:
+    """What :func:`build` produced.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        The output folder (``index.html`` and ``manifest.json`` inside).
+    files : tuple of OutputFile
+        Every file written, ``manifest.json`` excepted.
+    settings : BuildSettings
+        The effective settings (also in ``parametres.toml``).
+    synthetic : bool
+        The figures come from the synthetic demo edition.
+    edition : str
+    indicators : tuple of str
+        Indicators computed and mapped.
+    absent : tuple of str
+        Selected indicators that the exports do not contain.
+    ingest : dict
+        Counts of the ingest report (``IngestReport.summary()``).
+    rejected : dict
+        Rejected input rows per reason (French label → count).
+    coverage : dict
+        National coverage figures (``CoverageResult.national()``).
+    problems : tuple of str
+        What needs looking at (French); not empty ⇒ :attr:`exit_code` 1.
+    warnings : tuple of str
+        Warnings raised while reading and computing (also in the manifest).
+    elapsed : float
+        Seconds.
+    """
+
+    out_dir: Path
+    files: tuple[OutputFile, ...]
+    settings: BuildSettings
+    synthetic: bool
+    edition: str
+    indicators: tuple[str, ...]
+    absent: tuple[str, ...] = ()
+    ingest: dict = field(default_factory=dict)
+    rejected: dict = field(default_factory=dict)
+    coverage: dict = field(default_factory=dict)
+    problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    elapsed: float = 0.0
+    masked: int = 0
+
+    @property
+    def manifest(self) -> Path:
+        """Path of ``manifest.json``."""
+        return self.out_dir / "manifest.json"
+
+    @property
+    def index(self) -> Path:
+        """Path of ``index.html``."""
+        return self.out_dir / "index.html"
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing needs looking at, 1 when :attr:`problems` is not empty."""
+        return 1 if self.problems else 0
+
+    def _count(self, kind: str, fmt: str | None = None) -> int:
+        return sum(f.kind == kind and (fmt is None or f.format == fmt) for f in self.files)
+
+    def summary(self) -> str:
+        """Short French summary: what was produced, what was rejected and why, where to look."""
+        from .text import summary
+
+        return summary(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"<BuildResult {self.out_dir}: {len(self.indicators)} indicators, "
+            f"{self._count('carte')} HTML maps, {self._count('geopackage')} GeoPackages, "
+            f"{len(self.problems)} problem(s){', SYNTHETIC' if self.synthetic else ''}>"
+        )
+
+
+def _select(settings: BuildSettings, catalogue, present: list[str]):
+    """Return the indicators to map (catalogue order) and the selected ones not in the exports."""
+    if settings.indicators or settings.themes:
+        chosen = {i for i in settings.indicators} | {
+            ind.id for ind in catalogue if ind.theme in settings.themes
+        }
+    else:
+        chosen = {ind.id for ind in catalogue}
+    selected = [ind.id for ind in catalogue if ind.id in chosen]
+    have = set(present)
+    return [i for i in selected if i in have], [i for i in selected if i not in have]
+
+
+def build(
+    responses=None,
+    *,
+    mapping=None,
+    structures=None,
+    territories: str | None = None,
+    out=None,
+    indicators=None,
+    themes=None,
+    levels=None,
+    k: int | None = None,
+    k_sensitive: int | None = None,
+    mode: str | None = None,
+    assets: str | None = None,
+    inline: bool | None = None,
+    weights: bool | None = None,
+    static: str | None = None,
+    basemap: str | None = None,
+    base_url: str | None = None,
+    jobs: int | None = None,
+    force: bool | None = None,
+    config=None,
+    progress: bool = False,
+) -> BuildResult:
+    """Build every map, GeoPackage, table and report into one folder (default ``maps/``).
+
+    Every argument left to ``None`` comes from ``config`` (a ``run.toml``),
+    else from the defaults: with no argument at all the build runs offline on
+    the embedded COG 2025 reference, the synthetic demo edition and the
+    illustrative structures file.
+
+    Parameters
+    ----------
+    responses : path-like or list of path-like, optional
+        Survey exports (one per wave); default the synthetic demo edition.
+    mapping : path-like, optional
+        Mapping file of the exports (see DEVELOPERS.md, "Mapping files").
+    structures : path-like, optional
+        Structures file (OPSN); default the illustrative file of the package.
+    territories : str, default ``"embedded"``
+        Territorial source, as :func:`barometre_geo.load_territories`.
+    out : path-like, default ``"maps"``
+        Output folder, replaced atomically. An existing folder must be a
+        previous build (``manifest.json``) or empty, unless ``force``.
+    indicators, themes : list of str, optional
+        Map these indicators and every indicator of these themes (union);
+        default all.
+    levels : list of str, default all four
+        Among ``commune``, ``epci``, ``departement``, ``region`` (intersected
+        with each indicator's published levels).
+    k, k_sensitive : int, default 5 and max(10, k)
+        Small-count thresholds.
+    mode : {"public", "restricted"}, default ``"public"``
+    assets : {"local", "inline", "cdn"}, default ``"local"``
+        Where the pages find Leaflet. ``local``: one copy in the folder's
+        ``assets/`` (the folder works offline and wherever it is published,
+        under a strict CSP); ``inline``: in every page (~150 kB more per page;
+        each page works alone, e.g. sent by e-mail); ``cdn``: jsDelivr (SRI).
+    inline : bool, optional
+        ``True`` is ``assets="inline"``.
+    weights : bool, default True
+        Calibration-weighted figures next to the unweighted ones in the table
+        and GeoPackages (the maps always show the unweighted figure).
+    static : {"png", "svg"}, optional
+        Also draw static maps (``statiques/``), without basemap.
+    basemap : str, default ``"plan_ign"``
+        Background of the HTML maps (``none`` for no tiles at all).
+    base_url : str, optional
+        Public URL of the folder, used in the iframe snippets of the index.
+    jobs : int, default 2
+        Worker processes for the per-indicator outputs (Linux; else 1).
+    force : bool, default False
+        Replace an output folder that is not a previous build.
+    config : path-like, optional
+        ``run.toml`` holding any of the settings above (unknown keys refused).
+    progress : bool, default False
+        Show progress bars on a terminal.
+
+    Returns
+    -------
+    BuildResult
+
+    Raises
+    ------
+    InputFileError, SchemaError, UnknownValueError
+        Unusable inputs or settings (nothing is written or replaced).
+
+    Examples
+    --------
+    >>> import barometre_geo as bg, tempfile
+    >>> r = bg.build(out=tempfile.mkdtemp() + "/cartes", indicators=["cyber_pca"],
+    ...              levels=["region"], jobs=1)
+    >>> r.synthetic, r.exit_code, (r.out_dir / "index.html").is_file()
+    (True, 0, True)
+    """
+    start = time.perf_counter()
+    if responses is not None and isinstance(responses, str | os.PathLike):
+        responses = [responses]
+    settings = resolve_settings(
+        config,
+        responses=responses,
+        mapping=mapping,
+        structures=structures,
+        territories=territories,
+        out=out,
+        indicators=indicators,
+        themes=themes,
+        levels=levels,
+        k=k,
+        k_sensitive=k_sensitive,
+        mode=mode,
+        assets=assets,
+        inline=inline,
+        weights=weights,
+        static=static,
+        basemap=basemap,
+        base_url=base_url,
+        jobs=jobs,
+        force=force,
+    )
+    from .indicator import fast_gpkg_writes
+    from .swap import check_target, discard, staging_folder, swap_in
+
+    inputs = [*settings.responses, settings.mapping, settings.structures]
+    target = check_target(settings.out, force=settings.force, inputs=inputs, config=config)
+    steps = Steps(progress)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        state = _compute(settings, steps)
+    state["warnings"] = list(dict.fromkeys(str(w.message) for w in caught))
+    staging = staging_folder(target)
+    try:
+        with fast_gpkg_writes():
+            result = _write_all(settings, state, staging, target, steps, start)
+        steps.step("Remplacement du dossier de sortie")
+        swap_in(staging, target)
+    except BaseException:
+        discard(staging)
+        raise
+    return result
+
+
+def _compute(settings: BuildSettings, steps: Steps) -> dict:
+    """Read the inputs and compute the aggregates (nothing written yet)."""
+    from ..indicators.aggregate import aggregate
+    from ..survey.catalogue import load_catalogue
+    from ..errors import InputFileError
+    from ..territories.load import load_territories
+
+    steps.step("Référentiel territorial")
+    t = load_territories(source=settings.territories)
+    catalogue = load_catalogue()
+    steps.step("Lecture des réponses" + (" (démo synthétique)" if settings.demo else ""))
+    if settings.demo:
+        from ..demo.edition import load_demo
+
+        responses = load_demo(territories=None if settings.territories == "embedded" else t)
+    else:
+        from ..survey.responses import read_responses
+
+        responses = read_responses(
+            list(settings.responses), mapping=settings.mapping, territories=t
+        )
+    selected, absent = _select(settings, catalogue, responses.indicators())
+    if not selected:
+        raise InputFileError(
+            "None of the selected indicators is in the exports "
+            f"({', '.join(absent[:10])}{' …' if len(absent) > 10 else ''}). Check the "
+            "--indicator/--theme filters, or the mapping file if the exports name the "
+            "questions differently (`barometre-geo validate FILE` lists the columns read)."
+        )
+    steps.step(f"Calcul de {len(selected)} indicateurs")
+    table = aggregate(
+        responses,
+        level=[*settings.levels, "france"],
+        indicators=selected,
+        territories=t,
+        k=settings.k,
+        k_sensitive=settings.k_sensitive,
+        mode=settings.mode,
+        weights="calibration" if settings.weights else None,
+    )
+    steps.step("Structures de mutualisation")
+    if settings.structures:
+        from ..coverage.structures import read_structures
+
+        structures = read_structures(settings.structures, territories=t)
+    else:
+        from ..coverage.structures import load_demo_structures
+
+        structures = load_demo_structures(t)
+    return {
+        "territories": t,
+        "catalogue": catalogue,
+        "responses": responses,
+        "selected": selected,
+        "absent": absent,
+        "table": table,
+        "structures": structures,
+    }
+
+
+def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
+    from . import extras as extra
+    from .indicator import _Job, render_all
+    from .swap import GENERATOR
+    from .._show_versions import show_versions
+    from .._version import __version__
+    from ..maps import MapRecord, write_index
+
+    t, catalogue, responses = state["territories"], state["catalogue"], state["responses"]
+    table = state["table"]
+    assets = settings.assets
+    records: list[dict] = []
+
+    meta = table.attrs.get("barometre_geo", {})
+    small = {
+        "barometre_geo": {k: meta[k] for k in ("k", "k_sensitive", "mode", "weights") if k in meta}
+    }
+
+    def rows_of(indicator: str):
+        rows = table[table["indicator"] == indicator]
+        rows.attrs = small  # the full attrs would be deep-copied by every pandas operation
+        return rows
+
+    job = _Job(
+        tables={i: rows_of(i) for i in state["selected"]},
+        territories=t,
+        catalogue=catalogue,
+        levels=settings.levels,
+        out=root,
+        synthetic=bool(responses.synthetic),
+        edition=str(responses.edition),
+        k=settings.k,
+        k_sensitive=settings.k_sensitive,
+        basemap=settings.basemap,
+        assets=assets,
+        static=settings.static,
+    )
+    (root / "geopackages").mkdir(exist_ok=True)
+    if assets == "local":  # one copy of Leaflet for every page of the folder
+        from ..maps._assets import write_leaflet
+
+        for path in write_leaflet(root):
+            records.append(extra._record(path, root, "asset", path.suffix.lstrip(".")))
+    if settings.static:
+        (root / "statiques").mkdir(exist_ok=True)
+
+    def meanwhile():  # in this process, while the workers draw the indicators
+        out = extra.write_participation(responses, t, root, basemap=settings.basemap, assets=assets)
+        paths = _tables(table, responses, catalogue, root / "donnees")
+        out += [extra._record(Path(p), root, "table", Path(p).suffix.lstrip(".")) for p in paths]
+        out += extra.write_ingest_report(responses, root)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cov_records, cov = extra.write_coverage(
+                state["structures"], t, responses, root, basemap=settings.basemap, assets=assets
+            )
+        return out + cov_records, cov, [str(w.message) for w in caught]
+
+    steps.step("Cartes et GeoPackages par indicateur ; participation, tableaux, couverture")
+    with steps.bar(len(state["selected"]), "Cartes et GeoPackages") as bar:
+        ind_records, ind_warnings, (other, cov, cov_warnings) = render_all(
+            job,
+            state["selected"],
+            jobs=settings.jobs,
+            on_done=lambda _: bar.update(1),
+            meanwhile=meanwhile,
+        )
+    records += other + ind_records
+    for w in cov_warnings + ind_warnings:
+        if w not in state["warnings"]:
+            state["warnings"].append(w)
+
+    steps.step("Index, manifeste")
+    maps = [r for r in records if r["kind"] == "carte"]
+    order = {th.label: i for i, th in enumerate(catalogue.themes)}
+    maps.sort(key=lambda r: order.get(r["theme"], -1 if "Participation" in r["theme"] else 99))
+    synthetic = bool(responses.synthetic)
+    write_index(
+        [
+            MapRecord(
+                file=r["path"],
+                title=r["title"],
+                theme=r["theme"],
+                level=_level_label(r["level"]),
+                national=r.get("national", ""),
+                description="Aucune valeur publiable à cette échelle." if r.get("empty") else "",
+            )
+            for r in maps
+        ],
+        root,
+        title="Cartes du Baromètre Collectivités & Numérique"
+        + (" — DÉMO SYNTHÉTIQUE" if synthetic else ""),
+        description=index_description(settings, responses, synthetic),
+        base_url=settings.base_url,
+    )
+    records.append({"path": "index.html", "kind": "index", "format": "html"})
+    (root / "parametres.toml").write_text(settings.to_toml(), encoding="utf-8")
+    records.append({"path": "parametres.toml", "kind": "parametres", "format": "toml"})
+
+    report = responses.report
+    rejected = report.by_reason()
+    problems = []
+    asked = [i for i in state["absent"] if i in settings.indicators]
+    if asked:
+        problems.append(
+            "indicateur(s) demandé(s) absent(s) des exports : "
+            + ", ".join(asked)
+            + " (vérifiez le fichier de correspondance)."
+        )
+    if len(cov.report.warnings):
+        problems.append(
+            f"{len(cov.report.warnings)} problème(s) dans le fichier des structures "
+            "(membres inconnus, structures sans territoire) : voir "
+            "rapports/structures-problemes.csv."
+        )
+    masked = int(table["suppressed"].sum())
+    result = BuildResult(
+        out_dir=target,
+        files=tuple(_output_file(root, r) for r in records),
+        settings=settings,
+        synthetic=synthetic,
+        edition=str(responses.edition),
+        indicators=tuple(state["selected"]),
+        absent=tuple(state["absent"]),
+        ingest=dict(report.summary()),
+        rejected={str(row["label"]): int(row["rows"]) for _, row in rejected.iterrows()},
+        coverage=cov.national(),
+        problems=tuple(problems),
+        warnings=tuple(state["warnings"]),
+        elapsed=time.perf_counter() - start,
+        masked=masked,
+    )
+    (root / "LISEZMOI.txt").write_text(readme(result), encoding="utf-8")
+    lis = _output_file(root, {"path": "LISEZMOI.txt", "kind": "lisezmoi", "format": "txt"})
+    result = _replace_files(result, (*result.files, lis))
+    steps.step(None)
+    manifest = {
+        "generator": GENERATOR,
+        "barometre_geo_version": __version__,
+        "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "elapsed_s": round(result.elapsed, 2),
+        "timings_s": steps.timings,
+        "synthetic": synthetic,
+        "edition": result.edition,
+        "settings": settings.as_dict(),
+        "replay": f"barometre-geo build --config {target / 'parametres.toml'}",
+        "versions": show_versions(as_dict=True),
+        "inputs": extra.input_checksums(settings, t, responses, catalogue, settings.mapping),
+        "aggregates": {
+            k: meta.get(k) for k in ("k", "k_sensitive", "mode", "weights", "suppressed_cells")
+        },
+        "indicators": list(result.indicators),
+        "indicators_absent": list(result.absent),
+        "ingest": result.ingest,
+        "rejected": result.rejected,
+        "problems": list(result.problems),
+        "warnings": list(result.warnings),
+        "exit_code": result.exit_code,
+        "files": [f.__dict__ for f in result.files],
+    }
+    (root / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1, default=extra._json_default),
+        encoding="utf-8",
+    )
+    return result
+
+
+def _replace_files(result: BuildResult, files) -> BuildResult:
+    from dataclasses import replace
+
+    return replace(result, files=tuple(files))
+
+
+def _output_file(root: Path, rec: dict) -> OutputFile:
+    from .extras import sha256_file
+
+    path = root / rec["path"]
+    return OutputFile(
+        path=rec["path"],
+        kind=rec["kind"],
+        format=rec["format"],
+        size=path.stat().st_size,
+        sha256=sha256_file(path),
+        indicator=rec.get("indicator"),
+        level=rec.get("level"),
+        option=rec.get("option"),
+        empty=bool(rec.get("empty", False)),
+    )
+
+
+def _level_label(level) -> str:
+    from .indicator import LEVEL_TITLES
+
+    return LEVEL_TITLES.get(level or "", "")
+
+
+def _tables(table, responses, catalogue, folder: Path) -> list[str]:
+    from ..indicators.tables import compare_published, write_aggregates
+
+    paths = list(write_aggregates(table, folder).values())
+    if responses.synthetic or str(responses.edition) == catalogue.edition.id:
+        cmp = compare_published(table, catalogue)
+        if len(cmp):
+            path = folder / "comparaison-chiffres-publies.csv"
+            cmp.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+            paths.append(str(path))
+    return paths

@@ -1,0 +1,96 @@
+"""``barometre-geo coverage``: coverage of the territory by mutualisation structures."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+__all__ = ["add_parser", "run"]
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+
+
+def add_parser(sub):
+    """Register the command."""
+    p = sub.add_parser(
+        "coverage",
+        help="coverage of the territory by mutualisation structures (OPSN): shares, "
+        "uncovered zones, GeoPackage",
+        description=(
+            "Read a structures file (CSV, JSON, GeoJSON or GeoPackage), compute which communes "
+            "each structure serves, the shares covered per EPCI, département, région and "
+            "France, the uncovered zones and the uncovered communes near each structure, and "
+            "write them to DIR/couverture.gpkg and the map DIR/couverture.html. Exit code 1 "
+            "when members are unknown or structures have no usable territory (see "
+            "DIR/structures-problemes.csv)."
+        ),
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--structures", metavar="FILE", help="structures file to read")
+    src.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the illustrative structures shipped with the package (not the real OPSN)",
+    )
+    p.add_argument("--out", metavar="DIR", required=True, help="output folder (created)")
+    p.add_argument("--layer", default=None, help="GeoPackage layer of the structures file")
+    p.add_argument("--nearest", type=int, default=10, help="nearest uncovered communes listed")
+    p.add_argument(
+        "--max-distance-km", type=float, default=30.0, help="search radius for them (km)"
+    )
+    p.add_argument("--top", type=int, default=5, help="uncovered zones shown in the summary")
+    p.add_argument(
+        "--no-html", action="store_true", help="do not write the HTML map (couverture.html)"
+    )
+    p.add_argument(
+        "--basemap",
+        default="plan_ign",
+        help="background of the HTML map: plan_ign (default), osm, cartodb or none",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    return p
+
+
+def run(args) -> int:
+    """Run the command."""
+    from ..coverage.measure import coverage
+    from ..coverage.structures import load_demo_structures, read_structures
+    from ..errors import DataQualityWarning
+    from ..territories.load import load_territories
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    territories = load_territories()
+    with warnings.catch_warnings():
+        # the same facts are printed in the summary and written to structures-problemes.csv
+        warnings.simplefilter("ignore", DataQualityWarning)
+        structures = (
+            load_demo_structures(territories)
+            if args.demo
+            else read_structures(args.structures, territories=territories, layer=args.layer)
+        )
+    result = coverage(
+        structures, territories, nearest=args.nearest, max_distance_km=args.max_distance_km
+    )
+    files = [out / "couverture.gpkg", out / "couverture-resume.json"]
+    result.to_gpkg(files[0])
+    summary = result.summary(top=args.top)
+    files[1].write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    problems = result.report.warnings
+    if len(problems):
+        path = out / "structures-problemes.csv"
+        problems.to_csv(path, index=False, encoding="utf-8")
+        files.append(path)
+    if not args.no_html:
+        files.append(result.to_html(out / "couverture.html", basemap=args.basemap))
+    if args.json:
+        summary["files"] = [str(f) for f in files]
+        summary["problems"] = problems[["nom", "issue", "value", "message"]].to_dict("records")
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print(result.to_text(top=args.top))
+        if len(problems):
+            print(result.report.to_text())
+        print("Fichiers écrits : " + ", ".join(str(f) for f in files))
+    return EXIT_PROBLEMS if len(problems) else EXIT_OK
