@@ -172,6 +172,7 @@ def build(
     force: bool | None = None,
     config=None,
     progress: bool = False,
+    detailed_report=None,
 ) -> BuildResult:
     """Build every map, GeoPackage, table and report into one folder (default ``maps/``).
 
@@ -226,6 +227,13 @@ def build(
         ``run.toml`` holding any of the settings above (unknown keys refused).
     progress : bool, default False
         Show progress bars on a terminal.
+    detailed_report : path-like, optional
+        Private folder, outside ``out``, where the detailed ingest report
+        (``import-detaille.txt`` / ``.json``: rejected rows, unknown answers
+        and rejected cells with their lines) is written. It links lines of
+        the exports to answers: never publish it. Not a setting of
+        ``run.toml`` (a path of the machine would end in ``parametres.toml``);
+        ``rapports/`` of the output holds the public report, counts only.
 
     Returns
     -------
@@ -274,6 +282,11 @@ def build(
 
     inputs = [*settings.responses, settings.mapping, settings.structures]
     target = check_target(settings.out, force=settings.force, inputs=inputs, config=config)
+    private = None
+    if detailed_report is not None:
+        from .extras import check_detailed_folder
+
+        private = check_detailed_folder(detailed_report, target)
     steps = Steps(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -288,14 +301,18 @@ def build(
     except BaseException:
         discard(staging)
         raise
+    if private is not None:
+        from .extras import write_detailed_report
+
+        write_detailed_report(state["responses"], private)
     return result
 
 
 def _compute(settings: BuildSettings, steps: Steps) -> dict:
     """Read the inputs and compute the aggregates (nothing written yet)."""
+    from ..errors import InputFileError
     from ..indicators.aggregate import aggregate
     from ..survey.catalogue import load_catalogue
-    from ..errors import InputFileError
     from ..territories.load import load_territories
 
     steps.step("Référentiel territorial")
@@ -352,12 +369,12 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
 
 
 def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
-    from . import extras as extra
-    from .indicator import _Job, render_all
-    from .swap import GENERATOR
     from .._show_versions import show_versions
     from .._version import __version__
     from ..maps import MapRecord, write_index
+    from . import extras as extra
+    from .indicator import _Job, render_all
+    from .swap import GENERATOR
 
     t, catalogue, responses = state["territories"], state["catalogue"], state["responses"]
     table = state["table"]

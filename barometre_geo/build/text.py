@@ -40,7 +40,10 @@ def summary(r) -> str:
     )
     if r.rejected:
         why = ", ".join(f"{label} : {_fmt_int(n)}" for label, n in r.rejected.items())
-        lines.append(f"  Rejetées — {why} (détail : {shown}/rapports/import.txt).")
+        lines.append(
+            f"  Rejetées — {why} (comptes : {shown}/rapports/import.txt ; détail ligne par "
+            "ligne, privé : barometre-geo validate, ou build --rapport-detaille DOSSIER)."
+        )
     if ing.get("unknown_values"):
         lines.append(
             f"  {_fmt_int(ing['unknown_values'])} valeur(s) de réponse inconnue(s) laissée(s) "
@@ -103,6 +106,7 @@ class Steps:
         self._current, self._since = None, time.perf_counter()
 
     def step(self, text: str | None) -> None:
+        """Start a step (``None``: the last one ended), recording the time of the previous."""
         now = time.perf_counter()
         if self._current:
             self.timings[self._current] = round(now - self._since, 2)
@@ -113,6 +117,7 @@ class Steps:
             tqdm.write(f"• {text}", file=__import__("sys").stderr)
 
     def bar(self, total: int, desc: str):
+        """Return a progress bar (tqdm; disabled unless on a terminal)."""
         from tqdm import tqdm
 
         return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
