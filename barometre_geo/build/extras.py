@@ -242,12 +242,14 @@ def write_ingest_report(responses, root: Path) -> list[dict]:
     or a collectivity to an answer. The detailed report is
     :func:`write_detailed_report`'s, outside the published folder.
     """
+    from ..survey.publish import public_dict, public_text
+
     reports = root / "rapports"
     report = responses.report
-    text = _write(reports / "import.txt", report.public_text() + "\n")
+    text = _write(reports / "import.txt", public_text(report) + "\n")
     js = _write(
         reports / "import.json",
-        json.dumps(report.public_dict(), ensure_ascii=False, indent=2, default=_json_default),
+        json.dumps(public_dict(report), ensure_ascii=False, indent=2, default=_json_default),
     )
     return [_record(text, root, "rapport", "txt"), _record(js, root, "rapport", "json")]
 
