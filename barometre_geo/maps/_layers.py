@@ -138,7 +138,7 @@ def layer_spec(
             },
             "suppressed": {
                 "label": legend.suppressed,
-                "short": "effectif insuffisant",
+                "short": legend.suppressed_short,
                 "hatch": True,
                 "pattern": {"bg": SUPPRESSED_COLOR, "fg": SUPPRESSED_HATCH},
                 "n": n_sup,
