@@ -64,8 +64,8 @@ def small(territories):
 
 @pytest.fixture(scope="module")
 def crossing(territories):
-    """Communes and CC: the type × stratum cell of the 10 000–49 999 communes is published
-    by aggregate() but the same stratum holds only 3 CC (a difference of 3 answers)."""
+    """Communes and CC: the same stratum as the 10 000–49 999 communes holds only 3 CC
+    (the type × stratum cell is a difference of 3 answers from the stratum cell)."""
     codes = (
         _communes(territories, "01", 0, 500, 30)
         + _communes(territories, "22", 0, 500, 30)
@@ -180,16 +180,24 @@ def test_type_stratum_crossing_is_checked_against_the_stratum(crossing, territor
 
     group = f"Commune · {stratum_labels()[4]}"  # 10 000 to 49 999 inhabitants
     cell = t[(t["by"] == "type_strate") & (t["group"] == group)]
-    assert not cell["suppressed"].iloc[0]  # aggregate() publishes it…
+    # the stratum minus communes leaves 3 CC: aggregate() protects the crossing on top of
+    # the edition's tables by stratum (one protected set, issue 12), so it hides it…
+    assert cell["suppressed"].iloc[0] and cell["reason"].iloc[0] == "complementary"
     target = _communes(territories, "44", 10000, 50000, 1)[0]
     fiche = compare(target, crossing, territories=territories, peers=peers).table
     strate = fiche.set_index("peer_level").loc["strate"]
-    # …but the stratum minus communes leaves 3 CC: the fiche uses the type in France instead
+    # …and the fiche uses the type in France instead
     assert strate["group_level"] == "type_france"
-    assert "calcul par différence possible sur moins de 5 réponses" in strate["note"]
+    assert "secret induit" in strate["note"]
+    # the communes under 500 are the whole stratum, which the edition's table by stratum
+    # hides (3 CC alone above 50 000): the crossing, the same respondents, is hidden too
     small_commune = _communes(territories, "01", 0, 500, 1)[0]
     ok = compare(small_commune, crossing, territories=territories, peers=peers).table
-    assert ok.set_index("peer_level").loc["strate", "group_level"] == "strate"
+    by_stratum = bg.aggregate(crossing, level="france", by="stratum", territories=territories,
+                              weights=None)  # fmt: skip
+    under_500 = by_stratum[by_stratum["group"] == stratum_labels()[0]]
+    assert under_500["suppressed"].all()
+    assert ok.set_index("peer_level").loc["strate", "group_level"] == "type_france"
 
 
 def test_fiches_disclose_nothing_beyond_the_public_tables(crossing, territories):

@@ -533,7 +533,9 @@ def test_weighted_values_without_the_rule_would_leak(monkeypatch, territories):
     assert safe.attrs["barometre_geo"]["weighted_withheld"] > 0
     assert_no_disclosure(safe, r, territories=territories, weights=weights)
     monkeypatch.setattr(
-        _aggregate_protect._Audit, "weighted", lambda self, i, hidden: np.zeros(len(self.n), bool)
+        _aggregate_protect._Audit,
+        "weighted",
+        lambda self, i, hidden, *a: np.zeros(len(self.n), bool),
     )
     with pytest.raises(AssertionError, match="protection is broken"):
         assert_no_disclosure(run(), r, territories=territories, weights=weights)
@@ -569,7 +571,7 @@ def test_an_unweighted_leak_in_the_weighted_audit_is_a_bug_report(
 ):
     from barometre_geo.protection import apply as _aggregate_protect
 
-    monkeypatch.setattr(_aggregate_protect._Audit, "fix", lambda self, i, hidden, eligible: [])
+    monkeypatch.setattr(_aggregate_protect._Audit, "fix", lambda self, i, hidden, eligible, *a: [])
     weights = pd.Series(1.0, index=guadeloupe.data.index)
     with pytest.raises(RuntimeError, match=r"leak of the unweighted cells\. This is a bug"):
         with warnings.catch_warnings():

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataQualityWarning, SchemaError, UnknownValueError
-from ..protection.apply import protect
+from ..protection.apply import EDITION_BREAKDOWNS, protect
 from ..protection.rules import (
     SECRET_REASONS,
     SUPPRESSED_COLUMNS,
@@ -129,6 +129,51 @@ def _follows_sensitive(ind, catalogue) -> bool:
     """Return whether the indicator is asked only after an answer to a sensitive question."""
     asked = getattr(ind, "asked_if", None)
     return asked is not None and bool(catalogue.get(asked.indicator).sensitive)
+
+
+def _filters(inds: list, catalogue, data: pd.DataFrame) -> list:
+    """Return the filters (``asked_if``) of the chosen indicators not chosen, recursively.
+
+    A follow-up is protected with its filter (its ``n`` counts the filter's
+    answer): computing one without the other would give it other decisions
+    than in a table holding both. Filters whose columns the data lack are left
+    out (nothing of them is published).
+    """
+    have = {i.id for i in inds}
+    cols = set(data.columns)
+    out: list = []
+    todo = list(inds)
+    while todo:
+        ind = todo.pop()
+        asked = getattr(ind, "asked_if", None)
+        if asked is None or asked.indicator in have:
+            continue
+        parent = catalogue.get(asked.indicator)
+        if all(c in cols for c in parent.columns):
+            have.add(parent.id)
+            out.append(parent)
+            todo.append(parent)
+    return out
+
+
+def _edition_breakdowns(bys: list[str], data: pd.DataFrame) -> list[str]:
+    """Breakdowns to compute: every built-in one whenever one is asked, then the others.
+
+    The built-in breakdowns are protected together (stage 1 of
+    :mod:`barometre_geo.protection.apply`) so that a table by stratum and
+    another by kind come from the same decisions; the requested ones are
+    returned, the others only take part in the protection.
+    """
+    if not bys:
+        return []
+    out = [b for b in EDITION_BREAKDOWNS if b == "stratum" or b in data.columns]
+    return out + [b for b in bys if b not in out]
+
+
+def _output_cells(cs, n_out: int, computed: list[str], bys: list[str]) -> np.ndarray:
+    """Cells of the requested indicators and breakdowns (the others protect only)."""
+    keep_by = np.array([True] + [b in bys for b in computed])
+    return (cs.c_ind < n_out) & keep_by[cs.c_by]
 
 
 def _select(catalogue, data: pd.DataFrame, indicators) -> tuple[list, list[str]]:
@@ -302,8 +347,11 @@ def aggregate(
     strata = parse_strata(strata)
     data, catalogue = _unpack(responses)
     inds, missing = _select(catalogue, data, indicators)
+    n_out = len(inds)
+    inds = inds + _filters(inds, catalogue, data)  # protected with their follow-ups
     all_cols = {c for i in catalogue.indicators for c in i.columns}
     bys = parse_by(by, data, all_cols)
+    computed = _edition_breakdowns(bys, data)
     if territories is None:
         from ..territories.load import load_territories
 
@@ -328,11 +376,12 @@ def aggregate(
     )
     groups = [(np.zeros(n_rows, dtype=np.int64), 1)]
     labels = [[TOTAL_GROUP]]
-    for name in bys:
+    for name in computed:
         g, lab = by_groups(name, data, prep, strata)
         groups.append((g, max(len(lab), 1)))
         labels.append(lab)
     cs = cell_sums(spec, geo, prep.units, groups)
+    ids = [i.id for i in inds]
     prot = protect(
         cs,
         plans,
@@ -346,16 +395,27 @@ def aggregate(
         t_sensitive=t_sensitive,
         multiple=[i.kind == "multiple_choice" for i in inds],
         follows=[_follows_sensitive(i, catalogue) for i in inds],
+        filters=[
+            ids.index(i.asked_if.indicator)
+            if i.asked_if is not None and i.asked_if.indicator in ids
+            else None
+            for i in inds
+        ],
+        by_stage=[0] + [1 if b in EDITION_BREAKDOWNS else 2 for b in computed],
     )
-    table = _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels)
+    table = _assemble(
+        cs, plans, geo, prep, computed, labels, prot, w, strata, levels, n_out=n_out, bys=bys
+    )
+    plans, inds = plans[:n_out], inds[:n_out]
     if not detailed_reasons:
         sens = table["indicator"].isin([p_.id for p_ in inds if p_.sensitive])
         secret = sens & table["reason"].isin(SECRET_REASONS)
         table["reason"] = table["reason"].mask(secret, "secret_sensitive")
-    reason = prot.reason
+    out_cells = _output_cells(cs, n_out, computed, bys)
+    reason = prot.reason[out_cells]
     names = np.array(list(SUPPRESSION_REASONS))
     counts = pd.Series(names[reason[reason >= 0]]).value_counts()
-    withheld = int((prot.weighted_hidden & ~prot.hidden).sum()) if w is not None else 0
+    withheld = int((prot.weighted_hidden & ~prot.hidden)[out_cells].sum()) if w is not None else 0
     edition = getattr(responses, "edition", None)
     synthetic = getattr(responses, "synthetic", None)
     table.attrs["barometre_geo"] = {
@@ -456,10 +516,10 @@ def _categorical(idx: np.ndarray, values) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(cats, dtype="str"))
 
 
-def _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels):
+def _assemble(cs, plans, geo, prep, computed, labels, prot, w, strata, levels, *, n_out, bys):
     hidden, reason = prot.hidden, prot.reason
     n_all = cs.c_sums[:, 2]
-    universe_count, terr_pop = _universe_counts(cs, plans, geo, bys, labels, strata)
+    universe_count, terr_pop = _universe_counts(cs, plans, geo, computed, labels, strata)
     with np.errstate(divide="ignore", invalid="ignore"):
         participation = np.where(universe_count > 0, cs.c_sums[:, 1] / universe_count, np.nan)
         pop_share = np.where(terr_pop > 0, cs.c_sums[:, 3] / terr_pop, np.nan)
@@ -468,12 +528,16 @@ def _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels):
     wanted = [GEO_LEVELS.index(lv) for lv in levels]
     if "france" in levels:
         wanted.append(GEO_LEVELS.index("zone"))
-    sel = np.flatnonzero(np.isin(cs.c_level[cs.m_cell], wanted))
+    sel = np.flatnonzero(
+        np.isin(cs.c_level[cs.m_cell], wanted) & _output_cells(cs, n_out, computed, bys)[cs.m_cell]
+    )
     c = cs.m_cell[sel]
+    # position of each computed breakdown in the requested ones (the others are not shown)
+    out_by = np.array([0] + [1 + bys.index(b) if b in bys else -1 for b in computed])
     out_level = np.array([0, 1, 2, 3, -1, 4])[cs.c_level[c]]
     out_level = np.where(out_level < 0, 5 + cs.c_unit[c], out_level)
     order = np.lexsort(
-        (cs.m_measure[sel], cs.c_group[c], cs.c_by[c], cs.c_unit[c], out_level, cs.c_ind[c])
+        (cs.m_measure[sel], cs.c_group[c], out_by[cs.c_by[c]], cs.c_unit[c], out_level, cs.c_ind[c])
     )
     sel, c, out_level = sel[order], c[order], out_level[order]
     mm, ms = cs.m_measure[sel], cs.m_sums[sel]
@@ -535,12 +599,12 @@ def _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels):
     uc_int[np.isnan(uc)] = pd.NA
     out_levels = [*AGGREGATE_LEVELS, "france_metropolitaine", "outre_mer"]
     cols = {
-        "indicator": pd.Categorical.from_codes(ind, categories=[p.id for p in plans]),
+        "indicator": pd.Categorical.from_codes(ind, categories=[p.id for p in plans[:n_out]]),
         "level": pd.Categorical.from_codes(out_level, categories=out_levels),
         "code": _categorical(glob, all_codes),
         "nom": _categorical(glob, all_names),
-        "by": pd.Categorical.from_codes(cs.c_by[c], categories=["total", *bys]),
-        "group": _categorical(glob_group, all_labels),
+        "by": pd.Categorical.from_codes(out_by[cs.c_by[c]], categories=["total", *bys]),
+        "group": _categorical(glob_group, all_labels).remove_unused_categories(),
         "option": pd.Categorical.from_codes(opt_code, categories=opt_vals or ["-"]),
         "statistic": pd.Categorical.from_codes(
             statistic, categories=["share", "mean", "option_share"]

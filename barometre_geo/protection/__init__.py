@@ -16,8 +16,11 @@ Modules
 ``attribute``   attribute disclosure of sensitive indicators (t answers on each side)
 ``relations``   linear relations between cells, found from the data
 ``audit``       fast exact audit used while protecting (null space of published sums)
-``apply``       the protection of one aggregate computation, in order (:func:`protect`)
+``leaks``       the exact audit per indicator and the cells hidden to close each leak
+``apply``       the protection of one aggregate computation, stage by stage (:func:`protect`)
 ``disclosure``  the independent audit analysts run (:func:`assert_no_disclosure`)
+``bounds``      integer bounds of hidden figures (exchanges of answers, HiGHS programs)
+``linked``      the integer audit of every published table of an edition together
 
 Data contract: ``docs/contracts/protection.md``.
 """

@@ -127,24 +127,25 @@ def protect_option_rows(rows, relations, hidden, n, t_cell) -> tuple[np.ndarray,
     than ``t`` answers ticked or not ticked is hidden (its cell, and ``n``,
     stay published); then :func:`~barometre_geo.protection.complementary`
     runs on the option's ticks over the nesting relations of ``relations``
-    (``_aggregate_protect._Relations``) with ``k`` 0: the cells' ``n`` are
-    published, the ticks are what is protected. Returns the hidden measure
-    rows, those hidden by the primary rule, and counts.
+    (:class:`barometre_geo.protection.apply._Relations`, stage by stage) with
+    ``k`` 0: the cells' ``n`` are published, the ticks are what is protected.
+    Returns the hidden measure rows, those hidden by the primary rule, and
+    counts.
     """
     cs = relations.cs
     row_hidden = np.zeros(len(cs.m_cell), dtype=bool)
     row_primary = np.zeros(len(cs.m_cell), dtype=bool)
     info = {"option_rows": 0, "option_rows_complementary": 0}
-    phases: dict[int, list] = {}
+    stages = sorted(relations.stages)
     for check, counts in rows:
-        if check.ind not in phases:  # relations of the indicator, once for all its options
-            phases[check.ind] = relations.phases_of(np.array([check.ind]))
+        only = np.array([check.ind])
         mine = cs.c_ind == check.ind
         prim = mine & ~hidden & (n > 0) & short(counts, t_cell)
         h = hidden | prim
-        for p, (rel, cell, par, _k, res_hidden, t_rel) in enumerate(phases[check.ind]):
-            if p == 1:
-                h = h | (relations.pinned & h[np.maximum(relations.tot, 0)])
+        for s in stages:  # stage by stage: a later stage never hides an earlier row
+            rel, cell, par, _k, res_hidden, t_rel = relations.of(s, only)
+            if s > 0:
+                h = h | (relations.pinned & h[relations.pin_to])
             if not len(rel):
                 continue
             h, _ = complementary(
@@ -154,10 +155,11 @@ def protect_option_rows(rows, relations, hidden, n, t_cell) -> tuple[np.ndarray,
                 cell,
                 par,
                 np.zeros(len(t_rel), dtype=np.int64),
-                eligible=relations.eligible if p == 1 else None,
+                eligible=(relations.eligible & (relations.stage == s)) if s > 0 else None,
                 residual_hidden=res_hidden,
                 side=counts,
                 t_rel=t_rel,
+                frozen=(relations.stage < s) if s > 0 else None,
             )
         at = (cs.m_measure == check.measure) & (h & ~hidden)[cs.m_cell]
         row_hidden |= at

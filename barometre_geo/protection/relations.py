@@ -229,6 +229,7 @@ def complement_unsafe(
     k_rel: np.ndarray,
     eligible: np.ndarray,
     checked: np.ndarray | None = None,
+    only_by: list[int] | None = None,
 ) -> np.ndarray:
     """Breakdown cells to hide so that no *complement* relation isolates a small group.
 
@@ -244,7 +245,7 @@ def complement_unsafe(
     may be learnt from a coarser level). Returns the
     cells to hide (the smallest published group cell of ``S`` in an unknown
     child, else of another group in a known child, else of another group in
-    the parent).
+    the parent). ``only_by``: the breakdowns to check (default all).
     """
     rel, cell, is_par = geo_rel
     out: list[np.ndarray] = []
@@ -252,6 +253,8 @@ def complement_unsafe(
         return np.empty(0, dtype=np.int64)
     n_rel = int(rel.max()) + 1
     for b in range(1, len(n_groups)):
+        if only_by is not None and b not in only_by:
+            continue
         G = n_groups[b] + 1  # last column: respondents without a group (NA)
         brk = np.flatnonzero((cs.c_by == b) & (total_of >= 0))
         tots = np.unique(total_of[brk])

@@ -44,12 +44,18 @@ relation is safe when
 * when no parent is hidden, the hidden children and the residual together hold
   0 or at least ``k`` answers (their sum is learnt by difference).
 
+With every parent published, a third condition: when the hidden part holds no
+valid answer but 1 to ``k − 1`` respondents (a conseil régional alone in its
+région's residual, that skipped the question), publishing the relation says
+that they all skipped it — unsafe too (``resp``: respondents per cell).
+
 An unsafe relation hides its published child with the fewest answers (a
 parent when no child is left). Hiding only grows, so the loop stops; it runs
 until no relation is unsafe. Breakdown cells are protected after, and without
-changing, the totals, so the figures of a territory do not depend on which
-breakdowns were asked for; a breakdown cell identical to its total (all
-respondents in one group) is never chosen as a complement.
+changing, the totals (``frozen``: the cells of earlier *stages*, see
+:mod:`barometre_geo.protection.apply`), so the figures of a territory do not
+depend on which breakdowns were asked for; a breakdown cell identical to its
+total (all respondents in one group) is never chosen as a complement.
 
 Relations are found on the answers themselves (:mod:`barometre_geo.protection.relations`):
 an EPCI straddling two départements nests in one of them when all its
@@ -89,15 +95,20 @@ published cells at once (every level, the total and every breakdown;
   their région is itself determined there; and every cell hidden by a primary
   rule, whatever its size (a sensitive cell below ``k_sensitive``, a level the
   catalogue does not publish);
+* for sensitive questions and their follow-ups, every hidden cell too (a
+  complement recomputed exactly is a figure the reader has: cyber_pca in
+  Occitanie, 500–999 inhabitants, 8 of 26, came back from the tables by kind
+  and stratum), unless it holds the same respondents as a published cell;
 * when something is determined, more cells are hidden: among the published
   cells of the territories holding the group, the *class* (cells holding the
   same respondents, such as a région and France when the région is all the
   data) with the smallest ``n`` whose hiding alone makes the group
   undetermined; else classes are hidden by increasing ``n`` until it is, then
-  those not needed are shown again. Breakdown cells only, unless the totals
-  alone already determine the group — so the totals of a territory still do
-  not depend on the breakdowns asked for. The relations then run again, and
-  the audit again on the indicators that changed, until nothing is determined;
+  those not needed are shown again. Cells of the current stage only (the
+  totals, then the breakdowns; ``protection/leaks.py``) — so the totals of a
+  territory do not depend on the breakdowns asked for. The relations then run
+  again, and the audit again on the indicators that changed, until nothing is
+  determined;
 * termination: hiding only grows and each round hides at least one published
   cell; with every breakdown cell of an indicator hidden, its totals are back
   to a state the audit passed (or the totals themselves run out), so the loop
@@ -152,9 +163,12 @@ children and residual) learnt by difference must hold no answer or at least
 answers on the short side. Option rows get the same relations, option by
 option, after the cells (``k`` 0: their ``n`` is published, the ticks are
 what is protected; hidden rows say ``attribute_sensitive`` or
-``complementary``). Not covered: homogeneity deduced only by combining
-several relations (linked tables) — the exact audit above looks for small
-*groups*, not homogeneous ones — and weighted figures. Demo (every level and
+``complementary``). A follow-up's cell is hidden wherever its filter's is
+(its ``n`` counts the filter's answer; :mod:`barometre_geo.protection.apply`).
+Homogeneity deduced only by combining several relations with whole-number
+bounds (linked tables, "count ≥ follow-up n") is what the integer audit looks
+for (:mod:`barometre_geo.protection.linked`); the protection does not run it.
+Weighted figures are not covered. Demo (every level and
 breakdown, ``benchmarks/bench_aggregate.py``): 835 cells and 518 option rows
 hidden by the rule (147 more option rows as complements);
 ``tests/test_protection_attribute.py`` checks every
@@ -401,6 +415,8 @@ def complementary(
     residual_hidden: np.ndarray | None = None,
     side: np.ndarray | None = None,
     t_rel: np.ndarray | None = None,
+    frozen: np.ndarray | None = None,
+    resp: np.ndarray | None = None,
     max_rounds: int = 10_000,
 ) -> tuple[np.ndarray, dict]:
     """Complementary suppression over linear relations (see the module docstring).
@@ -429,6 +445,16 @@ def complementary(
         parents are published and some answers are hidden, the hidden part
         (hidden children and residual) must hold at least ``t`` answers in
         every column of ``side``.
+    frozen : array of bool, optional
+        Cells decided by an earlier stage (the totals, when the breakdowns are
+        protected): never hidden here. A relation whose cells that may still
+        be hidden are all hidden tells nothing beyond those earlier cells,
+        which their own stage made safe: it is closed (``closed`` counts them).
+    resp : array of int, optional
+        Respondents per cell (published, valid answer or not). With all
+        parents published, a hidden part holding no valid answer but 1 to
+        ``k − 1`` respondents says that they all skipped the question: unsafe
+        (``n = 0`` is published only for a group where it reveals nothing).
     max_rounds : int
         Safety net against a bug; the loop needs at most one round per cell.
 
@@ -437,7 +463,7 @@ def complementary(
     hidden : numpy.ndarray of bool
         Hidden cells after complementary suppression.
     info : dict
-        ``rounds``, ``added`` (cells hidden here), ``forced``.
+        ``rounds``, ``added`` (cells hidden here), ``forced``, ``closed``.
 
     Examples
     --------
@@ -465,8 +491,9 @@ def complementary(
     k_rel = np.asarray(k_rel, dtype=np.int64)
     n_rel = len(k_rel)
     eligible = np.ones(len(n), dtype=bool) if eligible is None else np.asarray(eligible, bool)
+    frozen = np.zeros(len(n), dtype=bool) if frozen is None else np.asarray(frozen, bool)
     start = hidden.copy()
-    info = {"rounds": 0, "added": 0, "forced": 0}
+    info = {"rounds": 0, "added": 0, "forced": 0, "closed": 0}
     if not len(rel):
         return hidden, info
     nm = n[cell]
@@ -484,6 +511,13 @@ def complementary(
     if residual_hidden is not None:
         has_res &= np.asarray(residual_hidden, dtype=bool)
     n_res = np.where(has_res, n_res, 0)
+    if resp is not None:  # respondents of the residual (answers or not)
+        rm = np.asarray(resp, dtype=np.int64)[cell]
+        r_par = np.bincount(rel, weights=np.where(par, rm, 0), minlength=n_rel)
+        r_ch = np.bincount(rel, weights=np.where(par, 0, rm), minlength=n_rel)
+        r_res = np.maximum(np.rint(r_par - r_ch).astype(np.int64), 0)
+        if residual_hidden is not None:
+            r_res = np.where(np.asarray(residual_hidden, dtype=bool), r_res, 0)
     # parents holding k answers or more: hidden or not, what their children leave
     # unknown must hold 0 or ≥ k answers (a hidden parent can be substituted by its
     # children in another relation, see the module docstring)
@@ -499,18 +533,31 @@ def complementary(
         nh = np.bincount(r, weights=np.where(h & ~p, n[c], 0), minlength=n_rel)
         unknown = np.minimum(hp, 1) + hc + has_res  # hidden parents: their sum is one unknown
         unsafe = alive & ((unknown == 1) | (big & (hc + has_res > 0) & (nh + n_res < k_rel)))
+        if resp is not None:
+            # a hidden part without a valid answer: its 1 to k − 1 respondents all skipped
+            hr = np.bincount(r, weights=np.where(hidden[c] & ~p, rm[m], 0), minlength=n_rel)
+            skip = hr + r_res
+            unsafe |= alive & (hp == 0) & (nh + n_res == 0) & (skip >= 1) & (skip < k_rel)
         short = attr.short(alive & ~unsafe & (hp == 0) & (hc + has_res > 0), m, h & ~p)
         unsafe |= short.any(axis=1)
         if not unsafe.any():
             info["rounds"] = rounds
             break
         # candidates: published cells holding answers of unsafe relations, by priority
-        cand = unsafe[r] & ~hidden[c] & (n[c] > 0)
-        if not cand.any():
-            raise RuntimeError(
-                f"{int(unsafe.sum())} relation(s) cannot be made safe (every cell already "
-                "hidden). This is a bug: please report it."
-            )
+        cand = unsafe[r] & ~hidden[c] & (n[c] > 0) & ~frozen[c]
+        stuck = unsafe & (np.bincount(r, weights=cand, minlength=n_rel) == 0)
+        if stuck.any():
+            if not frozen.any():
+                raise RuntimeError(
+                    f"{int(stuck.sum())} relation(s) cannot be made safe (every cell already "
+                    "hidden). This is a bug: please report it."
+                )
+            # every cell of this stage hidden: only earlier (safe) cells are left
+            info["closed"] += int(stuck.sum())
+            alive &= ~stuck
+            unsafe &= ~stuck
+            if not unsafe.any():
+                continue
         rr, cc = r[cand], c[cand]
         prio = np.where(p[cand], 1, 0) + np.where(eligible[cc], 0, 2)
         useless = attr.useless(short, rr, cc)  # adds nothing where the relation is short
