@@ -160,15 +160,26 @@ def disclosed_groups(A: np.ndarray, *, max_size: int = 4, seed: int = 0) -> list
 
 
 def assert_no_disclosure(
-    table: pd.DataFrame, responses, *, k: int = 5, territories=None, weights=None
+    table,
+    responses,
+    *,
+    k: int = 5,
+    territories=None,
+    weights=None,
+    exact: bool = True,
+    bounds: bool = False,
+    levels=None,
+    time_limit: float = 30.0,
 ) -> None:
     """Assert that no published figure can be traced back to fewer than ``k`` respondents.
 
     Parameters
     ----------
-    table : pandas.DataFrame
+    table : pandas.DataFrame or list of DataFrame
         Output of :func:`barometre_geo.aggregate` (ideally at every level,
-        with the breakdowns to publish, as readers can combine them).
+        with the breakdowns to publish, as readers can combine them); a list:
+        every table an edition publishes, audited together (a cell published
+        in one is published).
     responses : Responses
         The responses the table was computed from.
     k : int, default 5
@@ -180,12 +191,46 @@ def assert_no_disclosure(
         each published weighted value then also counts, as ``Σ w·y`` over its
         cell (a reader who knows who answered can recompute calibration
         weights). Default: weighted values are not audited.
+    exact : bool, default True
+        The linear audit: groups of fewer than ``k`` respondents whose sum the
+        published figures determine (SVD; ``O(N²)`` memory: test-sized data).
+    bounds : bool, default False
+        Also the integer audit (:func:`barometre_geo.protection.linked.audit_bounds`):
+        with whole answers, "count ≥ follow-up n" and every table together, no
+        hidden figure may be pinned to a single value or to a homogeneous one
+        (0 or all) — every hidden figure of a sensitive question and of its
+        follow-ups, groups of fewer than ``k`` respondents elsewhere — nor a
+        group of 1 to ``k − 1`` respondents be proven to have skipped the
+        question. A figure the audit cannot decide in time fails it too.
+    levels : list of str, optional
+        Levels whose hidden cells the integer audit examines (default all).
+    time_limit : float
+        Seconds per integer program.
 
     Raises
     ------
     AssertionError
-        Naming the indicator and the response ids of the disclosed group.
+        Naming the indicator and the response ids of the disclosed group, or
+        the pinned hidden figures.
     """
+    tables = [table] if isinstance(table, pd.DataFrame) else list(table)
+    if bounds:
+        from .linked import audit_bounds
+
+        report = audit_bounds(
+            tables, responses, territories=territories, k=k, levels=levels, time_limit=time_limit
+        )
+        if not report.ok:
+            shown = pd.concat([report.findings, report.undecided.assign(finding="undecided")])
+            first = shown.iloc[0]
+            raise AssertionError(
+                f"{len(report.findings)} hidden figure(s) pinned and {len(report.undecided)} "
+                f"undecided by the integer audit; first: {first['indicator']} "
+                f"{first['level']} {first['code']} {first['by']}={first['group']} "
+                f"{first['option'] or ''}: {first['finding']}. The protection is broken."
+            )
+    if not exact:
+        return
     ids = responses.data.get("response_id", pd.Series(responses.data.index))
     if weights is not None:
         series = getattr(weights, "weights", weights)
@@ -197,7 +242,10 @@ def assert_no_disclosure(
                 f"weights has {weights.size} values for {len(responses.data)} responses: pass "
                 "the weights given to aggregate(), one per row of responses.data."
             )
-    for ind_id, (A, rows) in _incidence(table, responses, territories, weights).items():
+    from .linked import published_union
+
+    merged = published_union(tables)
+    for ind_id, (A, rows) in _incidence(merged, responses, territories, weights).items():
         groups = disclosed_groups(A, max_size=min(k - 1, 4))
         if groups:
             g = groups[0]

@@ -1,0 +1,289 @@
+"""Issue 12, item 2: linked questions, linked tables, one protected set, the integer audit.
+
+Each new rule has a test that fails when the rule is switched off:
+
+* a follow-up (``asked_if``) is hidden wherever its filter is — else its ``n``
+  ("count ≥ follow-up n") pins a hidden filter cell (the Corse attack);
+* totals are protected before, and without, the breakdowns — else a table by
+  stratum and kind hides totals the maps publish (21 rows on the demo);
+* a hidden part holding no valid answer but 1 to k − 1 respondents is not
+  published by difference — else a skipping conseil régional shows n = 0;
+* no hidden cell of a sensitive question may be recomputed, a complement
+  included — else linear programming finds cyber_pca in Occitanie, 500–999
+  inhabitants, from the tables by kind and stratum.
+
+The integer audit (:mod:`barometre_geo.protection.bounds`) is tested on small
+systems built by hand, then run on the demo edition (slow tests).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import barometre_geo as bg
+from barometre_geo.protection import apply as _apply
+from barometre_geo.protection.bounds import Family, Indicator, screen, solve
+from barometre_geo.protection.linked import audit_bounds
+from barometre_geo.testing import assert_no_disclosure, make_responses
+
+LEVELS = ["commune", "epci", "departement", "region", "france"]
+NATIONAL = ["region", "france", "france_metropolitaine", "outre_mer"]
+
+
+def agg(r, **kw):
+    kw.setdefault("weights", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bg.errors.DataQualityWarning)
+        return bg.aggregate(r, **kw)
+
+
+def communes_of(territories, dep, size):
+    c = territories.communes
+    return c.loc[c["departement"] == dep, "code"].head(size).tolist()
+
+
+# --------------------------------------------------------- the integer audit, by hand
+
+
+def _family(cells_of, published_n, published_y, X, *, follow=None, attribute=True, k=5):
+    """One indicator (or a filter and its follow-up) over a few respondents.
+
+    ``cells_of``: list of respondent lists, one per cell (all of the first
+    indicator); ``published_n`` / ``published_y``: per cell, None when hidden;
+    ``X``: one-hot answers (oui, non) per respondent, None for no valid answer.
+    """
+    n = len(X)
+    V = np.array([x is not None for x in X])
+    Xm = np.array([x if x is not None else (0, 0) for x in X], dtype=float)
+    cellm = np.full((n, len(cells_of)), -1, dtype=np.int64)
+    for c, members in enumerate(cells_of):
+        cellm[members, c] = c
+    inds = [Indicator("f", "choice", np.ones(n, bool), V, Xm, ["oui", "non"], cellm, attribute, k)]
+    c_ind = [0] * len(cells_of)
+    c_n = [np.nan if v is None else v for v in published_n]
+    rows_cell, rows_cols, rows_value = (
+        list(range(len(cells_of))),
+        [np.array([0])] * len(cells_of),
+        [np.nan if v is None else v for v in published_y],
+    )
+    gates = []
+    if follow is not None:  # a follow-up (one tick column) asked of the "oui" answers
+        f_cells, f_n, f_valid = follow
+        fm = np.full((n, len(f_cells)), -1, dtype=np.int64)
+        off = len(cells_of)
+        for c, members in enumerate(f_cells):
+            fm[members, c] = off + c
+        fv = np.asarray(f_valid, dtype=bool)
+        inds.append(
+            Indicator(
+                "g",
+                "multiple",
+                np.ones(n, bool),
+                fv,
+                fv[:, None].astype(float),
+                ["t"],
+                fm,
+                attribute,
+                k,
+            )
+        )
+        c_ind += [1] * len(f_cells)
+        c_n += [np.nan if v is None else v for v in f_n]
+        gates.append((1, 0, np.array([0])))
+    return Family(
+        indicators=inds,
+        c_ind=np.asarray(c_ind),
+        c_n=np.asarray(c_n, dtype=float),
+        c_resp=np.asarray(
+            [len(m) for m in cells_of] + ([len(m) for m in follow[0]] if follow else []),
+            dtype=float,
+        ),
+        r_cell=np.asarray(rows_cell),
+        r_cols=rows_cols,
+        r_value=np.asarray(rows_value, dtype=float),
+        gates=gates,
+    )
+
+
+def _decide(fam):
+    todo, _counts = screen(fam)
+    found, undecided, _ = solve(fam, todo)
+    assert not undecided
+    return {(f.what, f.cell) for f in found}
+
+
+def test_two_hidden_halves_of_a_published_cell_are_not_pinned():
+    # parent {0..3}: 2 "oui" of 4; children {0, 1} and {2, 3} hidden, one "oui" each
+    oui, non = (1, 0), (0, 1)
+    fam = _family([[0, 1, 2, 3], [0, 1], [2, 3]], [4, None, None], [2, None, None],
+                  [oui, non, oui, non])  # fmt: skip
+    assert _decide(fam) == set()
+
+
+def test_a_follow_up_n_pins_its_filter_and_the_link_closes_it():
+    """The Corse attack in small: the follow-up's n in B proves that A has no "oui"."""
+    oui, non = (1, 0), (0, 1)
+    X = [non, non, oui, oui, non, non]
+    cells = [[0, 1, 2, 3, 4, 5], [0, 1], [2, 3, 4, 5]]  # parent, A, B (filter hidden in both)
+    f_cells = [[0, 1, 2, 3, 4, 5], [0, 1], [2, 3, 4, 5]]
+    valid = [False, False, True, True, False, False]  # the two "oui" answered the follow-up
+    leaky = _family(cells, [6, None, None], [2, None, None], X,
+                    follow=(f_cells, [2, None, 2], valid))  # fmt: skip
+    assert ("zero", 1) in _decide(leaky)  # A: no "oui", proven
+    linked = _family(cells, [6, None, None], [2, None, None], X,
+                     follow=(f_cells, [2, None, None], valid))  # fmt: skip
+    assert _decide(linked) == set()
+
+
+def test_a_single_respondent_who_skipped_is_found_by_difference():
+    # {0, 1, 2} published n = 2, {1, 2} published n = 2: respondent 0 gave no valid answer
+    oui, non = (1, 0), (0, 1)
+    fam = _family([[0, 1, 2], [1, 2], [0]], [2, 2, None], [1, 1, None], [None, oui, non],
+                  attribute=False)  # fmt: skip
+    assert ("n_zero", 2) in _decide(fam)
+    fam = _family([[0, 1, 2], [1, 2], [0]], [2, None, None], [1, None, None], [None, oui, non],
+                  attribute=False)  # fmt: skip
+    assert _decide(fam) == set()
+
+
+# ------------------------------------------------------------- rules, small editions
+
+
+@pytest.fixture(scope="module")
+def filter_follow_up(territories):
+    """Three départements of Normandie: A and B with 12 victims of 30, C with none of 12."""
+    answers = {"cyber_victime": [], "cyber_types_attaques": []}
+    codes = []
+    for dep, victims, total in (("14", 12, 30), ("27", 12, 30), ("50", 0, 12)):
+        codes += communes_of(territories, dep, total)
+        answers["cyber_victime"] += ["oui"] * victims + ["non"] * (total - victims)
+        kinds = [{"rancongiciel", "fraude_virement", "autre"}, {"paralysie_site", "vol_donnees"}]
+        answers["cyber_types_attaques"] += [kinds[i % 2] for i in range(victims)] + [None] * (
+            total - victims
+        )
+    return make_responses(answers, codes=codes, territories=territories)
+
+
+def _tables(r, territories, **kw):
+    ind = ["cyber_victime", "cyber_types_attaques"]
+    return agg(r, level=["departement", "region", "france"], indicators=ind,
+               territories=territories, **kw)  # fmt: skip
+
+
+def test_follow_up_is_hidden_wherever_its_filter_is(filter_follow_up, territories, monkeypatch):
+    t = _tables(filter_follow_up, territories)
+    dep = t[(t["level"] == "departement") & t["code"].isin(["14", "27", "50"])]
+    victim = dep[dep["indicator"] == "cyber_victime"].set_index("code")["suppressed"]
+    types = dep[dep["indicator"] == "cyber_types_attaques"].groupby("code")["suppressed"].all()
+    assert victim["50"] and victim[["14", "27"]].sum() == 1  # C, and one complement
+    assert (types[victim[victim].index]).all()  # the follow-up is hidden there too
+    assert t.attrs["barometre_geo"]["protection"]["linked"] >= 1
+    assert_no_disclosure(t, filter_follow_up, territories=territories, exact=False, bounds=True)
+    # the rule switched off: the complement's follow-up n proves that C has no victim
+    monkeypatch.setattr(_apply, "_linked_cells", lambda cs, f: (np.empty(0, int),) * 2)
+    leaky = _tables(filter_follow_up, territories)
+    rep = audit_bounds(leaky, filter_follow_up, territories=territories)
+    pinned = rep.findings[rep.findings["indicator"] == "cyber_victime"]
+    assert {("50", "zero")} <= set(zip(pinned["code"], pinned["finding"], strict=True))
+
+
+def test_a_skipping_conseil_regional_is_not_published_by_difference(territories, monkeypatch):
+    """Corse = Corse-du-Sud + Haute-Corse + the conseil régional (a collectivité à statut
+    particulier, here answering the wave but not this question)."""
+    codes = communes_of(territories, "2A", 7) + communes_of(territories, "2B", 7) + ["region:94"]
+    answers = {"inclusion_cnfs": ["oui", "non"] * 7 + [None], "cyber_pca": ["oui"] * 15}
+    r = make_responses(answers, codes=codes, territories=territories)
+
+    def published(t, code):
+        level = "region" if code == "94" else "departement"  # not Val-de-Marne (94)
+        row = t[(t["code"] == code) & (t["level"] == level)]
+        return not bool(row["suppressed"].iloc[0])
+
+    t = agg(r, level=["departement", "region"], indicators="inclusion_cnfs",
+            territories=territories)  # fmt: skip
+    assert published(t, "94") and not (published(t, "2A") and published(t, "2B"))
+    # switched off: région n − the départements' n = 0 for its one other respondent
+    real = _apply.complementary
+    monkeypatch.setattr(_apply, "complementary", lambda *a, **kw: real(*a, **{**kw, "resp": None}))
+    t = agg(r, level=["departement", "region"], indicators="inclusion_cnfs",
+            territories=territories)  # fmt: skip
+    assert published(t, "94") and published(t, "2A") and published(t, "2B")
+    region = t[(t["code"] == "94") & (t["level"] == "region")].iloc[0]
+    assert region["respondents"] == 15 and region["n"] == 14  # the skip, by difference
+
+
+# ------------------------------------------------------------------------ demo edition
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return bg.load_demo(cache_dir=tmp_path_factory.mktemp("demo"))
+
+
+#: Indicators whose totals the tables by stratum and kind used to hide (21 rows).
+DISAGREED = ["demat_coffre_fort", "services_en_ligne", "outils_acces_distant", "cyber_pra"]
+
+
+@pytest.mark.slow
+def test_totals_do_not_depend_on_the_breakdowns_asked_for(demo, territories, monkeypatch):
+    def totals(**kw):
+        t = agg(demo, level=LEVELS, indicators=DISAGREED, territories=territories, **kw)
+        t = t[t["by"] == "total"]
+        return t.set_index(["indicator", "level", "code", "option"])["suppressed"]
+
+    maps = totals()
+    for by in (["stratum", "kind"], ["kind"], ["profile"]):
+        assert totals(by=by).equals(maps), by
+    # the rule switched off (one stage for all): the breakdowns hide totals again
+    monkeypatch.setattr(_apply, "_cell_stages", lambda cs, by_stage: np.zeros(len(cs.c_by), int))
+    assert (totals(by=["stratum", "kind"]) & ~maps).sum() > 0
+
+
+@pytest.fixture(scope="module")
+def cyber(demo, territories):
+    """The cyber questions at every level, totals and the tables by stratum and kind."""
+    ind = ["cyber_victime", "cyber_types_attaques", "cyber_pca"]
+    kw = {"level": LEVELS, "indicators": ind, "territories": territories}
+    return agg(demo, **kw), agg(demo, by=["stratum", "kind"], **kw)
+
+
+@pytest.mark.slow
+def test_demo_attacks_are_closed(demo, territories, cyber):
+    """Corse's cyber_victime (follow-up n), Occitanie 500–999's cyber_pca (kind + strata)."""
+    cells = pd.DataFrame(
+        [
+            ("cyber_victime", "region", "94", "total", "Ensemble"),
+            ("cyber_victime", "region", "93", "total", "Ensemble"),
+            ("cyber_pca", "region", "76", "stratum", "500 à 999 habitants"),
+        ],
+        columns=["indicator", "level", "code", "by", "group"],
+    )
+    rep = audit_bounds(list(cyber), demo, territories=territories, cells=cells)
+    assert rep.ok, rep.findings
+    assert rep.examined >= 3
+
+
+@pytest.mark.slow
+def test_demo_complements_of_sensitive_cells_are_not_recomputed(demo, territories, monkeypatch):
+    """Switched off (only primary cells guarded): Occitanie 500–999 comes back exactly."""
+    monkeypatch.setattr(_apply, "_guarded", lambda t_cell: np.zeros(len(t_cell), bool))
+    kw = {"level": LEVELS, "indicators": ["cyber_pca"], "territories": territories}
+    tables = [agg(demo, **kw), agg(demo, by=["stratum", "kind"], **kw)]
+    cells = pd.DataFrame(
+        [("cyber_pca", "region", "76", "stratum", "500 à 999 habitants")],
+        columns=["indicator", "level", "code", "by", "group"],
+    )
+    rep = audit_bounds(tables, demo, territories=territories, cells=cells)
+    assert "single" in set(rep.findings["finding"]), rep
+
+
+@pytest.mark.slow
+def test_demo_sensitive_cells_pass_the_integer_audit(demo, territories, cyber):
+    """Every hidden figure of the cyber questions above the EPCI, both tables together."""
+    rep = audit_bounds(list(cyber), demo, territories=territories, levels=NATIONAL)
+    assert rep.ok, (rep.findings, rep.undecided)
+    assert rep.published_cells > 100 and rep.examined > 50
