@@ -61,6 +61,8 @@ class _Census:
     n_units: dict
     atom_of: np.ndarray  # atom of each census row
     atoms: np.ndarray  # (atoms, levels + 2): territory per level, then département and région
+    order: np.ndarray = None  # census rows sorted by atom
+    starts: np.ndarray = None  # first sorted row of each atom
 
 
 _CENSUS_CACHE: dict = {}
@@ -85,7 +87,10 @@ def census_design(aux: Auxiliary, kinds: tuple, n_units: dict) -> _Census:
     # atoms: the finest cells nested in every level's territories (EPCI × département × région)
     nest = np.stack([units[lv] for lv in MODEL_LEVELS] + [dep, reg], axis=1)
     atoms, atom_of = np.unique(nest, axis=0, return_inverse=True)
-    out = _Census(columns, X, dep, reg, units, counts, dict(n_units), atom_of.ravel(), atoms)
+    atom_of = atom_of.ravel()
+    order = np.argsort(atom_of, kind="stable")
+    starts = np.searchsorted(atom_of[order], np.arange(len(atoms)))
+    out = _Census(columns, X, dep, reg, units, counts, dict(n_units), atom_of, atoms, order, starts)
     if len(_CENSUS_CACHE) > 32:
         _CENSUS_CACHE.clear()
     _CENSUS_CACHE[key] = (aux, out)
@@ -101,6 +106,7 @@ class TerritoryEstimates:
     ci_high: np.ndarray
     se: np.ndarray  # standard error of the value (model + finite population)
     universe: np.ndarray  # collectivities of the universe in the territory
+    grad: np.ndarray | None = None  # (territories, parameters): d value / d (β, u, v)
 
 
 @dataclass
@@ -151,8 +157,13 @@ class MeasureModel:
         theta: np.ndarray | None = None,
         chol: np.ndarray | None = None,
         intervals: bool = True,
+        subset: dict | None = None,
     ) -> dict:
-        """Post-stratify: ``{level: TerritoryEstimates}`` for every territory of each level."""
+        """Post-stratify: ``{level: TerritoryEstimates}`` for every territory of each level.
+
+        ``subset`` (``{level: unit numbers}``) limits the intervals (and gradients)
+        to those territories; the values of the others are still computed.
+        """
         from scipy.linalg import solve_triangular
 
         c = self.census
@@ -186,37 +197,47 @@ class MeasureModel:
             out[lv] = TerritoryEstimates(value, nan, nan.copy(), var_fp, N)
             if intervals:
                 present = np.flatnonzero(N > 0)
+                if subset is not None:
+                    present = np.intersect1d(present, np.asarray(subset.get(lv, []), dtype=int))
                 spans.append((lv, present))
                 grads.append((t, ok, present, N))
         if not intervals:
             return out
         # gradient of each atom's sum with respect to (β, u, v)
-        ga_fix = np.zeros((n_atoms, F))
-        order = np.argsort(c.atom_of, kind="stable")
-        starts = np.searchsorted(c.atom_of[order], np.arange(n_atoms))
-        ga_fix[:] = np.add.reduceat((c.X * w[:, None])[order], starts, axis=0)
+        ga_fix = np.add.reduceat((c.X * w[:, None])[c.order], c.starts, axis=0)
         a_dep, a_reg = c.atoms[:, -2], c.atoms[:, -1]
         blocks = []
         for t, ok, present, N in grads:
-            n_t = len(N)
-            G = np.zeros((n_t, F + q_d + q_r))
+            # rows of G: the territories asked for, in order
+            pos_of = np.full(len(N), -1)
+            pos_of[present] = np.arange(len(present))
+            r = np.where(ok, pos_of[np.maximum(t, 0)], -1)
+            ok = r >= 0
+            n_p = len(present)
+            G = np.zeros((n_p, F + q_d + q_r))
             for j in range(F):
-                G[:, j] = np.bincount(t[ok], weights=ga_fix[ok, j], minlength=n_t)
+                G[:, j] = np.bincount(r[ok], weights=ga_fix[ok, j], minlength=n_p)
             for off, g, q in ((F, a_dep, q_d), (F + q_d, a_reg, q_r)):
                 m = ok & (g >= 0)
-                block = np.bincount(t[m] * q + g[m], weights=a_w[m], minlength=n_t * q)
-                G[:, off : off + q] = block.reshape(n_t, q)
-            blocks.append(G[present] / N[present, None])
+                block = np.bincount(r[m] * q + g[m], weights=a_w[m], minlength=n_p * q)
+                G[:, off : off + q] = block.reshape(n_p, q)
+            blocks.append(G / N[present, None])
         L = self.fit.chol if chol is None else chol
         sol = solve_triangular(L, np.vstack(blocks).T, lower=True, check_finite=False)
         var_model = np.sum(sol * sol, axis=0)
         pos = 0
+        out_grads: list = []
         for lv, present in spans:
             est = out[lv]
             var = np.full(len(est.value), np.nan)
             var[present] = var_model[pos : pos + len(present)]
             pos += len(present)
             var = var + est.se  # se held the finite-population variance
+            grad = None
+            if subset is None:
+                grad = np.zeros((len(var), F + q_d + q_r))
+                grad[present] = blocks[len(out_grads)]
+            out_grads.append(grad)
             se = np.sqrt(var)
             value = est.value
             if self.family == "binomial":
@@ -228,7 +249,7 @@ class MeasureModel:
             else:
                 lo = np.clip(value - Z95 * se, 0, 100)
                 hi = np.clip(value + Z95 * se, 0, 100)
-            out[lv] = TerritoryEstimates(value, lo, hi, se, est.universe)
+            out[lv] = TerritoryEstimates(value, lo, hi, se, est.universe, grad)
         return out
 
     def benchmark(self, target: float) -> float:
