@@ -224,7 +224,7 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
     col_of = {r: i for i, r in enumerate(rows)}
     g_nat = est["france"].grad[0]
     d_nat_all = g_nat @ B
-    for lv, a, srows, affected in scopes:
+    for _lv, _a, srows, affected in scopes:
         cols = np.array([col_of[r] for r in srows])
         d_nat = d_nat_all[cols]
         for flv, units in affected.items():
