@@ -33,6 +33,13 @@ convergence) and recomputes every published element. The variance parameters
 of the model are held at their fitted values in both (a single answer moves
 them by a fraction of a percent; they are not published).
 
+The département and région figures meet the rule by construction: the model
+leaves out the answers of départements and régions with fewer than ``k`` of them
+(:func:`barometre_geo.stats.estimates.model.small_territory_answers`), so their
+figures — and those of their EPCI — do not depend on them at all. What remains
+to screen is an EPCI with few answers in a larger département, whose figure
+moves with its answers through the département's effect.
+
 Respondents of a territory with at least ``k`` answers are protected by the
 threshold itself, as for direct figures: their flips are not screened (a
 respondent of another territory moves a figure only through the shared
@@ -127,25 +134,42 @@ def _shifted(est, units, delta, family):
     return move(v), move(lo), move(hi)
 
 
+def _groups(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> dict:
+    """``{key: values with that key}`` for the keys in ``wanted`` (one sort)."""
+    m = np.isin(keys, wanted)
+    k, v = keys[m], values[m]
+    order = np.argsort(k, kind="stable")
+    k, v = k[order], v[order]
+    uniq, starts = np.unique(k, return_index=True)
+    return dict(zip(uniq.tolist(), np.split(v, starts[1:]), strict=True))
+
+
 def _scopes(mm, unit_of: dict, audited_at: dict):
-    """For each audited territory: (level, unit, model rows, affected {level: units})."""
-    atoms = mm.census.atoms
+    """For each audited territory: (level, unit, rows, affected ``{level: units}``)."""
     from ..stats.estimates.model import MODEL_LEVELS
 
+    atoms = mm.census.atoms
     col = {lv: MODEL_LEVELS.index(lv) for lv in _LEVELS}
     out = []
     for lv in _LEVELS:
         if lv not in audited_at:
             continue
+        audited = np.flatnonzero(audited_at[lv])
+        if not len(audited):
+            continue
         u_rows = unit_of[lv]
-        for a in np.flatnonzero(audited_at[lv]):
-            rows = np.flatnonzero(u_rows == a)
+        rows_of = _groups(u_rows, np.arange(len(u_rows)), audited)
+        inner = {}
+        for finer in _LEVELS[: _LEVELS.index(lv)]:
+            pairs = np.unique(atoms[:, [col[lv], col[finer]]], axis=0)
+            pairs = pairs[pairs[:, 1] >= 0]
+            inner[finer] = _groups(pairs[:, 0], pairs[:, 1], audited)
+        empty = np.array([], dtype=np.int64)
+        for a in audited.tolist():
             affected = {lv: np.array([a])}
-            inside = atoms[:, col[lv]] == a
-            for finer in _LEVELS[: _LEVELS.index(lv)]:
-                f = np.unique(atoms[inside, col[finer]])
-                affected[finer] = f[f >= 0]
-            out.append((lv, a, rows, affected))
+            for finer, groups in inner.items():
+                affected[finer] = groups.get(a, empty)
+            out.append((lv, a, rows_of.get(a, empty), affected))
     return out
 
 
@@ -221,85 +245,115 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
     ok = reg >= 0
     A[np.flatnonzero(ok), F + q_d + reg[ok]] = 1.0
     B = cho_solve((mm.fit.chol, True), (A * dy[:, None]).T, check_finite=False)  # (P, rows)
-    col_of = {r: i for i, r in enumerate(rows)}
-    g_nat = est["france"].grad[0]
-    d_nat_all = g_nat @ B
+    col_of = np.full(int(rows.max()) + 1, -1)
+    col_of[rows] = np.arange(len(rows))
+    d_nat_all = est["france"].grad[0] @ B
+    # every (territory, flipped answer) pair of every scope, per level
+    pairs: dict = {lv: ([], []) for lv in out}
     for _lv, _a, srows, affected in scopes:
-        cols = np.array([col_of[r] for r in srows])
-        d_nat = d_nat_all[cols]
+        cols = col_of[srows]
         for flv, units in affected.items():
-            if flv not in out or not len(units):
-                continue
-            e = est[flv]
-            units = units[np.isfinite(e.value[units])]
-            if not len(units):
-                continue
-            out[flv].audited[units] = True
-            base_v, base_c = publication_keys(
-                e.value[units], e.ci_low[units], e.ci_high[units], nat, fam
-            )
-            d = e.grad[units] @ B[:, cols]  # (units, flips)
-            ok_v = np.ones(len(units), dtype=bool)
-            ok_c = np.ones(len(units), dtype=bool)
-            for j in range(d.shape[1]):
-                m = margin * np.abs(d[:, j]) + 1e-9
-                mn = margin * abs(d_nat[j]) + 1e-9
-                for sv in (-1, 1):
-                    v2, lo2, hi2 = _shifted(e, units, d[:, j] + sv * m, fam)
-                    for sn in (-1, 1):
-                        kv, kc = publication_keys(v2, lo2, hi2, nat + d_nat[j] + sn * mn, fam)
-                        ok_v &= np.all(kv == base_v, axis=1)
-                        ok_c &= np.all(kc == base_c, axis=1)
-            tier = out[flv].tier
-            tier[units] = np.maximum(tier[units], np.where(ok_v, 0, np.where(ok_c, 1, 2)))
+            if flv in pairs and len(units):
+                pairs[flv][0].append(np.repeat(units, len(cols)))
+                pairs[flv][1].append(np.tile(cols, len(units)))
+    for flv, (us, cs) in pairs.items():
+        if not us:
+            continue
+        e = est[flv]
+        units, cols = np.concatenate(us), np.concatenate(cs)
+        keep = np.isfinite(e.value[units])
+        units, cols = units[keep], cols[keep]
+        out[flv].audited[units] = True
+        base_v, base_c = publication_keys(
+            e.value[units], e.ci_low[units], e.ci_high[units], nat, fam
+        )
+        d = np.einsum("ij,ji->i", e.grad[units], B[:, cols])
+        d_nat = d_nat_all[cols]
+        m = margin * np.abs(d) + 1e-9
+        mn = margin * np.abs(d_nat) + 1e-9
+        ok_v = np.ones(len(units), dtype=bool)
+        ok_c = np.ones(len(units), dtype=bool)
+        for sv in (-1, 1):
+            v2, lo2, hi2 = _shifted(e, units, d + sv * m, fam)
+            for sn in (-1, 1):
+                kv, kc = publication_keys(v2, lo2, hi2, nat + d_nat + sn * mn, fam)
+                ok_v &= np.all(kv == base_v, axis=1)
+                ok_c &= np.all(kc == base_c, axis=1)
+        worst = np.where(ok_v, 0, np.where(ok_c, 1, 2))
+        tier = out[flv].tier
+        np.maximum.at(tier, units, worst)
     return out
 
 
-def flip_audit(mm, est: dict, published: dict, *, unit_of: dict, k: int) -> list[dict]:
+def flip_audit(
+    mm, est: dict, published: dict, *, units: dict, valid: np.ndarray, k: int
+) -> list[dict]:
     """Check a publication by refitting the model for every flipped answer of the rule's scope.
 
-    Returns the violations: one dict per (flip, territory) whose published
-    elements change (``level``, ``unit``, ``row`` of the model, ``tier``,
-    ``before``, ``after``). An empty list means the publication meets the rule.
+    Parameters
+    ----------
+    mm, est
+        The fitted model and its estimates (``mm.estimates()``).
+    published : dict
+        ``{level: ModelPublication}`` to check (e.g. from :func:`publish_modelled`).
+    units : dict
+        ``{level: territory of each response}`` (all responses, −1: none).
+    valid : array of bool
+        The responses with a valid answer to the measure.
+    k : int
+        Threshold: territories with 1 to ``k − 1`` valid answers are audited,
+        with the territories inside them, against each of their respondents.
+
+    Returns
+    -------
+    list of dict
+        One per (flip, territory) whose published elements change (``level``,
+        ``unit``, ``response``, ``tier``, ``before``, ``after``); empty when the
+        publication meets the rule. A respondent the model leaves out is flipped
+        too: nothing may change.
     """
     from ..stats.estimates.model import single_thread
 
     with single_thread():
-        return _audit(mm, est, published, unit_of=unit_of, k=k)
+        return _audit(mm, est, published, units=units, valid=valid, k=k)
 
 
-def _audit(mm, est, published, *, unit_of, k):
+def _audit(mm, est, published, *, units, valid, k):
     fam = mm.family
     nat0 = float(est["france"].value[0])
-    audited_at = {lv: (published[lv].n >= 1) & (published[lv].n < k) for lv in published}
+    unit_of = {lv: np.where(valid, units[lv], -1) for lv in published}
+    audited_at = {}
+    for lv in published:
+        cnt = np.bincount(unit_of[lv][unit_of[lv] >= 0], minlength=len(published[lv].tier))
+        audited_at[lv] = (cnt >= 1) & (cnt < k)
     scopes = _scopes(mm, unit_of, audited_at)
+    model_row = np.full(len(valid), -1)
+    model_row[mm.rows] = np.arange(len(mm.rows))
     y0 = mm.model.y
     flipped = _flipped_answers(y0, fam)
     violations = []
-    for _lv, _a, srows, affected in scopes:
+    for _lv, _a, responses, affected in scopes:
         affected = {lv: u for lv, u in affected.items() if lv in published and len(u)}
         subset = {**affected, "france": np.array([0])}
-        for r in srows:
+        for resp in responses:
             y = y0.copy()
-            y[r] = flipped[r]
+            r = model_row[resp]
+            if r >= 0:
+                y[r] = flipped[r]
             theta, L = mm.refit(y)
             e2 = mm.estimates(tuple(subset), theta=theta, chol=L, subset=subset)
             nat = float(e2["france"].value[0])
-            for flv, units in affected.items():
-                tier = published[flv].tier[units]
+            for flv, us in affected.items():
+                tier = published[flv].tier[us]
                 e, f = est[flv], e2[flv]
-                kv0, kc0 = publication_keys(
-                    e.value[units], e.ci_low[units], e.ci_high[units], nat0, fam
-                )
-                kv1, kc1 = publication_keys(
-                    f.value[units], f.ci_low[units], f.ci_high[units], nat, fam
-                )
+                kv0, kc0 = publication_keys(e.value[us], e.ci_low[us], e.ci_high[us], nat0, fam)
+                kv1, kc1 = publication_keys(f.value[us], f.ci_low[us], f.ci_high[us], nat, fam)
                 bad = ((tier == 0) & np.any(kv0 != kv1, axis=1)) | (
                     (tier == 1) & np.any(kc0 != kc1, axis=1)
                 )
                 for i in np.flatnonzero(bad):
                     violations.append({
-                        "level": flv, "unit": int(units[i]), "row": int(r),
+                        "level": flv, "unit": int(us[i]), "response": int(resp),
                         "tier": PUBLICATIONS[int(tier[i])],
                         "before": kv0[i].tolist(), "after": kv1[i].tolist(),
                     })  # fmt: skip

@@ -30,7 +30,14 @@ from ..intervals import Z95
 from .design import Auxiliary, design_rows, fixed_columns
 from .laplace import MixedFit, MixedModel, _newton, _Ops, _prior_diag, fit_mixed
 
-__all__ = ["MODEL_LEVELS", "MeasureModel", "TerritoryEstimates", "fit_measure", "single_thread"]
+__all__ = [
+    "MODEL_LEVELS",
+    "MeasureModel",
+    "TerritoryEstimates",
+    "fit_measure",
+    "single_thread",
+    "small_territory_answers",
+]
 
 #: Levels with modelled estimates (``zone`` and ``france`` serve benchmarking and comparison).
 MODEL_LEVELS: tuple[str, ...] = ("epci", "departement", "region", "zone", "france")
@@ -165,6 +172,7 @@ class MeasureModel:
         to those territories; the values of the others are still computed.
         """
         from scipy.linalg import solve_triangular
+        from scipy.special import expit
 
         c = self.census
         eta = self.linear_predictor(theta) + self.shift
@@ -244,8 +252,7 @@ class MeasureModel:
                 v = np.clip(value, 1e-9, 1 - 1e-9)
                 lg = np.log(v / (1 - v))
                 half = Z95 * se / (v * (1 - v))
-                lo = 1 / (1 + np.exp(-(lg - half)))
-                hi = 1 / (1 + np.exp(-(lg + half)))
+                lo, hi = expit(lg - half), expit(lg + half)
             else:
                 lo = np.clip(value - Z95 * se, 0, 100)
                 hi = np.clip(value + Z95 * se, 0, 100)
@@ -280,6 +287,25 @@ class MeasureModel:
         return self.shift
 
 
+def small_territory_answers(aux: Auxiliary, valid: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the valid answers of départements and régions with fewer than ``k`` of them.
+
+    The model leaves them out, so that the modelled figures of those
+    départements and régions (and of their EPCI) are the same whatever their
+    few respondents answered: they are then *synthetic* estimates (covariates,
+    région effect, the département effect at its prior), with intervals that
+    say so. An EPCI's own answers are not left out (an EPCI figure depends on
+    them only through its département's effect; see
+    :mod:`barometre_geo.protection.modelled`).
+    """
+    out = np.zeros(len(valid), dtype=bool)
+    for units, q in ((aux.resp_dep, aux.n_dep), (aux.resp_reg, aux.n_reg)):
+        ok = valid & (units >= 0)
+        cnt = np.bincount(units[ok], minlength=q)
+        out |= ok & (cnt[np.maximum(units, 0)] < k)
+    return out
+
+
 def fit_measure(
     aux: Auxiliary,
     *,
@@ -289,16 +315,22 @@ def fit_measure(
     is_mean: bool,
     n_units: dict,
     start: np.ndarray | None = None,
+    exclude: np.ndarray | None = None,
 ) -> MeasureModel | None:
     """Fit one measure's model on the valid answers (``None`` when there is no answer).
 
     ``y`` (0/1 for shares, 0–100 for means) and ``valid`` are aligned on the
     responses of ``aux``; responses without région are left out (they count in
-    France only and carry no territory).
+    France only and carry no territory), and so are those of ``exclude`` (the
+    answers of territories too small to be used, see
+    :func:`small_territory_answers`).
     """
     census = census_design(aux, tuple(kinds), n_units)
     columns = census.columns
-    rows = np.flatnonzero(valid & (aux.resp_reg >= 0))
+    use = valid & (aux.resp_reg >= 0)
+    if exclude is not None:
+        use &= ~exclude
+    rows = np.flatnonzero(use)
     if len(rows) == 0:
         return None
     X = design_rows(

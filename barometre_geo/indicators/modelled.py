@@ -1,0 +1,205 @@
+"""Modelled columns of the indicator table: small-area estimates next to the direct figures.
+
+``aggregate(..., estimates="model")`` adds :data:`MODEL_COLUMNS` to the overall
+rows (``by == "total"``) of the EPCI, département, région, France and zone
+levels: one mixed model per measure (:mod:`barometre_geo.stats.estimates`),
+post-stratified on the indicator's universe, and published at the tier the flip
+rule allows (:mod:`barometre_geo.protection.modelled`).
+
+The modelled figures are **shares of collectivities** (each collectivity of the
+universe counts once); the direct ``value`` is the share of the respondents.
+They are not benchmarked: the France row carries both, so the gap between the
+model's national share of collectivities and the published share of respondents
+is in the table (``model_value`` − ``value`` on the ``france`` row), as is the
+calibration-weighted direct figure (``value_weighted``), an estimate of the same
+share of collectivities.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MODEL_COLUMNS", "MODEL_METHOD", "model_columns"]
+
+#: Columns added by ``aggregate(..., estimates="model")``, in order.
+MODEL_COLUMNS: tuple[str, ...] = (
+    "model_value",
+    "model_ci_low",
+    "model_ci_high",
+    "model_class_low",
+    "model_class_high",
+    "model_publication",
+    "model_uncertain",
+    "model_vs_france",
+    "estimator",
+)
+#: Description of the model (attrs and dictionary).
+MODEL_METHOD = (
+    "MRP: régression logistique multiniveau (moyennes : linéaire) sur le type de collectivité, "
+    "la population (log), la couverture par une structure de mutualisation, avec effets "
+    "aléatoires département et région ; post-stratifiée sur toutes les collectivités de "
+    "l'univers (COG)"
+)
+_MODEL_LEVELS = ("epci", "departement", "region")
+_OUT_LEVEL = {"france_metropolitaine": ("zone", 0), "outre_mer": ("zone", 1)}
+
+
+def _class_bounds(cls: np.ndarray, family: str) -> tuple[np.ndarray, np.ndarray]:
+    from ..protection.modelled import MODEL_MEAN_BREAKS, MODEL_SHARE_BREAKS
+
+    b = np.asarray(MODEL_SHARE_BREAKS if family == "binomial" else MODEL_MEAN_BREAKS)
+    low = np.concatenate([[0.0], b[:-1]])
+    return low[cls], b[cls]
+
+
+def model_columns(
+    table: pd.DataFrame,
+    plans: list,
+    inds: list,
+    prep,
+    geo,
+    *,
+    covered,
+    k: int,
+    k_sensitive: int,
+) -> tuple[dict, dict]:
+    """Modelled columns aligned on ``table`` and a report for ``attrs``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The direct table of :func:`~barometre_geo.aggregate` (rows and order kept).
+    plans, inds : list
+        The indicator plans (:func:`barometre_geo.stats.prepare.indicator_measures`)
+        and catalogue indicators, in the same order.
+    prep, geo
+        Prepared responses and reference units.
+    covered : iterable of str or pandas.Series, optional
+        Communes served by a mutualisation structure (coverage covariate).
+    k, k_sensitive : int
+        Thresholds of the flip rule.
+    """
+    from ..protection.modelled import PUBLICATIONS, publication_keys, publish_modelled
+    from ..stats.estimates.design import auxiliary
+    from ..stats.estimates.model import (
+        MODEL_LEVELS,
+        fit_measure,
+        single_thread,
+        small_territory_answers,
+    )
+
+    n = len(table)
+    cols = {
+        "model_value": np.full(n, np.nan),
+        "model_ci_low": np.full(n, np.nan),
+        "model_ci_high": np.full(n, np.nan),
+        "model_class_low": np.full(n, np.nan),
+        "model_class_high": np.full(n, np.nan),
+        "model_publication": np.full(n, -1),
+        "model_uncertain": np.full(n, -1),
+        "model_vs_france": np.full(n, -2),
+    }
+    total = (table["by"] == "total").to_numpy()
+    level = table["level"].astype(str).to_numpy()
+    code = table["code"].astype(str).to_numpy()
+    ind_col = table["indicator"].astype(str).to_numpy()
+    opt_col = table["option"].astype(object).where(table["option"].notna(), None).to_numpy()
+    wanted_levels = set(level[total])
+    # rows and units of each (indicator, option, model level)
+    unit = np.full(n, -1)
+    key_lv = np.full(n, "", dtype=object)
+    for lv in _MODEL_LEVELS:
+        m = total & (level == lv)
+        unit[m] = geo.index[lv].get_indexer(pd.Index(code[m], dtype=object))
+        key_lv[m] = lv
+    m = total & (level == "france")
+    unit[m], key_lv[m] = 0, "france"
+    for lv, (klv, u) in _OUT_LEVEL.items():
+        m = total & (level == lv)
+        unit[m], key_lv[m] = u, klv
+    sel = np.flatnonzero((unit >= 0) & (key_lv != ""))
+    frame = pd.DataFrame(
+        {"i": sel, "ind": ind_col[sel], "opt": pd.Series(opt_col[sel]).fillna("").to_numpy(),
+         "lv": key_lv[sel], "u": unit[sel]}
+    )  # fmt: skip
+    index = {key: (g["u"].to_numpy(), g["i"].to_numpy()) for key, g in frame.groupby(
+        ["ind", "opt", "lv"], sort=False)}  # fmt: skip
+    aux = auxiliary(geo, prep, covered=covered)
+    n_units = {lv: geo.units(lv) for lv in MODEL_LEVELS}
+    report: dict = {"method": MODEL_METHOD, "measures": 0, "not_fitted": [], "tiers": {}}
+    tiers = {lv: np.zeros(3, dtype=np.int64) for lv in _MODEL_LEVELS}
+    t0 = time.perf_counter()
+    with single_thread():
+        for plan, ind in zip(plans, inds, strict=True):
+            if ind.column in ("kind", "profile"):
+                continue  # the respondents' own profile, not a property of collectivities
+            levels = [lv for lv in _MODEL_LEVELS if lv in ind.levels and lv in wanted_levels]
+            if not levels and "france" not in wanted_levels:
+                continue
+            k_eff = k_sensitive if plan.sensitive else k
+            start = None
+            for m, option in enumerate(plan.options):
+                mm = fit_measure(
+                    aux, kinds=plan.kinds, y=plan.values[m], valid=plan.V,
+                    is_mean=plan.is_mean, n_units=n_units, start=start,
+                    exclude=small_territory_answers(aux, plan.V, k_eff),
+                )  # fmt: skip
+                if mm is None:
+                    report["not_fitted"].append(f"{plan.id}:{option or ''}")
+                    continue
+                report["measures"] += 1
+                start = np.log([*mm.fit.sigma, *([mm.fit.sigma_e] if plan.is_mean else [])])
+                est = mm.estimates((*levels, "zone", "france"))
+                unit_of = {lv: prep.units[lv][mm.rows] for lv in _MODEL_LEVELS}
+                pub = publish_modelled(mm, est, unit_of=unit_of, k=k_eff, levels=levels)
+                nat = float(est["france"].value[0])
+                for lv in (*levels, "zone", "france"):
+                    e = est[lv]
+                    if lv in pub:
+                        tier = pub[lv].tier
+                        for t_ in range(3):
+                            tiers[lv][t_] += int(np.sum(tier == t_))
+                    else:  # France and zones: the threshold alone, like a direct figure
+                        u = prep.units[lv][mm.rows]
+                        cnt = np.bincount(u[u >= 0], minlength=len(e.value))
+                        tier = np.where(np.isfinite(e.value), np.where(cnt >= k_eff, 0, 2), -1)
+                    hit = index.get((plan.id, option or "", lv))
+                    if hit is None:
+                        continue
+                    us, rows = hit
+                    t_ = tier[us]
+                    keep = t_ >= 0
+                    us, rows, t_ = us[keep], rows[keep], t_[keep]
+                    keys, _ = publication_keys(
+                        e.value[us], e.ci_low[us], e.ci_high[us], nat, mm.family
+                    )
+                    lo_c, hi_c = _class_bounds(keys[:, 3], mm.family)
+                    cols["model_publication"][rows] = t_
+                    shown, full = t_ <= 1, t_ == 0
+                    cols["model_class_low"][rows[shown]] = lo_c[shown]
+                    cols["model_class_high"][rows[shown]] = hi_c[shown]
+                    cols["model_uncertain"][rows[shown]] = np.where(t_ == 1, 1, keys[:, 4])[shown]
+                    cols["model_value"][rows[full]] = e.value[us[full]]
+                    cols["model_ci_low"][rows[full]] = e.ci_low[us[full]]
+                    cols["model_ci_high"][rows[full]] = e.ci_high[us[full]]
+                    cols["model_vs_france"][rows[full]] = keys[full, 5]
+    report["seconds"] = round(time.perf_counter() - t0, 2)
+    report["tiers"] = {
+        lv: dict(zip(PUBLICATIONS, map(int, c), strict=True)) for lv, c in tiers.items() if c.sum()
+    }
+    pubcode = cols.pop("model_publication")
+    unsure = cols.pop("model_uncertain")
+    vs = cols.pop("model_vs_france")
+    out = dict(cols)
+    out["model_publication"] = pd.Categorical.from_codes(pubcode, categories=list(PUBLICATIONS))
+    u = pd.array(unsure == 1, dtype="boolean")
+    u[unsure < 0] = pd.NA
+    out["model_uncertain"] = u
+    out["model_vs_france"] = pd.Categorical.from_codes(
+        np.where(vs >= -1, vs + 1, -1), categories=["below", "similar", "above"]
+    )
+    out["estimator"] = pd.Categorical.from_codes(np.where(pubcode >= 0, 0, -1), categories=["mrp"])
+    return out, report
