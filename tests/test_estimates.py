@@ -86,8 +86,14 @@ def test_model_columns_sit_next_to_the_direct_ones(tables):
     from barometre_geo.indicators.modelled import MODEL_COLUMNS
 
     assert list(model.columns) == [*direct.columns, *MODEL_COLUMNS]
+    # every EPCI gets a modelled row; those without answer are added, direct figures hidden
+    added = (model["level"] == "epci") & (model["respondents"] == 0)
+    assert added.sum() > 1000
+    assert model.loc[added, "suppressed"].all() and model.loc[added, "n"].isna().all()
+    assert model.loc[added, "model_publication"].notna().all()
+    same = model[~added].reset_index(drop=True)
     for c in direct.columns:  # the direct figures are untouched
-        a, b = direct[c], model[c]
+        a, b = direct[c], same[c]
         assert (
             a.astype(object).where(a.notna(), None).equals(b.astype(object).where(b.notna(), None))
         ), c

@@ -377,13 +377,14 @@ def aggregate(
     table = _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels)
     model_report = None
     if estimates == "model":
-        from .modelled import model_columns
+        from .modelled import add_rows, model_columns
 
-        extra, model_report = model_columns(
+        extra, model_report, more = model_columns(
             table, plans, inds, prep, geo, covered=covered, k=k, k_sensitive=k_sensitive
         )
         for name, col in extra.items():
             table[name] = col
+        table = add_rows(table, more, geo)
     if not detailed_reasons:
         sens = table["indicator"].isin([p_.id for p_ in inds if p_.sensitive])
         secret = sens & table["reason"].isin(SECRET_REASONS)

@@ -65,8 +65,13 @@ def model_columns(
     covered,
     k: int,
     k_sensitive: int,
-) -> tuple[dict, dict]:
-    """Modelled columns aligned on ``table`` and a report for ``attrs``.
+) -> tuple[dict, dict, pd.DataFrame]:
+    """Modelled columns aligned on ``table``, a report for ``attrs``, and the missing EPCI rows.
+
+    The direct table has EPCI rows only where someone answered; a modelled
+    figure exists for every EPCI, so the rows of the others are returned too
+    (``respondents`` 0, direct figures hidden as ``small_n``, like a
+    département without answer), with their modelled columns.
 
     Parameters
     ----------
@@ -131,6 +136,7 @@ def model_columns(
     n_units = {lv: geo.units(lv) for lv in MODEL_LEVELS}
     report: dict = {"method": MODEL_METHOD, "measures": 0, "not_fitted": [], "tiers": {}}
     tiers = {lv: np.zeros(3, dtype=np.int64) for lv in _MODEL_LEVELS}
+    extra: list = []
     t0 = time.perf_counter()
     with single_thread():
         for plan, ind in zip(plans, inds, strict=True):
@@ -167,9 +173,12 @@ def model_columns(
                         cnt = np.bincount(u[u >= 0], minlength=len(e.value))
                         tier = np.where(np.isfinite(e.value), np.where(cnt >= k_eff, 0, 2), -1)
                     hit = index.get((plan.id, option or "", lv))
-                    if hit is None:
-                        continue
-                    us, rows = hit
+                    us, rows = hit if hit is not None else (np.array([], int), np.array([], int))
+                    if lv == "epci":
+                        missing = np.setdiff1d(np.flatnonzero(e.universe > 0), us)
+                        if len(missing):
+                            extra.append(_epci_rows(plan, ind, option, m, missing, e, tier, nat,
+                                                    mm.family, geo, table))  # fmt: skip
                     t_ = tier[us]
                     keep = t_ >= 0
                     us, rows, t_ = us[keep], rows[keep], t_[keep]
@@ -190,6 +199,7 @@ def model_columns(
     report["tiers"] = {
         lv: dict(zip(PUBLICATIONS, map(int, c), strict=True)) for lv, c in tiers.items() if c.sum()
     }
+    extra_frame = pd.concat(extra, ignore_index=True) if extra else None
     pubcode = cols.pop("model_publication")
     unsure = cols.pop("model_uncertain")
     vs = cols.pop("model_vs_france")
@@ -202,4 +212,89 @@ def model_columns(
         np.where(vs >= -1, vs + 1, -1), categories=["below", "similar", "above"]
     )
     out["estimator"] = pd.Categorical.from_codes(np.where(pubcode >= 0, 0, -1), categories=["mrp"])
-    return out, report
+    return out, report, extra_frame
+
+
+def _epci_rows(plan, ind, option, m, units, e, tier, nat, family, geo, table) -> pd.DataFrame:
+    """Rows of EPCI without respondents: direct figures hidden, modelled columns filled."""
+    from ..protection.modelled import publication_keys
+
+    n = len(units)
+    t_ = tier[units]
+    keys, _ = publication_keys(e.value[units], e.ci_low[units], e.ci_high[units], nat, family)
+    lo_c, hi_c = _class_bounds(keys[:, 3], family)
+    shown, full = (t_ >= 0) & (t_ <= 1), t_ == 0
+    statistic = "mean" if plan.is_mean else ("share" if option is None else "option_share")
+    frame = pd.DataFrame({
+        "indicator": plan.id, "level": "epci", "code": geo.codes["epci"][units],
+        "nom": geo.names["epci"][units], "by": "total", "group": "Ensemble",
+        "option": option, "statistic": statistic,
+        "n": pd.array([pd.NA] * n, dtype="Int64"),
+        "universe_count": pd.array(e.universe[units].astype(np.int64), dtype="Int64"),
+        "respondents": pd.array(np.zeros(n, dtype=np.int64), dtype="Int64"),
+        "participation": 0.0,
+        "population_share": 0.0 if "commune" in plan.kinds else np.nan,
+        "suppressed": True, "reason": "small_n",
+        "low_reliability": pd.array([pd.NA] * n, dtype="boolean"),
+        "model_value": np.where(full, e.value[units], np.nan),
+        "model_ci_low": np.where(full, e.ci_low[units], np.nan),
+        "model_ci_high": np.where(full, e.ci_high[units], np.nan),
+        "model_class_low": np.where(shown, lo_c, np.nan),
+        "model_class_high": np.where(shown, hi_c, np.nan),
+        "_publication": t_, "_uncertain": np.where(shown, np.where(t_ == 1, 1, keys[:, 4]), -1),
+        "_vs": np.where(full, keys[:, 5], -2), "_rank": m,
+    })  # fmt: skip
+    return frame
+
+
+def add_rows(table: pd.DataFrame, more: pd.DataFrame | None, geo) -> pd.DataFrame:
+    """Insert the EPCI rows of :func:`model_columns` in the table's order."""
+    if more is None or not len(more):
+        return table
+    from ..protection.modelled import PUBLICATIONS
+
+    more = more.copy()
+    pub = more.pop("_publication").to_numpy()
+    uns = more.pop("_uncertain").to_numpy()
+    vs = more.pop("_vs").to_numpy()
+    rank = more.pop("_rank").to_numpy()
+    more["model_publication"] = pd.Categorical.from_codes(pub, categories=list(PUBLICATIONS))
+    u = pd.array(uns == 1, dtype="boolean")
+    u[uns < 0] = pd.NA
+    more["model_uncertain"] = u
+    more["model_vs_france"] = pd.Categorical.from_codes(
+        np.where(vs >= -1, vs + 1, -1), categories=["below", "similar", "above"]
+    )
+    more["estimator"] = pd.Categorical.from_codes(np.where(pub >= 0, 0, -1), categories=["mrp"])
+    for c in table.columns:
+        if c not in more:
+            more[c] = np.nan  # direct figures of a territory without answer
+    ind_order = list(table["indicator"].cat.categories)
+    lv_order = list(table["level"].cat.categories)
+
+    def keys(frame, tail):
+        lv = frame["level"].astype(str).to_numpy()
+        unit = np.zeros(len(frame), dtype=np.int64)
+        for name in ("commune", "epci", "departement", "region"):
+            m = lv == name
+            unit[m] = geo.index[name].get_indexer(frame["code"].astype(object).to_numpy()[m])
+        return (
+            tail,
+            unit,
+            pd.Categorical(frame["level"].astype(str), categories=lv_order).codes,
+            pd.Categorical(frame["indicator"].astype(str), categories=ind_order).codes,
+        )
+
+    k_old = keys(table, np.arange(len(table)))
+    k_new = keys(more, rank)
+    order = np.lexsort(tuple(np.concatenate([a, b]) for a, b in zip(k_old, k_new, strict=True)))
+    out = pd.concat([table, more[list(table.columns)]], ignore_index=True)
+    for c in table.columns:  # keep the categorical columns categorical
+        if isinstance(table[c].dtype, pd.CategoricalDtype) and not isinstance(
+            out[c].dtype, pd.CategoricalDtype
+        ):
+            cats = table[c].cat.categories.union(pd.Index(more[c].dropna().astype(str).unique()))
+            out[c] = pd.Categorical(out[c].astype(object), categories=cats)
+    out = out.iloc[order].reset_index(drop=True)
+    out.attrs = table.attrs
+    return out
