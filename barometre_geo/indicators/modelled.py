@@ -203,16 +203,24 @@ def model_columns(
     pubcode = cols.pop("model_publication")
     unsure = cols.pop("model_uncertain")
     vs = cols.pop("model_vs_france")
-    out = dict(cols)
-    out["model_publication"] = pd.Categorical.from_codes(pubcode, categories=list(PUBLICATIONS))
+    out = {**cols, **_categoricals(pubcode, unsure, vs)}
+    return out, report, extra_frame
+
+
+def _categoricals(pub: np.ndarray, unsure: np.ndarray, vs: np.ndarray) -> dict:
+    """Publication tier, cue, comparison and estimator columns from their integer codes."""
+    from ..protection.modelled import PUBLICATIONS
+
     u = pd.array(unsure == 1, dtype="boolean")
     u[unsure < 0] = pd.NA
-    out["model_uncertain"] = u
-    out["model_vs_france"] = pd.Categorical.from_codes(
-        np.where(vs >= -1, vs + 1, -1), categories=["below", "similar", "above"]
-    )
-    out["estimator"] = pd.Categorical.from_codes(np.where(pubcode >= 0, 0, -1), categories=["mrp"])
-    return out, report, extra_frame
+    return {
+        "model_publication": pd.Categorical.from_codes(pub, categories=list(PUBLICATIONS)),
+        "model_uncertain": u,
+        "model_vs_france": pd.Categorical.from_codes(
+            np.where(vs >= -1, vs + 1, -1), categories=["below", "similar", "above"]
+        ),
+        "estimator": pd.Categorical.from_codes(np.where(pub >= 0, 0, -1), categories=["mrp"]),
+    }
 
 
 def _epci_rows(plan, ind, option, m, units, e, tier, nat, family, geo, table) -> pd.DataFrame:
@@ -251,21 +259,14 @@ def add_rows(table: pd.DataFrame, more: pd.DataFrame | None, geo) -> pd.DataFram
     """Insert the EPCI rows of :func:`model_columns` in the table's order."""
     if more is None or not len(more):
         return table
-    from ..protection.modelled import PUBLICATIONS
 
     more = more.copy()
     pub = more.pop("_publication").to_numpy()
     uns = more.pop("_uncertain").to_numpy()
     vs = more.pop("_vs").to_numpy()
     rank = more.pop("_rank").to_numpy()
-    more["model_publication"] = pd.Categorical.from_codes(pub, categories=list(PUBLICATIONS))
-    u = pd.array(uns == 1, dtype="boolean")
-    u[uns < 0] = pd.NA
-    more["model_uncertain"] = u
-    more["model_vs_france"] = pd.Categorical.from_codes(
-        np.where(vs >= -1, vs + 1, -1), categories=["below", "similar", "above"]
-    )
-    more["estimator"] = pd.Categorical.from_codes(np.where(pub >= 0, 0, -1), categories=["mrp"])
+    for name, col in _categoricals(pub, uns, vs).items():
+        more[name] = col
     for c in table.columns:
         if c not in more:
             more[c] = np.nan  # direct figures of a territory without answer
