@@ -201,3 +201,12 @@ def test_aggregate_without_coverage_still_models(demo, territories):
         t = bg.aggregate(demo, level=["region", "france"], indicators="inclusion_cnfs",
                          territories=territories, estimates="model")  # fmt: skip
     assert t.loc[t["level"] == "region", "model_value"].notna().all()
+
+
+def test_build_setting_estimates_is_checked():
+    from barometre_geo.build.settings import resolve_settings
+
+    assert resolve_settings().estimates == "model"
+    assert resolve_settings(estimates="direct").estimates == "direct"
+    with pytest.raises(UnknownValueError, match=r"Valid values: model .*direct"):
+        resolve_settings(estimates="mrp")
