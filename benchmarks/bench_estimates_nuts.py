@@ -12,7 +12,7 @@ and the NUTS posterior median and mean, the NUTS interval coverage of the
 Laplace estimate, and the timings side by side.
 
     pip install -e ".[bayes]"          # PyMC
-    python benchmarks/bench_estimates_nuts.py [--draws 1000] [--chains 4]
+    python benchmarks/bench_estimates_nuts.py [--draws 1000] [--chains 4] [--tune 1000]
 
 Goal (issue 13): within 1 point on every département.
 """
@@ -57,7 +57,7 @@ def _prepare(ind_id: str):
     return mm, est, time.perf_counter() - t0
 
 
-def _nuts(mm, draws: int, chains: int, seed: int):
+def _nuts(mm, draws: int, chains: int, seed: int, tune: int = 1000):
     import pymc as pm
 
     m = mm.model
@@ -78,7 +78,7 @@ def _nuts(mm, draws: int, chains: int, seed: int):
             + v[np.where(reg >= 0, reg, q_r)]
         )
         pm.Bernoulli("y", logit_p=eta, observed=m.y.astype(int))
-        trace = pm.sample(draws=draws, tune=1000, chains=chains, cores=min(chains, 2),
+        trace = pm.sample(draws=draws, tune=tune, chains=chains, cores=min(chains, 2),
                           random_seed=seed, progressbar=False, target_accept=0.9)  # fmt: skip
     post = trace.posterior
     beta = post["beta"].values.reshape(-1, F)
@@ -108,6 +108,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--draws", type=int, default=1000)
     p.add_argument("--chains", type=int, default=4)
+    p.add_argument("--tune", type=int, default=1000)
     args = p.parse_args()
     print(f"{'indicator':<30}{'max |Δ| median':>16}{'mean |Δ|':>10}{'max |Δ| mean':>14}"
           f"{'in NUTS 95 %':>14}{'Laplace s':>11}{'NUTS s':>9}")  # fmt: skip
@@ -115,7 +116,7 @@ def main() -> None:
     for ind in INDICATORS:
         mm, est, t_lap = _prepare(ind)
         t0 = time.perf_counter()
-        beta, u, v = _nuts(mm, args.draws, args.chains, seed=2025)
+        beta, u, v = _nuts(mm, args.draws, args.chains, seed=2025, tune=args.tune)
         t_nuts = time.perf_counter() - t0
         draws = _post_stratify(mm, beta, u, v)
         ok = np.isfinite(est.value)
