@@ -7,6 +7,7 @@ import types
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import barometre_geo as bg
@@ -210,3 +211,27 @@ def test_build_setting_estimates_is_checked():
     assert resolve_settings(estimates="direct").estimates == "direct"
     with pytest.raises(UnknownValueError, match=r"Valid values: model .*direct"):
         resolve_settings(estimates="mrp")
+
+
+def test_coverage_covariate_reads_codes_in_any_container(territories):
+    geo = build_geo(territories)
+    from barometre_geo.testing import random_responses
+
+    r = random_responses(300, seed=2)
+    prep = prepare_rows(r.data, geo)
+    members = bg.load_demo_structures(territories).members["commune"]
+    as_set = auxiliary(geo, prep, covered=set(members))
+    as_series = auxiliary(geo, prep, covered=members)  # a Series of codes (the build's)
+    flags = pd.Series(True, index=pd.Index(members.unique()))
+    as_flags = auxiliary(geo, prep, covered=flags)
+    assert as_set.ref_served.sum() > 10_000
+    np.testing.assert_array_equal(as_series.ref_served, as_set.ref_served)
+    np.testing.assert_array_equal(as_flags.ref_served, as_set.ref_served)
+
+
+def test_coverage_moves_the_estimates(demo, territories, covered):
+    kw = dict(level=["departement"], indicators="profil_mutualisation", territories=territories,
+              estimates="model")  # fmt: skip
+    with_cov = bg.aggregate(demo, covered=covered, **kw)["model_value"].to_numpy()
+    without = bg.aggregate(demo, **kw)["model_value"].to_numpy()
+    assert np.nanmax(np.abs(with_cov - without)) > 0.01

@@ -74,9 +74,10 @@ def auxiliary(geo, prep, covered=None) -> Auxiliary:
         :func:`barometre_geo.stats.units.build_geo` of the reference.
     prep : Prepared
         :func:`barometre_geo.stats.prepare.prepare_rows` of the responses.
-    covered : iterable of str or pandas.Series of bool, optional
-        Codes of the communes served by a mutualisation structure (or a boolean
-        Series indexed by commune code). ``None``: no coverage term.
+    covered : iterable of str or pandas.Series, optional
+        Codes of the communes served by a mutualisation structure (a set, a list
+        or a Series of codes such as ``structures.members["commune"]``), or a
+        boolean Series indexed by commune code. ``None``: no coverage term.
     """
     ref = geo.ref
     kind = ref["kind"].to_numpy(dtype=object)
@@ -94,10 +95,10 @@ def auxiliary(geo, prep, covered=None) -> Auxiliary:
     n_com = geo.units("commune")
     com_served = np.zeros(n_com)
     if covered is not None:
-        if isinstance(covered, pd.Series):
-            codes = covered.index[covered.fillna(False).astype(bool).to_numpy()]
-        else:
-            codes = list(covered)
+        if isinstance(covered, pd.Series) and pd.api.types.is_bool_dtype(covered.dtype):
+            codes = covered.index[covered.fillna(False).to_numpy(dtype=bool)]
+        else:  # commune codes (a set, a list, a Series of codes such as members["commune"])
+            codes = [str(c) for c in covered if isinstance(c, str) or pd.notna(c)]
         idx = geo.index["commune"].get_indexer(pd.Index(codes, dtype=object))
         com_served[idx[idx >= 0]] = 1.0
     c_units = {lv: geo.up_strict[("commune", lv)] for lv in ("epci", "departement", "region")}
