@@ -87,13 +87,10 @@ def model_columns(
     k, k_sensitive : int
         Thresholds of the flip rule.
     """
-    from ..protection.modelled import PUBLICATIONS, publication_keys, publish_modelled
+    from ..protection.modelled import PUBLICATIONS, publication_keys
     from ..stats.estimates.design import auxiliary
     from ..stats.estimates.model import (
         MODEL_LEVELS,
-        fit_measure,
-        single_thread,
-        small_territory_answers,
     )
 
     n = len(table)
@@ -138,54 +135,44 @@ def model_columns(
     tiers = {lv: np.zeros(3, dtype=np.int64) for lv in _MODEL_LEVELS}
     extra: list = []
     t0 = time.perf_counter()
-    with single_thread():
-        for plan, ind in zip(plans, inds, strict=True):
-            if ind.column in ("kind", "profile"):
-                continue  # the respondents' own profile, not a property of collectivities
-            levels = [lv for lv in _MODEL_LEVELS if lv in ind.levels and lv in wanted_levels]
-            if not levels and "france" not in wanted_levels:
-                continue
-            k_eff = k_sensitive if plan.sensitive else k
-            start = None
-            for m, option in enumerate(plan.options):
-                mm = fit_measure(
-                    aux, kinds=plan.kinds, y=plan.values[m], valid=plan.V,
-                    is_mean=plan.is_mean, n_units=n_units, start=start,
-                    exclude=small_territory_answers(aux, plan.V, k_eff),
-                )  # fmt: skip
-                if mm is None:
+    todo = []
+    for i, ind in enumerate(inds):
+        if ind.column in ("kind", "profile"):
+            continue  # the respondents' own profile, not a property of collectivities
+        levels = [lv for lv in _MODEL_LEVELS if lv in ind.levels and lv in wanted_levels]
+        if levels or "france" in wanted_levels:
+            todo.append((i, tuple(levels)))
+    _STATE.update(aux=aux, plans=plans, units=prep.units, n_units=n_units, k=k,
+                  k_sensitive=k_sensitive)  # fmt: skip
+    try:
+        results = _run(todo)
+        for (i, levels), measures in zip(todo, results, strict=True):
+            plan, ind = plans[i], inds[i]
+            for m, option, out in measures:
+                if out is None:
                     report["not_fitted"].append(f"{plan.id}:{option or ''}")
                     continue
                 report["measures"] += 1
-                start = np.log([*mm.fit.sigma, *([mm.fit.sigma_e] if plan.is_mean else [])])
-                est = mm.estimates((*levels, "zone", "france"))
-                unit_of = {lv: prep.units[lv][mm.rows] for lv in _MODEL_LEVELS}
-                pub = publish_modelled(mm, est, unit_of=unit_of, k=k_eff, levels=levels)
-                nat = float(est["france"].value[0])
+                family, nat, per_level = out
                 for lv in (*levels, "zone", "france"):
-                    e = est[lv]
-                    if lv in pub:
-                        tier = pub[lv].tier
+                    e, tier = per_level[lv]
+                    if lv in _MODEL_LEVELS:
                         for t_ in range(3):
                             tiers[lv][t_] += int(np.sum(tier == t_))
-                    else:  # France and zones: the threshold alone, like a direct figure
-                        u = prep.units[lv][mm.rows]
-                        cnt = np.bincount(u[u >= 0], minlength=len(e.value))
-                        tier = np.where(np.isfinite(e.value), np.where(cnt >= k_eff, 0, 2), -1)
                     hit = index.get((plan.id, option or "", lv))
                     us, rows = hit if hit is not None else (np.array([], int), np.array([], int))
                     if lv == "epci":
                         missing = np.setdiff1d(np.flatnonzero(e.universe > 0), us)
                         if len(missing):
                             extra.append(_epci_rows(plan, ind, option, m, missing, e, tier, nat,
-                                                    mm.family, geo, table))  # fmt: skip
+                                                    family, geo, table))  # fmt: skip
                     t_ = tier[us]
                     keep = t_ >= 0
                     us, rows, t_ = us[keep], rows[keep], t_[keep]
                     keys, _ = publication_keys(
-                        e.value[us], e.ci_low[us], e.ci_high[us], nat, mm.family
+                        e.value[us], e.ci_low[us], e.ci_high[us], nat, family
                     )
-                    lo_c, hi_c = _class_bounds(keys[:, 3], mm.family)
+                    lo_c, hi_c = _class_bounds(keys[:, 3], family)
                     cols["model_publication"][rows] = t_
                     shown, full = t_ <= 1, t_ == 0
                     cols["model_class_low"][rows[shown]] = lo_c[shown]
@@ -195,6 +182,8 @@ def model_columns(
                     cols["model_ci_low"][rows[full]] = e.ci_low[us[full]]
                     cols["model_ci_high"][rows[full]] = e.ci_high[us[full]]
                     cols["model_vs_france"][rows[full]] = keys[full, 5]
+    finally:
+        _STATE.clear()
     report["seconds"] = round(time.perf_counter() - t0, 2)
     report["tiers"] = {
         lv: dict(zip(PUBLICATIONS, map(int, c), strict=True)) for lv, c in tiers.items() if c.sum()
@@ -205,6 +194,61 @@ def model_columns(
     vs = cols.pop("model_vs_france")
     out = {**cols, **_categoricals(pubcode, unsure, vs)}
     return out, report, extra_frame
+
+
+_STATE: dict = {}
+#: Worker processes fitting the models (fork only; 1 elsewhere or for few indicators).
+MODEL_JOBS = 2
+
+
+def _model_plan(task) -> list:
+    """Fit, estimate and protect every measure of one indicator (runs in a worker)."""
+    from ..protection.modelled import publish_modelled
+    from ..stats.estimates.model import fit_measure, single_thread, small_territory_answers
+
+    i, levels = task
+    st = _STATE
+    plan, aux, units = st["plans"][i], st["aux"], st["units"]
+    k_eff = st["k_sensitive"] if plan.sensitive else st["k"]
+    out, start = [], None
+    with single_thread():
+        exclude = small_territory_answers(aux, plan.V, k_eff)
+        for m, option in enumerate(plan.options):
+            mm = fit_measure(
+                aux, kinds=plan.kinds, y=plan.values[m], valid=plan.V, is_mean=plan.is_mean,
+                n_units=st["n_units"], start=start, exclude=exclude,
+            )  # fmt: skip
+            if mm is None:
+                out.append((m, option, None))
+                continue
+            start = np.log([*mm.fit.sigma, *([mm.fit.sigma_e] if plan.is_mean else [])])
+            est = mm.estimates((*levels, "zone", "france"))
+            unit_of = {lv: units[lv][mm.rows] for lv in _MODEL_LEVELS}
+            pub = publish_modelled(mm, est, unit_of=unit_of, k=k_eff, levels=list(levels))
+            per_level = {}
+            for lv in (*levels, "zone", "france"):
+                e = est[lv]
+                e.grad = None  # large, and not needed past the protection
+                if lv in pub:
+                    tier = pub[lv].tier
+                else:  # France and zones: the threshold alone, like a direct figure
+                    u = units[lv][mm.rows]
+                    cnt = np.bincount(u[u >= 0], minlength=len(e.value))
+                    tier = np.where(np.isfinite(e.value), np.where(cnt >= k_eff, 0, 2), -1)
+                per_level[lv] = (e, tier)
+            out.append((m, option, (mm.family, float(est["france"].value[0]), per_level)))
+    return out
+
+
+def _run(todo: list) -> list:
+    """Results of :func:`_model_plan` for every task, in order (two forked workers if possible)."""
+    import multiprocessing as mp
+
+    jobs = min(MODEL_JOBS, len(todo))
+    if jobs > 1 and "fork" in mp.get_all_start_methods():
+        with mp.get_context("fork").Pool(jobs) as pool:
+            return pool.map(_model_plan, todo, chunksize=1)
+    return [_model_plan(t) for t in todo]
 
 
 def _categoricals(pub: np.ndarray, unsure: np.ndarray, vs: np.ndarray) -> dict:
