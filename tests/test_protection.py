@@ -4,7 +4,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import barometre_geo as bg
@@ -330,6 +330,8 @@ def aggregate_quietly(r, **kw):
         [None, "profile", "stratum", ["profile", "couverture"], ["stratum", "kind", "profile"]]
     ),
 )
+@example(seed=7824, k=3, by="profile")  # a breakdown cell pinned to its total was hidden
+@example(seed=160652, k=3, by=["stratum", "kind", "profile"])
 def test_no_child_can_be_recomputed_by_difference(seed, k, by):
     territories = bg.load_territories()
     r = random_responses_in(territories, seed)
@@ -444,6 +446,7 @@ def test_audit_engine_doctests():
     k=st.integers(2, 5),
     drop=st.booleans(),
 )
+@example(seed=1530, k=3, drop=True)  # every row dropped: an empty system
 def test_audit_engine_agrees_with_the_svd_audit(seed, k, drop):
     """Null samples by nested dissection + meet-in-the-middle find exactly the groups the
     plain SVD audit finds, on random cells × respondents matrices (rows spread over three
@@ -462,7 +465,7 @@ def test_audit_engine_agrees_with_the_svd_audit(seed, k, drop):
         dropped if len(dropped) else None
     )
     kept = np.delete(A, dropped, axis=0)
-    assert np.abs(kept[:, first] @ ns.z).max() < 1e-9
+    assert np.abs(kept[:, first] @ ns.z).max(initial=0.0) < 1e-9  # no row kept: nothing to check
     mine = {tuple(np.flatnonzero(np.isin(atom, g))) for g in small_groups(ns, mass, k)}
     assert mine == set(disclosed_groups(kept, max_size=min(k - 1, 4)))
 

@@ -20,7 +20,12 @@ A stage hides only its own cells: the totals never depend on the breakdowns
 asked for, the built-in breakdowns never on a custom one, so a cell hidden in
 one publication is hidden in every other. A leak that earlier figures hold
 alone can only be closed by earlier cells; it would break that rule and is
-counted (``info["consistency_breaks"]``; none on the demo edition).
+counted (``info["consistency_breaks"]``; none on the demo edition). A
+breakdown cell holding all the answers of its total (or of an earlier cell it
+nests in) is *pinned* to it: it shares that cell's fate, is never chosen as a
+complement (hiding it would hide nothing), and a relation left unsafe only by
+pinned and earlier cells takes another complement or is closed as earlier
+stages left it.
 
 A follow-up question (``asked_if``: types of attack after "victim") is
 protected with its filter: its ``n`` counts the filter's answer, so each of
@@ -149,6 +154,9 @@ class _Relations:
         if s > 0:
             hidden = hidden | (self.pinned & hidden[self.pin_to])
             eligible = self.eligible & (self.stage == s)
+            # a pinned cell is its total: decided with it, never a complement (hiding it
+            # alone would hide nothing, and would leave its relations recoverable)
+            frozen = frozen | self.pinned
         if not len(rel):
             return hidden
         tot = self.tot
@@ -187,6 +195,7 @@ class _Relations:
                 eligible,
                 checked=geo[4],
                 only_by=by_here,
+                fixed=frozen,
             )
             more = more[~hidden[more] & ~frozen[more]]
             if not len(more):
@@ -353,6 +362,8 @@ def protect(
             # follow-ups: hidden wherever their filter is (their n counts its answer)
             here = stage[link_f] == s
             new = here & hidden[link_p] & ~hidden[link_f]
+            if rel.tot is not None:  # a pinned follow-up cell is its published total
+                new &= ~(rel.pinned[link_f] & ~hidden[rel.pin_to[link_f]])
             if not new.any():
                 break
             hidden[link_f[new]] = True

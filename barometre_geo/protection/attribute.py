@@ -159,7 +159,7 @@ def protect_option_rows(rows, relations, hidden, n, t_cell) -> tuple[np.ndarray,
                 residual_hidden=res_hidden,
                 side=counts,
                 t_rel=t_rel,
-                frozen=(relations.stage < s) if s > 0 else None,
+                frozen=((relations.stage < s) | relations.pinned) if s > 0 else None,
             )
         at = (cs.m_measure == check.measure) & (h & ~hidden)[cs.m_cell]
         row_hidden |= at

@@ -230,6 +230,7 @@ def complement_unsafe(
     eligible: np.ndarray,
     checked: np.ndarray | None = None,
     only_by: list[int] | None = None,
+    fixed: np.ndarray | None = None,
 ) -> np.ndarray:
     """Breakdown cells to hide so that no *complement* relation isolates a small group.
 
@@ -246,6 +247,8 @@ def complement_unsafe(
     cells to hide (the smallest published group cell of ``S`` in an unknown
     child, else of another group in a known child, else of another group in
     the parent). ``only_by``: the breakdowns to check (default all).
+    ``fixed``: cells decided elsewhere (earlier stages, cells pinned to their
+    total), never chosen: the next candidate is taken instead.
     """
     rel, cell, is_par = geo_rel
     out: list[np.ndarray] = []
@@ -316,6 +319,8 @@ def complement_unsafe(
         for g in range(G - 1):
             cc = cid[t, g]
             ok = unsafe[r] & (cc >= 0) & ~hidden[np.maximum(cc, 0)] & (ng[t, g] > 0)
+            if fixed is not None:
+                ok &= ~fixed[np.maximum(cc, 0)]
             a = ok & ch & unk & Sr[:, g]
             bb = ok & ch & known & gain & ~Sr[:, g]
             pc = ok & p & ~Sr[:, g]
