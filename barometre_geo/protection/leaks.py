@@ -113,7 +113,16 @@ class _System:
         self.n_rows = len(ucell)
         self.seed = i
         self.sampler = NullSampler(m, stage, seed=i)
-        self.u = self.view()
+
+    @property
+    def u(self) -> _View:
+        """The samples without the weighted rows (a new view at each access).
+
+        Not stored: a view holds its system, and a system holding its view would be a
+        reference cycle that keeps every tested system's dense matrices alive until the
+        cyclic garbage collector runs (24 GB on the demo's national table by kind).
+        """
+        return self.view()
 
     def view(self, withheld: np.ndarray | None = None) -> _View:
         """Sample without the weighted rows (``withheld`` None), or without those of some cells."""
