@@ -308,7 +308,7 @@ def protect(
     primary[skipped] = "small_n"
     by_stage = [0] + [1] * (len(groups) - 1) if by_stage is None else list(by_stage)
     stage = _cell_stages(cs, by_stage)
-    audit = _Audit(cs, units, groups, V, n, thr, primary != "", w, stage=stage)
+    audit = _Audit(cs, units, groups, V, n, thr, _secret(primary), w, stage=stage)
     # attribute rule of sensitive indicators: t answers away from each end
     follow = np.zeros(len(n), dtype=bool)
     if follows is not None:
@@ -326,7 +326,7 @@ def protect(
         # only: the relations are built on valid answers, which do not add up to them)
         outside = resp - n
         primary[(primary == "") & follow & (n > 0) & (outside < t_cell)] = "attribute_sensitive"
-        audit.primary = primary != ""
+        audit.primary = _secret(primary)
     hidden = primary != ""
     info = {
         "rounds": 0,
@@ -398,3 +398,15 @@ def protect(
         row_hidden=row_hidden,
         row_primary=row_primary,
     )
+
+
+def _secret(primary: np.ndarray) -> np.ndarray:
+    """Cells whose figure is a secret: hidden by a primary rule other than ``level``.
+
+    A level the catalogue does not publish is an editorial choice, not a
+    secret: its figure may follow from published ones (a commune's answer to
+    a non-sensitive question from its EPCI's cells in restricted mode). Small
+    groups stay protected by the audit's threshold and sensitive indicators by
+    the attribute guard (none of their hidden figures may be recomputed).
+    """
+    return (primary != "") & (primary != "level")
