@@ -327,6 +327,22 @@ def test_geopackage_read_back(tmp_path, grid_result, grid):
     fr = pyogrio.read_dataframe(path, layer="taux_france")
     assert list(fr["code"]) == ["FR", "FRM", "DROM"]
     assert not list(tmp_path.glob(".*part*"))
+    # standard metadata, one QGIS document a table (Layer Properties › Metadata), GeoPackage 1.2
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    con = sqlite3.connect(path)
+    docs = dict(
+        con.execute(
+            "SELECT r.table_name, m.metadata FROM gpkg_metadata_reference r JOIN gpkg_metadata m "
+            "ON m.id = r.md_file_id WHERE m.md_standard_uri = 'http://mrcc.com/qgis.dtd'"
+        ).fetchall()
+    )
+    assert set(docs) == set(layers) | {None}
+    assert ET.fromstring(docs["communes_974"]).find("extent/spatial").get("crs") == "EPSG:2975"
+    assert "OPSN" in ET.fromstring(docs[None]).findtext("abstract")
+    assert con.execute("PRAGMA user_version").fetchone() == (10200,)
+    con.close()
 
 
 def test_geopackage_with_survey(tmp_path, grid):

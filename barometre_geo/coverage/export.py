@@ -52,8 +52,12 @@ _DESCRIPTIONS = {
 }
 
 
-def _split_by_zone(gdf, name: str):
-    """Yield (layer name, projected GeoDataFrame, epsg) per zone."""
+def _split_by_zone(gdf, name: str, geometry=None):
+    """Yield (layer name, projected GeoDataFrame, epsg) per zone.
+
+    ``geometry``: zone → polygons by code, already projected (the generalised
+    geometry of :func:`barometre_geo.maps.generalised_level`), else the rows' own.
+    """
     zones = gdf["zone"].astype(str).to_numpy()
     for zone in ["metropole", *sorted(set(zones) - {"metropole"})]:
         mask = zones == zone
@@ -61,7 +65,12 @@ def _split_by_zone(gdf, name: str):
             continue
         epsg = ZONE_CRS[zone]
         layer = name if zone == "metropole" else f"{name}_{zone}"
-        yield layer, gdf.loc[mask].to_crs(epsg), epsg
+        sub = gdf.loc[mask]
+        if geometry is None:
+            yield layer, sub.to_crs(epsg), epsg
+        else:
+            geoms = geometry[zone].reindex(sub["code"].astype(str)).to_numpy()
+            yield layer, sub.set_geometry(geoms, crs=epsg), epsg
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -92,18 +101,33 @@ def write_gpkg(result, path) -> Path:
         raise InputFileError(
             f"{path.parent}: no such folder. Create it first (mkdir -p {path.parent})."
         )
+    from ..maps._generalise import generalised_level, tolerance_text
+    from ..maps._gpkg_meta import GPKG_VERSION, finish_gpkg
+
     tmp = path.with_name(f".{path.stem}.part.gpkg")
     tmp.unlink(missing_ok=True)
     catalogue: list[dict] = []
+    when = datetime.now(UTC).replace(microsecond=0)
 
     def write(df, layer, epsg=None, description=""):
-        pyogrio.write_dataframe(df, tmp, layer=layer, driver="GPKG")
+        options = {"IDENTIFIER": f"Couverture OPSN — {layer}", "DESCRIPTION": description}
+        if epsg and len(df) < 100:  # a few overseas polygons: an R-tree would outweigh them
+            options["SPATIAL_INDEX"] = "NO"
+        pyogrio.write_dataframe(
+            df,
+            tmp,
+            layer=layer,
+            driver="GPKG",
+            layer_options=options,
+            dataset_options=None if tmp.exists() else {"VERSION": GPKG_VERSION},
+        )
         catalogue.append(
             {
                 "layer": layer,
                 "crs": f"EPSG:{epsg}" if epsg else "",
                 "features": len(df),
                 "description": description,
+                "bounds": tuple(df.total_bounds) if epsg and len(df) else None,
             }
         )
 
@@ -117,7 +141,10 @@ def write_gpkg(result, path) -> Path:
             ("chevauchements", result.overlaps),
         ]
         for name, gdf in spatial:
-            for layer, projected, epsg in _split_by_zone(gdf, name):
+            # rates per EPCI, département, région: the indicators' generalised geometry
+            level = name.removeprefix("taux_") if name.startswith("taux_") else None
+            geometry = generalised_level(result.territories, level) if level else None
+            for layer, projected, epsg in _split_by_zone(gdf, name, geometry):
                 write(projected, layer, epsg, _DESCRIPTIONS[name])
         national = result.rates[result.rates["level"].isin(["france", "france_metropolitaine"])]
         national = pd.concat([national, result.rates[result.rates["level"] == "outre_mer"]])
@@ -143,7 +170,13 @@ def write_gpkg(result, path) -> Path:
             ("source_structures", str(result.parameters["source"])),
             ("nearest", str(result.parameters["nearest"])),
             ("max_distance_km", str(result.parameters["max_distance_km"])),
-            ("genere_le", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
+            ("genere_le", when.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            (
+                "geometrie",
+                "communes, zones, chevauchements : contours du référentiel ; taux : "
+                + tolerance_text(["epci", "departement", "region"])
+                + " ; superficies mesurées sur les contours du référentiel",
+            ),
             (
                 "projections",
                 "Métropole : EPSG:2154 (Lambert-93) ; outre-mer : une couche par département "
@@ -159,10 +192,54 @@ def write_gpkg(result, path) -> Path:
             for c in catalogue
         ]
         write(pd.DataFrame(meta, columns=["cle", "valeur"]), "metadonnees")
+        finish_gpkg(
+            tmp, _standard_metadata(result, catalogue), when=f"{when:%Y-%m-%dT%H:%M:%S}.000Z"
+        )
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _standard_metadata(result, catalogue) -> list:
+    """Documents of ``gpkg_metadata`` (shown by QGIS's Metadata tab): the file, each table."""
+    from ..maps._gpkg_meta import LayerMetadata
+
+    cog = result.parameters["cog"]
+    abstract = (
+        "Couverture du territoire par les structures de mutualisation (OPSN) : communes "
+        "desservies, parts couvertes par EPCI, département, région, zones non couvertes. "
+        f"Référentiel : COG {cog} (INSEE, IGN ADMIN EXPRESS, Licence Ouverte 2.0)."
+    )
+    common = {
+        "keywords": {"mots-clés": ["OPSN", "mutualisation", "collectivités territoriales"]},
+        "licenses": [
+            "Référentiel territorial (INSEE COG, IGN ADMIN EXPRESS) : Licence Ouverte 2.0."
+        ],
+        "history": ["Produit par barometre-geo (coverage)."],
+    }
+    docs = [
+        LayerMetadata(
+            None,
+            identifier="barometre-geo:couverture",
+            title="Couverture par les structures de mutualisation (OPSN)",
+            abstract=abstract,
+            **common,
+        )
+    ]
+    for c in catalogue:
+        docs.append(
+            LayerMetadata(
+                c["layer"],
+                identifier=f"barometre-geo:couverture:{c['layer']}",
+                title=f"Couverture OPSN — {c['layer']}",
+                abstract=f"{c['description'] or c['layer']}.\n{abstract}",
+                crs=c["crs"] or None,
+                extent=c["bounds"],
+                **common,
+            )
+        )
+    return docs
 
 
 #: Colour of communes served by several structures (Paul Tol's indigo, outside Okabe-Ito).

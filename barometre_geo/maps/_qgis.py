@@ -16,8 +16,9 @@ symbols) with the classes and palette colours of the HTML map. QGIS does not
 draw features whose classified value is NULL, so the renderer classifies an
 expression: ``-2`` for suppressed cells (white, hatched grey: a
 ``LinePatternFill`` over a ``SimpleFill``), ``-1`` for territories without
-answer (grey), the value otherwise. Values are shares (0–1) or means (0–100):
-the two sentinels never collide with a value. Ranges are closed on both sides
+answer (grey), the value otherwise. Values are in % (shares stored 0–100,
+``scale=100`` on classes made in 0–1) or a mean's unit, never negative: the two
+sentinels never collide with a value. Ranges are closed on both sides
 and the first match wins, which reproduces the right-closed classes of
 :class:`~._classify.Classification`. Symbol layer properties are written
 both as ``<Option type="Map">`` (QGIS ≥ 3.16) and as legacy ``<prop k v>``
@@ -178,6 +179,7 @@ def graduated_qml(
     outline_width: float = 0.1,
     aliases: Mapping[str, str] | None = None,
     display_field: str = "nom",
+    scale: float = 1.0,
 ) -> str:
     r"""Return a QML document with a ``graduatedSymbol`` renderer.
 
@@ -194,9 +196,14 @@ def graduated_qml(
     outline, outline_width : str, float
         Border colour and width (mm; ``0``: no border).
     aliases : mapping of str to str, optional
-        French names of the columns in the attribute table.
+        French names of the columns in the attribute table (style category
+        ``Fields``; without it the style is ``Symbology`` only, and loading it
+        keeps the layer's aliases).
     display_field : str
         Field naming the features (Identify, tooltips).
+    scale : float, default 1
+        Factor from the classification's values to the stored ones (100 when
+        shares classified in 0–1 are stored in %).
 
     Examples
     --------
@@ -210,7 +217,8 @@ def graduated_qml(
     >>> r.get("type"), len(r.find("ranges"))
     ('graduatedSymbol', 7)
     """
-    root = ET.Element("qgis", version=_QGIS_VERSION, styleCategories="Symbology|Fields")
+    categories = "Symbology|Fields" if aliases else "Symbology"
+    root = ET.Element("qgis", version=_QGIS_VERSION, styleCategories=categories)
     renderer = ET.SubElement(
         root,
         "renderer-v2",
@@ -226,7 +234,7 @@ def graduated_qml(
     symbols = ET.SubElement(renderer, "symbols")
     items: list[tuple[float, float, str, str | None]] = []
     if classification is not None:
-        bounds = [classification.lower, *classification.bins]
+        bounds = [classification.lower * scale, *(b * scale for b in classification.bins)]
         for i, label in enumerate(classification.labels):
             items.append((bounds[i], bounds[i + 1], label, colors[i]))
     items.append((NO_DATA_VALUE, NO_DATA_VALUE, no_data_label, NO_DATA_COLOR))
@@ -256,7 +264,7 @@ def graduated_qml(
             ET.SubElement(al, "alias", field=field, index=str(i), name=name)
     ET.SubElement(root, "previewExpression").text = _quote(display_field)
     ET.SubElement(root, "layerGeometryType").text = "2"  # polygons
-    ET.indent(root)
+    # no indentation: a QML per layer and option, in every GeoPackage of the build
     return _DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
 
 
