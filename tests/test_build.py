@@ -72,7 +72,8 @@ def test_manifest_lists_every_file_with_size_and_hash(built):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest(), path
     assert manifest["generator"] == "barometre-geo build"
     assert manifest["versions"]["packages"]["barometre-geo"] == bg.__version__
-    assert manifest["settings"] == built.settings.as_dict()
+    assert manifest["settings"] == built.settings.as_dict(relative_to=out)
+    assert manifest["settings"]["out"] == "."  # paths relative to the folder: no machine folder
     inputs = manifest["inputs"]
     assert len(inputs["exports"]) == 3 and all(len(h) == 64 for h in inputs["exports"].values())
     assert any(p.endswith("territoires.parquet") for p in inputs["reference"])
@@ -240,6 +241,57 @@ def test_ingest_report_names_the_exports_without_their_folders(built, demo_cache
         for folder in (demo_cache, base, built.out_dir):
             assert str(folder) not in content, path.name
     assert not re.search(r"(?:^|[\s\"'(])/\w", text + json.dumps(data, ensure_ascii=False))
+
+
+def _machine_folders(out: Path, *extra: Path) -> list[str]:
+    """The build's own folders: output, its parent (staging), checkout, prefix, home, extra."""
+    checkout = Path(bg.__file__).resolve().parents[1]
+    folders = {out, out.parent, checkout, Path(sys.prefix), Path.home(), *extra}
+    return sorted({os.path.abspath(f) for f in folders}, key=len, reverse=True)
+
+
+def _machine_paths_in(out: Path, folders: list[str]) -> list[tuple[str, str]]:
+    """Every (file, folder) such that the file holds the folder's absolute path.
+
+    Every file is read as bytes (HTML, JSON, TOML, text, GeoPackages, CSV…); a
+    Parquet file is also decoded (its pages are compressed).
+    """
+    import pyarrow.parquet as pq
+
+    hits = []
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        blobs = [path.read_bytes()]
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+            blobs.append(json.dumps(table.to_pylist(), default=str, ensure_ascii=False).encode())
+            blobs.append(repr(table.schema.metadata).encode())
+        for folder in folders:
+            if any(folder.encode() in blob for blob in blobs):
+                hits.append((path.relative_to(out).as_posix(), folder))
+    return hits
+
+
+def test_no_absolute_path_of_the_machine_in_any_output(built, demo_cache, tmp_path):
+    folders = _machine_folders(built.out_dir, demo_cache)
+    assert _machine_paths_in(built.out_dir, folders) == []
+    # the check can fail: the settings with absolute paths, or a binary file holding one
+    assert str(built.out_dir) in built.settings.to_toml()
+    planted = tmp_path / "copie"
+    shutil.copytree(built.out_dir, planted)
+    gpkg = planted / "geopackages" / "cyber_pca.gpkg"
+    gpkg.write_bytes(gpkg.read_bytes() + str(demo_cache).encode())
+    assert _machine_paths_in(planted, [str(demo_cache)]) == [
+        ("geopackages/cyber_pca.gpkg", str(demo_cache))
+    ]
+    # what replaced the paths still says where things are
+    manifest = json.loads((built.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["replay"] == "barometre-geo build --config maps/parametres.toml"
+    assert "barometre_geo/data/catalogue.yaml" in manifest["inputs"]["catalogue"]
+    assert "boundaries/cog2025/territoires.parquet" in manifest["inputs"]["reference"]
+    assert all(p.startswith("cache/demo/") for p in manifest["inputs"]["exports"])
+    assert manifest["versions"]["system"]["executable"].startswith("<prefix>/")
+    readme = (built.out_dir / "LISEZMOI.txt").read_text(encoding="utf-8")
+    assert "dossier maps/" in readme and "Ouvrez index.html" in readme
 
 
 # ------------------------------------------------------------------ settings
@@ -424,6 +476,10 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
     assert (out / "rapports" / "structures-problemes.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["exit_code"] == 1 and manifest["problems"]
+    # a user's input is named relative to the output folder, never by its absolute path
+    assert manifest["settings"]["structures"] == "../structures.json"
+    assert list(manifest["inputs"]["structures"]) == ["../structures.json"]
+    assert _machine_paths_in(out, _machine_folders(out)) == []
 
 
 # ----------------------------------------------------------------- CLI

@@ -176,8 +176,12 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
     return records
 
 
-def write_coverage(structures, territories, responses, root: Path, *, basemap, assets):
-    """Write the coverage outputs; return ``(records, result)``."""
+def write_coverage(structures, territories, responses, root: Path, *, basemap, assets, scrub=None):
+    """Write the coverage outputs; return ``(records, result)``.
+
+    ``scrub`` rewrites the text of the problems table (it names the structures
+    file where each problem is) so that no folder of the machine is published.
+    """
     from ..coverage.measure import coverage
 
     result = coverage(structures, territories, responses=responses)
@@ -211,6 +215,13 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     if len(problems):
         text += "\n\n" + result.report.to_text()
         path = reports / "structures-problemes.csv"
+        if scrub is not None:
+            problems = problems.copy()
+            for col in problems.columns:
+                if not pd.api.types.is_numeric_dtype(problems[col]):
+                    problems[col] = problems[col].map(
+                        lambda v: scrub(v) if isinstance(v, str) else v
+                    )
         problems.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
         records.append(_record(path, root, "rapport", "csv"))
     path = _write(reports / "couverture.txt", text + "\n")
@@ -242,12 +253,18 @@ def write_ingest_report(responses, root: Path) -> list[dict]:
     return [_record(text, root, "rapport", "txt"), _record(js, root, "rapport", "json")]
 
 
-def input_checksums(settings, territories, responses, catalogue, mapping_path) -> dict:
-    """sha256 of every input: reference, catalogue, mappings, exports, structures file."""
-    from .._paths import boundaries_dir, package_data
+def input_checksums(
+    settings, territories, responses, catalogue, mapping_path, *, base=None
+) -> dict:
+    """sha256 of every input: reference, catalogue, mappings, exports, structures file.
+
+    Files are named without the machine's folders (``barometre_geo/data/…``,
+    ``boundaries/…``, ``cache/…``, or relative to ``base``, the output folder).
+    """
+    from .._paths import boundaries_dir, package_data, portable_path
 
     def files(paths):
-        return {str(p): sha256_file(p) for p in paths}
+        return {portable_path(p, base=base): sha256_file(p) for p in paths}
 
     if settings.territories == "embedded":
         folder = boundaries_dir(territories.cog)

@@ -397,6 +397,12 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
     if settings.static:
         (root / "statiques").mkdir(exist_ok=True)
 
+    def scrub(text: str) -> str:  # an input named in a message, without its folders
+        from .._paths import portable_text
+
+        named = [*settings.responses, settings.mapping, settings.structures, str(target)]
+        return portable_text(text, named, base=target)
+
     def meanwhile():  # in this process, while the workers draw the indicators
         out = extra.write_participation(responses, t, root, basemap=settings.basemap, assets=assets)
         paths = _tables(table, responses, catalogue, root / "donnees")
@@ -405,7 +411,13 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             cov_records, cov = extra.write_coverage(
-                state["structures"], t, responses, root, basemap=settings.basemap, assets=assets
+                state["structures"],
+                t,
+                responses,
+                root,
+                basemap=settings.basemap,
+                assets=assets,
+                scrub=scrub,
             )
         return out + cov_records, cov, [str(w.message) for w in caught]
 
@@ -447,7 +459,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         base_url=settings.base_url,
     )
     records.append({"path": "index.html", "kind": "index", "format": "html"})
-    (root / "parametres.toml").write_text(settings.to_toml(), encoding="utf-8")
+    (root / "parametres.toml").write_text(settings.to_toml(relative_to=target), encoding="utf-8")
     records.append({"path": "parametres.toml", "kind": "parametres", "format": "toml"})
 
     report = responses.report
@@ -483,7 +495,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         elapsed=time.perf_counter() - start,
         masked=masked,
     )
-    (root / "LISEZMOI.txt").write_text(readme(result), encoding="utf-8")
+    (root / "LISEZMOI.txt").write_text(scrub(readme(result)), encoding="utf-8")
     lis = _output_file(root, {"path": "LISEZMOI.txt", "kind": "lisezmoi", "format": "txt"})
     result = _replace_files(result, (*result.files, lis))
     steps.step(None)
@@ -495,10 +507,13 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "timings_s": steps.timings,
         "synthetic": synthetic,
         "edition": result.edition,
-        "settings": settings.as_dict(),
-        "replay": f"barometre-geo build --config {target / 'parametres.toml'}",
-        "versions": show_versions(as_dict=True),
-        "inputs": extra.input_checksums(settings, t, responses, catalogue, settings.mapping),
+        # no folder of the machine in any output: paths relative to this folder
+        "settings": settings.as_dict(relative_to=target),
+        "replay": f"barometre-geo build --config {target.name}/parametres.toml",
+        "versions": show_versions(as_dict=True, portable=True),
+        "inputs": extra.input_checksums(
+            settings, t, responses, catalogue, settings.mapping, base=target
+        ),
         "aggregates": {
             k: meta.get(k) for k in ("k", "k_sensitive", "mode", "weights", "suppressed_cells")
         },
@@ -506,8 +521,8 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "indicators_absent": list(result.absent),
         "ingest": result.ingest,
         "rejected": result.rejected,
-        "problems": list(result.problems),
-        "warnings": list(result.warnings),
+        "problems": [scrub(p) for p in result.problems],
+        "warnings": [scrub(w) for w in result.warnings],
         "exit_code": result.exit_code,
         "files": [f.__dict__ for f in result.files],
     }

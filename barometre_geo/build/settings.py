@@ -115,20 +115,45 @@ class BuildSettings:
         """True when no export is given: the synthetic demo edition is used."""
         return not self.responses
 
-    def as_dict(self) -> dict:
-        """JSON-able dict (lists for tuples), the keys of a ``run.toml``."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+    def as_dict(self, *, relative_to: str | os.PathLike | None = None) -> dict:
+        """JSON-able dict (lists for tuples), the keys of a ``run.toml``.
 
-    def to_toml(self) -> str:
+        ``relative_to``: write the paths relative to this folder (the output
+        folder, where ``parametres.toml`` and ``manifest.json`` are), so that no
+        output holds a folder of the machine (:func:`~barometre_geo._paths.portable_path`).
+        """
+        from .._paths import portable_path
+
+        out = {}
+        for key, value in asdict(self).items():
+            is_path = _SPEC[key][1] or (key == "territories" and os.path.isabs(str(value)))
+            if relative_to is not None and is_path and value is not None:
+                if isinstance(value, tuple):
+                    value = tuple(portable_path(v, base=relative_to) for v in value)
+                else:
+                    value = portable_path(value, base=relative_to)
+            out[key] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def to_toml(self, *, relative_to: str | os.PathLike | None = None) -> str:
         """Return the settings as a ``run.toml`` (``None`` values left out).
+
+        ``relative_to``: the folder the file will be written to (paths relative to it,
+        as :func:`load_config` reads them).
 
         Examples
         --------
         >>> print(BuildSettings(out="/tmp/cartes", levels=("region",)).to_toml().splitlines()[4])
         out = "/tmp/cartes"
+        >>> s = BuildSettings(out="/srv/cartes", responses=("/srv/exports/v1.csv",))
+        >>> [ln for ln in s.to_toml(relative_to="/srv/cartes").splitlines()
+        ...  if ln.startswith(("out", "responses"))]
+        ['responses = ["../exports/v1.csv"]', 'out = "."']
         """
         lines = ["# barometre-geo build --config <this file>: replays the run", ""]
-        for key, value in self.as_dict().items():
+        if relative_to is not None:
+            lines[1:1] = ["# paths are relative to the folder of this file"]
+        for key, value in self.as_dict(relative_to=relative_to).items():
             if value is None:
                 continue
             lines.append(f"{key} = {_toml_value(value)}")

@@ -17,14 +17,24 @@ def _fmt_int(n) -> str:
     return f"{int(n):,}".replace(",", "\u202f")
 
 
-def summary(r) -> str:
-    """Return the French summary of a :class:`~barometre_geo.build.BuildResult`."""
+def summary(r, *, inside: bool = False) -> str:
+    """Return the French summary of a :class:`~barometre_geo.build.BuildResult`.
+
+    ``inside``: the text is written into the output folder (``LISEZMOI.txt``):
+    files are named relative to it and the folder by its name alone — no
+    folder of the machine in an output. Otherwise (the terminal) relative to
+    the current directory, or absolute when outside it.
+    """
     out = r.out_dir
-    try:
-        shown = os.path.relpath(out)
-    except ValueError:  # another drive (Windows)
-        shown = str(out)
-    shown = shown if not shown.startswith("..") else str(out)
+    if inside:
+        shown, here = out.name, ""
+    else:
+        try:
+            shown = os.path.relpath(out)
+        except ValueError:  # another drive (Windows)
+            shown = str(out)
+        shown = shown if not shown.startswith("..") else str(out)
+        here = f"{shown}/"
     lines = [f"Construction terminée en {r.elapsed:.0f} s — dossier {shown}/"]
     if r.synthetic:
         lines.append(
@@ -40,7 +50,7 @@ def summary(r) -> str:
     )
     if r.rejected:
         why = ", ".join(f"{label} : {_fmt_int(n)}" for label, n in r.rejected.items())
-        lines.append(f"  Rejetées — {why} (détail : {shown}/rapports/import.txt).")
+        lines.append(f"  Rejetées — {why} (détail : {here}rapports/import.txt).")
     if ing.get("unknown_values"):
         lines.append(
             f"  {_fmt_int(ing['unknown_values'])} valeur(s) de réponse inconnue(s) laissée(s) "
@@ -88,7 +98,7 @@ def summary(r) -> str:
         lines.append(f"… et {len(r.warnings) - 5} autre(s) avertissement(s) : voir manifest.json.")
     for p in r.problems:
         lines.append(f"À vérifier : {p}")
-    lines.append(f"Ouvrez {shown}/index.html")
+    lines.append(f"Ouvrez {here}index.html")
     return "\n".join(lines)
 
 
@@ -140,7 +150,9 @@ def readme(result) -> str:
     """Return ``LISEZMOI.txt``: the summary and the layout of the folder."""
     return (
         "Sorties de `barometre-geo build`\n"
-        "================================\n\n" + result.summary() + "\n\nContenu du dossier\n"
+        "================================\n\n"
+        + summary(result, inside=True)
+        + "\n\nContenu du dossier\n"
         "------------------\n"
         "index.html                  toutes les cartes par thème, valeur nationale, code <iframe>\n"
         "<indicateur>.<niveau>.html  une carte par indicateur et niveau (et par modalité)\n"
@@ -149,6 +161,7 @@ def readme(result) -> str:
         "geopackages/                un GeoPackage par indicateur (styles QGIS), couverture.gpkg\n"
         "donnees/                    tableau des résultats (CSV, Parquet), dictionnaire\n"
         "rapports/                   rapport d’import, couverture\n"
-        "parametres.toml             rejouer : barometre-geo build --config parametres.toml\n"
+        "parametres.toml             rejouer (depuis le dossier parent) : barometre-geo build "
+        f"--config {result.out_dir.name}/parametres.toml\n"
         "manifest.json               chaque fichier, taille, sha256 ; versions ; entrées\n"
     )

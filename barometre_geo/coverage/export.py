@@ -103,6 +103,7 @@ def write_gpkg(result, path) -> Path:
         )
     from ..maps._generalise import generalised_level, tolerance_text
     from ..maps._gpkg_meta import GPKG_VERSION, finish_gpkg
+    from .read import source_name
 
     tmp = path.with_name(f".{path.stem}.part.gpkg")
     tmp.unlink(missing_ok=True)
@@ -167,7 +168,7 @@ def write_gpkg(result, path) -> Path:
         meta = [
             ("titre", "Couverture par les structures de mutualisation (OPSN)"),
             ("cog", str(result.parameters["cog"])),
-            ("source_structures", str(result.parameters["source"])),
+            ("source_structures", source_name(result.parameters["source"])),
             ("nearest", str(result.parameters["nearest"])),
             ("max_distance_km", str(result.parameters["max_distance_km"])),
             ("genere_le", when.strftime("%Y-%m-%dT%H:%M:%SZ")),

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SchemaError, UnknownValueError
+from .read import source_name
 from .survey import DECLARED_COLUMN, SurveyCrossing
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -133,7 +134,7 @@ class CoverageResult:
         zones = self.zones.head(top)
         out = {
             "cog": self.parameters["cog"],
-            "structures_source": self.parameters["source"],
+            "structures_source": source_name(self.parameters["source"]),
             "structures": len(self.structures),
             "structures_with_territory": int((self.structures["n_communes"] > 0).sum()),
             "unknown_members": len(self.report.unknown_members),

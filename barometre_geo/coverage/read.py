@@ -42,7 +42,7 @@ from pathlib import Path
 
 from ..errors import InputFileError, SchemaError
 
-__all__ = ["RawStructure", "load_records"]
+__all__ = ["RawStructure", "load_records", "source_name"]
 
 _ALIASES = {
     "id": ("id", "identifiant", "uuid"),
@@ -397,3 +397,15 @@ def load_records(source, *, layer=None) -> tuple[list[RawStructure], str, dict]:
             f"{path}: unsupported file type {suffix!r}. Use .csv, .json, .geojson or .gpkg."
         )
     return raws, str(path), meta
+
+
+def source_name(source: str) -> str:
+    """Return the structures file's name alone, for what is published (no machine folder).
+
+    Examples
+    --------
+    >>> source_name("/srv/data/operators.json"), source_name("records")
+    ('operators.json', 'records')
+    """
+    text = str(source)
+    return os.path.basename(text) if ("/" in text or os.sep in text) else text
