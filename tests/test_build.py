@@ -110,13 +110,15 @@ def test_outputs_per_indicator_and_level(built):
     files = {f.path: f for f in built.files}
     # headline indicator: a map per published level (cyber_pca is sensitive: région only)
     assert "cyber_pca.region.html" in files and "cyber_pca.epci.html" not in files
-    # per-option indicator: a map per option where publishable; one "nothing" page for communes
+    # per-option indicator: a map per option where publishable; no page where nothing is
     assert "inclusion_lieux_types.region.mediatheques.html" in files
-    assert files["inclusion_lieux_types.commune.html"].empty
-    assert not any(p.startswith("inclusion_lieux_types.commune.") and p.count(".") > 2
-                   for p in files)  # fmt: skip
-    page = (built.out_dir / "inclusion_lieux_types.commune.html").read_text(encoding="utf-8")
-    assert "Aucune valeur publiable" in page
+    assert not any(p.startswith("inclusion_lieux_types.commune") for p in files)
+    assert not any(f.empty for f in built.files)  # no "aucune valeur publiable" page at all
+    index = (built.out_dir / "index.html").read_text(encoding="utf-8")
+    entry = index[index.index('id="ind-inclusion-lieux-types"') :]
+    entry = entry[: entry.index("</li>\n</ul>")]
+    assert "Non publié à ce niveau : communes — moins de 5 réponses" in entry
+    assert built.not_published > 0 and "sans valeur publiable" in built.summary()
     # GeoPackages: levels with a publishable value only (communes are all masked in public mode)
     import pyogrio
 
@@ -154,9 +156,10 @@ def test_index_links_resolve_and_synthetic_is_said(built):
     html = (built.out_dir / "index.html").read_text(encoding="utf-8")
     parser = _Links()
     parser.feed(html)
-    maps = {f.path for f in built.files if f.kind == "carte"}
+    maps = {f.path for f in built.files if f.kind in ("carte", "territoire")}
     local = [h for h in parser.links if h and not h.startswith(("http", "#"))]
-    assert set(local) == maps
+    assert set(local) == maps  # every page, each once; no link to a page that is not written
+    assert len(local) == len(set(local))
     assert all((built.out_dir / h).is_file() for h in local)
     assert "DÉMO SYNTHÉTIQUE" in html and "&lt;iframe" in html
     for name in ("cyber_pca.region.html", "participation.departement.html"):

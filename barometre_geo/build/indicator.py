@@ -3,9 +3,11 @@
 :func:`plan_pages` decides the pages of one indicator: one per level asked
 and published by the catalogue; headline indicators get one map per level,
 per-option indicators (multiple choice, distributions without headline) one
-map per option. A level where nothing is publishable (every cell below the
-threshold: communes in public mode, a sensitive indicator in a small export)
-gets **one** page that says so, not one per option.
+map per option. A level (or an option at a level) where nothing is publishable
+(every cell below the threshold: communes in public mode, a sensitive
+indicator in a small export) gets **no page**: the index lists it as « non
+publié à ce niveau » with the reason (:func:`not_published_reason`), as it
+lists the levels the catalogue does not publish the indicator at.
 
 :func:`render_indicator` writes the pages, the GeoPackage (levels with a
 publishable value only: an all-masked layer says nothing and would weigh
@@ -46,7 +48,10 @@ LEVEL_TITLES = {
 
 @dataclass(frozen=True)
 class Page:
-    """One HTML page of an indicator."""
+    """One HTML page of an indicator — or a level (option) without one.
+
+    ``publishable`` False: nothing to show, no page is written; ``reason`` says why.
+    """
 
     indicator: str
     level: str
@@ -54,6 +59,7 @@ class Page:
     file: str
     title: str
     publishable: bool
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class _Job:
     basemap: str
     assets: str
     static: str | None
+    mode: str = "public"
 
 
 _JOB: _Job | None = None
@@ -100,48 +107,99 @@ def _overall(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[by.isna() | by.isin(("", "total"))]
 
 
-def plan_pages(rows: pd.DataFrame, indicator, levels) -> list[Page]:
+def not_published_reason(rows: pd.DataFrame, *, k: int, k_sensitive: int, mode: str) -> str:
+    """French reason why no cell of ``rows`` (one level, one option) is published.
+
+    The most frequent suppression reason of the rows, with its threshold.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"suppressed": [True, True], "reason": ["small_n", "small_n"],
+    ...                      "value": [None, None]})
+    >>> not_published_reason(rows, k=5, k_sensitive=10, mode="public")
+    'moins de 5 réponses dans chaque territoire (secret statistique)'
+    """
+    from ..protection.rules import SUPPRESSION_REASONS
+
+    if not len(rows):
+        return "aucune réponse à cet échelon"
+    sup = rows[rows["suppressed"].astype(bool)]
+    if not len(sup):
+        return "aucune valeur calculable (aucune réponse valide)"
+    codes = sup["reason"].dropna().astype(str).value_counts() if "reason" in sup else None
+    code = str(codes.index[0]) if codes is not None and len(codes) else ""
+    texts = {
+        "level": f"échelon non publié en mode {mode} (secret statistique)",
+        "sensitive_level": "indicateur sensible, non publié à cet échelon",
+        "small_n": f"moins de {k} réponses dans chaque territoire (secret statistique)",
+        "small_n_sensitive": (
+            f"indicateur sensible : moins de {k_sensitive} réponses dans chaque territoire"
+        ),
+    }
+    return texts.get(code) or SUPPRESSION_REASONS.get(code, "secret statistique")
+
+
+def _catalogue_reason(indicator) -> str:
+    shown = [IN_TITLES[lv] for lv in indicator.levels if lv in IN_TITLES]
+    where = " et ".join([", ".join(shown[:-1]), shown[-1]]) if len(shown) > 1 else "".join(shown)
+    text = f"publié par {where} seulement" if shown else "publié pour la France seulement"
+    lead = "indicateur sensible : " if indicator.sensitive else "non prévu à cet échelon : "
+    return lead + text
+
+
+def plan_pages(
+    rows: pd.DataFrame, indicator, levels, *, k: int = 5, k_sensitive: int = 10, mode="public"
+) -> list[Page]:
     """Pages of one indicator at ``levels`` (see module docstring).
 
-    ``rows`` are the indicator's rows of the aggregates table.
+    ``rows`` are the indicator's rows of the aggregates table. Levels the
+    catalogue does not publish, and levels or options where nothing is
+    publishable, come back with ``publishable=False`` and their reason.
     """
     rows = _overall(rows)
     pages = []
     labels = {o.id: o.label for o in indicator.options}
+    threshold = {"k": k_sensitive if indicator.sensitive else k, "k_sensitive": k_sensitive}
     for level in levels:
+        stem = f"{indicator.id}.{level}"
+        title = f"{indicator.label} — {IN_TITLES[level]}"
         if level not in indicator.levels:
+            pages.append(
+                Page(indicator.id, level, None, stem, title, False, _catalogue_reason(indicator))
+            )
             continue
         at = rows[rows["level"] == level]
-        if not len(at):
-            continue
         headline = at["option"].isna()
-        if headline.any():
+        if headline.any() or not len(at):
             options = [None]
             at = at[headline]
         else:
             present = set(at["option"].dropna().astype(str))
             options = [o.id for o in indicator.options if o.id in present]
         shown = (~at["suppressed"].astype(bool)) & at["value"].notna()
-        stem = f"{indicator.id}.{level}"
-        title = f"{indicator.label} — {IN_TITLES[level]}"
         if not shown.any():
-            pages.append(Page(indicator.id, level, options[0], stem, title, False))
+            why = not_published_reason(at, mode=mode, **threshold)
+            pages.append(Page(indicator.id, level, None, stem, title, False, why))
             continue
         for opt in options:
             if opt is None:
                 pages.append(Page(indicator.id, level, None, stem, title, True))
-            else:
-                ok = bool(shown[at["option"] == opt].any())
-                pages.append(
-                    Page(
-                        indicator.id,
-                        level,
-                        opt,
-                        f"{stem}.{opt}",
-                        f"{indicator.label} : {labels.get(opt, opt)} — {IN_TITLES[level]}",
-                        ok,
-                    )
+                continue
+            mine = at["option"] == opt
+            ok = bool(shown[mine].any())
+            why = "" if ok else not_published_reason(at[mine], mode=mode, **threshold)
+            pages.append(
+                Page(
+                    indicator.id,
+                    level,
+                    opt,
+                    f"{stem}.{opt}",
+                    f"{indicator.label} : {labels.get(opt, opt)} — {IN_TITLES[level]}",
+                    ok,
+                    why,
                 )
+            )
     return pages
 
 
@@ -183,11 +241,27 @@ def render_indicator(indicator_id: str, job: _Job | None = None) -> dict:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        records = _render(indicator_id, job or _JOB)
-    return {"records": records, "warnings": [f"{indicator_id} : {w.message}" for w in caught]}
+        records, index = _render(indicator_id, job or _JOB)
+    return {
+        "records": records,
+        "index": index,
+        "warnings": [f"{indicator_id} : {w.message}" for w in caught],
+    }
 
 
-def _render(indicator_id: str, job: _Job) -> list[dict]:
+def _national_share(rows: pd.DataFrame, fmt) -> float | None:
+    """National headline value as a share 0–1 (the index's small bar), if it is one."""
+    nat = _overall(rows)
+    nat = nat[(nat["level"] == "france") & nat["option"].isna() & ~nat["suppressed"].astype(bool)]
+    if not len(nat) or pd.isna(nat["value"].iloc[0]):
+        return None
+    value = float(nat["value"].iloc[0])
+    if fmt.share:
+        return value
+    return value / 100 if fmt.unit == "%" else None
+
+
+def _render(indicator_id: str, job: _Job) -> tuple[list[dict], list[dict]]:
     from ..maps import indicator_map, map_path, static_map, write_indicator_gpkg
     from ..maps._data import value_format
 
@@ -207,17 +281,37 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
     threshold = job.k_sensitive if ind.sensitive else job.k
     theme = job.catalogue.theme(ind.theme).label
     description = _description(ind, job)
-    records = []
+    records, index = [], []
     national = rows["level"].isin(NATIONAL_LEVELS)
     by_level = {lv: rows[national | (rows["level"] == lv)] for lv in job.levels}
-    for page in plan_pages(rows, ind, job.levels):
+    labels = {o.id: o.label for o in ind.options}
+    share = _national_share(rows, fmt)
+    pages = plan_pages(rows, ind, job.levels, k=job.k, k_sensitive=job.k_sensitive, mode=job.mode)
+    for page in pages:
+        entry = {
+            "entry": ind.id,
+            "entry_title": ind.label,
+            "theme": theme,
+            "level": page.level,
+            "option": labels.get(page.option, page.option or "") if page.option else "",
+            "file": "",
+            "title": page.title,
+            "national": "",
+            "share": share,
+            "reason": page.reason,
+            "description": ind.question,
+            "keywords": f"{ind.id} {theme}",
+        }
+        index.append(entry)
+        if not page.publishable:
+            continue  # no page: the index says « non publié à ce niveau » and why
         doc = indicator_map(
             by_level[page.level],
             job.territories,
             indicator=ind.id,
             level=page.level,
             option=page.option,
-            title=page.title if page.publishable else f"{ind.label} — {IN_TITLES[page.level]}",
+            title=page.title,
             description=description,
             fmt=fmt,
             classification=classification,
@@ -227,6 +321,7 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
         )
         path = map_path(job.out, page.file)
         path.write_text(doc.html, encoding="utf-8", newline="\n")
+        entry.update(file=path.name, title=doc.title, national=doc.national)
         records.append(
             {
                 "path": path.name,
@@ -234,10 +329,10 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
                 "format": "html",
                 "indicator": ind.id,
                 "level": page.level,
-                "option": page.option if page.publishable else None,
+                "option": page.option,
                 "title": doc.title,
                 "theme": theme,
-                "national": doc.national if page.publishable else "",
+                "national": doc.national,
                 "empty": bool(doc.empty),
                 "n_features": int(doc.n_features),
             }
@@ -285,7 +380,7 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
                 "option": None,
             }
         )
-    return records
+    return records, index
 
 
 def _publishable_levels(rows: pd.DataFrame, ind, levels) -> list[str]:
@@ -317,14 +412,15 @@ def render_all(
     jobs: int,
     on_done: Callable[[str], None] | None = None,
     meanwhile: Callable[[], object] | None = None,
-) -> tuple[list[dict], list[str], object]:
+) -> tuple[list[dict], list[dict], list[str], object]:
     """Render every indicator, in ``jobs`` processes (fork, Linux) or in this one.
 
     ``meanwhile`` runs in this process while the workers render (the other
     outputs of the build), or first when rendering sequentially.
 
     Returns the file records, in the order of ``indicators`` whatever the order
-    of completion, the warnings raised, and what ``meanwhile`` returned.
+    of completion, the index entries (one per page or level not published), the
+    warnings raised, and what ``meanwhile`` returned.
     """
     global _JOB
     results: dict[str, dict] = {}
@@ -363,4 +459,5 @@ def render_all(
         finally:
             _JOB = None
     records = [rec for ind in indicators for rec in results[ind]["records"]]
-    return records, [w for ind in indicators for w in results[ind]["warnings"]], other
+    index = [rec for ind in indicators for rec in results[ind]["index"]]
+    return records, index, [w for ind in indicators for w in results[ind]["warnings"]], other

@@ -87,6 +87,11 @@ class BuildResult:
         Warnings raised while reading and computing (also in the manifest).
     elapsed : float
         Seconds.
+    masked : int
+        Suppressed cells of the table.
+    not_published : int
+        Levels (or options at a level) of the indicators with nothing publishable:
+        no page, listed « non publié à ce niveau » in the index.
     """
 
     out_dir: Path
@@ -103,6 +108,7 @@ class BuildResult:
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
     masked: int = 0
+    not_published: int = 0
 
     @property
     def manifest(self) -> Path:
@@ -354,8 +360,9 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
 def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
     from .._show_versions import show_versions
     from .._version import __version__
-    from ..maps import MapRecord, write_index
+    from ..maps import write_index
     from . import extras as extra
+    from .index import index_records
     from .indicator import _Job, render_all
     from .swap import GENERATOR
 
@@ -387,6 +394,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         basemap=settings.basemap,
         assets=assets,
         static=settings.static,
+        mode=settings.mode,
     )
     (root / "geopackages").mkdir(exist_ok=True)
     if assets == "local":  # one copy of Leaflet for every page of the folder
@@ -423,7 +431,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
 
     steps.step("Cartes et GeoPackages par indicateur ; participation, tableaux, couverture")
     with steps.bar(len(state["selected"]), "Cartes et GeoPackages") as bar:
-        ind_records, ind_warnings, (other, cov, cov_warnings) = render_all(
+        ind_records, ind_index, ind_warnings, (other, cov, cov_warnings) = render_all(
             job,
             state["selected"],
             jobs=settings.jobs,
@@ -436,22 +444,9 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
             state["warnings"].append(w)
 
     steps.step("Index, manifeste")
-    maps = [r for r in records if r["kind"] == "carte"]
-    order = {th.label: i for i, th in enumerate(catalogue.themes)}
-    maps.sort(key=lambda r: order.get(r["theme"], -1 if "Participation" in r["theme"] else 99))
     synthetic = bool(responses.synthetic)
     write_index(
-        [
-            MapRecord(
-                file=r["path"],
-                title=r["title"],
-                theme=r["theme"],
-                level=_level_label(r["level"]),
-                national=r.get("national", ""),
-                description="Aucune valeur publiable à cette échelle." if r.get("empty") else "",
-            )
-            for r in maps
-        ],
+        index_records(records, ind_index, catalogue),
         root,
         title="Cartes du Baromètre Collectivités & Numérique"
         + (" — DÉMO SYNTHÉTIQUE" if synthetic else ""),
@@ -494,6 +489,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         warnings=tuple(state["warnings"]),
         elapsed=time.perf_counter() - start,
         masked=masked,
+        not_published=sum(not e["file"] for e in ind_index),
     )
     (root / "LISEZMOI.txt").write_text(scrub(readme(result)), encoding="utf-8")
     lis = _output_file(root, {"path": "LISEZMOI.txt", "kind": "lisezmoi", "format": "txt"})
@@ -554,12 +550,6 @@ def _output_file(root: Path, rec: dict) -> OutputFile:
         option=rec.get("option"),
         empty=bool(rec.get("empty", False)),
     )
-
-
-def _level_label(level) -> str:
-    from .indicator import LEVEL_TITLES
-
-    return LEVEL_TITLES.get(level or "", "")
 
 
 def _tables(table, responses, catalogue, folder: Path) -> list[str]:

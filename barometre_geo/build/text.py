@@ -57,12 +57,13 @@ def summary(r, *, inside: bool = False) -> str:
             "vide(s) : complétez le fichier de correspondance (mapping) si besoin."
         )
     n_maps, n_gpkg = r._count("carte"), r._count("geopackage")
-    empty = sum(1 for f in r.files if f.kind == "carte" and f.empty)
+    missing = getattr(r, "not_published", 0)
     lines.append(
         f"Produit : {len(r.indicators)} indicateurs, {_fmt_int(n_maps)} cartes HTML"
         + (
-            f" (dont {_fmt_int(empty)} page{'s' if empty > 1 else ''} « aucune valeur publiable »)"
-            if empty
+            f" ({_fmt_int(missing)} niveau{'x' if missing > 1 else ''} sans valeur publiable : "
+            f"pas de page, signalé{'s' if missing > 1 else ''} dans l’index)"
+            if missing
             else ""
         )
         + f", {_fmt_int(n_gpkg)} GeoPackages"
