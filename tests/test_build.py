@@ -45,6 +45,7 @@ def built(tmp_path_factory, demo_cache):
             out=out,
             indicators=["cyber_pca", "inclusion_lieux_types", "outils_materiel_reconditionne"],
             levels=["commune", "epci", "region"],
+            territoires=["reg-84", "Rhône", "971"],
             jobs=1,
         )
     return result
@@ -134,6 +135,19 @@ def test_outputs_per_indicator_and_level(built):
     table = pd.read_csv(built.out_dir / "donnees/indicateurs.csv", dtype={"code": str})
     assert set(table["indicator"]) == set(built.indicators)
     assert table["value_weighted"].notna().any()  # weights on by default
+
+
+def test_territory_pages(built):
+    files = {f.path: f for f in built.files if f.kind == "territoire"}
+    assert set(files) == {"territoire.reg-84.html", "territoire.dep-69.html", "territoire.971.html"}
+    page = (built.out_dir / "territoire.dep-69.html").read_text(encoding="utf-8")
+    assert "<h1>Rhône</h1>" in page and "Auvergne-Rhône-Alpes" in page  # next to its région
+    assert re.search(r'href="inclusion_lieux_types\.region\.\w+\.html\?territoire=dep-69"', page)
+    assert 'href="cyber_pca.region.html?territoire=dep-69"' in page
+    index = (built.out_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="territoire.reg-84.html"' in index and 'href="territoire.971.html"' in index
+    manifest = json.loads((built.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["settings"]["territoires"] == ["reg-84", "Rhône", "971"]
 
 
 def test_mean_with_few_distinct_values_gets_three_classes(built):
@@ -500,6 +514,9 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
         (["--mode", "ouvert"], "Valid modes: public, restricted"),
         (["--territories", "nulle-part.gpkg"], "Territorial source 'nulle-part.gpkg' not found"),
         (["--static", "gif"], "Valid formats: png, svg"),
+        (["--territoire", "84"], "ambiguous: région Auvergne-Rhône-Alpes (reg-84) or dép"),
+        (["--territoire", "Bretgne"], "Unknown territory 'Bretgne'"),
+        (["--territoire", "toutes", "--territoire", "reg-84"], "stand alone"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(tmp_path, capsys, args, match, monkeypatch):

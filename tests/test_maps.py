@@ -50,6 +50,16 @@ MODULES = [
     "maps._choropleth",
     "maps._indicator",
     "maps._index",
+    "maps._places",
+    "maps._svgmap",
+    "maps._territory",
+    "maps._generalise",
+    "maps._gpkg_meta",
+    "maps._gpkg_docs",
+    "maps._qgis",
+    "_paths",
+    "_show_versions",
+    "build.indicator",
 ]
 
 

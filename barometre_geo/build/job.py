@@ -176,6 +176,7 @@ def build(
     base_url: str | None = None,
     jobs: int | None = None,
     force: bool | None = None,
+    territoires=None,
     config=None,
     progress: bool = False,
 ) -> BuildResult:
@@ -228,6 +229,9 @@ def build(
         Worker processes for the per-indicator outputs (Linux; else 1).
     force : bool, default False
         Replace an output folder that is not a previous build.
+    territoires : list of str, default ``["toutes"]``
+        A page per territory: every région and département (``"toutes"``), none
+        (``"aucune"``) or these (``"reg-84"``, ``"dep-69"``, ``"971"``, a name).
     config : path-like, optional
         ``run.toml`` holding any of the settings above (unknown keys refused).
     progress : bool, default False
@@ -274,6 +278,7 @@ def build(
         base_url=base_url,
         jobs=jobs,
         force=force,
+        territoires=territoires,
     )
     from .indicator import fast_gpkg_writes
     from .swap import check_target, discard, staging_folder, swap_in
@@ -306,6 +311,9 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
 
     steps.step("Référentiel territorial")
     t = load_territories(source=settings.territories)
+    from .territory import resolve_places
+
+    places = resolve_places(settings, t)  # an unknown territory stops here: nothing written
     catalogue = load_catalogue()
     steps.step("Lecture des réponses" + (" (démo synthétique)" if settings.demo else ""))
     if settings.demo:
@@ -354,6 +362,7 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         "absent": absent,
         "table": table,
         "structures": structures,
+        "places": places,
     }
 
 
@@ -361,6 +370,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
     from .._show_versions import show_versions
     from .._version import __version__
     from ..maps import write_index
+    from ..maps._index import TerritoryLink
     from . import extras as extra
     from .index import index_records
     from .indicator import _Job, render_all
@@ -443,11 +453,23 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         if w not in state["warnings"]:
             state["warnings"].append(w)
 
-    steps.step("Index, manifeste")
     synthetic = bool(responses.synthetic)
+    places = state["places"]
+    steps.step(f"Pages par territoire ({len(places)})")
+    with steps.bar(len(places), "Pages par territoire") as bar:
+        terr_records = _territory_pages(
+            settings, state, job, ind_records, root, lambda _: bar.update(1)
+        )
+    records += terr_records
+
+    steps.step("Index, manifeste")
     write_index(
         index_records(records, ind_index, catalogue),
         root,
+        territories=[
+            TerritoryLink(r["path"], r["title"], r["code"], r["level"], r["region"])
+            for r in terr_records
+        ],
         title="Cartes du Baromètre Collectivités & Numérique"
         + (" — DÉMO SYNTHÉTIQUE" if synthetic else ""),
         description=index_description(settings, responses, synthetic),
@@ -527,6 +549,40 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         encoding="utf-8",
     )
     return result
+
+
+def _territory_pages(settings, state, job, ind_records, root: Path, on_done) -> list[dict]:
+    """Write the territory pages (in ``settings.jobs`` processes); return their records."""
+    from ..maps._territory import cell_index
+    from .territory import TerritoryJob, render_territories
+
+    if not state["places"]:
+        return []
+    responses, t = state["responses"], state["territories"]
+    levels = [lv for lv in settings.levels if lv != "commune" or settings.mode == "restricted"]
+    source = (
+        f"Source : {state['catalogue'].edition.name}, édition {responses.edition} ; "
+        f"référentiel COG {t.cog} (INSEE, IGN, Licence Ouverte 2.0) ; traitements barometre-geo."
+    )
+    tjob = TerritoryJob(
+        tables=job.tables,
+        cells=cell_index(state["table"], levels=levels),
+        territories=t,
+        catalogue=state["catalogue"],
+        levels=tuple(levels),
+        out=root,
+        synthetic=bool(responses.synthetic),
+        source=source,
+        k=settings.k,
+        k_sensitive=settings.k_sensitive,
+        base_url=settings.base_url,
+        pages={
+            (r["indicator"], r["level"], r["option"]): r["path"]
+            for r in ind_records
+            if r["kind"] == "carte"
+        },
+    )
+    return render_territories(tjob, state["places"], jobs=settings.jobs, on_done=on_done)
 
 
 def _replace_files(result: BuildResult, files) -> BuildResult:

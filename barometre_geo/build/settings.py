@@ -51,6 +51,7 @@ _SPEC: dict[str, tuple[type | tuple[type, ...], bool, bool]] = {
     "base_url": (str, False, False),
     "jobs": (int, False, False),
     "force": (bool, False, False),
+    "territoires": (str, False, True),
 }
 
 
@@ -89,6 +90,10 @@ class BuildSettings:
         Worker processes for the per-indicator outputs.
     force : bool
         Replace an output folder that is not a previous build.
+    territoires : tuple of str
+        Territory pages: ``("toutes",)`` (every région and département, the
+        default), ``("aucune",)``, or designations (``reg-84``, ``dep-69``,
+        ``971``, a name), resolved against the reference before anything is written.
     """
 
     responses: tuple[str, ...] = ()
@@ -109,6 +114,7 @@ class BuildSettings:
     base_url: str = ""
     jobs: int = 2
     force: bool = False
+    territoires: tuple[str, ...] = ("toutes",)
 
     @property
     def demo(self) -> bool:
@@ -251,6 +257,7 @@ _EXAMPLES = {
     "base_url": "https://www.example.gouv.fr/cartes/",
     "jobs": 2,
     "force": False,
+    "territoires": "reg-84",
 }
 
 
@@ -339,6 +346,14 @@ def _validate(s: BuildSettings) -> BuildSettings:
             f"Unknown static format {s.static!r}. Valid formats: {', '.join(STATIC_FORMATS)} "
             "(or leave it out: HTML maps only)."
         )
+    pages = tuple(dict.fromkeys(str(x).strip() for x in s.territoires))
+    keywords = {p.lower() for p in pages} & {"toutes", "aucune"}
+    if keywords and len(pages) > 1:
+        raise UnknownValueError(
+            f"territoires = {list(pages)}: 'toutes' (every région and département) and "
+            "'aucune' (no territory page) stand alone; or list territories (reg-84, dep-69, "
+            "971, a name)."
+        )
     if s.jobs < 1:
         raise UnknownValueError(f"jobs={s.jobs} must be ≥ 1 (worker processes; default 2).")
     if s.mapping and not s.responses:
@@ -356,5 +371,6 @@ def _validate(s: BuildSettings) -> BuildSettings:
             "basemap": basemap,
             "static": static,
             "assets": parse_assets(s.assets),
+            "territoires": tuple(p.lower() if p.lower() in keywords else p for p in pages),
         }
     )

@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 from ..errors import SchemaError
 from ._files import atomic_write, map_path
-from ._render import _env, csp_for
+from ._render import render_template
 
 __all__ = ["MapRecord", "TerritoryLink", "search_text", "write_index"]
 
@@ -210,16 +210,27 @@ def _territories(links: Sequence[TerritoryLink], root: Path, base_url: str) -> l
     return [r for r in regions.values() if "name" in r]
 
 
-def _example_snippet(rec: MapRecord, base_url: str) -> str:
-    """Return the code embedding the first map (an example: each page shows its own)."""
+def iframe_snippet(url: str, title: str) -> str:
+    r"""Return ``<iframe>`` code without inline style (a strict CSP accepts it).
+
+    Examples
+    --------
+    >>> print(iframe_snippet("carte.html", "Carte").replace(" width", "\n width"))
+    <iframe src="carte.html" title="Carte"
+     width="100%" height="900" loading="lazy" data-barometre-geo></iframe>
+    """
     from html import escape
 
-    base = base_url.rstrip("/") + "/" if base_url else ""
     return (
-        f'<iframe src="{escape(base + quote(rec.file), quote=True)}" '
-        f'title="{escape(rec.title, quote=True)}" width="100%" height="900" loading="lazy" '
-        "data-barometre-geo></iframe>"
+        f'<iframe src="{escape(url, quote=True)}" title="{escape(title, quote=True)}" '
+        'width="100%" height="900" loading="lazy" data-barometre-geo></iframe>'
     )
+
+
+def _example_snippet(rec: MapRecord, base_url: str) -> str:
+    """Return the code embedding the first map (an example: each page shows its own)."""
+    base = base_url.rstrip("/") + "/" if base_url else ""
+    return iframe_snippet(base + quote(rec.file), rec.title)
 
 
 def write_index(
@@ -278,21 +289,16 @@ def write_index(
     example = _example_snippet(first, base_url) if first else ""
     n_maps = sum(e["n_pages"] for t in themes for e in t["entries"])
     n_entries = sum(len(t["entries"]) for t in themes)
-    html = (
-        _env()
-        .get_template("index.html")
-        .render(
-            title=title,
-            description=description,
-            themes=themes,
-            regions=places,
-            n_maps=n_maps,
-            n_entries=n_entries,
-            base_url=base_url.rstrip("/") + "/" if base_url else "",
-            embed_script=embed_script,
-            example=example,
-        )
+    html = render_template(
+        "index.html",
+        title=title,
+        description=description,
+        themes=themes,
+        regions=places,
+        n_maps=n_maps,
+        n_entries=n_entries,
+        base_url=base_url.rstrip("/") + "/" if base_url else "",
+        embed_script=embed_script,
+        example=example,
     )
-    csp = csp_for(html, local=False)
-    meta = f'<meta http-equiv="Content-Security-Policy" content="{csp}">'
-    return atomic_write(root / "index.html", html.replace("<!--bgeo-csp-->", meta, 1))
+    return atomic_write(root / "index.html", html)

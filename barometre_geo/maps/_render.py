@@ -30,7 +30,15 @@ import numpy as np
 from .._version import __version__
 from ._assets import bgeo_css, bgeo_js, leaflet_assets, leaflet_version
 
-__all__ = ["ZONE_LABELS", "Page", "csp_for", "json_for_script", "render_page", "zones_of"]
+__all__ = [
+    "ZONE_LABELS",
+    "Page",
+    "csp_for",
+    "json_for_script",
+    "render_page",
+    "render_template",
+    "zones_of",
+]
 
 ZONE_LABELS = {
     "metropole": "France métropolitaine",
@@ -120,6 +128,16 @@ def _env():
         loader=PackageLoader("barometre_geo.maps", "templates"),
         autoescape=select_autoescape(["html"]),
     )
+
+
+def render_template(name: str, **context) -> str:
+    """Render a page template and put its own CSP (hashes of its inline blocks) in it.
+
+    The template marks the place of the ``<meta>`` with ``<!--bgeo-csp-->``.
+    """
+    html = _env().get_template(name).render(**context)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{csp_for(html)}">'
+    return html.replace("<!--bgeo-csp-->", meta, 1)
 
 
 @cache
