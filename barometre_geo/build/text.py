@@ -155,8 +155,9 @@ def readme(result) -> str:
         + summary(result, inside=True)
         + "\n\nContenu du dossier\n"
         "------------------\n"
-        "index.html                  toutes les cartes par thème, valeur nationale, code <iframe>\n"
+        "index.html                  les cartes par thème (sommaire, recherche), les territoires\n"
         "<indicateur>.<niveau>.html  une carte par indicateur et niveau (et par modalité)\n"
+        "territoire.<code>.html      une page par région et département (version imprimable)\n"
         "participation.*.html        communes ayant répondu ; participation par département\n"
         "couverture.html             couverture par les structures de mutualisation\n"
         "geopackages/                un GeoPackage par indicateur (styles QGIS), couverture.gpkg\n"

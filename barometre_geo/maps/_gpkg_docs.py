@@ -81,8 +81,15 @@ def unit_scale(ctx) -> float:
 
 
 def in_value_unit(col: str) -> bool:
-    """Columns expressed in the value's unit (a model estimate ``value_model`` too)."""
-    return col.startswith(("value", "ci_low", "ci_high"))
+    """Whether a column is in the value's unit: values, intervals, a model's estimate.
+
+    Examples
+    --------
+    >>> [in_value_unit(c) for c in ("value_weighted", "model_ci_low", "model_class_high", "n")]
+    [True, True, True, False]
+    """
+    stem = col.removeprefix("model_")
+    return stem.startswith(("value", "ci_low", "ci_high", "class_low", "class_high"))
 
 
 def aliases(columns: Sequence[str], option_labels: dict[str, str]) -> dict[str, str]:
