@@ -143,7 +143,7 @@ def _block(ind, cells: dict, ctx) -> dict | None:
     fmt = value_format(ind)
     threshold = ctx["k_sensitive"] if ind.sensitive else ctx["k"]
     labels = {o.id: o.label for o in ind.options}
-    present = {opt for (_, _, opt) in cells["cells"]}
+    present = cells["options"]
     groups = [None] if None in present else [o for o in labels if o in present]
     get = lambda level, code, opt: cells["cells"].get((level, code, opt))  # noqa: E731
 
@@ -353,7 +353,8 @@ def cell_index(aggregates: pd.DataFrame, *, levels=None) -> dict[str, dict]:
     """Index the overall cells of the table for the territory pages.
 
     Indicator → ``{"cells": {(level, code, option): (value, ci_low, ci_high, n,
-    suppressed)}, "shown": {level: codes with a published value}}`` (``option``
+    suppressed)}, "shown": {level: codes with a published value}, "options": the
+    options present (``None``: headline rows)}`` (``option``
     ``None`` on headline rows, code ``"FR"`` at level ``france``). Built once per
     build and shared by every page (a dict lookup per cell). ``levels``: keep
     these levels only (and ``france``).
@@ -378,7 +379,8 @@ def cell_index(aggregates: pd.DataFrame, *, levels=None) -> dict[str, dict]:
     indicator = table["indicator"].astype(str).to_numpy(dtype=object)
     keys = zip(indicator, level, code, option, strict=True)
     for i, (ind, lv, c, opt) in enumerate(keys):
-        entry = out.setdefault(ind, {"cells": {}, "shown": {}})
+        entry = out.setdefault(ind, {"cells": {}, "shown": {}, "options": set()})
+        entry["options"].add(opt)
         cell = (nums[0][i], nums[1][i], nums[2][i], nums[3][i], bool(sup[i]))
         entry["cells"][(lv, c, opt)] = cell
         if not cell[4] and cell[0] == cell[0]:
