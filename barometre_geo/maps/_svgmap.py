@@ -214,12 +214,12 @@ def area_geometry(
         names[level] = dict(zip(codes, layer["nom"].to_numpy()[keep], strict=True))
     deps = _projected(territories, "departement", zone)
     frame = shapely.box(minx, miny, maxx, maxy)
-    near = shapely.intersects(deps.geometry.values, frame)
-    ctx = shapely.intersection(shapely.union_all(deps.geometry.values[near]), frame)
+    near = np.asarray(deps.geometry.values[shapely.intersects(deps.geometry.values, frame)])
+    ctx = _simplify(shapely.intersection(near, frame), tolerance)  # each neighbour, cut
     return AreaGeometry(
         view_box=f"0 0 {WIDTH} {height}",
         outline=path_data(_simplify(np.asarray([outline]), tolerance)[0], transform),
-        context=path_data(_simplify(np.asarray([ctx]), tolerance)[0], transform),
+        context="".join(path_data(g, transform) for g in ctx),
         features=features,
         names=names,
     )

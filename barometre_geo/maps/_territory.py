@@ -74,21 +74,36 @@ class TerritoryPage:
         return atomic_write(Path(folder) / self.place.file, self.html)
 
 
+_COMMUNES: dict[int, dict] = {}
+
+
+def _communes(territories) -> dict:
+    """Return the communes' codes, EPCI, départements, régions as arrays (once per process)."""
+    key = id(territories)
+    if key not in _COMMUNES:
+        com = territories.communes
+        _COMMUNES.clear()
+        _COMMUNES[key] = {
+            col: np.asarray(com[col].astype("object").where(com[col].notna(), None).tolist())
+            for col in ("code", "epci", "departement", "region")
+        }
+    return _COMMUNES[key]
+
+
 def sub_territories(territories, place: Place) -> tuple[dict[str, list[str]], set[str]]:
     """Codes of the sub-territories of ``place`` per level, and the EPCI straddling its edge.
 
     EPCI are those with at least one commune in the area (an EPCI straddling two
     départements is in both pages, clipped to each).
     """
-    com = territories.communes[["code", "epci", "departement", "region"]]
-    here = (com[place.kind].astype(str) == place.code).to_numpy()
-    inside = com[here]
-    epci = sorted(set(inside["epci"].dropna().astype(str)))
-    outside = set(com.loc[~here, "epci"].dropna().astype(str))
-    out = {"commune": inside["code"].astype(str).tolist(), "epci": epci}
+    com = _communes(territories)
+    here = com[place.kind] == place.code
+    epci = sorted({e for e in com["epci"][here] if e is not None})
+    outside = set(com["epci"][~here]) & set(epci)
+    out = {"commune": com["code"][here].tolist(), "epci": epci}
     if place.kind == "region":
-        out["departement"] = sorted(set(inside["departement"].astype(str)))
-    return out, {e for e in epci if e in outside}
+        out["departement"] = sorted(set(com["departement"][here]))
+    return out, outside
 
 
 def map_classes(aggregates, *, indicator, level, option, classification, fmt, palette="Blues"):
