@@ -66,6 +66,11 @@ def summary(r, *, inside: bool = False) -> str:
             if missing
             else ""
         )
+        + (
+            f", {_fmt_int(r._count('territoire'))} pages par territoire"
+            if r._count("territoire")
+            else ""
+        )
         + f", {_fmt_int(n_gpkg)} GeoPackages"
         + (
             f", {_fmt_int(r._count('carte_statique'))} cartes statiques"

@@ -204,6 +204,9 @@ def _block(ind, cells: dict, ctx) -> dict | None:
     if map_level is not None:
         feats = geo.features[map_level]
         for g in groups:
+            mine = [get(map_level, c, g) for c in feats]
+            if not any(m is not None and not m[4] and m[0] == m[0] for m in mine):
+                continue  # nothing published for this option in the area: no all-grey map
             cls, colors = ctx["classes"](ind, map_level, g)
             if cls is None:
                 continue
