@@ -51,3 +51,14 @@ def shared_data() -> Path:
         + ", ".join(str(p) for p in SHARED_CANDIDATES)
         + "); set BAROMETRE_GEO_SHARED_DATA to the folder holding opsn-sample/ and france-services/"
     )
+
+
+@pytest.fixture(scope="session")
+def demo_exports(tmp_path_factory, territories):
+    """The synthetic demo edition's raw export files, written once per session (do not modify).
+
+    Returns the three wave files (``;`` UTF-8 CSV, ``;`` Windows-1252 CSV, ``.xlsx``).
+    """
+    import barometre_geo as bg
+
+    return bg.write_demo_exports(tmp_path_factory.mktemp("demo-exports"), territories=territories)

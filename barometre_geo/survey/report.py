@@ -29,6 +29,8 @@ REASONS = {
     "unresolved": "collectivité non identifiée",
     "ambiguous": "collectivité ambiguë",
     "unknown_wave": "vague inconnue",
+    "damaged": "ligne endommagée",
+    "truncated": "ligne tronquée",
 }
 _STATE_FR = {"accepted": "acceptées", "superseded": "remplacées", "rejected": "rejetées"}
 
@@ -380,6 +382,7 @@ class IngestReport:
         ]
         for f, r in self._named(self.by_file(), names).iterrows():
             out.append(f"  {f} : {_states_text(r)}")
+        out += self._notes_text(names)
         out += ["", "Par questionnaire (lignes ayant répondu à au moins une question) :"]
         for t, r in self.by_questionnaire().iterrows():
             wave = "" if pd.isna(r["wave"]) else f" (vague {int(r['wave'])})"
@@ -435,6 +438,16 @@ class IngestReport:
                 out.append(f"  - {r.file}, « {r.column} » : {r.why}")
             out += self._more(len(self.ignored_columns), limit, "ignored_columns")
         return "\n".join(out)
+
+    def _notes_text(self, names: dict[str, str]) -> list[str]:
+        """Lines of the reading notes per file (encodings, multi-line rows, padded rows)."""
+        if "notes" not in self.files.columns:
+            return []
+        out = []
+        for f, notes in zip(self.files["file"], self.files["notes"], strict=True):
+            for note in notes if isinstance(notes, list | tuple) else ():
+                out.append(f"  {names.get(str(f), f)} : {note}")
+        return ["", "Lecture des fichiers :", *out] if out else []
 
     @staticmethod
     def _more(n: int, limit: int, attr: str) -> list[str]:

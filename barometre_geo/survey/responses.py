@@ -291,10 +291,15 @@ def _read_one(path: Path, mapping: Mapping, catalogue) -> dict:
             "encoding": table.encoding,
             "delimiter": table.delimiter,
             "sheet": table.sheet,
-            "rows": n,
+            "rows": n + len(table.damaged),
             "blank_rows": table.blank_rows,
             "questions": len(plan.indicator_ids()),
+            "physical_lines": table.physical_lines,
+            "multiline_rows": table.multiline_rows,
+            "damaged_rows": len(table.damaged),
+            "notes": list(table.notes),
         },
+        "damaged": table.damaged,
     }
 
 

@@ -325,7 +325,35 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
         }
     )
     report_rows.loc[report_rows["wave"] == 0, "wave"] = pd.NA
+    report_rows = _with_damaged(parts, report_rows)
     return data, _report(parts, report_rows, issues, catalogue, edition, synthetic)
+
+
+def _with_damaged(parts, report_rows: pd.DataFrame) -> pd.DataFrame:
+    """Add the damaged lines of the CSV files as rejected rows, in file and line order."""
+    damaged = [(p["file"], d) for p in parts for d in p.get("damaged", ())]
+    if not damaged:
+        return report_rows
+    extra = pd.DataFrame(
+        {
+            "file": [f for f, _ in damaged],
+            "line": np.array([d.line for _, d in damaged], dtype=np.int64),
+            "state": "rejected",
+            "reason": [d.reason for _, d in damaged],
+            "detail": [d.detail for _, d in damaged],
+            "candidates": [()] * len(damaged),
+            "response_id": None,
+            "wave": pd.array([pd.NA] * len(damaged), dtype="Int64"),
+            "code": None,
+            "collectivity": None,
+            "answers": np.zeros(len(damaged), dtype=np.int64),
+            "themes": "",
+        }
+    )
+    order = {p["file"]: i for i, p in enumerate(parts)}
+    out = pd.concat([report_rows, extra], ignore_index=True)
+    rank = out["file"].map(order).to_numpy()
+    return out.iloc[np.lexsort((out["line"].to_numpy(), rank))].reset_index(drop=True)
 
 
 def _identify_rows(roles, declared, dept, territories, reason, detail) -> pd.DataFrame:
