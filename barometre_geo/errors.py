@@ -98,7 +98,18 @@ class OfflineError(DownloadError):
 
 
 class BarometreGeoWarning(UserWarning):
-    """Base class of the warnings emitted by barometre-geo."""
+    """Base class of the warnings emitted by barometre-geo.
+
+    Like the errors, a warning may carry its French text (``fr``), which the
+    build's summary and manifest show.
+    """
+
+    def __init__(self, *args, fr: str | None = None):
+        super().__init__(*args)
+        self.fr = fr
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.args, self.fr))
 
 
 class DataQualityWarning(BarometreGeoWarning):

@@ -29,6 +29,17 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     return cache
 
 
+@pytest.fixture(autouse=True)
+def _french_messages(monkeypatch):
+    """The command line speaks French unless the locale says English: pin the locale.
+
+    Tests that check English messages pass ``--lang en`` or set ``LANG=en_…``.
+    """
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture(scope="session")
 def territories():
     """The embedded COG 2025 reference (loaded once per session; do not mutate)."""

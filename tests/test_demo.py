@@ -437,7 +437,7 @@ def test_bad_arguments(tmp_path, capsys):
     with pytest.raises(UnknownValueError, match=r"give a whole number >= 0"):
         bg.load_demo(seed=-3)
     assert main(["demo-data", "--out", str(target)]) == 2
-    assert "is a file, not a folder" in capsys.readouterr().err
+    assert "ce chemin est un fichier, pas un dossier" in capsys.readouterr().err
 
 
 def test_demo_spec_is_complete():

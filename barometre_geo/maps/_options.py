@@ -53,7 +53,8 @@ def parse_assets(assets: str) -> str:
     value = str(assets).strip().lower()
     if value not in ASSETS:
         raise UnknownValueError(
-            f"Unknown assets mode {assets!r}. Valid modes: {', '.join(ASSETS)}."
+            f"Unknown assets mode {assets!r}. Valid modes: {', '.join(ASSETS)}.",
+            fr=f"Mode de ressources {assets!r} inconnu. Modes possibles : {', '.join(ASSETS)}.",
         )
     return value
 

@@ -100,22 +100,36 @@ def read_table(
     if path.is_dir():
         raise InputFileError(
             f"{path}: is a folder, not an export file. Pass the files themselves, e.g. "
-            f"sorted(Path({str(path)!r}).glob('*.csv'))."
+            f"sorted(Path({str(path)!r}).glob('*.csv')).",
+            fr=f"{path} : c’est un dossier, pas un fichier d’export. Donnez les fichiers "
+            f"eux-mêmes (par exemple {path}/*.csv).",
         )
     if not path.is_file():
         raise InputFileError(
-            f"{path}: file not found. Check the path (relative paths start from {Path.cwd()})."
+            f"{path}: file not found. Check the path (relative paths start from {Path.cwd()}).",
+            fr=f"{path} : fichier introuvable. Vérifiez le chemin (un chemin relatif part du "
+            f"dossier courant, {Path.cwd()}).",
         )
     suffix = path.suffix.lower()
     if suffix in {".xls", ".ods", ".numbers"}:
         raise InputFileError(
             f"{path}: the {suffix} format is not read. Open it in a spreadsheet and save it as "
-            "'Excel workbook (.xlsx)' or 'CSV UTF-8'."
+            "'Excel workbook (.xlsx)' or 'CSV UTF-8'.",
+            fr=f"{path} : le format {suffix} n’est pas lu. Ouvrez-le dans un tableur et "
+            "enregistrez-le en « Classeur Excel (.xlsx) » ou en « CSV UTF-8 ».",
         )
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(
+            f"{path}: cannot be read ({exc.strerror}). Check its permissions.",
+            fr=f"{path} : lecture impossible ({exc.strerror}). Vérifiez ses droits d’accès.",
+        ) from None
     if not raw.strip():
         raise InputFileError(
-            f"{path}: the file is empty. Export the responses again from the survey platform."
+            f"{path}: the file is empty. Export the responses again from the survey platform.",
+            fr=f"{path} : le fichier est vide. Exportez à nouveau les réponses depuis la "
+            "plateforme d’enquête.",
         )
     if suffix in {".xlsx", ".xlsm"} or raw[:4] == b"PK\x03\x04":
         return _read_xlsx(path, sheet)
@@ -389,28 +403,31 @@ def _finish(path, headers, body: pd.DataFrame, lines, enc, delim, sheet, **extra
 # ---------------------------------------------------------------------- Excel
 
 
-def _read_xlsx(path: Path, sheet) -> RawTable:
-    import zipfile
+def _unreadable_xlsx(path: Path, exc: BaseException) -> InputFileError:
+    return InputFileError(
+        f"{path}: not a readable .xlsx workbook ({type(exc).__name__}): it may be corrupt, "
+        "password-protected or another format renamed .xlsx. Open it in a spreadsheet and "
+        "save it again as .xlsx or 'CSV UTF-8'.",
+        fr=f"{path} : classeur .xlsx illisible ({type(exc).__name__}) : il est peut-être "
+        "abîmé, protégé par un mot de passe, ou d’un autre format renommé en .xlsx. Ouvrez-le "
+        "dans un tableur et enregistrez-le à nouveau en .xlsx ou en « CSV UTF-8 ».",
+    )
 
-    try:
-        import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
-    except ImportError:  # pragma: no cover - declared dependency
-        raise InputFileError(
-            f"{path}: reading .xlsx needs openpyxl: pip install openpyxl"
-        ) from None
+
+def _read_xlsx(path: Path, sheet) -> RawTable:
+    import openpyxl
+
+    # a workbook is a zip of XML parts: a damaged one fails in zipfile, the XML
+    # parser, openpyxl's readers or their type conversions, with many exception
+    # types; every one of them means "this file is not a readable workbook"
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise InputFileError(
-            f"{path}: not a readable .xlsx workbook ({type(exc).__name__}): it may be corrupt, "
-            "password-protected or another format renamed .xlsx. Open it in a spreadsheet and "
-            "save it again as .xlsx or 'CSV UTF-8'."
-        ) from None
+    except Exception as exc:
+        raise _unreadable_xlsx(path, exc) from None
     try:
         names = wb.sheetnames
         if sheet is None:
-            ws = wb.worksheets[0]
+            ws = wb.worksheets[0] if wb.worksheets else None
         elif isinstance(sheet, int) and 0 <= sheet < len(names):
             ws = wb.worksheets[sheet]
         elif isinstance(sheet, str) and sheet in names:
@@ -418,22 +435,32 @@ def _read_xlsx(path: Path, sheet) -> RawTable:
         else:
             raise InputFileError(
                 f"{path}: no sheet {sheet!r}; the workbook has: {', '.join(names)}. "
-                "Set 'sheet:' in your mapping file to one of them (name or 0-based position)."
+                "Set 'sheet:' in your mapping file to one of them (name or 0-based position).",
+                fr=f"{path} : pas de feuille {sheet!r} ; le classeur contient : "
+                f"{', '.join(names)}. Indiquez l’une d’elles sous « read: {{sheet: …}} » dans "
+                "votre fichier de correspondance (nom, ou position à partir de 0).",
             )
+        if ws is None:
+            raise _unreadable_xlsx(path, ValueError("no worksheet"))
         rows, lines = [], []
-        for number, row in enumerate(ws.iter_rows(), start=1):
-            values = [_xlsx_text(c) for c in row]
-            if not rows and not any(v.strip() for v in values):
-                continue  # leading blank rows before the header
-            rows.append(values)
-            lines.append(number)
+        try:
+            for number, row in enumerate(ws.iter_rows(), start=1):
+                values = [_xlsx_text(c) for c in row]
+                if not rows and not any(v.strip() for v in values):
+                    continue  # leading blank rows before the header
+                rows.append(values)
+                lines.append(number)
+        except Exception as exc:  # damaged sheet XML (see above)
+            raise _unreadable_xlsx(path, exc) from None
         title = ws.title
     finally:
         wb.close()
     if not rows:
         raise InputFileError(
             f"{path}: sheet {title!r} is empty. Choose the sheet holding the responses "
-            "with 'sheet:' in your mapping file."
+            "with 'sheet:' in your mapping file.",
+            fr=f"{path} : la feuille {title!r} est vide. Choisissez la feuille qui contient les "
+            "réponses sous « read: {sheet: …} » dans votre fichier de correspondance.",
         )
     width = max(len(r) for r in rows)
     rows = [r + [""] * (width - len(r)) for r in rows]

@@ -157,6 +157,12 @@ class IngestReport:
         ``theme``, ``label``, ``wave`` of the questionnaires of the catalogue.
     edition : str
     synthetic : bool
+    conflicts : pandas.DataFrame
+        Contradictory answers of the same collectivity and wave, per pair of
+        files: ``file`` (the row kept), ``other_file`` (the row superseded),
+        ``responses`` (superseded rows answering a question differently),
+        ``answers`` (questions answered differently), ``rule`` (which one is
+        kept, French). Counts only: no collectivity, no answer.
     """
 
     rows: pd.DataFrame
@@ -172,6 +178,9 @@ class IngestReport:
     themes: pd.DataFrame = field(default_factory=lambda: _empty(["theme", "label", "wave"]))
     edition: str = ""
     synthetic: bool = False
+    conflicts: pd.DataFrame = field(
+        default_factory=lambda: _empty(["file", "other_file", "responses", "answers", "rule"])
+    )
 
     # ------------------------------------------------------------ tables
     def file_names(self) -> dict[str, str]:
@@ -318,6 +327,7 @@ class IngestReport:
             "unknown_values": records(self.unknown_values, index=False),
             "dropped_columns": records(self.dropped_columns, index=False),
             "ignored_columns": records(self.ignored_columns, index=False),
+            "conflicts": records(self.conflicts, index=False),
         }
 
     ROW_COLUMNS = (
@@ -349,6 +359,7 @@ class IngestReport:
             if len(self.unknown_values)
             else 0,
             "dropped_columns": len(self.dropped_columns),
+            "conflicts": int(self.conflicts["responses"].sum()) if len(self.conflicts) else 0,
         }
 
     def to_text(self, *, limit: int = 20, folder: bool = False) -> str:
@@ -394,6 +405,7 @@ class IngestReport:
                 f"  {name} : {_w(r['responses'], 'réponses')}, "
                 f"{_w(r['collectivities'], 'collectivités')}"
             )
+        out += self._conflicts_text()
         rej = self._named(self.rows[self.rows["state"] == "rejected"], names)
         if len(rej):
             out += ["", f"Lignes rejetées ({_n(len(rej))}) :"]
@@ -438,6 +450,26 @@ class IngestReport:
                 out.append(f"  - {r.file}, « {r.column} » : {r.why}")
             out += self._more(len(self.ignored_columns), limit, "ignored_columns")
         return "\n".join(out)
+
+    def _conflicts_text(self) -> list[str]:
+        """Lines on the contradictory answers, per pair of files."""
+        if not len(self.conflicts):
+            return []
+        total = int(self.conflicts["responses"].sum())
+        out = [
+            "",
+            f"Réponses contradictoires d’une même collectivité à une même vague ({_n(total)}) :",
+        ]
+        for r in self.conflicts.itertuples():
+            pair = r.file if r.file == r.other_file else f"{r.file} / {r.other_file}"
+            out.append(
+                f"  - {pair} : {_w(r.responses, 'réponses')} en désaccord "
+                f"({_w(r.answers, 'questions')} répondues différemment) ; {r.rule}."
+            )
+        out.append(
+            "  Vérifiez ces fichiers (deux exports de la même vague ?), ou gardez-en un seul."
+        )
+        return out
 
     def _notes_text(self, names: dict[str, str]) -> list[str]:
         """Lines of the reading notes per file (encodings, multi-line rows, padded rows)."""

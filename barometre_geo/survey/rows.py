@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 import weakref
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from .dedup import build_data, deduplicate
+from .dedup import build_data, conflicts, deduplicate
 from .identify import declared_kind, identify, normalise_departement, profile_of, territory_columns
 from .report import IngestReport, file_names
 from .text import key, keys, map_unique, mask
@@ -326,7 +327,11 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
     )
     report_rows.loc[report_rows["wave"] == 0, "wave"] = pd.NA
     report_rows = _with_damaged(parts, report_rows)
-    return data, _report(parts, report_rows, issues, catalogue, edition, synthetic)
+    contradictions = conflicts(
+        rows, answered, values, {i: list(inds[i].columns) for i in substantive}, keep
+    )
+    report = _report(parts, report_rows, issues, catalogue, edition, synthetic)
+    return data, replace(report, conflicts=contradictions)
 
 
 def _with_damaged(parts, report_rows: pd.DataFrame) -> pd.DataFrame:

@@ -88,7 +88,10 @@ def parse_level(level: str, *, allowed: tuple[str, ...] = LEVELS) -> str:
     aliases = {"communes": "commune", "departements": "departement", "regions": "region"}
     value = aliases.get(value, value)
     if value not in allowed:
-        raise UnknownValueError(f"Unknown level {level!r}. Valid levels: {', '.join(allowed)}.")
+        raise UnknownValueError(
+            f"Unknown level {level!r}. Valid levels: {', '.join(allowed)}.",
+            fr=f"Niveau {level!r} inconnu. Niveaux possibles : {', '.join(allowed)}.",
+        )
     return value
 
 
