@@ -64,6 +64,22 @@ def shared_data() -> Path:
     )
 
 
+@pytest.fixture(scope="module")
+def demo_cache(tmp_path_factory):
+    """One cache folder per test module: the demo edition is generated once per module.
+
+    Modules that build opt in with ``pytestmark = pytest.mark.usefixtures("shared_demo_cache")``.
+    """
+    return tmp_path_factory.mktemp("demo-cache")
+
+
+@pytest.fixture
+def shared_demo_cache(demo_cache, monkeypatch):
+    """Point the cache at the module's ``demo_cache`` (instead of a folder per test)."""
+    monkeypatch.setenv("BAROMETRE_GEO_CACHE", str(demo_cache))
+    return demo_cache
+
+
 @pytest.fixture(scope="session")
 def demo_exports(tmp_path_factory, territories):
     """The synthetic demo edition's raw export files, written once per session (do not modify).

@@ -24,15 +24,7 @@ FAST = ["--indicator", "cyber_pca", "--indicator", "inclusion_lieux_types",
         "--level", "epci", "--level", "region", "--jobs", "1"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo_cache(tmp_path_factory):
-    """One cache folder for the module: the demo files are written once."""
-    return tmp_path_factory.mktemp("demo-cache")
-
-
-@pytest.fixture(autouse=True)
-def _shared_demo_cache(demo_cache, monkeypatch):
-    monkeypatch.setenv("BAROMETRE_GEO_CACHE", str(demo_cache))
+pytestmark = pytest.mark.usefixtures("shared_demo_cache")  # the demo is generated once
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +64,12 @@ def test_manifest_lists_every_file_with_size_and_hash(built):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest(), path
     assert manifest["generator"] == "barometre-geo build"
     assert manifest["versions"]["packages"]["barometre-geo"] == bg.__version__
-    assert manifest["settings"] == built.settings.as_dict()
+    assert manifest["settings"] == built.settings.portable(out)[0]
+    assert manifest["settings"]["out"] == "." and manifest["replay"].endswith(
+        "maps/parametres.toml"
+    )
+    text = (out / "manifest.json").read_text(encoding="utf-8")
+    assert str(out.parent) not in text and str(Path.cwd()) not in text  # no absolute path
     inputs = manifest["inputs"]
     assert len(inputs["exports"]) == 3 and all(len(h) == 64 for h in inputs["exports"].values())
     assert any(p.endswith("territoires.parquet") for p in inputs["reference"])
@@ -338,10 +335,12 @@ def test_rerun_replaces_the_folder_and_config_replays(built, tmp_path, capsys):
     code = main(["build", "--config", str(config), "--out", str(out),
                  "--indicator", "inclusion_cnfs", "--level", "region", "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    assert "Ouvrez" in capsys.readouterr().out
+    summary = capsys.readouterr().out
+    assert "Ouvrez" in summary and "conservé(s) : stale.html" in summary
     files = _tree(out)
-    assert "stale.html" not in files and "cyber_pca.region.html" not in files
+    assert "cyber_pca.region.html" not in files  # listed by the previous manifest: removed
     assert "inclusion_cnfs.region.html" in files
+    assert (out / "stale.html").read_text(encoding="utf-8") == "old"  # not listed: the user's
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     s = manifest["settings"]
     assert s["indicators"] == ["inclusion_cnfs"] and s["levels"] == ["region"]
@@ -420,7 +419,7 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 1, text
     assert "À vérifier" in text and "structures-problemes.csv" in text
-    assert not (out / "notes.txt").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "x"  # --force keeps other files
     assert (out / "rapports" / "structures-problemes.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["exit_code"] == 1 and manifest["problems"]
@@ -445,7 +444,7 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
 )
 def test_usage_errors_exit_2_without_traceback(tmp_path, capsys, args, match, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = main(["build", "--out", str(tmp_path / "maps"), *args])
+    code = main(["--lang", "en", "build", "--out", str(tmp_path / "maps"), *args])
     err = capsys.readouterr().err
     assert code == 2
     assert match in err and "Traceback" not in err
@@ -461,7 +460,8 @@ def test_internal_error_exits_3(tmp_path, capsys, monkeypatch):
     code = main(["build", "--out", str(tmp_path / "maps"), "--indicator", "cyber_pca",
                  "--level", "region", "--jobs", "1", "--quiet"])  # fmt: skip
     err = capsys.readouterr().err
-    assert code == 3 and "internal error: ZeroDivisionError" in err and "--debug" in err
+    assert code == 3 and "erreur interne : ZeroDivisionError" in err and "--debug" in err
+    assert "C’est un bogue" in err
     assert not (tmp_path / "maps").exists()
 
 

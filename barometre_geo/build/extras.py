@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._tables import write_csv
+
 __all__ = [
     "input_checksums",
     "sha256_file",
@@ -171,7 +173,7 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
     ]
     path = root / "donnees" / "participation-departements.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    write_csv(table, path)
     records.append(_record(path, root, "table", "csv", level="departement"))
     return records
 
@@ -211,7 +213,7 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     if len(problems):
         text += "\n\n" + result.report.to_text()
         path = reports / "structures-problemes.csv"
-        problems.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        write_csv(problems, path)
         records.append(_record(path, root, "rapport", "csv"))
     path = _write(reports / "couverture.txt", text + "\n")
     records.append(_record(path, root, "rapport", "txt"))
@@ -243,29 +245,54 @@ def write_ingest_report(responses, root: Path) -> list[dict]:
 
 
 def input_checksums(settings, territories, responses, catalogue, mapping_path) -> dict:
-    """sha256 of every input: reference, catalogue, mappings, exports, structures file."""
-    from .._paths import boundaries_dir, package_data
+    """sha256 of every input: reference, catalogue, mappings, exports, structures file.
 
-    def files(paths):
-        return {str(p): sha256_file(p) for p in paths}
+    Files are named without the building machine's folders: the package's own
+    files by their path in the package (``barometre_geo/data/catalogue.yaml``),
+    the user's by their name (or the shortest path telling homonyms apart).
+    """
+    from .._paths import boundaries_dir, package_data
+    from ..survey.report import file_names
+
+    def named(paths, names=None):
+        paths = [Path(p) for p in paths]
+        names = names or file_names(str(p) for p in paths)
+        return {names[str(p)]: sha256_file(p) for p in paths}
+
+    def packaged(paths):
+        root = Path(package_data("catalogue.yaml")).parents[1]
+        out = {}
+        for p in paths:
+            p = Path(p)
+            try:
+                out[(Path(root.name) / p.relative_to(root)).as_posix()] = sha256_file(p)
+            except ValueError:  # not inside the package (an editable checkout's boundaries/)
+                out[(Path(p.parent.name) / p.name).as_posix()] = sha256_file(p)
+        return out
 
     if settings.territories == "embedded":
         folder = boundaries_dir(territories.cog)
-        reference = files(sorted(p for p in folder.iterdir() if p.is_file()))
+        reference = packaged(sorted(p for p in folder.iterdir() if p.is_file()))
     elif Path(settings.territories).exists():
         src = Path(settings.territories)
-        reference = files(
+        reference = named(
             sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
         )
     else:  # a downloaded edition: its record carries the hashes
         reference = {settings.territories: territories.provenance.get("download")}
     exports = sorted({str(f) for f in responses.report.rows["file"].astype(str).unique()})
-    mappings = [package_data("mapping.yaml")] + ([Path(mapping_path)] if mapping_path else [])
-    structures = settings.structures or package_data("structures-illustratives.json")
+    mapping = packaged([package_data("mapping.yaml")])
+    if mapping_path:
+        mapping.update(named([mapping_path]))
+    structures = (
+        named([settings.structures])
+        if settings.structures
+        else packaged([package_data("structures-illustratives.json")])
+    )
     return {
         "reference": reference,
-        "catalogue": files([catalogue.path]),
-        "mapping": files(mappings),
-        "exports": files(exports),
-        "structures": files([structures]),
+        "catalogue": packaged([catalogue.path]),
+        "mapping": mapping,
+        "exports": named(exports, responses.report.file_names()) if exports else {},
+        "structures": structures,
     }

@@ -22,6 +22,7 @@ is flushed once before it is swapped in (:mod:`barometre_geo.build.swap`).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -184,7 +185,12 @@ def render_indicator(indicator_id: str, job: _Job | None = None) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         records = _render(indicator_id, job or _JOB)
-    return {"records": records, "warnings": [f"{indicator_id} : {w.message}" for w in caught]}
+    from ..errors import message
+
+    return {
+        "records": records,
+        "warnings": [f"{indicator_id} : {message(w.message)}" for w in caught],
+    }
 
 
 def _render(indicator_id: str, job: _Job) -> list[dict]:
@@ -295,12 +301,48 @@ def _publishable_levels(rows: pd.DataFrame, ind, levels) -> list[str]:
     return [lv for lv in levels if lv in ind.levels and lv in have]
 
 
-def _init_worker() -> None:
+def _die_with_parent(parent: int) -> None:
+    """Make this worker die when its parent does, even killed by SIGKILL (Linux).
+
+    ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker when the
+    thread that forked it ends (the parent's main thread, which starts the
+    pool). The parent may already be gone before the call: checked after it.
+    Elsewhere (no ``prctl``) a daemon thread polls the parent's pid instead.
+    """
+    import os
     import signal
 
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):
+        import threading
+        import time
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
+
+
+def _init_worker(parent: int | None = None) -> None:
+    import signal
+
+    if parent is not None:
+        _die_with_parent(parent)
     # Ctrl-C is the parent's to handle (it cancels the pending indicators and
     # deletes the staging folder): workers finish their indicator quietly
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # forked while the parent held them back
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     import pyogrio
 
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})  # the worker's whole life
@@ -343,24 +385,31 @@ def render_all(
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        from .swap import held_signals
+
         # warm the in-process caches (simplified geometries per level) before forking
         done(indicators[0], render_indicator(indicators[0], job))
         _JOB = job
+        pool, futures = None, {}
         try:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(
-                max_workers=jobs, mp_context=ctx, initializer=_init_worker
-            ) as pool:
+            with held_signals():  # a pool half started by Ctrl-C/SIGTERM cannot be shut down
+                pool = ProcessPoolExecutor(
+                    max_workers=jobs,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_init_worker,
+                    initargs=(os.getpid(),),
+                )
                 futures = {pool.submit(_run_one, ind): ind for ind in indicators[1:]}
-                try:
-                    other = meanwhile() if meanwhile else None
-                    for fut in as_completed(futures):
-                        done(futures[fut], fut.result())
-                except BaseException:
-                    for fut in futures:  # do not start the others: the build is abandoned
-                        fut.cancel()
-                    raise
+            other = meanwhile() if meanwhile else None
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
+        except BaseException:
+            for fut in futures:  # do not start the others: the build is abandoned
+                fut.cancel()
+            raise
         finally:
+            if pool is not None:  # wait for the running ones: they write into the staging
+                pool.shutdown(wait=True, cancel_futures=True)
             _JOB = None
     records = [rec for ind in indicators for rec in results[ind]["records"]]
     return records, [w for ind in indicators for w in results[ind]["warnings"]], other

@@ -87,6 +87,15 @@ class BuildResult:
         Warnings raised while reading and computing (also in the manifest).
     elapsed : float
         Seconds.
+    masked : int
+        Cells hidden by the statistical secrecy.
+    kept : tuple of str
+        Files of the output folder that were not the previous build's (the
+        user's): kept through the rebuild.
+    replaced : tuple of str
+        Files of the user's replaced by a file of the build (``force`` only).
+    cleaned : tuple of str
+        What was tidied before the work (stale staging folders; French).
     """
 
     out_dir: Path
@@ -103,6 +112,9 @@ class BuildResult:
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
     masked: int = 0
+    kept: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    cleaned: tuple[str, ...] = ()
 
     @property
     def manifest(self) -> Path:
@@ -269,6 +281,7 @@ def build(
         jobs=jobs,
         force=force,
     )
+    from ..errors import message
     from .indicator import fast_gpkg_writes
     from .swap import check_target, discard, staging_folder, swap_in
 
@@ -278,24 +291,45 @@ def build(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         state = _compute(settings, steps)
-    state["warnings"] = list(dict.fromkeys(str(w.message) for w in caught))
+    state["warnings"] = list(dict.fromkeys(_portable_text(message(w.message)) for w in caught))
     staging = staging_folder(target)
     try:
         with fast_gpkg_writes():
-            result = _write_all(settings, state, staging, target, steps, start)
+            result = _write_all(settings, state, staging.path, target.path, steps, start)
         steps.step("Remplacement du dossier de sortie")
-        swap_in(staging, target)
+        swapped = swap_in(staging, target)
     except BaseException:
         discard(staging)
         raise
-    return result
+    from dataclasses import replace
+
+    return replace(result, kept=swapped.kept, replaced=swapped.replaced, cleaned=target.cleaned)
+
+
+_ABSOLUTE = None
+
+
+def _portable_text(text: str) -> str:
+    r"""Return a message with the absolute folders of this machine cut off (names kept).
+
+    Examples
+    --------
+    >>> _portable_text("/home/ana/data/structures.json, record 3: see https://a.fr/b/c")
+    'structures.json, record 3: see https://a.fr/b/c'
+    """
+    import re
+
+    global _ABSOLUTE
+    if _ABSOLUTE is None:
+        _ABSOLUTE = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:;,'\"«»()]+/)+([^\s/:;,'\"«»()]+)")
+    return _ABSOLUTE.sub(r"\1", text)
 
 
 def _compute(settings: BuildSettings, steps: Steps) -> dict:
     """Read the inputs and compute the aggregates (nothing written yet)."""
+    from ..errors import InputFileError
     from ..indicators.aggregate import aggregate
     from ..survey.catalogue import load_catalogue
-    from ..errors import InputFileError
     from ..territories.load import load_territories
 
     steps.step("Référentiel territorial")
@@ -312,13 +346,31 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         responses = read_responses(
             list(settings.responses), mapping=settings.mapping, territories=t
         )
+    if not len(responses.data):
+        s = responses.report.summary()
+        why = "; ".join(f"{r.label}: {r.rows}" for r in responses.report.by_reason().itertuples())
+        why_fr = " ; ".join(
+            f"{r.label} : {r.rows}" for r in responses.report.by_reason().itertuples()
+        )
+        raise InputFileError(
+            f"No response accepted in the exports: {s['rows']} row(s) read, all rejected "
+            f"({why or 'none'}). Nothing was written. `barometre-geo validate FILE…` lists "
+            "each row and why it was rejected.",
+            fr=f"Aucune réponse acceptée dans les exports : {s['rows']} ligne(s) lue(s), toutes "
+            f"rejetées ({why_fr or 'aucune'}). Rien n’a été écrit. `barometre-geo validate "
+            "FICHIER…` donne chaque ligne et la raison de son rejet.",
+        )
     selected, absent = _select(settings, catalogue, responses.indicators())
     if not selected:
+        listed = f"{', '.join(absent[:10])}{' …' if len(absent) > 10 else ''}"
         raise InputFileError(
-            "None of the selected indicators is in the exports "
-            f"({', '.join(absent[:10])}{' …' if len(absent) > 10 else ''}). Check the "
+            f"None of the selected indicators is in the exports ({listed}). Check the "
             "--indicator/--theme filters, or the mapping file if the exports name the "
-            "questions differently (`barometre-geo validate FILE` lists the columns read)."
+            "questions differently (`barometre-geo validate FILE` lists the columns read).",
+            fr=f"Aucun des indicateurs choisis n’est dans les exports ({listed}). Vérifiez les "
+            "filtres --indicator/--theme, ou le fichier de correspondance si les exports "
+            "nomment les questions autrement (`barometre-geo validate FICHIER` liste les "
+            "colonnes lues).",
         )
     steps.step(f"Calcul de {len(selected)} indicateurs")
     table = aggregate(
@@ -352,12 +404,13 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
 
 
 def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
+    from .._show_versions import show_versions
+    from .._version import __version__
+    from ..errors import message
+    from ..maps import MapRecord, write_index
     from . import extras as extra
     from .indicator import _Job, render_all
     from .swap import GENERATOR
-    from .._show_versions import show_versions
-    from .._version import __version__
-    from ..maps import MapRecord, write_index
 
     t, catalogue, responses = state["territories"], state["catalogue"], state["responses"]
     table = state["table"]
@@ -407,7 +460,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
             cov_records, cov = extra.write_coverage(
                 state["structures"], t, responses, root, basemap=settings.basemap, assets=assets
             )
-        return out + cov_records, cov, [str(w.message) for w in caught]
+        return out + cov_records, cov, [_portable_text(message(w.message)) for w in caught]
 
     steps.step("Cartes et GeoPackages par indicateur ; participation, tableaux, couverture")
     with steps.bar(len(state["selected"]), "Cartes et GeoPackages") as bar:
@@ -447,7 +500,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         base_url=settings.base_url,
     )
     records.append({"path": "index.html", "kind": "index", "format": "html"})
-    (root / "parametres.toml").write_text(settings.to_toml(), encoding="utf-8")
+    (root / "parametres.toml").write_text(settings.to_toml(target), encoding="utf-8")
     records.append({"path": "parametres.toml", "kind": "parametres", "format": "toml"})
 
     report = responses.report
@@ -463,8 +516,8 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
     if len(cov.report.warnings):
         problems.append(
             f"{len(cov.report.warnings)} problème(s) dans le fichier des structures "
-            "(membres inconnus, structures sans territoire) : voir "
-            "rapports/structures-problemes.csv."
+            "(membres inconnus, structures sans territoire, colonnes mal nommées, lignes ou "
+            "géométries endommagées) : voir rapports/structures-problemes.csv."
         )
     masked = int(table["suppressed"].sum())
     result = BuildResult(
@@ -495,9 +548,9 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "timings_s": steps.timings,
         "synthetic": synthetic,
         "edition": result.edition,
-        "settings": settings.as_dict(),
-        "replay": f"barometre-geo build --config {target / 'parametres.toml'}",
-        "versions": show_versions(as_dict=True),
+        "settings": settings.portable(target)[0],
+        "replay": f"barometre-geo build --config {target.name}/parametres.toml",
+        "versions": _portable_versions(show_versions(as_dict=True)),
         "inputs": extra.input_checksums(settings, t, responses, catalogue, settings.mapping),
         "aggregates": {
             k: meta.get(k) for k in ("k", "k_sensitive", "mode", "weights", "suppressed_cells")
@@ -516,6 +569,20 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         encoding="utf-8",
     )
     return result
+
+
+def _portable_versions(versions: dict) -> dict:
+    """``show_versions`` without this machine's folders (interpreter and PROJ data paths)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in versions.items()}
+    system = out.get("system", {})
+    if system.get("executable"):
+        system["executable"] = Path(system["executable"]).name
+    for group in out.values():
+        if isinstance(group, dict):
+            for key, value in list(group.items()):
+                if isinstance(value, str) and os.path.isabs(value) and key != "executable":
+                    group[key] = Path(value).name
+    return out
 
 
 def _replace_files(result: BuildResult, files) -> BuildResult:
@@ -548,6 +615,7 @@ def _level_label(level) -> str:
 
 
 def _tables(table, responses, catalogue, folder: Path) -> list[str]:
+    from .._tables import write_csv
     from ..indicators.tables import compare_published, write_aggregates
 
     paths = list(write_aggregates(table, folder).values())
@@ -555,6 +623,6 @@ def _tables(table, responses, catalogue, folder: Path) -> list[str]:
         cmp = compare_published(table, catalogue)
         if len(cmp):
             path = folder / "comparaison-chiffres-publies.csv"
-            cmp.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+            write_csv(cmp, path)
             paths.append(str(path))
     return paths
