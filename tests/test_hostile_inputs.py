@@ -181,6 +181,28 @@ def test_messages_are_french_by_default_and_english_on_request(tmp_path, capsys,
     assert "absent.csv : fichier introuvable. Vérifiez le chemin" in capsys.readouterr().err
 
 
+def test_system_errors_and_interruptions_are_said_in_french(monkeypatch, capsys):
+    import barometre_geo.cli.validate as command
+    from barometre_geo.cli.main import Terminated
+
+    def denied(args):
+        raise PermissionError(13, "Permission denied", "/srv/exports/vague1.csv")
+
+    monkeypatch.setattr(command, "run", denied)
+    assert main(["validate", "vague1.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "vague1.csv : accès refusé (Permission denied) ; vérifiez les droits" in err
+
+    def stopped(args):
+        exc = Terminated()
+        exc.completed = True  # SIGTERM held back during the swap, delivered just after it
+        raise exc
+
+    monkeypatch.setattr(command, "run", stopped)
+    assert main(["validate", "vague1.csv"]) == 143
+    assert "arrêté (SIGTERM) ; la nouvelle sortie était déjà en place" in capsys.readouterr().err
+
+
 # ------------------------------------------------- the output folder is the user's
 
 

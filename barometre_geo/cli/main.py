@@ -147,22 +147,9 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args._run(args) or 0)
-    except Terminated:
-        print(
-            f"barometre-geo {name}: stopped (SIGTERM); nothing was replaced."
-            if lang == "en"
-            else f"barometre-geo {name} : arrêté (SIGTERM) ; rien n’a été remplacé.",
-            file=sys.stderr,
-        )
-        return EXIT_TERMINATED
-    except KeyboardInterrupt:
-        print(
-            f"barometre-geo {name}: interrupted; nothing was replaced."
-            if lang == "en"
-            else f"barometre-geo {name} : interrompu ; rien n’a été remplacé.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+        print(_stopped(name, exc, lang), file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     except BarometreGeoError as exc:
         if args.debug:
             raise
@@ -200,6 +187,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _stopped(name: str, exc: KeyboardInterrupt, lang: str) -> str:
+    """Return what an interrupted command says: what stopped it, what was left in place."""
+    term = isinstance(exc, Terminated)
+    done = getattr(exc, "completed", False)  # the build's swap had just finished
+    if lang == "en":
+        what = "stopped (SIGTERM)" if term else "interrupted"
+        left = "the new output was already in place" if done else "nothing was replaced"
+        return f"barometre-geo {name}: {what}; {left}."
+    what = "arrêté (SIGTERM)" if term else "interrompu"
+    left = "la nouvelle sortie était déjà en place" if done else "rien n’a été remplacé"
+    return f"barometre-geo {name} : {what} ; {left}."
 
 
 def _error_word(lang: str) -> str:
