@@ -341,6 +341,18 @@ def test_stale_staging_folders_are_removed_and_reported(tmp_path, capsys):
     assert len(target.cleaned) == 2
 
 
+def test_a_target_lost_between_the_two_renames_of_a_swap_is_restored(tmp_path):
+    from barometre_geo.build.swap import check_target
+
+    old = tmp_path / ".maps.old-1234abcd"  # killed after renaming maps/ aside
+    old.mkdir()
+    _previous_build(old, {"index.html": "index"})
+    target = check_target(tmp_path / "maps", force=False)
+    assert target.state == "build" and not old.exists()
+    assert (tmp_path / "maps" / "index.html").read_text(encoding="utf-8") == "index"
+    assert [c for c in target.cleaned if "restauré depuis .maps.old-1234abcd" in c]
+
+
 def test_a_staging_folder_locked_by_a_running_build_stops_a_second_build(tmp_path):
     from barometre_geo.build.swap import check_target, discard, staging_folder
     from barometre_geo.errors import InputFileError

@@ -394,22 +394,16 @@ def discard(staging: Staging | Path) -> None:
 
 
 def _tidy(path: Path) -> list[str]:
-    """Restore a target lost between two renames; remove stale staging folders (French report)."""
+    """Remove stale staging folders, restore a target lost between two renames (French report).
+
+    Staging folders are looked at first: a locked one is a live build (refused);
+    an unlocked young one may be a build in the middle of its swap, so the
+    ``.old-`` folders are then left alone too.
+    """
     parent, name = path.parent, path.name
     if not parent.is_dir():
         return []
-    report = []
-    olds = sorted(parent.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime)
-    if not path.exists() and olds:
-        os.rename(olds[-1], path)
-        report.append(
-            f"dossier {name}/ restauré depuis {olds[-1].name} (construction interrompue "
-            "pendant le remplacement)"
-        )
-        olds = olds[:-1]
-    for old in olds:  # a previous build's files, the user's were moved out before
-        shutil.rmtree(old, ignore_errors=True)
-        report.append(f"dossier {old.name} d’une construction interrompue supprimé")
+    report, busy = [], False
     for tmp in sorted(parent.glob(f".{name}.tmp-*")):
         if not tmp.is_dir():
             continue
@@ -422,9 +416,23 @@ def _tidy(path: Path) -> list[str]:
                 f"{tmp.name}). Attendez qu’elle se termine, ou choisissez un autre --out.",
             )
         if state == "recent":
+            busy = True
             report.append(f"dossier temporaire récent {tmp.name} laissé en place")
             continue
         report.append(_remove_stale(tmp, path))
+    olds = sorted(parent.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if busy or not olds:
+        return report
+    if not path.exists():
+        os.rename(olds[-1], path)
+        report.append(
+            f"dossier {name}/ restauré depuis {olds[-1].name} (construction interrompue "
+            "pendant le remplacement)"
+        )
+        olds = olds[:-1]
+    for old in olds:  # a previous build's files, the user's were moved out before
+        shutil.rmtree(old, ignore_errors=True)
+        report.append(f"dossier {old.name} d’une construction interrompue supprimé")
     return report
 
 
