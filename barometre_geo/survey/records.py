@@ -120,9 +120,14 @@ def count_lines(text: str) -> int:
     return n
 
 
-def _records(lines: list[str], delim: str, base: int):
-    """Yield ``(start line, end line, cells)`` of each record from line ``base + 1`` on."""
-    reader = csv.reader(itertools.islice(lines, base, None), delimiter=delim)
+def _records(feed, delim: str, base: int):
+    """Yield ``(start line, end line, cells)`` of each record of ``feed`` (lines from ``base + 1``).
+
+    The csv module consumes exactly the lines of each record it yields, so a
+    reading started again after a damaged record can go on from the same
+    iterator (see :func:`parse_records`).
+    """
+    reader = csv.reader(feed, delimiter=delim)
     previous = 0
     for rec in reader:
         yield base + previous + 1, base + reader.line_num, rec
@@ -195,7 +200,8 @@ def parse_records(text: str, delim: str, *, store: bool = False) -> CsvRecords:
     total = len(lines)
     width = 0
     with _no_field_limit():
-        gen = _records(lines, delim, 0)
+        source = iter(lines)  # shared: a new reading after damage goes on from where it is
+        gen = _records(source, delim, 0)
         while True:
             try:
                 start, end, rec = next(gen)
@@ -225,7 +231,8 @@ def parse_records(text: str, delim: str, *, store: bool = False) -> CsvRecords:
                     break
                 out.damaged.append(_stray_quote(out.header, rec, start))
                 out.restarted = True
-                gen = _records(lines, delim, start)
+                # lines start+1..end were read as part of the damaged record: read them again
+                gen = _records(itertools.chain(lines[start:end], source), delim, start)
                 continue
             if end > start and not _blank(rec):
                 out.multiline += 1
@@ -250,7 +257,7 @@ def parse_records(text: str, delim: str, *, store: bool = False) -> CsvRecords:
 
 def _rows_after(lines: list[str], start: int, delim: str, width: int) -> bool:
     """Whether the lines after ``start`` hold at least one full row when read on their own."""
-    for _, _, rec in _records(lines, delim, start):
+    for _, _, rec in _records(iter(lines[start:]), delim, start):
         if len(rec) == width and not _blank(rec):
             return True
     return False
