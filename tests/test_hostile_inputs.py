@@ -505,6 +505,38 @@ def test_workers_die_with_a_killed_parent_and_the_next_build_tidies(previous, tm
     assert [c for c in target.cleaned if stale.name in c and "supprimé" in c]
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl: Linux")
+def test_a_worker_of_any_pool_dies_when_its_parent_is_killed(tmp_path):
+    """The initializer of both pools (maps, models), on a parent killed with SIGKILL."""
+    code = (
+        "import multiprocessing as mp, os, sys, time\n"
+        "from barometre_geo._workers import die_with_parent\n"
+        "def nap(_):\n"
+        "    time.sleep(600)\n"
+        "if __name__ == '__main__':\n"
+        "    pool = mp.get_context('fork').Pool(2, initializer=die_with_parent,\n"
+        "                                       initargs=(os.getpid(),))\n"
+        "    pool.map_async(nap, [1, 2])\n"
+        "    print('ready', flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    script = tmp_path / "parent.py"
+    script.write_text(code, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 30
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 5
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if _alive(w)], "orphan workers still running"
+
+
 # ------------------------------------------------------------ structures files
 
 

@@ -301,43 +301,13 @@ def _publishable_levels(rows: pd.DataFrame, ind, levels) -> list[str]:
     return [lv for lv in levels if lv in ind.levels and lv in have]
 
 
-def _die_with_parent(parent: int) -> None:
-    """Make this worker die when its parent does, even killed by SIGKILL (Linux).
-
-    ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker when the
-    thread that forked it ends (the parent's main thread, which starts the
-    pool). The parent may already be gone before the call: checked after it.
-    Elsewhere (no ``prctl``) a daemon thread polls the parent's pid instead.
-    """
-    import os
-    import signal
-
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl")
-    except (OSError, AttributeError):
-        import threading
-        import time
-
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(1.0)
-            os._exit(1)
-
-        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-    if os.getppid() != parent:  # the parent died before the death signal was armed
-        os._exit(1)
-
-
 def _init_worker(parent: int | None = None) -> None:
     import signal
 
     if parent is not None:
-        _die_with_parent(parent)
+        from .._workers import die_with_parent
+
+        die_with_parent(parent)
     # Ctrl-C is the parent's to handle (it cancels the pending indicators and
     # deletes the staging folder): workers finish their indicator quietly
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -246,7 +246,13 @@ def _run(todo: list) -> list:
 
     jobs = min(MODEL_JOBS, len(todo))
     if jobs > 1 and "fork" in mp.get_all_start_methods():
-        with mp.get_context("fork").Pool(jobs) as pool:
+        import os
+
+        from .._workers import die_with_parent
+
+        with mp.get_context("fork").Pool(
+            jobs, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             return pool.map(_model_plan, todo, chunksize=1)
     return [_model_plan(t) for t in todo]
 
