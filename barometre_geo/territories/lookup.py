@@ -247,8 +247,11 @@ def _build(t) -> ResolverIndex:
     for kind, level in (("siren_departement", "departement"), ("siren_region", "region")):
         for s, target, _ in rows(kind):
             siren.add(s, (level, level, target.split(":", 1)[1], "siren"))
+    # a superseded EPCI whose communes went to several EPCI has several successors: its
+    # SIREN is then ambiguous among them (never the first one listed)
+    current = set(siren.data)
     for s, code, _ in rows("epci_predecesseur"):
-        if s not in siren.data:
+        if s not in current:
             siren.add(s, ("epci", "epci", code, "epci_predecesseur"))
     ix.siren = siren.freeze()
 
