@@ -87,6 +87,9 @@ class BuildResult:
         Warnings raised while reading and computing (also in the manifest).
     elapsed : float
         Seconds.
+    skipped : tuple of str
+        Analyses the exports cannot feed (a question they lack), skipped: one French
+        line each, also in the ingest report and the manifest.
     """
 
     out_dir: Path
@@ -103,6 +106,7 @@ class BuildResult:
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
     masked: int = 0
+    skipped: tuple[str, ...] = ()
 
     @property
     def manifest(self) -> Path:
@@ -293,9 +297,9 @@ def build(
 
 def _compute(settings: BuildSettings, steps: Steps) -> dict:
     """Read the inputs and compute the aggregates (nothing written yet)."""
+    from ..errors import InputFileError
     from ..indicators.aggregate import aggregate
     from ..survey.catalogue import load_catalogue
-    from ..errors import InputFileError
     from ..territories.load import load_territories
 
     steps.step("Référentiel territorial")
@@ -340,24 +344,27 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         from ..coverage.structures import load_demo_structures
 
         structures = load_demo_structures(t)
+    from .skips import skipped_analyses
+
     return {
         "territories": t,
         "catalogue": catalogue,
         "responses": responses,
         "selected": selected,
         "absent": absent,
+        "skipped": skipped_analyses(responses, catalogue, absent),
         "table": table,
         "structures": structures,
     }
 
 
 def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
-    from . import extras as extra
-    from .indicator import _Job, render_all
-    from .swap import GENERATOR
     from .._show_versions import show_versions
     from .._version import __version__
     from ..maps import MapRecord, write_index
+    from . import extras as extra
+    from .indicator import _Job, render_all
+    from .swap import GENERATOR
 
     t, catalogue, responses = state["territories"], state["catalogue"], state["responses"]
     table = state["table"]
@@ -401,7 +408,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         out = extra.write_participation(responses, t, root, basemap=settings.basemap, assets=assets)
         paths = _tables(table, responses, catalogue, root / "donnees")
         out += [extra._record(Path(p), root, "table", Path(p).suffix.lstrip(".")) for p in paths]
-        out += extra.write_ingest_report(responses, root)
+        out += extra.write_ingest_report(responses, root, state["skipped"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             cov_records, cov = extra.write_coverage(
@@ -482,6 +489,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         warnings=tuple(state["warnings"]),
         elapsed=time.perf_counter() - start,
         masked=masked,
+        skipped=tuple(state["skipped"]),
     )
     (root / "LISEZMOI.txt").write_text(readme(result), encoding="utf-8")
     lis = _output_file(root, {"path": "LISEZMOI.txt", "kind": "lisezmoi", "format": "txt"})
@@ -508,6 +516,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "rejected": result.rejected,
         "problems": list(result.problems),
         "warnings": list(result.warnings),
+        "skipped_analyses": list(result.skipped),
         "exit_code": result.exit_code,
         "files": [f.__dict__ for f in result.files],
     }

@@ -80,8 +80,8 @@ def summary(r) -> str:
                 else "."
             )
         )
-    if r.absent:
-        lines.append("Indicateurs absents des exports : " + ", ".join(r.absent) + ".")
+    for line in r.skipped:  # absent indicators among them
+        lines.append(f"Sauté : {line}")
     for w in r.warnings[:5]:
         lines.append(f"Attention : {w}")
     if len(r.warnings) > 5:
@@ -103,6 +103,7 @@ class Steps:
         self._current, self._since = None, time.perf_counter()
 
     def step(self, text: str | None) -> None:
+        """Close the current step (its time) and show the next one."""
         now = time.perf_counter()
         if self._current:
             self.timings[self._current] = round(now - self._since, 2)
@@ -113,6 +114,7 @@ class Steps:
             tqdm.write(f"• {text}", file=__import__("sys").stderr)
 
     def bar(self, total: int, desc: str):
+        """Return a progress bar (tqdm), hidden when the display is off."""
         from tqdm import tqdm
 
         return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
