@@ -148,3 +148,24 @@ def test_answers_of_another_wave_are_reported_not_counted(tmp_path, territories)
     r = bg.read_responses([path], territories=territories)
     assert r.report.rows.set_index("line").loc[2, "reason"] == "unknown_wave"
     assert r.data.set_index("code").loc["69123", "wave"] == 2
+
+
+def test_a_value_undecided_on_rows_of_different_names_is_corrected_row_by_row(
+    tmp_path, territories
+):
+    # 69008: Ancy's INSEE code and Lyon 8e's postal code; neither Bron nor Villeurbanne
+    path = write(
+        tmp_path,
+        [
+            {"Nom de la collectivité": "Mairie de Bron", "Code": "69008", PCA: "Oui"},
+            {"Nom de la collectivité": "Mairie de Villeurbanne", "Code": "69008", PCA: "Non"},
+        ],
+    )
+    r = read(path, territories)
+    rows = r.report.rows.set_index("line")
+    assert list(rows["typed"]) == ["69008 | Mairie de Bron", "69008 | Mairie de Villeurbanne"]
+    assert rows.loc[2, "suggestions"][0] == "69029 Bron"  # the name's commune first
+    assert '  "69008 | Mairie de Bron": "69029"   # Bron ?' in r.report.to_text()
+    r = read(path, territories, corrections={"69008 | Mairie de Bron": "69029"})
+    rows = r.report.rows.set_index("line")
+    assert list(rows["state"]) == ["accepted", "rejected"] and list(r.data["code"]) == ["69029"]

@@ -183,16 +183,37 @@ def _name_contradictions(territories, res, values, dept, holds: str) -> np.ndarr
     return out
 
 
+#: Separates the value and the name of a correction meant for the rows of that name only.
+CORRECTION_SEPARATOR = " | "
+
+
 def _corrected(
-    territories, values: pd.Series, corrections: dict
+    territories, values: pd.Series, corrections: dict, names: pd.Series | None = None
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Rows whose value the mapping corrects, and the resolution of the codes it gives.
 
     A correction is the user's confirmation of a suggestion: the caller passes only the
     values left ambiguous or unresolved, so a value resolved on its row is never changed.
+    A key ``"value | name"`` corrects the value on the rows of that name only, and wins
+    over a key of the value alone.
     """
-    table = {key(k): v for k, v in corrections.items()}
-    targets = pd.Series(map_keys(values, lambda k: table.get(k) if k else None), index=values.index)
+    general, specific = {}, {}
+    for k, v in corrections.items():
+        value, sep, name = k.partition(CORRECTION_SEPARATOR.strip())
+        if sep and name.strip():
+            specific[(key(value), key(name))] = v
+        else:
+            general[key(k)] = v
+    value_keys = map_keys(values, lambda k: k)
+    name_keys = map_keys(names, lambda k: k) if names is not None else [""] * len(values)
+    targets = pd.Series(
+        [
+            (specific.get((kv, kn)) or general.get(kv)) if kv else None
+            for kv, kn in zip(value_keys, name_keys, strict=True)
+        ],
+        index=values.index,
+        dtype=object,
+    )
     hit = targets.notna().to_numpy()
     if not hit.any():
         return hit, pd.DataFrame()
@@ -248,7 +269,7 @@ def identify(
         )
         if corrections:  # only where the value alone leaves the row undecided
             undecided = values.where((res["status"] != "resolved").to_numpy(), "")
-            hit, fixed = _corrected(territories, undecided, corrections)
+            hit, fixed = _corrected(territories, undecided, corrections, names)
             for col in (*_RESOLVED, "method"):
                 res[col] = res[col].astype(object)
                 if hit.any():
@@ -347,6 +368,17 @@ def _suggestions(out: pd.DataFrame, roles, cols: dict, dept: pd.Series, territor
             found = []
         out.iat[i, out.columns.get_loc("typed")] = typed
         out.iat[i, out.columns.get_loc("suggestions")] = tuple(found)
+    # a value left undecided on rows of different names: a correction must name the row
+    typed = out["typed"].to_numpy(dtype=object)
+    names = cols["nom"]["v"] if "nom" in cols else np.full(len(out), "", dtype=object)
+    seen: dict[str, set] = {}
+    for i in todo:
+        if typed[i]:
+            seen.setdefault(typed[i], set()).add(str(names[i] or "").strip())
+    for i in todo:
+        name = str(names[i] or "").strip()
+        if typed[i] and name and name != typed[i] and len(seen[typed[i]]) > 1:
+            out.iat[i, out.columns.get_loc("typed")] = f"{typed[i]}{CORRECTION_SEPARATOR}{name}"
 
 
 def _explain(i: int, roles, cols: dict, declared, conflict: bool):
@@ -372,7 +404,7 @@ def _explain(i: int, roles, cols: dict, declared, conflict: bool):
     contradicted = any(cols[r]["contradiction"][i] for r in _NAMED_ROLES if r in cols)
     if contradicted:  # a code and the name written next to it disagree
         names = [r for r in resolved if r[0] == "nom"]
-        cands = tuple(dict.fromkeys([*ambiguous, *(r[2] for r in names)]))
+        cands = tuple(dict.fromkeys([*(r[2] for r in names), *ambiguous]))  # the name first
         also = f" ; {show(names)}" if names else ""
         return "ambiguous", cands, " ; ".join(reasons) + also
     if conflict:

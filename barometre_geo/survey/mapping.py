@@ -117,7 +117,7 @@ class Mapping:
     corrections : dict
         Identifier as typed -> code it designates (INSEE code, SIREN, ``departement:69``),
         confirmed by the user from the ingest report's suggestions; applied only where the
-        value alone leaves its row undecided.
+        value alone leaves its row undecided (``"value | name"``: on the rows of that name).
     edition : str or None
     synthetic : bool
         True for demo exports (synthetic data).
