@@ -873,9 +873,11 @@ def test_fixed_wave_from_the_mapping(tmp_path, territories, catalogue, w1):
     r = read(tmp_path, territories, w1, rows, mapping={"mapping_version": 1, "wave": 2})
     assert r.data.empty and r.report.rows["reason"].tolist() == ["empty"]
     assert len(r.report.cells) > 0
-    assert r.report.cells["issue"].str.startswith(
-        "question de la vague 1 dans un fichier déclaré vague 2"
-    ).all()
+    assert (
+        r.report.cells["issue"]
+        .str.startswith("question de la vague 1 dans un fichier déclaré vague 2")
+        .all()
+    )
 
 
 # ---------------------------------------------------------------- personal data
