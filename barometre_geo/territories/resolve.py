@@ -276,9 +276,9 @@ def _resolve(
         return cache[(v, kind)]
 
     rows = []
-    for c in uniques_combined.tolist():
-        v, h, k, m = np.unravel_index(c, dims)
-        v, h, k, m = int(v) - 1, int(h) - 1, int(k), int(m) - 1
+    parts = (p.tolist() for p in np.unravel_index(uniques_combined, dims))  # vectorised once
+    for v, h, k, m in zip(*parts, strict=True):
+        v, h, m = v - 1, h - 1, m - 1
         kind = holds_kinds[k]
         hint = hint_sets[h] if h >= 0 else None
         named = name_sets[m] if m >= 0 else None
@@ -451,7 +451,7 @@ def _decide(
         return not any(deps.isdisjoint(h) for h in constraints)
 
     def ok(c) -> bool:
-        if any(c[1:3] not in s for s in name_sets):
+        if name_sets and any(c[1:3] not in s for s in name_sets):
             return False
         return not constraints or in_hints(c)
 
@@ -465,7 +465,7 @@ def _decide(
             qualifier = parsed.qualifier
             if i > 0 or len(kept) < len(reading.cands):
                 seen = [c for r in readings[: i + 1] for c in r.cands if c not in kept]
-                if any(c[1:3] not in s for s in name_sets for c in seen):
+                if name_sets and any(c[1:3] not in s for s in name_sets for c in seen):
                     qualifier += "+nom"
                 if constraints and not all(in_hints(c) for c in seen):
                     qualifier += "+departement"
