@@ -83,6 +83,7 @@ def _finish(
     assets: str,
     classification: Classification | None,
     national: str,
+    modes: bool = False,
 ) -> MapDocument:
     basemap = Basemap.parse(basemap)
     assets = parse_assets(assets)
@@ -97,6 +98,7 @@ def _finish(
             "zones": zones,
             "bounds": [[b[1], b[0]], [b[3], b[2]]],
             "page_size": 50,
+            **({"modes": True} if modes else {}),
         },
     )
     html, csp = render_page(page, tiles=basemap.tiles(), basemap_label=basemap.label, assets=assets)

@@ -150,6 +150,15 @@
         ul.appendChild(li);
       }
       lg.classes.forEach(function (c) { row({ color: c.color, outline: c.outline }, c.label, c.count); });
+      if (lg.cue && lg.cue.n > 0) {  // modelled maps: what a lighter fill means
+        var li = el("li", "bgeo-cue");
+        var sw = swatch({ color: lg.cue.color });
+        sw.style.opacity = String(lg.cue.factor);
+        li.appendChild(sw);
+        li.appendChild(el("span", "bgeo-legend-label", lg.cue.label));
+        if (lg.counts) li.appendChild(el("span", "bgeo-legend-count", lg.cue.count));
+        ul.appendChild(li);
+      }
       [lg.no_data, lg.suppressed].forEach(function (s) {
         if (s && s.n > 0) row(s, s.label, s.count);
       });
@@ -199,8 +208,10 @@
       else o.data = fd.data;
       return o;
     });
+    // uncertainty cue (modelled maps): lighter fill where unsure[i] is 1
+    var unsure = spec.unsure ? Array.prototype.slice.call(vlq(spec.unsure)) : null;
     var layer = { id: spec.id, name: spec.name, cls: cls, legend: lg, fields: fields,
-      weight: st.weight };
+      weight: st.weight, unsure: unsure };
     var group = L.featureGroup();
     var drawn = 0;
     for (var i = 0; i < feats.length; i++) {
@@ -210,7 +221,8 @@
       var poly = L.polygon(feats[i], {
         renderer: renderer, stroke: st.weight > 0 || !!outline, color: outline || st.color,
         weight: outline ? st.outline_weight : st.weight, opacity: 1,
-        fill: fill !== null, fillColor: fill, fillOpacity: st.fill_opacity,
+        fill: fill !== null, fillColor: fill,
+        fillOpacity: unsure && unsure[i] && c >= 0 ? st.fill_opacity * lg.cue.factor : st.fill_opacity,
         smoothFactor: 0.5, interactive: true
       });
       poly._bgeo = i;
@@ -351,16 +363,23 @@
       timings: { start: performance.now(), decode: 0, build: 0, add: 0 } };
     var renderer = L.canvas({ padding: 0.2, tolerance: 1 });
     var overlays = {};
-    data.layers.forEach(function (spec) {
+    data.layers.forEach(function (spec, j) {
       var layer = buildLayer(map, spec, renderer, state);
       var t1 = performance.now();
-      layer.group.addTo(map);
+      if (!data.modes || j === 0) layer.group.addTo(map);  // modes: one view at a time
       state.timings.add += performance.now() - t1;
       overlays[spec.name] = layer.group;
     });
     var tiles = [];
     map.eachLayer(function (l) { if (l instanceof L.TileLayer) tiles.push(l); });
-    if (data.layers.length > 1 || tiles.length) {
+    if (data.modes) {  // the views as radio buttons, the basemap as a checkbox
+      var bm = {};
+      tiles.forEach(function (t) { bm[data.basemap_label] = t; });
+      var ctl = L.control.layers(overlays, bm, { collapsed: false, position: "topright" });
+      ctl.addTo(map);
+      ctl.getContainer().setAttribute("aria-label", "Mode d'affichage de la carte");
+      state.modes = overlays;
+    } else if (data.layers.length > 1 || tiles.length) {
       var base = {};
       tiles.forEach(function (t) { base[data.basemap_label] = t; });
       L.control.layers(base, overlays, { collapsed: false, position: "topright" }).addTo(map);
