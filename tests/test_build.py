@@ -118,7 +118,11 @@ def test_outputs_per_indicator_and_level(built):
 
     layers = {name for name, _ in pyogrio.list_layers(built.out_dir / files[
         "geopackages/inclusion_lieux_types.gpkg"].path)}  # fmt: skip
-    assert {"epci", "region", "france"} <= layers and "commune" not in layers
+    table = pd.read_csv(built.out_dir / "donnees" / "indicateurs.csv", dtype={"code": str})
+    shown = table[(table["indicator"] == "inclusion_lieux_types") & ~table["suppressed"]]
+    levels = set(shown["level"]) & {"commune", "epci", "departement", "region", "france"}
+    assert {"region", "france"} <= levels and "commune" not in levels
+    assert levels <= layers and "commune" not in layers
     for name in ("participation.commune.html", "participation.departement.html",
                  "couverture.html", "geopackages/couverture.gpkg", "donnees/indicateurs.csv",
                  "donnees/indicateurs.parquet", "donnees/dictionnaire.md",

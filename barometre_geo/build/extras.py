@@ -179,10 +179,17 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
 
 
 def write_coverage(structures, territories, responses, root: Path, *, basemap, assets):
-    """Write the coverage outputs; return ``(records, result)``."""
-    from ..coverage.measure import coverage
+    """Write the coverage outputs; return ``(records, result)``.
 
-    result = coverage(structures, territories, responses=responses)
+    The agreement with the declared membership needs the profile question: without
+    it, it is skipped (:func:`~barometre_geo.build.skips.skipped_analyses` says so).
+    """
+    from ..coverage.measure import coverage
+    from .skips import declared_column
+
+    result = coverage(
+        structures, territories, responses=responses, declared_column=declared_column(responses)
+    )
     records = []
     gpkg = root / "geopackages" / "couverture.gpkg"
     gpkg.parent.mkdir(parents=True, exist_ok=True)
@@ -232,11 +239,20 @@ def _json_default(obj):
     return str(obj)
 
 
-def write_ingest_report(responses, root: Path) -> list[dict]:
-    """Write the ingest report as ``rapports/import.txt`` and ``rapports/import.json``."""
+def write_ingest_report(responses, root: Path, skipped=()) -> list[dict]:
+    """Write the ingest report as ``rapports/import.txt`` and ``rapports/import.json``.
+
+    ``skipped``: the analyses of the build the exports cannot feed (one French line
+    each), added after the report itself.
+    """
     reports = root / "rapports"
-    text = _write(reports / "import.txt", responses.report.to_text() + "\n")
-    data = responses.report.to_dict()
+    body = responses.report.to_text()
+    if skipped:
+        body += "\n\nAnalyses sautées (questions absentes des exports) :\n" + "\n".join(
+            f"  - {line}" for line in skipped
+        )
+    text = _write(reports / "import.txt", body + "\n")
+    data = {**responses.report.to_dict(), "skipped_analyses": list(skipped)}
     js = _write(
         reports / "import.json",
         json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),

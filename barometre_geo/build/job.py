@@ -96,6 +96,9 @@ class BuildResult:
         Files of the user's replaced by a file of the build (``force`` only).
     cleaned : tuple of str
         What was tidied before the work (stale staging folders; French).
+    skipped : tuple of str
+        Analyses the exports cannot feed (a question they lack), skipped: one French
+        line each, also in the ingest report and the manifest.
     """
 
     out_dir: Path
@@ -115,6 +118,7 @@ class BuildResult:
     kept: tuple[str, ...] = ()
     replaced: tuple[str, ...] = ()
     cleaned: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     @property
     def manifest(self) -> Path:
@@ -400,12 +404,15 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         estimates=settings.estimates,
         covered=structures.members["commune"] if settings.estimates == "model" else None,
     )
+    from .skips import skipped_analyses
+
     return {
         "territories": t,
         "catalogue": catalogue,
         "responses": responses,
         "selected": selected,
         "absent": absent,
+        "skipped": skipped_analyses(responses, catalogue, absent),
         "table": table,
         "structures": structures,
     }
@@ -462,7 +469,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         out = extra.write_participation(responses, t, root, basemap=settings.basemap, assets=assets)
         paths = _tables(table, responses, catalogue, root / "donnees")
         out += [extra._record(Path(p), root, "table", Path(p).suffix.lstrip(".")) for p in paths]
-        out += extra.write_ingest_report(responses, root)
+        out += extra.write_ingest_report(responses, root, state["skipped"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             cov_records, cov = extra.write_coverage(
@@ -543,6 +550,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         warnings=tuple(state["warnings"]),
         elapsed=time.perf_counter() - start,
         masked=masked,
+        skipped=tuple(state["skipped"]),
     )
     (root / "LISEZMOI.txt").write_text(readme(result), encoding="utf-8")
     lis = _output_file(root, {"path": "LISEZMOI.txt", "kind": "lisezmoi", "format": "txt"})
@@ -569,6 +577,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "rejected": result.rejected,
         "problems": list(result.problems),
         "warnings": list(result.warnings),
+        "skipped_analyses": list(result.skipped),
         "exit_code": result.exit_code,
         "files": [f.__dict__ for f in result.files],
     }

@@ -94,8 +94,8 @@ def summary(r, *, folder: str | None = None) -> str:
                 else "."
             )
         )
-    if r.absent:
-        lines.append("Indicateurs absents des exports : " + ", ".join(r.absent) + ".")
+    for line in r.skipped:  # absent indicators among them
+        lines.append(f"Sauté : {line}")
     for w in r.warnings[:5]:
         lines.append(f"Attention : {w}")
     if len(r.warnings) > 5:

@@ -136,7 +136,10 @@ class IngestReport:
         name the report shows), ``line`` (1-based line in the file),
         ``state`` (accepted | superseded | rejected), ``reason`` (see
         :data:`REASONS`; empty unless rejected), ``detail`` (French),
-        ``candidates`` (codes, for ambiguous rows), ``response_id`` (of the
+        ``candidates`` (codes, for ambiguous rows), ``suggestions`` (up to 3
+        ``"code nom"`` for the rows left ambiguous or unresolved, to confirm in the
+        mapping's ``corrections:``), ``typed`` (the identifier such a correction keys
+        on), ``response_id`` (of the
         response the row feeds or was superseded by), ``wave``, ``code``,
         ``collectivity`` (key of the collectivity), ``answers`` (number of
         questions answered) and ``themes`` (questionnaires answered).
@@ -337,6 +340,8 @@ class IngestReport:
         "reason",
         "detail",
         "candidates",
+        "suggestions",
+        "typed",
         "response_id",
         "wave",
         "code",
@@ -360,6 +365,7 @@ class IngestReport:
             else 0,
             "dropped_columns": len(self.dropped_columns),
             "conflicts": int(self.conflicts["responses"].sum()) if len(self.conflicts) else 0,
+            "corrected": len(self.corrected()),
         }
 
     def to_text(self, *, limit: int = 20, folder: bool = False) -> str:
@@ -388,6 +394,13 @@ class IngestReport:
             f"{_w(s['rows'], 'lignes')} lue{'s' if s['rows'] > 1 else ''} : "
             f"{_w(s['accepted'], 'acceptées')}, {_w(s['superseded'], 'remplacées')} par une "
             f"réponse plus récente ou plus complète, {_w(s['rejected'], 'rejetées')}.",
+        ]
+        if s["corrected"]:
+            out.append(
+                f"{_w(s['corrected'], 'lignes')} identifiée{'s' if s['corrected'] > 1 else ''} "
+                "par correction du mapping (corrections:)."
+            )
+        out += [
             "",
             "Par fichier :",
         ]
@@ -415,7 +428,11 @@ class IngestReport:
                 out.append(
                     f"  - {r.file} ligne {r.line} : {REASONS.get(r.reason, r.reason)} — {r.detail}"
                 )
+                suggested = getattr(r, "suggestions", ()) or ()
+                if len(suggested):
+                    out.append(f"      suggestions : {' ; '.join(suggested)}")
             out += self._more(len(rej), limit, "rows")
+            out += self._corrections_text(rej, limit)
         if len(self.unknown_values):
             uv = self._named(self.unknown_values, names)
             out += [
@@ -480,6 +497,41 @@ class IngestReport:
             for note in notes if isinstance(notes, list | tuple) else ():
                 out.append(f"  {names.get(str(f), f)} : {note}")
         return ["", "Lecture des fichiers :", *out] if out else []
+    def _corrections_text(self, rej: pd.DataFrame, limit: int) -> list[str]:
+        """How to confirm a suggestion: the ``corrections:`` section to paste in the mapping."""
+        if "suggestions" not in rej.columns:
+            return []
+        with_one = [
+            len(s or ()) > 0 and bool(t)
+            for s, t in zip(rej["suggestions"], rej["typed"], strict=True)
+        ]
+        sugg = rej[with_one]
+        if not len(sugg):
+            return []
+        out = [
+            "",
+            "Pour confirmer une collectivité, recopiez la ligne voulue dans votre fichier de "
+            "mapping (les deux valeurs entre guillemets), puis relancez "
+            "« barometre-geo validate » : la ligne sera identifiée « par correction ».",
+            "corrections:",
+        ]
+        seen = set()
+        for r in sugg.itertuples():
+            if r.typed in seen:
+                continue
+            seen.add(r.typed)
+            code, _, nom = r.suggestions[0].partition(" ")
+            typed = str(r.typed).replace('"', "'")
+            out.append(f'  "{typed}": "{code}"   # {nom} ? ({r.file} ligne {r.line})')
+            if len(seen) >= limit:
+                break
+        return out
+
+    def corrected(self) -> pd.DataFrame:
+        """Return the rows identified by the mapping's ``corrections:`` (file, line, detail)."""
+        rows = self.rows
+        mask_ = rows["detail"].astype(str).str.startswith("identifiée par correction")
+        return rows.loc[mask_ & (rows["state"] != "rejected"), ["file", "line", "detail"]]
 
     @staticmethod
     def _more(n: int, limit: int, attr: str) -> list[str]:

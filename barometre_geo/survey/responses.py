@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 Keep = Literal["latest_complete", "latest", "first"]
-_ID_ROLES = ("siren", "insee", "code_postal", "nom")
+_ID_ROLES = ("siren", "insee", "code", "code_postal", "nom")
 
 
 def _parse_keep(keep: str) -> str:

@@ -171,14 +171,14 @@ class Territories:
             )
         return pd.DataFrame(rows).set_index("level")
 
-    def resolve(self, values, *, departement=None) -> pd.DataFrame:
+    def resolve(self, values, *, departement=None, holds="auto", names=None) -> pd.DataFrame:
         """Resolve messy identifiers (codes, SIREN/SIRET, names) to territories.
 
         See :func:`barometre_geo.resolve.resolve` for the full description.
         """
         from .resolve import resolve
 
-        return resolve(self, values, departement=departement)
+        return resolve(self, values, departement=departement, holds=holds, names=names)
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:
