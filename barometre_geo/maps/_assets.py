@@ -15,8 +15,8 @@ repository. Three modes:
 * ``cdn``: the page links jsDelivr with a Subresource Integrity hash computed
   from the packaged file, so a tampered CDN copy is refused by the browser.
 
-Our own script and stylesheet (``templates/bgeo.js``, ``templates/bgeo.css``)
-are always inlined (a few kB).
+Our own scripts and stylesheet (``templates/bgeo-canvas.js``, ``bgeo.js``,
+``bgeo-page.js``, ``bgeo.css``) are always inlined (a few tens of kB).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from functools import cache
 from importlib import resources
 
 __all__ = [
+    "PAGE_SCRIPTS",
     "bgeo_css",
     "bgeo_js",
     "leaflet_assets",
@@ -152,10 +153,14 @@ def _template(name: str) -> str:
     return resources.files("barometre_geo.maps").joinpath(f"templates/{name}").read_text("utf-8")
 
 
+#: Our page scripts, in load order: drawing (canvas), map layer, page around the map.
+PAGE_SCRIPTS = ("bgeo-canvas.js", "bgeo.js", "bgeo-page.js")
+
+
 @cache
 def bgeo_js() -> str:
-    """Our map script (``templates/bgeo.js``)."""
-    return _template("bgeo.js")
+    """Our map scripts (:data:`PAGE_SCRIPTS` from ``templates/``), as one inline block."""
+    return "\n".join(_template(name) for name in PAGE_SCRIPTS)
 
 
 @cache

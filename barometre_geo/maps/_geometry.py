@@ -5,7 +5,8 @@ edges shared by neighbouring polygons once, so the simplified communes still
 tile the territory: no slivers, no gaps. Results are cached in-process per
 geometry content and tolerance (the commune coverage takes ~2 s to simplify).
 
-Encoding: coordinates are quantised on a grid of ``quantum`` degrees, the
+Encoding: rings are oriented (exteriors counter-clockwise, holes clockwise),
+coordinates are quantised on a grid of ``quantum`` degrees, the
 closing vertex of each ring is dropped, and the whole coordinate stream is
 written as zig-zag deltas in base-64 variable-length quantities (the VLQ of
 source maps: 5 bits per character plus a continuation bit), one ASCII string
@@ -193,6 +194,9 @@ def encode_geometry(geoms, *, quantum: float = 1e-4) -> EncodedGeometry:
 
     arr = np.asarray(geoms, dtype=object)
     n = len(arr)
+    # exteriors counter-clockwise, holes clockwise: the page fills many features in
+    # one path with the non-zero rule (holes stay holes, enclaves stay filled)
+    arr = shapely.orient_polygons(arr)
     polys, poly_idx = shapely.get_parts(arr, return_index=True)
     kinds = shapely.get_type_id(polys)
     if polys.size and not np.isin(kinds, (3,)).all():
