@@ -88,6 +88,7 @@ def summary(r) -> str:
         lines.append(f"… et {len(r.warnings) - 5} autre(s) avertissement(s) : voir manifest.json.")
     for p in r.problems:
         lines.append(f"À vérifier : {p}")
+    lines.append(_embedding(s))
     lines.append(f"Ouvrez {shown}/index.html")
     return "\n".join(lines)
 
@@ -103,6 +104,7 @@ class Steps:
         self._current, self._since = None, time.perf_counter()
 
     def step(self, text: str | None) -> None:
+        """Start step ``text`` (``None``: end the last one), recording its duration."""
         now = time.perf_counter()
         if self._current:
             self.timings[self._current] = round(now - self._since, 2)
@@ -113,9 +115,27 @@ class Steps:
             tqdm.write(f"• {text}", file=__import__("sys").stderr)
 
     def bar(self, total: int, desc: str):
+        """Return a progress bar of ``total`` items (disabled when not shown)."""
         from tqdm import tqdm
 
         return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
+
+
+def _embedding(settings) -> str:
+    """Return the summary's line on embedding the maps in a website (base URL or not)."""
+    from ..maps._embed import EMBED_SCRIPT, frame_src
+
+    if not settings.base_url:
+        return (
+            "Intégration : codes <iframe> relatifs (adresse de publication inconnue). Une fois "
+            "le dossier publié, relancez avec --base-url https://…/cartes/ pour des codes "
+            "absolus ; chaque page publiée donne aussi le sien (« Intégrer cette carte »)."
+        )
+    return (
+        f"Intégration : codes <iframe> pour {settings.base_url} ; le site hôte autorise "
+        f"frame-src {frame_src(settings.base_url)} et sert une copie de {EMBED_SCRIPT} "
+        "(hauteur automatique, compatible script-src 'self')."
+    )
 
 
 def index_description(settings, responses, synthetic: bool) -> str:
@@ -141,6 +161,7 @@ def readme(result) -> str:
         "================================\n\n" + result.summary() + "\n\nContenu du dossier\n"
         "------------------\n"
         "index.html                  toutes les cartes par thème, valeur nationale, code <iframe>\n"
+        "assets/                     Leaflet ; barometre-geo-integration.js pour le site hôte\n"
         "<indicateur>.<niveau>.html  une carte par indicateur et niveau (et par modalité)\n"
         "participation.*.html        communes ayant répondu ; participation par département\n"
         "couverture.html             couverture par les structures de mutualisation\n"

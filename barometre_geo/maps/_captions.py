@@ -233,8 +233,12 @@ def source_line(
     responses: int | None = None,
     cog: str = "",
     modelled: str = "",
+    wave: int | None = None,
 ) -> SourceLine:
     r"""Build the :class:`SourceLine` of an indicator's map.
+
+    ``indicator`` gives the wave (``None`` and ``wave=0``: a page on every wave,
+    e.g. participation); ``responses`` the number of responses quoted.
 
     Examples
     --------
@@ -252,7 +256,7 @@ def source_line(
     same = edition is None or str(edition) == ed.id
     edition_text = f"{_ordinal(ed.number)} édition ({ed.id})" if same else f"édition {edition}"
     wave = ""
-    number = getattr(indicator, "wave", None)
+    number = getattr(indicator, "wave", None) if indicator is not None else wave
     if number is not None:
         if number == 0:
             wave = "toutes vagues"

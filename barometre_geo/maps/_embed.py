@@ -36,6 +36,7 @@ __all__ = [
     "EMBED_SCRIPT",
     "EMBED_VARIANTS",
     "Snippet",
+    "check_base_url",
     "embed_script",
     "embed_snippet",
     "frame_src",
@@ -48,6 +49,22 @@ EMBED_SCRIPT = "assets/barometre-geo-integration.js"
 #: ``page``: the whole page (map, source, data table); ``carte``: the map alone.
 EMBED_VARIANTS = ("page", "carte")
 _HEIGHTS = {"page": 900, "carte": 560}
+
+
+def check_base_url(base_url: str) -> str:
+    """Check the public address of a maps folder; return it with one trailing ``/``.
+
+    Raises
+    ------
+    SchemaError
+        Not an absolute http(s) address, or with a query or fragment.
+
+    Examples
+    --------
+    >>> check_base_url("https://www.exemple.gouv.fr/cartes")
+    'https://www.exemple.gouv.fr/cartes/'
+    """
+    return _check_base(base_url)
 
 
 def _check_base(base_url: str) -> str:
