@@ -1,21 +1,16 @@
 """The main job: every map, GeoPackage, table and report of an edition, in one folder.
 
-Takes
-    Survey exports (default: the synthetic demo edition), a mapping file, a
-    structures file, the territorial reference and the settings (``run.toml``).
-Gives
-    :class:`BuildResult` and the output folder (``maps/``), swapped in atomically.
+Top of the pipeline with :mod:`barometre_geo.cli.main`: the only stages that may
+import every other one.
 
-Modules
--------
-``settings``    :class:`BuildSettings`, ``run.toml``; ``job`` :func:`build`;
-``indicator``   per-indicator pages, GeoPackages, static maps; ``extras`` the
-                other outputs; ``text`` summaries; ``swap`` the staging folder
-
+Modules: ``job`` (:func:`build`, :class:`BuildResult`), ``settings`` (defaults
+< ``run.toml`` < arguments), ``indicator`` (per-indicator pages, GeoPackage,
+static maps, in worker processes), ``extras`` (participation, coverage, ingest
+report, checksums), ``text`` (summary, LISEZMOI), ``swap`` (staging folder and
+atomic replacement of the output).
 Data contract: ``docs/contracts/build.md``.
 """
 
 from .job import BuildResult, OutputFile, build
-from .settings import BuildSettings
 
-__all__ = ["BuildResult", "BuildSettings", "OutputFile", "build"]
+__all__ = ["BuildResult", "OutputFile", "build"]
