@@ -257,15 +257,19 @@ def test_phone_layout_french_controls_and_skip_link(site, browser, tmp_path):
             ".filter(e => e.offsetParent).map(e => { const r = e.getBoundingClientRect();"
             " return [e.className, r.left, r.top, r.right, r.bottom]; })"
         )
-        assert any("bgeo-zones" in b[0] for b in boxes)
+        assert len(boxes) >= 3  # zoom, scale, attribution
         for i, a in enumerate(boxes):
             for b in boxes[i + 1 :]:
                 apart = a[3] <= b[1] or b[3] <= a[1] or a[4] <= b[2] or b[4] <= a[2]
                 assert apart, (a, b)
-        # the legend is under the map, the insets under it too
-        assert page.locator(".bgeo-legend-slot .bgeo-legend").is_visible()
+        # the zone buttons are above the map, the insets and the legend under it: none
+        # of them hides a territory
         main = page.locator(".bgeo-main").bounding_box()
-        assert page.locator(".bgeo-inset-971").bounding_box()["y"] >= main["y"] + main["height"]
+        zones = page.locator(".bgeo-zones").bounding_box()
+        assert zones["y"] + zones["height"] <= main["y"]
+        bottom = main["y"] + main["height"]
+        assert page.locator(".bgeo-inset-971").bounding_box()["y"] >= bottom
+        assert page.locator(".bgeo-legend-slot .bgeo-legend").bounding_box()["y"] >= bottom
         _screenshot(page, tmp_path, "phone-epci")
         # French controls
         assert page.locator(".leaflet-control-zoom-in").get_attribute("title") == "Zoom avant"

@@ -216,7 +216,8 @@ def indicator_classes(
     (('departement', 'region'), 5)
     """
     have = set(aggregates.loc[aggregates["indicator"] == indicator, "level"].astype(str))
-    levels = [lv for lv in (levels or MAP_LEVELS) if lv in have]
+    wanted = set(levels or MAP_LEVELS)
+    levels = [lv for lv in MAP_LEVELS if lv in wanted and lv in have]
     per_level = []
     for lv in levels:
         rows = overall_rows(aggregates, indicator, lv, option, what="indicator_classes")

@@ -10,7 +10,7 @@
   for (var a = 0; a < ALPHA.length; a++) LOOKUP[ALPHA.charCodeAt(a)] = a;
   var NNBSP = "\u202f";
   var NO_DATA = -1, SUPPRESSED = -2;
-  var NARROW = 640;  // map width (px) under which the legend goes under the map
+  var NARROW = 640;  // map width (px) under which the layer control is collapsed
 
   function vlq(s) {
     var out = new Int32Array(s.length), n = 0, v = 0, sh = 0;
@@ -124,31 +124,23 @@
     return s;
   }
 
-  // The legend of a layer: in the map (bottom left), or under it on a narrow map
-  // (a phone), where it would hide most of the map.
+  // The legend of a layer, beside the map (under it on a narrow page: CSS), never
+  // over it; a Leaflet control only on a page without the legend area.
   function legendControl(layer, map) {
-    var box = legendBox(layer), ctl = L.control({ position: "bottomleft" });
+    var box = legendBox(layer), slot = document.querySelector(".bgeo-legend-slot");
+    var ctl = L.control({ position: "bottomleft" });
     ctl.onAdd = function () { return box; };
-    var slot = document.querySelector(".bgeo-legend-slot");
-    function narrow() { return slot && map.getSize().x < NARROW; }
-    function detach() {
-      ctl.remove();
-      if (box.parentNode) box.parentNode.removeChild(box);
-    }
-    var shown = false;
-    function place() {
-      if (!shown) return;
-      if (narrow()) {
-        if (box.parentNode !== slot) { detach(); slot.appendChild(box); }
-      } else if (!ctl._map) {
-        detach();
-        ctl.addTo(map);
-      }
-    }
-    map.on("resize", place);
     return {
-      addTo: function () { shown = true; place(); return this; },
-      remove: function () { shown = false; detach(); return this; },
+      addTo: function () {
+        if (slot) slot.appendChild(box);
+        else ctl.addTo(map);
+        return this;
+      },
+      remove: function () {
+        ctl.remove();
+        if (box.parentNode) box.parentNode.removeChild(box);
+        return this;
+      },
       box: box
     };
   }
@@ -189,25 +181,21 @@
     }
   }
 
-  function zonesControl(map, zones) {
-    var ctl = L.control({ position: "topleft" });
-    ctl.onAdd = function () {
-      var nav = el("nav", "bgeo-zones leaflet-control");
-      nav.setAttribute("aria-label", "Aller à un territoire");
-      zones.forEach(function (z) {
-        var b = el("button", null, z.label);
-        b.type = "button";
-        b.setAttribute("data-zone", z.id);
-        L.DomEvent.on(b, "click", function (e) {
-          L.DomEvent.stop(e);
-          map.fitBounds(z.bounds, { animate: false });
-        });
-        nav.appendChild(b);
-      });
-      L.DomEvent.disableClickPropagation(nav);
-      return nav;
-    };
-    return ctl;
+  // Buttons showing a zone (metropolitan France, each DROM) on the main map: a bar
+  // above the map area, so that they never hide a territory.
+  function zonesBar(map, zones, box) {
+    var nav = el("nav", "bgeo-zones");
+    nav.setAttribute("aria-label", "Aller à un territoire");
+    nav.appendChild(el("span", "bgeo-zones-label", "Afficher :"));
+    zones.forEach(function (z) {
+      var b = el("button", null, z.label);
+      b.type = "button";
+      b.setAttribute("data-zone", z.id);
+      b.addEventListener("click", function () { map.fitBounds(z.bounds, { animate: false }); });
+      nav.appendChild(b);
+    });
+    box.parentNode.insertBefore(nav, box);
+    return nav;
   }
 
   // How a layer's features are painted: a style per class, then "no answer" and
@@ -461,14 +449,15 @@
     if (data.layers.length > 1 || tiles.length) {
       var base = {};
       tiles.forEach(function (t) { base[data.basemap_label] = t; });
-      var narrow = map.getSize().x < NARROW;
-      var layers = L.control.layers(base, overlays, { collapsed: narrow, position: "topright" });
+      // folded (an icon) on narrow maps, and when it only switches the basemap and one layer
+      var folded = map.getSize().x < NARROW || data.layers.length < 2;
+      var layers = L.control.layers(base, overlays, { collapsed: folded, position: "topright" });
       layers.addTo(map);
       var toggle = layers.getContainer().querySelector(".leaflet-control-layers-toggle");
       if (toggle) { toggle.title = "Fond de carte et couches"; toggle.setAttribute("aria-label", toggle.title); }
       state.layersControl = layers;
     }
-    if (data.zones.length > 1) zonesControl(map, data.zones).addTo(map);
+    if (data.zones.length > 1) zonesBar(map, data.zones, box);
     var home = data.zones.length ? data.zones[0].bounds : data.bounds;
     map.fitBounds(home, { animate: false });
     map.setMinZoom(Math.max(2, map.getZoom() - 3));
