@@ -13,7 +13,7 @@ from _agg_tables import make_table
 from barometre_geo.errors import SchemaError, UnknownValueError
 from barometre_geo.maps import indicator_map, static_map
 from barometre_geo.maps._assets import bgeo_js
-from barometre_geo.maps._breaks import PER_LEVEL, data_classes, indicator_classes, round_breaks
+from barometre_geo.maps._breaks import data_classes, indicator_classes, jenks_breaks, round_breaks
 from barometre_geo.maps._captions import national_mark, source_line, value_meaning
 from barometre_geo.maps._embed import check_base_url, embed_snippet, frame_src, map_url
 from barometre_geo.maps._layout import insets_of, places_of
@@ -124,7 +124,23 @@ def test_each_level_weighs_the_same_in_the_pool():
     c = data_classes([many, few])
     # the few keep classes of their own: without equal weights they would get one at most
     assert sum(b > 0.5 for b in c.bins) >= 2
-    assert len(many) > PER_LEVEL
+    assert sum(b > 0.5 for b in jenks_breaks(np.r_[many, few], 5)) <= 1  # switched off
+
+
+@pytest.mark.parametrize("n", [7, 60, 400])
+def test_jenks_breaks_are_mapclassify_s_fisher_jenks(n):
+    import warnings
+
+    import mapclassify
+
+    y = np.random.default_rng(n).gamma(2.0, 1.0, n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # numba missing: slow pure Python
+        expected = mapclassify.FisherJenks(y, k=5).bins
+    np.testing.assert_allclose(jenks_breaks(y, 5), expected)
+    # a weight is a repetition: the same breaks as the values repeated
+    w = np.random.default_rng(1).integers(1, 4, n)
+    np.testing.assert_allclose(jenks_breaks(y, 4, weights=w), jenks_breaks(np.repeat(y, w), 4))
 
 
 def test_rounded_bounds_are_readable_and_keep_every_class():

@@ -5,13 +5,14 @@ every level drawn — communes, EPCI, départements, régions — so that a colo
 means the same value on each of them (:func:`indicator_classes`):
 
 * **pooled**: the published values of every level, each level weighing the same
-  (a level with more than :data:`PER_LEVEL` values enters as that many evenly
-  spaced quantiles: 1,200 EPCI do not drown 18 régions);
+  (each value of a level weighs ``1 / n`` of it: 1,200 EPCI do not drown 18
+  régions);
 * **chosen by the data**: Fisher–Jenks natural breaks (the partition that
-  minimises the spread within classes) into 5 classes, or one class per value
-  when there are no more distinct values than that; fixed 20-point classes left
-  most of the colours unused (27 of the 28 départements published for
-  ``cyber_victime`` fell in the two lightest classes);
+  minimises the weighted sum of squared deviations within classes,
+  :func:`jenks_breaks`) into 5 classes, or one class per value when there are no
+  more distinct values than that; fixed 20-point classes left most of the colours
+  unused (27 of the 28 départements published for ``cyber_victime`` fell in the
+  two lightest classes);
 * **rounded**: each break moves to the nearest multiple of the largest readable
   step (10, 5, 2, 1, 0.5… points; 1-2-5 multiples for means) that keeps every
   class non-empty and moves no break by more than :data:`TOLERANCE` of the
@@ -20,6 +21,12 @@ means the same value on each of them (:func:`indicator_classes`):
 
 Only published values enter (suppressed cells are empty before this), so the
 bounds reveal nothing a map does not already show.
+
+:func:`jenks_breaks` is written here, vectorised with numpy, because
+mapclassify's ``FisherJenks`` takes no weights and, without numba, runs the
+dynamic programme in pure Python (about 0.3 s for 250 values: a build classifies
+some 150 indicators and options); it solves the same problem exactly, on the
+distinct values with their weights (the tests compare it with mapclassify).
 """
 
 from __future__ import annotations
@@ -32,23 +39,25 @@ import numpy as np
 import pandas as pd
 
 from .._format import NumberFormat
-from ._classify import Classification, _breaks, _labels, classify
+from ._classify import Classification, _labels, classify
 from ._data import overall_rows
 
 __all__ = [
     "MAP_LEVELS",
-    "PER_LEVEL",
+    "MAX_DISTINCT",
     "TOLERANCE",
     "data_classes",
     "indicator_classes",
+    "jenks_breaks",
     "resolve_classes",
     "round_breaks",
 ]
 
 #: Levels whose maps share an indicator's classes, finest first.
 MAP_LEVELS = ("commune", "epci", "departement", "region")
-#: A level with more published values enters the pool as this many quantiles.
-PER_LEVEL = 250
+#: Above this many distinct values, the pool is summarised by as many weighted quantiles
+#: (the exact programme needs a matrix of n² doubles).
+MAX_DISTINCT = 1000
 #: A rounded break may move by at most this share of the narrower class beside it.
 TOLERANCE = 0.3
 _SHARE_STEPS = (0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
@@ -111,19 +120,80 @@ def round_breaks(
     return None
 
 
-def _pool(levels_values: Sequence) -> tuple[np.ndarray, np.ndarray]:
-    """All finite values, and the pool where each level weighs the same."""
-    kept, pool = [], []
+def jenks_breaks(values, k: int, weights=None) -> np.ndarray:
+    """Fisher–Jenks natural breaks of weighted values: the upper bound of each of ``k`` classes.
+
+    The partition of the sorted values into ``k`` runs that minimises the sum
+    over classes of the weighted squared deviations from the class mean (Fisher
+    1958, Jenks 1977), by dynamic programming over the distinct values, each
+    step a numpy operation on an ``n × n`` matrix.
+
+    Examples
+    --------
+    >>> jenks_breaks([1, 2, 3, 10, 11, 12, 30], 3).tolist()
+    [3.0, 12.0, 30.0]
+
+    A heavy value pulls the breaks towards it:
+
+    >>> y = [1, 3, 5, 7, 9, 11]
+    >>> jenks_breaks(y, 2).tolist(), jenks_breaks(y, 2, weights=[1, 1, 1, 1, 1, 40]).tolist()
+    ([5.0, 11.0], [7.0, 11.0])
+    """
+    y = np.asarray(values, dtype="float64")
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype="float64")
+    order = np.argsort(y, kind="stable")
+    y, w = y[order], w[order]
+    y, inverse = np.unique(y, return_inverse=True)
+    w = np.bincount(inverse, weights=w)
+    n = len(y)
+    if k >= n:
+        return y.copy()
+    z = y - np.average(y, weights=w)  # centred: fewer cancellations in s2 - s1²/ww
+    cw = np.r_[0.0, np.cumsum(w)]
+    c1 = np.r_[0.0, np.cumsum(w * z)]
+    c2 = np.r_[0.0, np.cumsum(w * z * z)]
+    j = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    ww = cw[i + 1] - cw[j]
+    s1 = c1[i + 1] - c1[j]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost = np.where(j <= i, (c2[i + 1] - c2[j]) - s1 * s1 / ww, np.inf)
+    best = cost[0].copy()  # one class holding values 0..i
+    starts = []
+    cols = np.arange(n)
+    for _ in range(1, k):
+        cand = best[:-1, None] + cost[1:, :]  # last class starting at value j (1..n-1)
+        arg = np.argmin(cand, axis=0)
+        best = cand[arg, cols]
+        starts.append(arg + 1)
+    uppers, i_end = [y[-1]], n - 1
+    for start in reversed(starts):
+        first = int(start[i_end])
+        uppers.append(y[first - 1])
+        i_end = first - 1
+    return np.asarray(sorted(uppers), dtype="float64")
+
+
+def _pool(levels_values: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All finite values; the pool's distinct values and weights (each level summing to 1)."""
+    kept, weights = [], []
     for v in levels_values:
         v = np.asarray(v, dtype="float64").ravel()
         v = v[np.isfinite(v)]
-        if not v.size:
-            continue
-        kept.append(v)
-        pool.append(np.quantile(v, np.linspace(0, 1, PER_LEVEL)) if v.size > PER_LEVEL else v)
+        if v.size:
+            kept.append(v)
+            weights.append(np.full(v.size, 1.0 / v.size))
     if not kept:
-        return np.array([]), np.array([])
-    return np.concatenate(kept), np.concatenate(pool)
+        return np.array([]), np.array([]), np.array([])
+    values, w = np.concatenate(kept), np.concatenate(weights)
+    y, inverse = np.unique(values, return_inverse=True)
+    w = np.bincount(inverse, weights=w)
+    if len(y) > MAX_DISTINCT:  # weighted quantiles summarise the pool
+        cum = (np.cumsum(w) - w / 2) / w.sum()
+        probs = np.linspace(0, 1, MAX_DISTINCT)
+        y = np.unique(np.interp(probs, cum, y))
+        w = np.ones_like(y)
+    return values, y, w
 
 
 def data_classes(
@@ -164,7 +234,7 @@ def data_classes(
     (True, True, ('departement', 'region'))
     """
     fmt = fmt or NumberFormat.for_share()
-    values, pool = _pool(levels_values)
+    values, pool, weights = _pool(levels_values)
     if not values.size:
         return None
     distinct = np.unique(values)
@@ -173,7 +243,7 @@ def data_classes(
     if distinct.size <= k:
         cls = classify(values, scheme="fisher_jenks", k=int(distinct.size), fmt=fmt)
         return replace(cls, **extra)
-    raw = _breaks(pool, "fisher_jenks", k)
+    raw = jenks_breaks(pool, k, weights)
     raw[-1] = max(raw[-1], float(values.max()))
     rounded = round_breaks(raw, values, share=fmt.share)
     if rounded is None:

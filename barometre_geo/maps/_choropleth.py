@@ -71,8 +71,10 @@ def _default_fields(gdf, value_field: Field | None) -> list[Field]:
 
 def _geometry(gdf, style: MapStyle):
     n = len(gdf)
-    simplified = simplify_coverage(gdf.geometry.values, style.tolerance(n))
-    return simplified, encode_geometry(simplified, quantum=style.grid(n))
+    tolerance = style.tolerance(n)
+    simplified = simplify_coverage(gdf.geometry.values, tolerance)
+    # simplify_coverage orients the rings (not when it returns the input: tolerance 0)
+    return simplified, encode_geometry(simplified, quantum=style.grid(n), orient=tolerance <= 0)
 
 
 def _finish(

@@ -98,6 +98,9 @@ def _fingerprint(geoms: np.ndarray) -> str:
 def simplify_coverage(geoms, tolerance: float) -> np.ndarray:
     """Simplify a polygon coverage, keeping shared edges shared (cached in-process).
 
+    The result's rings are oriented (exteriors counter-clockwise, holes
+    clockwise), as :func:`encode_geometry` wants them.
+
     Parameters
     ----------
     geoms : array-like of shapely geometries
@@ -126,7 +129,7 @@ def simplify_coverage(geoms, tolerance: float) -> np.ndarray:
     if hit is not None:
         return hit
     try:
-        out = shapely.coverage_simplify(arr, tolerance)
+        out = shapely.orient_polygons(shapely.coverage_simplify(arr, tolerance))
     except shapely.errors.GEOSException as exc:
         raise SchemaError(
             f"Coverage simplification failed ({exc}): the polygons do not form a valid "
@@ -178,8 +181,11 @@ class EncodedGeometry:
         }
 
 
-def encode_geometry(geoms, *, quantum: float = 1e-4) -> EncodedGeometry:
+def encode_geometry(geoms, *, quantum: float = 1e-4, orient: bool = True) -> EncodedGeometry:
     """Encode polygons into compact strings (see the module docstring).
+
+    ``orient=False`` skips orienting the rings, for polygons already oriented
+    (those of :func:`simplify_coverage`).
 
     Examples
     --------
@@ -196,7 +202,8 @@ def encode_geometry(geoms, *, quantum: float = 1e-4) -> EncodedGeometry:
     n = len(arr)
     # exteriors counter-clockwise, holes clockwise: the page fills many features in
     # one path with the non-zero rule (holes stay holes, enclaves stay filled)
-    arr = shapely.orient_polygons(arr)
+    if orient:
+        arr = shapely.orient_polygons(arr)
     polys, poly_idx = shapely.get_parts(arr, return_index=True)
     kinds = shapely.get_type_id(polys)
     if polys.size and not np.isin(kinds, (3,)).all():

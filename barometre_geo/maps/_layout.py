@@ -21,7 +21,6 @@ régions and départements that a deep link (``?territoire=84``,
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from ._render import ZONE_BOXES, ZONE_LABELS
 
@@ -98,12 +97,17 @@ def insets_of(geoms, zones: list[dict]) -> list[dict]:
     return out
 
 
-def _bounds_by(codes: pd.Series, bounds: np.ndarray) -> dict[str, list[float]]:
-    df = pd.DataFrame(bounds, columns=["w", "s", "e", "n"]).assign(code=codes.astype(str).values)
-    df = df[np.isfinite(df[["w", "s", "e", "n"]]).all(axis=1) & df["code"].ne("")]
-    g = df.groupby("code").agg(w=("w", "min"), s=("s", "min"), e=("e", "max"), n=("n", "max"))
-    return {c: [round(float(r.s), 4), round(float(r.w), 4), round(float(r.n), 4),
-                round(float(r.e), 4)] for c, r in g.iterrows()}  # fmt: skip
+def _bounds_by(codes: np.ndarray, bounds: np.ndarray) -> dict[str, list[float]]:
+    """``{code: [south, west, north, east]}`` of the features of each code (4 decimals)."""
+    ok = np.isfinite(bounds).all(axis=1) & (codes != "")
+    codes, bounds = codes[ok], bounds[ok]
+    keys, inverse = np.unique(codes, return_inverse=True)
+    lo = np.full((len(keys), 2), np.inf)
+    hi = np.full((len(keys), 2), -np.inf)
+    np.minimum.at(lo, inverse, bounds[:, :2])
+    np.maximum.at(hi, inverse, bounds[:, 2:])
+    boxes = np.round(np.c_[lo[:, 1], lo[:, 0], hi[:, 1], hi[:, 0]], 4).tolist()
+    return dict(zip(keys.tolist(), boxes, strict=True))
 
 
 def places_of(gdf, territories=None) -> dict:
@@ -142,10 +146,10 @@ def places_of(gdf, territories=None) -> dict:
         if col not in frame.columns:
             continue
         bounds = shapely.bounds(np.asarray(frame.geometry.values, dtype=object))
-        codes = frame[col].astype("object").where(frame[col].notna(), "")
+        codes = frame[col].astype("object").where(frame[col].notna(), "").astype(str).to_numpy()
         names = {}
         if col == "code" and "nom" in frame.columns:
-            names = dict(zip(frame["code"].astype(str), frame["nom"].astype(str), strict=False))
+            names = dict(zip(codes.tolist(), frame["nom"].astype(str).tolist(), strict=True))
         for code, box in _bounds_by(codes, bounds).items():
             out[kind][code] = [names.get(code, code), *box]
     return out
