@@ -1,7 +1,12 @@
 """Benchmark: barometre_geo.maps vs GeoDataFrame.explore() on the same synthetic values.
 
-Run:  .venv/bin/python benchmarks/bench_maps.py [--no-explore]
+Run:  .venv/bin/python benchmarks/bench_maps.py [--no-explore] [--baseline DIR]
 (explore() needs matplotlib: .venv/bin/pip install matplotlib)
+
+``--baseline DIR``: also build and display the pages of another version of the
+package, in the same run (same values, same browser): DIR is a source tree, e.g.
+``git archive <commit> | tar -x -C DIR`` (it must hold ``barometre_geo/`` and
+``boundaries/``); its pages are built in a child process importing it first.
 
 For the national commune-level map (34,875 polygons) prints, for both: HTML
 size, build time (warm: the second build in this process) and, in headless
@@ -16,7 +21,9 @@ Chromium (second load, warm browser cache):
   50 ms, Lighthouse's TBT);
 * **interactive**: time to interactive — the end of the last long task before a
   quiet second (no task over 50 ms), or the display time if later;
-* **JS heap**: ``JSHeapUsedSize`` (Chrome DevTools Protocol) once drawn.
+* **JS heap**: ``JSHeapUsedSize`` (Chrome DevTools Protocol) once drawn (the
+  backing stores of typed arrays are not in it: the decoded geometry of the
+  national commune map adds about 6 MB of Float64Array/Int32Array).
 
 Then the same for the EPCI, département and région maps, with the page sizes
 in the build's default mode (``assets="local"``: Leaflet in ``assets/``, not
@@ -144,6 +151,43 @@ def _explore(gdf, agg, out: Path, name: str) -> Path:
     return path
 
 
+_BASELINE = """
+import json, sys, time
+sys.path.insert(0, {src!r})
+sys.path.insert(1, {bench!r})
+import barometre_geo as bg
+from barometre_geo import maps
+from bench_maps import synthetic, warm
+assert bg.__file__.startswith({src!r}), bg.__file__
+t = bg.load_territories()
+out = {{}}
+for level in {levels!r}:
+    agg = synthetic(t.level(level), level)
+    def build(assets="local", agg=agg, level=level):
+        return maps.indicator_map(agg, t, indicator="site", level=level, basemap="none",
+                                  assets=assets)
+    doc, seconds = warm(build)
+    inline = build(assets="inline")
+    path = doc.save({folder!r} + "/baseline." + level + ".html")
+    out[level] = [str(path), doc.size, inline.size, seconds]
+print(json.dumps(out))
+"""
+
+
+def baseline_pages(src: Path, out: Path, levels) -> dict:
+    """Build the pages of the version in ``src`` (a child process importing it first)."""
+    import json
+    import subprocess
+    import sys
+
+    code = _BASELINE.format(src=str(src.resolve()), bench=str(Path(__file__).parent),
+                            levels=list(levels), folder=str(out))  # fmt: skip
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if proc.returncode:
+        raise SystemExit(f"baseline {src} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-explore", action="store_true", help="skip GeoDataFrame.explore()")
@@ -151,11 +195,21 @@ def main() -> None:
         "--levels", nargs="*", default=["commune", "epci", "departement", "region"],
         help="levels to measure (default: all four)",
     )  # fmt: skip
+    parser.add_argument(
+        "--baseline", metavar="DIR", type=Path,
+        help="source tree of another version to measure in the same run",
+    )  # fmt: skip
     args = parser.parse_args()
     t = bg.load_territories()
     out = Path(tempfile.mkdtemp(prefix="bench_maps_"))
     rows = []  # (level, tool, local size, inline size, build, path, ready js)
+    ready_ours = "window.__bgeo && window.__bgeo.ready"
+    before = baseline_pages(args.baseline, out, args.levels) if args.baseline else {}
     for level in args.levels:
+        if level in before:
+            bpath, bsize, binline, bbuild = before[level]
+            rows.append([level, "baseline (--baseline)", bsize, binline, bbuild, Path(bpath),
+                         ready_ours])  # fmt: skip
         gdf = t.level(level)
         agg = synthetic(gdf, level)
 
@@ -168,7 +222,7 @@ def main() -> None:
         inline = ours(assets="inline")
         path = doc.save(out / f"ours.{level}.html")
         rows.append([level, "barometre_geo.maps", doc.size, inline.size, build, path,
-                     "window.__bgeo && window.__bgeo.ready"])  # fmt: skip
+                     ready_ours])  # fmt: skip
         if not args.no_explore:
             epath, ebuild = warm(lambda g=gdf, a=agg, lv=level: _explore(g, a, out, lv))
             size = epath.stat().st_size
