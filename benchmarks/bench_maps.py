@@ -114,10 +114,12 @@ def display_time(ctx, path: Path, ready_js: str, timeout_ms: int = 180_000) -> d
 
     page.route("**/*", route)
     page.goto(path.as_uri(), timeout=timeout_ms)
-    page.wait_for_function(ready_js, timeout=timeout_ms, polling=50)
+    # polled from here: wait_for_function evaluates a string, which the page's CSP refuses
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(f"!!({ready_js})") and time.monotonic() < deadline:
+        page.wait_for_timeout(20)
     shown = page.evaluate("performance.now()") / 1000
-    # wait for a quiet second: no long task ending within the last 1,000 ms (polled from
-    # here: wait_for_function evaluates a string, which the page's CSP refuses)
+    # wait for a quiet second: no long task ending within the last 1,000 ms
     quiet = (
         "(() => { const lt = window.__bench_lt, now = performance.now();"
         " const last = lt.length ? Math.max(...lt.map(e => e[0] + e[1])) : 0;"

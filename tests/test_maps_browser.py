@@ -63,6 +63,21 @@ def browser(tmp_path_factory):
         ctx.close()
 
 
+def wait_ready(target, timeout_s: float = 60) -> None:
+    """Wait until the map is drawn (``window.__bgeo.ready``), polling from here.
+
+    ``wait_for_function`` evaluates its predicate with ``eval`` when it polls, which the
+    page's Content-Security-Policy refuses; ``evaluate`` goes through the DevTools
+    protocol and is not subject to it.
+    """
+    import time
+
+    end = time.monotonic() + timeout_s
+    while not target.evaluate("!!(window.__bgeo && window.__bgeo.ready)"):
+        assert time.monotonic() < end, "the map never got ready"
+        time.sleep(0.05)
+
+
 class Loaded:
     def __init__(self, page, errors, requests, dialogs):
         self.page, self.errors, self.requests, self.dialogs = page, errors, requests, dialogs
@@ -94,7 +109,7 @@ def open_page(browser):
         page.route("**/*", route)
         page.goto(path.as_uri())
         target = page.frames[1] if frame else page
-        target.wait_for_function("window.__bgeo && window.__bgeo.ready", timeout=60_000)
+        wait_ready(target)
         pages.append(page)
         return Loaded(page, errors, requests, dialogs)
 

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_maps_browser import _aggregates, _inside_point, _screenshot, browser, open_page
+from test_maps_browser import (
+    _aggregates,
+    _inside_point,
+    _screenshot,
+    browser,
+    open_page,
+    wait_ready,
+)
 
 from barometre_geo.maps import indicator_map
 from barometre_geo.maps._embed import EMBED_SCRIPT, embed_script, embed_snippet
@@ -53,18 +60,8 @@ def _goto(open_page, path: Path, query: str = ""):
     loaded = open_page(path)
     if query:
         loaded.page.goto(path.as_uri() + query)
-        loaded.page.wait_for_function("window.__bgeo && window.__bgeo.ready", timeout=60_000)
+        wait_ready(loaded.page)
     return loaded
-
-
-def _wait_ready(frame, timeout_s: float = 60) -> None:
-    """Poll the page from here: wait_for_function evaluates a string, which a CSP may refuse."""
-    import time
-
-    end = time.monotonic() + timeout_s
-    while not frame.evaluate("!!(window.__bgeo && window.__bgeo.ready)"):
-        assert time.monotonic() < end, "the map never got ready"
-        time.sleep(0.1)
 
 
 def _centre(page):
@@ -204,7 +201,7 @@ def test_strict_csp_cross_origin_embed_fits_its_height(site, browser, tmp_path):
         frames = [f for f in page.frames if f.url.startswith(maps_url)]
         assert len(frames) == 2
         for frame in frames:
-            _wait_ready(frame)
+            wait_ready(frame)
 
         def fitted():
             heights = []
@@ -251,7 +248,7 @@ def test_phone_layout_french_controls_and_skip_link(site, browser, tmp_path):
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
     try:
         page.goto((site / "site.epci.html").as_uri())
-        page.wait_for_function("window.__bgeo && window.__bgeo.ready", timeout=60_000)
+        wait_ready(page)
         boxes = page.evaluate(
             "Array.from(document.querySelectorAll('.bgeo-main .leaflet-control'))"
             ".filter(e => e.offsetParent).map(e => { const r = e.getBoundingClientRect();"

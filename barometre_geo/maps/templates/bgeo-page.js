@@ -15,45 +15,47 @@
 
   // One small Leaflet map per inset, drawing the features of the main layers that
   // belong to it (same store, same classes); hover works, a click or the caption
-  // button shows the territory on the main map.
-  function insets(state, data, tiles) {
-    (data.insets || []).forEach(function (ins) {
-      var fig = document.querySelector('.bgeo-inset[data-inset="' + ins.id + '"]');
-      if (!fig) return;
-      var div = fig.querySelector(".bgeo-inset-map");
-      var m = L.map(div, {
-        zoomControl: false, attributionControl: false, dragging: false, touchZoom: false,
-        scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, keyboard: false,
-        zoomSnap: 0, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false,
-        inertia: false
-      });
-      tiles.forEach(function (t) { L.tileLayer(t._url, L.extend({}, t.options)).addTo(m); });
-      function fit() { m.fitBounds(ins.bounds, { animate: false, padding: [3, 3] }); }
-      fit();
-      var entries = [];
-      state.layers.forEach(function (layer) {
-        var subset = ins.select === "touch"
-          ? bgeoCanvas.featuresTouching(layer.store, ins.box)
-          : bgeoCanvas.featuresIn(layer.store, ins.box);
-        var c = new bgeoCanvas.FeatureCanvas(layer.store, subset, layer.paint, { padding: 0.1 });
-        c._bgeoMap = m;
-        layer.insets.push(c);
-        if (state.map.hasLayer(layer.canvas)) c.addTo(m);
-        entries.push({ layer: layer, canvas: c, n: subset.length });
-      });
-      state.hover.watch(m, function () {
-        return entries.filter(function (e) { return m.hasLayer(e.canvas); });
-      });
-      L.control.scale({ imperial: false, maxWidth: 56, position: "bottomright" }).addTo(m);
-      function show() { state.map.fitBounds(ins.zoom || ins.bounds, { animate: false }); }
-      var button = fig.querySelector("button");
-      if (button) button.addEventListener("click", show);
-      m.on("click", show);
-      if (window.ResizeObserver) {
-        new ResizeObserver(function () { m.invalidateSize({ animate: false }); fit(); }).observe(div);
-      }
-      state.insets.push({ id: ins.id, label: ins.label, map: m, layers: entries });
+  // button shows the territory on the main map. One task per inset.
+  function insetSteps(state, data, tiles) {
+    return (data.insets || []).map(function (ins) { return function () { inset(state, ins, tiles); }; });
+  }
+
+  function inset(state, ins, tiles) {
+    var fig = document.querySelector('.bgeo-inset[data-inset="' + ins.id + '"]');
+    if (!fig) return;
+    var div = fig.querySelector(".bgeo-inset-map");
+    var m = L.map(div, {
+      zoomControl: false, attributionControl: false, dragging: false, touchZoom: false,
+      scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, keyboard: false,
+      zoomSnap: 0, zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false,
+      inertia: false
     });
+    tiles.forEach(function (t) { L.tileLayer(t._url, L.extend({}, t.options)).addTo(m); });
+    function fit() { m.fitBounds(ins.bounds, { animate: false, padding: [3, 3] }); }
+    fit();
+    var entries = [];
+    state.layers.forEach(function (layer) {
+      var subset = ins.select === "touch"
+        ? bgeoCanvas.featuresTouching(layer.store, ins.box)
+        : bgeoCanvas.featuresIn(layer.store, ins.box);
+      var c = new bgeoCanvas.FeatureCanvas(layer.store, subset, layer.paint, { padding: 0.1 });
+      c._bgeoMap = m;
+      layer.insets.push(c);
+      if (state.map.hasLayer(layer.canvas)) c.addTo(m);
+      entries.push({ layer: layer, canvas: c, n: subset.length });
+    });
+    state.hover.watch(m, function () {
+      return entries.filter(function (e) { return m.hasLayer(e.canvas); });
+    });
+    L.control.scale({ imperial: false, maxWidth: 56, position: "bottomright" }).addTo(m);
+    function show() { state.map.fitBounds(ins.zoom || ins.bounds, { animate: false }); }
+    var button = fig.querySelector("button");
+    if (button) button.addEventListener("click", show);
+    m.on("click", show);
+    if (window.ResizeObserver) {
+      new ResizeObserver(function () { m.invalidateSize({ animate: false }); fit(); }).observe(div);
+    }
+    state.insets.push({ id: ins.id, label: ins.label, map: m, layers: entries });
   }
 
   // ?territoire=84 (région), dep-69 (département), reg-84, 971 (an overseas
@@ -102,10 +104,11 @@
     return text;
   }
 
-  function territory(state, data) {
+  // The deep link's bounds (the map opens there) and the status line.
+  function start(state, data) {
     var params = new URLSearchParams(location.search), q = params.get("territoire");
     var embed = params.get("embed");
-    var notes = [];
+    var notes = [], bounds = null;
     if (embed !== null && embed !== "carte") {
       notes.push("Paramètre embed=« " + embed + " » inconnu : embed=carte affiche la carte seule.");
     }
@@ -113,13 +116,14 @@
       var r = resolve(q, data);
       state.territoire = r;
       if (r.bounds) {
-        state.map.fitBounds(r.bounds, { animate: false });
+        bounds = r.bounds;
         notes.unshift(describe(r));
       } else {
         notes.unshift(r.error);
       }
     }
     status(notes.join(" "));
+    return bounds;
   }
 
   // Height of the page for the host of an <iframe> (assets/barometre-geo-integration.js).
@@ -177,12 +181,14 @@
   }
 
   window.bgeoPage = {
-    init: function (state, data, tiles) {
-      insets(state, data, tiles);
-      territory(state, data);
-      embedHelp();
-      if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.body);
-      window.addEventListener("load", postHeight);
+    start: start,
+    // the work after the main layers, one task each
+    steps: function (state, data, tiles) {
+      return insetSteps(state, data, tiles).concat([function () {
+        embedHelp();
+        if (window.ResizeObserver) new ResizeObserver(postHeight).observe(document.body);
+        window.addEventListener("load", postHeight);
+      }]);
     },
     ready: function () { postHeight(); },
     resolve: resolve

@@ -426,53 +426,74 @@
     c.setAttribute("aria-roledescription", "carte");
   }
 
+  // Draw the page in short tasks, so that it answers a click or a key at once: the
+  // view is set before any layer is drawn (one drawing, not two), the main layers
+  // come first, then the table, the insets and the rest, each in its own task.
   function draw(map, data) {
     var state = window.__bgeo = { ready: false, map: map, layers: [], format: frInt,
       insets: [], timings: { start: performance.now(), decode: 0, build: 0, add: 0 } };
     var box = map.getContainer().closest(".bgeo-mapbox") || map.getContainer().parentNode;
+    var page = window.bgeoPage;
     state.hover = hoverBox(state, box);
     frenchControls(map);
-    var overlays = {};
-    data.layers.forEach(function (spec) {
-      var layer = buildLayer(map, spec, state);
-      var t1 = performance.now();
-      layer.canvas.addTo(map);
-      state.timings.add += performance.now() - t1;
-      overlays[spec.name] = layer.canvas;
-    });
-    state.hover.watch(map, function () {
-      return state.layers.filter(function (l) { return map.hasLayer(l.canvas); })
-        .map(function (l) { return { layer: l, canvas: l.canvas }; });
-    });
-    var tiles = [];
-    map.eachLayer(function (l) { if (l instanceof L.TileLayer) tiles.push(l); });
-    if (data.layers.length > 1 || tiles.length) {
-      var base = {};
-      tiles.forEach(function (t) { base[data.basemap_label] = t; });
-      // folded (an icon) on narrow maps, and when it only switches the basemap and one layer
-      var folded = map.getSize().x < NARROW || data.layers.length < 2;
-      var layers = L.control.layers(base, overlays, { collapsed: folded, position: "topright" });
-      layers.addTo(map);
-      var toggle = layers.getContainer().querySelector(".leaflet-control-layers-toggle");
-      if (toggle) { toggle.title = "Fond de carte et couches"; toggle.setAttribute("aria-label", toggle.title); }
-      state.layersControl = layers;
-    }
-    if (data.zones.length > 1) zonesBar(map, data.zones, box);
     var home = data.zones.length ? data.zones[0].bounds : data.bounds;
     map.fitBounds(home, { animate: false });
     map.setMinZoom(Math.max(2, map.getZoom() - 3));
     state.home = home;
-    var root = document.getElementById(data.table_id);
-    if (root && state.layers[0]) buildTable(root, state.layers[0], data.page_size);
-    if (window.bgeoPage) window.bgeoPage.init(state, data, tiles);
-    requestAnimationFrame(function () {
-      requestAnimationFrame(function () {
-        state.nFeatures = state.layers.reduce(function (s, l) { return s + l.nFeatures; }, 0);
-        state.readyAt = performance.now();
-        state.ready = true;
-        if (window.bgeoPage) window.bgeoPage.ready(state);
+    var start = page ? page.start(state, data) : null;  // ?territoire=: open the map there
+    if (start) map.fitBounds(start, { animate: false });
+    var tiles = [];
+    map.eachLayer(function (l) { if (l instanceof L.TileLayer) tiles.push(l); });
+    var overlays = {}, steps = [];
+    data.layers.forEach(function (spec) {
+      steps.push(function () {
+        var layer = buildLayer(map, spec, state);
+        var t1 = performance.now();
+        layer.canvas.addTo(map);
+        state.timings.add += performance.now() - t1;
+        overlays[spec.name] = layer.canvas;
       });
     });
+    steps.push(function () {
+      state.hover.watch(map, function () {
+        return state.layers.filter(function (l) { return map.hasLayer(l.canvas); })
+          .map(function (l) { return { layer: l, canvas: l.canvas }; });
+      });
+      if (data.layers.length > 1 || tiles.length) {
+        var base = {};
+        tiles.forEach(function (t) { base[data.basemap_label] = t; });
+        // folded (an icon) on narrow maps, and when it only switches the basemap and one layer
+        var folded = map.getSize().x < NARROW || data.layers.length < 2;
+        var layers = L.control.layers(base, overlays, { collapsed: folded, position: "topright" });
+        layers.addTo(map);
+        var toggle = layers.getContainer().querySelector(".leaflet-control-layers-toggle");
+        if (toggle) { toggle.title = "Fond de carte et couches"; toggle.setAttribute("aria-label", toggle.title); }
+        state.layersControl = layers;
+      }
+      if (data.zones.length > 1) zonesBar(map, data.zones, box);
+    });
+    steps.push(function () {
+      var root = document.getElementById(data.table_id);
+      if (root && state.layers[0]) buildTable(root, state.layers[0], data.page_size);
+    });
+    if (page) page.steps(state, data, tiles).forEach(function (f) { steps.push(f); });
+    function next() {
+      var step = steps.shift();
+      if (step) {
+        step();
+        setTimeout(next, 0);
+        return;
+      }
+      requestAnimationFrame(function () {
+        requestAnimationFrame(function () {
+          state.nFeatures = state.layers.reduce(function (s, l) { return s + l.nFeatures; }, 0);
+          state.readyAt = performance.now();
+          state.ready = true;
+          if (page) page.ready(state);
+        });
+      });
+    }
+    next();
     return state;
   }
 
