@@ -51,6 +51,7 @@ MODULES = [
     "maps._choropleth",
     "maps._indicator",
     "maps._index",
+    "maps._assets",
     "maps._breaks",
     "maps._captions",
     "maps._embed",
