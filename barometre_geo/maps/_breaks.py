@@ -57,7 +57,7 @@ __all__ = [
 MAP_LEVELS = ("commune", "epci", "departement", "region")
 #: Above this many distinct values, the pool is summarised by as many weighted quantiles
 #: (the exact programme needs a matrix of n² doubles).
-MAX_DISTINCT = 1000
+MAX_DISTINCT = 400
 #: A rounded break may move by at most this share of the narrower class beside it.
 TOLERANCE = 0.3
 _SHARE_STEPS = (0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
