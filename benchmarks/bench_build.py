@@ -17,6 +17,10 @@ the RSS and of the PSS of the build and its workers, sampled every 0.1 s from
 PSS shares them out: the PSS sum is the memory the tree really uses);
 CPU time (user + sys of the tree); output folder size.
 
+Modelled estimates (issue 13): a third run, warm, with ``--estimates direct``
+(no small-area model) measures what the default ``--estimates model`` adds, in
+the same run (target: ≤ 20 s and ≤ 2 GB).
+
 Alternative a user would write: a loop over the indicators calling
 ``GeoDataFrame.explore()`` on the départements joined to ``aggregate()``'s
 rows, saved with ``folium.Map.save`` — département level only, no index, no
@@ -73,13 +77,15 @@ def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def run_build(workdir: Path, cache: Path, jobs: int, source: Path | None = None) -> dict:
-    """Run a build in ``workdir``; ``source``: another version's source tree, imported first."""
+def run_build(
+    workdir: Path, cache: Path, jobs: int, extra: tuple = (), source: Path | None = None
+) -> dict:
+    """Run a build in ``workdir`` (``extra`` options; ``source``: another version's tree)."""
     exe = Path(sys.executable).with_name("barometre-geo")
-    cmd = [str(exe), "build", "--quiet", "--jobs", str(jobs)]
+    cmd = [str(exe), "build", "--quiet", "--jobs", str(jobs), *extra]
     env = {**os.environ, "BAROMETRE_GEO_CACHE": str(cache)}
     if source is not None:
-        cmd = [sys.executable, "-m", "barometre_geo", "build", "--quiet", "--jobs", str(jobs)]
+        cmd = [sys.executable, "-m", "barometre_geo", *cmd[1:]]
         env["PYTHONPATH"] = str(source.resolve())
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -171,6 +177,7 @@ def main() -> None:
         print(f"cpu count {os.cpu_count()}, jobs {args.jobs}, load {os.getloadavg()[0]:.1f}")
         cold = run_build(work, cache, args.jobs)
         warm = run_build(work, cache, args.jobs)  # replaces maps/ (previous build output)
+        direct = run_build(work, cache, args.jobs, ("--estimates", "direct"))
         base = None
         if args.baseline:
             other = root / "baseline"
@@ -187,7 +194,9 @@ def main() -> None:
         f"\n{'':<44}{'wall s':>8}{'CPU s':>8}{'max RSS MB':>12}{'tree RSS MB':>13}"
         f"{'tree PSS MB':>13}"
     )
-    runs = [("barometre-geo build, cold (empty cache)", cold), ("barometre-geo build, warm", warm)]
+    runs = [("barometre-geo build, cold (empty cache)", cold),
+            ("barometre-geo build, warm", warm),
+            ("  warm, --estimates direct (no model)", direct)]  # fmt: skip
     if base is not None:
         runs.append(("baseline (--baseline), warm", base))
     for name, r in runs:
@@ -205,6 +214,12 @@ def main() -> None:
         f"  EXTRAPOLATED to {alt['n_extrapolated']} indicators at département level: "
         f"{alt['extrapolated_wall']:.0f} s, {alt['extrapolated_size'] / mb:.0f} MB "
         "(no EPCI/région/commune maps, no GeoPackage, no index, no coverage)"
+    )
+    added = warm["wall"] - direct["wall"]
+    print(
+        f"modelled estimates add {added:.1f} s wall, {warm['cpu'] - direct['cpu']:.1f} CPU-s, "
+        f"{(warm['tree_pss'] - direct['tree_pss']) / mb:+.0f} MB tree PSS "
+        f"(target ≤ 20 s, ≤ 2 GB in all: {'met' if added <= 20 else 'NOT met'})"
     )
     memory = max(cold["tree_pss"], warm["tree_pss"])
     ok = max(cold["wall"], warm["wall"]) <= 60 and memory <= 2 * 1024 * mb

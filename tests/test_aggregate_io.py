@@ -35,7 +35,9 @@ def test_write_aggregates(table, tmp_path):
 
 
 def test_every_column_is_described():
-    assert set(DICTIONARY) == set(AGGREGATE_COLUMNS)
+    from barometre_geo.indicators.modelled import MODEL_COLUMNS
+
+    assert set(DICTIONARY) == set(AGGREGATE_COLUMNS) | set(MODEL_COLUMNS)
 
 
 def test_write_aggregates_needs_an_aggregate_table(tmp_path):

@@ -165,6 +165,7 @@ def build(
     assets: str | None = None,
     inline: bool | None = None,
     weights: bool | None = None,
+    estimates: str | None = None,
     static: str | None = None,
     basemap: str | None = None,
     style: str | None = None,
@@ -213,6 +214,10 @@ def build(
     weights : bool, default True
         Calibration-weighted figures next to the unweighted ones in the table
         and GeoPackages (the maps always show the unweighted figure).
+    estimates : {"model", "direct"}, default ``"model"``
+        ``model``: model-based small-area estimates next to the direct figures
+        (tables, GeoPackages), drawn by the département and EPCI maps with their
+        uncertainty and a "compared with France" view; ``direct``: direct only.
     static : {"png", "svg"}, optional
         Also draw static maps (``statiques/``), without basemap.
     basemap : str, default ``"plan_ign"``
@@ -268,6 +273,7 @@ def build(
         assets=assets,
         inline=inline,
         weights=weights,
+        estimates=estimates,
         static=static,
         basemap=basemap,
         style=style,
@@ -326,6 +332,15 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
             "--indicator/--theme filters, or the mapping file if the exports name the "
             "questions differently (`barometre-geo validate FILE` lists the columns read)."
         )
+    steps.step("Structures de mutualisation")
+    if settings.structures:
+        from ..coverage.structures import read_structures
+
+        structures = read_structures(settings.structures, territories=t)
+    else:
+        from ..coverage.structures import load_demo_structures
+
+        structures = load_demo_structures(t)
     steps.step(f"Calcul de {len(selected)} indicateurs")
     table = aggregate(
         responses,
@@ -336,16 +351,9 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         k_sensitive=settings.k_sensitive,
         mode=settings.mode,
         weights="calibration" if settings.weights else None,
+        estimates=settings.estimates,
+        covered=structures.members["commune"] if settings.estimates == "model" else None,
     )
-    steps.step("Structures de mutualisation")
-    if settings.structures:
-        from ..coverage.structures import read_structures
-
-        structures = read_structures(settings.structures, territories=t)
-    else:
-        from ..coverage.structures import load_demo_structures
-
-        structures = load_demo_structures(t)
     return {
         "territories": t,
         "catalogue": catalogue,

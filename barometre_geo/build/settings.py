@@ -46,6 +46,7 @@ _SPEC: dict[str, tuple[type | tuple[type, ...], bool, bool]] = {
     "assets": (str, False, False),
     "inline": (bool, False, False),
     "weights": (bool, False, False),
+    "estimates": (str, False, False),
     "static": (str, False, False),
     "basemap": (str, False, False),
     "style": (str, False, False),
@@ -80,6 +81,10 @@ class BuildSettings:
         ``run.toml`` (or ``--inline``) means ``assets = "inline"``.
     weights : bool
         Calibration-weighted figures next to the unweighted ones.
+    estimates : {"model", "direct"}
+        ``model`` (default): model-based small-area estimates next to the direct
+        figures in the tables, and drawn by the département and EPCI maps;
+        ``direct``: direct figures only.
     static : str or None
         ``"png"`` or ``"svg"``: static maps too.
     basemap : str
@@ -110,6 +115,7 @@ class BuildSettings:
     mode: str = "public"
     assets: str = "local"
     weights: bool = True
+    estimates: str = "model"
     static: str | None = None
     basemap: str = "plan_ign"
     style: str = "standard"
@@ -228,6 +234,7 @@ _EXAMPLES = {
     "assets": "local",
     "inline": True,
     "weights": True,
+    "estimates": "model",
     "static": "png",
     "basemap": "plan_ign",
     "style": "dsfr",
@@ -323,6 +330,11 @@ def _validate(s: BuildSettings) -> BuildSettings:
         raise UnknownValueError(
             f"Unknown static format {s.static!r}. Valid formats: {', '.join(STATIC_FORMATS)} "
             "(or leave it out: HTML maps only)."
+        )
+    if s.estimates not in ("model", "direct"):
+        raise UnknownValueError(
+            f"Unknown estimates {s.estimates!r}. Valid values: model (modelled estimates next "
+            "to the direct ones, drawn by the département and EPCI maps), direct."
         )
     if s.jobs < 1:
         raise UnknownValueError(f"jobs={s.jobs} must be ≥ 1 (worker processes; default 2).")

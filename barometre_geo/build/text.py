@@ -104,7 +104,7 @@ class Steps:
         self._current, self._since = None, time.perf_counter()
 
     def step(self, text: str | None) -> None:
-        """Start step ``text`` (``None``: end the last one), recording its duration."""
+        """Close the current step (its time is kept) and start ``text`` (None: none)."""
         now = time.perf_counter()
         if self._current:
             self.timings[self._current] = round(now - self._since, 2)
@@ -115,7 +115,7 @@ class Steps:
             tqdm.write(f"• {text}", file=__import__("sys").stderr)
 
     def bar(self, total: int, desc: str):
-        """Return a progress bar of ``total`` items (disabled when not shown)."""
+        """Return a progress bar of ``total`` items (silent when quiet)."""
         from tqdm import tqdm
 
         return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)

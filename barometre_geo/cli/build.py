@@ -99,6 +99,12 @@ def add_parser(sub):
         help="calibration-weighted figures next to the unweighted ones (default: on)",
     )
     add(
+        "--estimates",
+        choices=("model", "direct"),
+        help="model (default): small-area estimates next to the direct figures, drawn by the "
+        "département and EPCI maps with their uncertainty; direct: direct figures only",
+    )
+    add(
         "--static",
         metavar="FORMAT",
         help="also draw static maps: png or svg (about 1 s per map; default: none)",
@@ -147,6 +153,7 @@ def run(args) -> int:
         assets=args.assets,
         inline=args.inline,
         weights=args.weights,
+        estimates=args.estimates,
         static=args.static,
         basemap=args.basemap,
         style=args.style,

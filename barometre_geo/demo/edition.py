@@ -82,6 +82,23 @@ def demo_files(out_dir) -> list[Path]:
     return [Path(out_dir) / (_STEM.format(wave=w) + FILE_FORMATS[w][0]) for w in (1, 2, 3)]
 
 
+def default_inputs(territories=None, catalogue=None, structures=None) -> tuple:
+    """Fill in the embedded reference, catalogue and illustrative structures where not given."""
+    if territories is None:
+        from ..territories.load import load_territories
+
+        territories = load_territories()
+    if catalogue is None:
+        from ..survey.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+    if structures is None:
+        from ..coverage.structures import load_demo_structures
+
+        structures = load_demo_structures(territories)
+    return territories, catalogue, structures
+
+
 def _plan_defects(rng, resp: pd.DataFrame, units: pd.DataFrame, territories) -> dict:
     """Which rows and cells carry which defect (decided before the answers)."""
     from ..territories.resolve import resolve
@@ -268,18 +285,7 @@ def write_demo_exports(
 
     seed = _check_seed(seed)
     out = _check_folder(out_dir)
-    if territories is None:
-        from ..territories.load import load_territories
-
-        territories = load_territories()
-    if catalogue is None:
-        from ..survey.catalogue import load_catalogue
-
-        catalogue = load_catalogue()
-    if structures is None:
-        from ..coverage.structures import load_demo_structures
-
-        structures = load_demo_structures(territories)
+    territories, catalogue, structures = default_inputs(territories, catalogue, structures)
     tables, _ = _generate(seed, territories, catalogue, structures)
     out.mkdir(parents=True, exist_ok=True)
     files = demo_files(out)

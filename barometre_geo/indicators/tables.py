@@ -110,6 +110,34 @@ DICTIONARY: dict[str, tuple[str, str]] = {
         "Vrai si la valeur publiée est fragile : moins de 30 réponses ou intervalle de "
         "confiance plus large que ±15 points.",
     ),
+    "model_value": (
+        "nombre",
+        "Estimation modélisée (MRP) : part des collectivités de l'univers du territoire (0–1) "
+        "ou moyenne (%), prédite par un modèle multiniveau (type, population, couverture par "
+        "une structure de mutualisation ; effets département et région) appliqué à toutes "
+        "les collectivités. Vide si seule la classe est publiée ou si elle est secrète.",
+    ),
+    "model_ci_low": ("nombre", "Borne basse de l'intervalle à 95 % de l'estimation modélisée."),
+    "model_ci_high": ("nombre", "Borne haute de l'intervalle à 95 % de l'estimation modélisée."),
+    "model_class_low": ("nombre", "Borne basse de la classe de l'estimation modélisée."),
+    "model_class_high": ("nombre", "Borne haute de la classe de l'estimation modélisée."),
+    "model_publication": (
+        "texte",
+        "Publication de l'estimation modélisée : value (valeur, intervalle, classe), class "
+        "(classe seule : territoire de peu de réponses dont la valeur exacte pourrait trahir "
+        "une réponse), hidden (secret).",
+    ),
+    "model_uncertain": (
+        "booléen",
+        "Estimation incertaine : l'intervalle à 95 % couvre plusieurs classes (toujours vrai "
+        "pour une classe seule).",
+    ),
+    "model_vs_france": (
+        "texte",
+        "Comparaison avec l'estimation modélisée de la France : above / below (intervalle à "
+        "95 % entièrement au-dessus / en dessous), similar (non distinguable).",
+    ),
+    "estimator": ("texte", "Méthode de l'estimation modélisée (mrp) ; vide sans estimation."),
 }
 
 

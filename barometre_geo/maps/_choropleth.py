@@ -89,11 +89,13 @@ def _finish(
     assets: str,
     classification: Classification | None,
     national: str,
-    style: MapStyle,
+    style: MapStyle | None = None,
     source: str = "",
     page_style: str = "standard",
     territories=None,
+    modes: bool = False,
 ) -> MapDocument:
+    style = style or MapStyle()
     basemap = Basemap.parse(basemap)
     assets = parse_assets(assets)
     zones = zones_of(simplified)
@@ -113,6 +115,7 @@ def _finish(
             "places": places_of(gdf, territories),
             "bounds": [[b[1], b[0]], [b[3], b[2]]],
             "page_size": 50,
+            **({"modes": True} if modes else {}),
         },
     )
     html, csp = render_page(page, tiles=basemap.tiles(), basemap_label=basemap.label, assets=assets)

@@ -87,6 +87,14 @@ _CELL = (
     "suppressed",
     "reason",
     "low_reliability",
+    "model_value",
+    "model_ci_low",
+    "model_ci_high",
+    "model_class_low",
+    "model_class_high",
+    "model_publication",
+    "model_uncertain",
+    "model_vs_france",
 )
 _SHARED = ("n", "deff", "participation", "population_share")
 _DESCRIPTIONS = {
@@ -111,6 +119,24 @@ _DESCRIPTIONS = {
         describe_reasons(),
     ),
     "low_reliability": ("Fiabilité faible", "moins de 30 réponses ou IC de plus de ±15 points"),
+    "model_value": (
+        "Estimation modélisée",
+        "part des collectivités ({unit}) prédite par le modèle multiniveau (MRP) ; NULL si "
+        "seule la classe est publiée ou secrète",
+    ),
+    "model_ci_low": ("IC 95 % bas (modèle)", "borne basse de l'intervalle de l'estimation"),
+    "model_ci_high": ("IC 95 % haut (modèle)", "borne haute de l'intervalle de l'estimation"),
+    "model_class_low": ("Classe modélisée (bas)", "borne basse de la classe de l'estimation"),
+    "model_class_high": ("Classe modélisée (haut)", "borne haute de la classe de l'estimation"),
+    "model_publication": (
+        "Publication (modèle)",
+        "value : valeur ; class : classe seule (peu de réponses) ; hidden : secret",
+    ),
+    "model_uncertain": ("Estimation incertaine", "l'intervalle à 95 % couvre plusieurs classes"),
+    "model_vs_france": (
+        "Comparaison avec la France",
+        "above / below : significativement au-dessus / en dessous ; similar : non distinguable",
+    ),
     "classe": ("Classe", "numéro de la classe de la carte (1 = la plus basse) ; NULL sans valeur"),
     "classe_libelle": (
         "Libellé de la classe",
@@ -161,8 +187,10 @@ def _block(gdf, rows, level, classification, ctx, palette, suffix):
         if col.endswith("_weighted") and not merged[col].notna().any():
             continue  # aggregated without weights
         series = merged[col]
-        if col == "reason":
+        if col in ("reason", "model_publication", "model_vs_france"):
             series = series.astype("object").where(series.notna(), None)
+        elif col == "model_uncertain":
+            series = series.astype("boolean")
         out[f"{col}{suffix}"] = series
     out[f"classe{suffix}"] = pd.array(np.where(idx >= 0, idx + 1, 0), dtype="Int16")
     out.loc[idx < 0, f"classe{suffix}"] = pd.NA

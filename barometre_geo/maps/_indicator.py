@@ -55,6 +55,7 @@ def indicator_map(
     synthetic: bool | None = None,
     page_style: str = "standard",
     modelled: str = "",
+    estimates: str | None = None,
 ):
     """Draw one indicator at one level from an aggregates table.
 
@@ -96,6 +97,13 @@ def indicator_map(
     modelled : str
         A sentence for model-based figures, appended to the source line and
         under the legend (empty for direct estimates).
+    estimates : {"model", "direct"}, optional
+        ``"model"`` draws the model-based estimates of
+        ``aggregate(..., estimates="model")`` (:func:`~._modelled.modelled_map`:
+        estimate by class with an uncertainty cue, and a "compared with France"
+        view); ``"direct"`` the direct figures. Default: ``"model"`` for the EPCI
+        and département levels when the table has the modelled columns, else
+        ``"direct"``.
 
     Returns
     -------
@@ -124,7 +132,7 @@ def indicator_map(
         aggregates,
         indicator,
         catalogue=catalogue,
-        fmt=fmt or (classification.fmt if classification else None),
+        fmt=fmt or (classification.fmt if isinstance(classification, Classification) else None),
         min_n=min_n,
     )
     fmt, min_n = ctx.fmt, ctx.threshold
@@ -134,6 +142,19 @@ def indicator_map(
             known = {o.id: o.label for o in ctx.indicator.options}
             name += f" : {known.get(option, option)}"
         title = f"{name} — {LEVEL_LABELS[level]}"
+    mode = _parse_estimates(estimates, aggregates, level)
+    if mode == "model":
+        from ._modelled import MODEL_SOURCE
+
+        texts = map_texts(
+            aggregates, territories, indicator=indicator, entry=ctx.indicator, option=option,
+            classification=None, edition=edition, synthetic=synthetic, catalogue=catalogue,
+            modelled=modelled or MODEL_SOURCE,
+        )  # fmt: skip
+        known = territories if hasattr(territories, "level") else None
+        return _modelled(aggregates, gdf, indicator, level, option, title, description, ctx,
+                         palette, style, basemap, assets, notes, source=texts.source,
+                         page_style=page_style, territories=known)  # fmt: skip
     rows = overall_rows(aggregates, indicator, level, option, what="indicator_map")
     keep = ("value", "n", "ci_low", "ci_high", "participation", "suppressed")
     merged = join_rows(gdf, rows, level=level, columns=keep)
@@ -207,3 +228,58 @@ def indicator_map(
         page_style=page_style,
         territories=territories if hasattr(territories, "level") else None,
     )
+
+
+#: Values of ``indicator_map(estimates=...)``.
+MAP_ESTIMATES: tuple[str, ...] = ("model", "direct")
+
+
+def _parse_estimates(estimates, aggregates: pd.DataFrame, level: str) -> str:
+    from ..errors import UnknownValueError
+
+    if estimates is None:
+        has = "model_value" in aggregates.columns
+        return "model" if has and level in ("epci", "departement") else "direct"
+    if estimates not in MAP_ESTIMATES:
+        raise UnknownValueError(
+            f"Unknown estimates={estimates!r}. Valid values: {', '.join(MAP_ESTIMATES)}."
+        )
+    return estimates
+
+
+def _national_texts(aggregates, indicator, option, fmt):
+    nat = national_rows(aggregates, indicator)
+    nat = nat[nat["level"] == "france"]
+    if "option" in nat.columns:
+        nat = nat[nat["option"] == option] if option is not None else nat[nat["option"].isna()]
+    direct, model = "", None
+    if len(nat) == 1 and not bool(nat["suppressed"].iloc[0]) and pd.notna(nat["value"].iloc[0]):
+        direct = fmt.format(float(nat["value"].iloc[0]))
+    if len(nat) == 1 and "model_value" in nat.columns and pd.notna(nat["model_value"].iloc[0]):
+        model = float(nat["model_value"].iloc[0])
+    return direct, model
+
+
+def _modelled(aggregates, gdf, indicator, level, option, title, description, ctx, palette,
+              style, basemap, assets, notes, *, source="", page_style="standard",
+              territories=None):  # fmt: skip
+    from ._modelled import modelled_map
+    from ._style import style_palette
+
+    national, nat_model = _national_texts(aggregates, indicator, option, ctx.fmt)
+    notes = list(notes)
+    if national:
+        line = f"Valeur nationale (part des répondants, estimation directe) : {national}"
+        if nat_model is not None:
+            line += f" ; part modélisée des collectivités : {ctx.fmt.format(nat_model)}"
+        notes.insert(0, line + ".")
+    mean = ctx.indicator is not None and ctx.indicator.kind == "percentage"
+    doc = modelled_map(
+        aggregates, gdf, indicator=indicator, level=level, option=option, title=title,
+        description=description, fmt=ctx.fmt, mean=mean, min_n=ctx.threshold,
+        national=national, national_model=nat_model,
+        palette=palette or style_palette(page_style), style=style, basemap=basemap,
+        assets=assets, notes=notes, source=source, page_style=page_style,
+        territories=territories,
+    )  # fmt: skip
+    return replace(doc, national=national)

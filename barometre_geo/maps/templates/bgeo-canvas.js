@@ -154,7 +154,8 @@
   }
 
   /* One layer of features on its own canvas.
-   * paint: {fills: [fillStyle per style], strokes: [{color, width} or null per style],
+   * paint: {fills: [fillStyle per style], alphas: [opacity per style],
+   *         strokes: [{color, width} or null per style],
    *         styleOf: Int32Array (style of each feature of the store), order: [styles in draw order],
    *         weight(zoom) -> border width, borderColor} */
   var FeatureCanvas = L.Canvas.extend({
@@ -236,9 +237,9 @@
       });
       ctx.save();
       ctx.lineJoin = "round";
-      ctx.globalAlpha = paint.opacity;
       order.forEach(function (key) {
         if (paint.fills[key] === null) return;
+        ctx.globalAlpha = paint.alphas[key];
         ctx.fillStyle = paint.fills[key];
         pass(key, function () { ctx.fill(); });
       });

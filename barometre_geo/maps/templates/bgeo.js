@@ -170,6 +170,15 @@
           li.appendChild(mark);
         }
       });
+      if (lg.cue && lg.cue.n > 0) {  // modelled maps: what a lighter fill means
+        var li = el("li", "bgeo-cue");
+        var sw = swatch({ color: lg.cue.color });
+        sw.style.opacity = String(lg.cue.factor);
+        li.appendChild(sw);
+        li.appendChild(el("span", "bgeo-legend-label", lg.cue.label));
+        if (lg.counts) li.appendChild(el("span", "bgeo-legend-count", lg.cue.count));
+        ul.appendChild(li);
+      }
       [lg.no_data, lg.suppressed].forEach(function (s) {
         if (s && s.n > 0) row(s, s.label, s.count);
       });
@@ -200,26 +209,44 @@
 
   // How a layer's features are painted: a style per class, then "no answer" and
   // "too few answers" (patterns), drawn by bgeoCanvas.FeatureCanvas.
-  function paintOf(spec, cls) {
+  // Styles: 0..k-1 the classes, k "no answer", k+1 "too few answers", then (modelled
+  // maps) k+2..2k+1 the classes in a lighter fill, where the estimate is uncertain.
+  function paintOf(spec, cls, unsure) {
     var st = spec.style, lg = spec.legend, k = lg.classes.length;
     var fills = lg.classes.map(function (c) { return c.color; });
     var strokes = lg.classes.map(function (c) {
       return c.outline ? { color: c.outline, width: st.outline_weight } : null;
     });
+    var alphas = fills.map(function () { return st.fill_opacity; });
     fills.push(lg.no_data && lg.no_data.pattern ? pattern(lg.no_data.pattern)
       : (lg.no_data ? lg.no_data.color : "#d0d0d0"));
     fills.push(lg.suppressed ? pattern(lg.suppressed.pattern) : "#ffffff");
     strokes.push(null, null);
+    alphas.push(st.fill_opacity, st.fill_opacity);
+    var order = [k, k + 1], c;
+    for (c = 0; c < k; c++) order.push(c);
+    if (unsure && lg.cue) {
+      for (c = 0; c < k; c++) {
+        fills.push(fills[c]);
+        strokes.push(strokes[c]);
+        alphas.push(st.fill_opacity * lg.cue.factor);
+        order.push(k + 2 + c);
+      }
+    }
     var styleOf = new Int32Array(cls.length);
     for (var i = 0; i < cls.length; i++) {
-      styleOf[i] = cls[i] >= 0 ? cls[i] : cls[i] === NO_DATA ? k : k + 1;
+      styleOf[i] = cls[i] >= 0 ? (unsure && lg.cue && unsure[i] ? k + 2 + cls[i] : cls[i])
+        : cls[i] === NO_DATA ? k : k + 1;
     }
-    var order = [k, k + 1];
-    for (var c = 0; c < k; c++) order.push(c);
     return {
-      fills: fills, strokes: strokes, styleOf: styleOf, order: order, opacity: st.fill_opacity,
+      fills: fills, strokes: strokes, alphas: alphas, styleOf: styleOf, order: order,
       borderColor: st.color,
-      weight: function (zoom) { return zoom >= 8 ? st.zoom_weight : st.weight; }
+      weight: function (zoom) { return zoom >= 8 ? st.zoom_weight : st.weight; },
+      // the fill of feature i: {color, opacity} (tests)
+      fillOf: function (i) {
+        var key = styleOf[i];
+        return { color: typeof fills[key] === "string" ? fills[key] : "pattern", opacity: alphas[key] };
+      }
     };
   }
 
@@ -236,12 +263,15 @@
       else o.data = fd.data;
       return o;
     });
-    var paint = paintOf(spec, cls);
+    // uncertainty cue (modelled maps): lighter fill where unsure[i] is 1
+    var unsure = spec.unsure ? Array.prototype.slice.call(vlq(spec.unsure)) : null;
+    var paint = paintOf(spec, cls, unsure);
     var subset = bgeoCanvas.allFeatures(store);
     var canvas = new bgeoCanvas.FeatureCanvas(store, subset, paint, { padding: 0.2 });
     var layer = { id: spec.id, name: spec.name, cls: cls, legend: lg, fields: fields,
       store: store, paint: paint, canvas: canvas, group: canvas, insets: [],
-      nFeatures: store.n, nDrawn: subset.length, highlight: spec.style.highlight };
+      nFeatures: store.n, nDrawn: subset.length, highlight: spec.style.highlight,
+      unsure: unsure };
     layer.weight = function () { return paint.weight(map.getZoom()); };
     var legend = legendControl(layer, map);
     canvas.on("add", function () {
@@ -445,11 +475,11 @@
     var tiles = [];
     map.eachLayer(function (l) { if (l instanceof L.TileLayer) tiles.push(l); });
     var overlays = {}, steps = [];
-    data.layers.forEach(function (spec) {
+    data.layers.forEach(function (spec, j) {
       steps.push(function () {
         var layer = buildLayer(map, spec, state);
         var t1 = performance.now();
-        layer.canvas.addTo(map);
+        if (!data.modes || j === 0) layer.canvas.addTo(map);  // modes: one view at a time
         state.timings.add += performance.now() - t1;
         overlays[spec.name] = layer.canvas;
       });
@@ -459,7 +489,16 @@
         return state.layers.filter(function (l) { return map.hasLayer(l.canvas); })
           .map(function (l) { return { layer: l, canvas: l.canvas }; });
       });
-      if (data.layers.length > 1 || tiles.length) {
+      if (data.modes) {  // the views as radio buttons, the basemap as a checkbox
+        var bm = {};
+        tiles.forEach(function (t) { bm[data.basemap_label] = t; });
+        var ctl = L.control.layers(overlays, bm, { collapsed: map.getSize().x < NARROW,
+          position: "topright" });
+        ctl.addTo(map);
+        ctl.getContainer().setAttribute("aria-label", "Mode d'affichage de la carte");
+        state.modes = overlays;
+        state.layersControl = ctl;
+      } else if (data.layers.length > 1 || tiles.length) {
         var base = {};
         tiles.forEach(function (t) { base[data.basemap_label] = t; });
         // folded (an icon) on narrow maps, and when it only switches the basemap and one layer
