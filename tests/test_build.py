@@ -83,9 +83,9 @@ def test_pages_link_the_one_copy_of_leaflet_in_assets(built):
     out = built.out_dir
     folder = out / leaflet_folder()
     assert (folder / "leaflet.js").is_file() and (folder / "leaflet.css").is_file()
-    assets = [f for f in built.files if f.kind == "asset"]
-    assert {f.path for f in assets} == {
-        p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()
+    assets = {f.path for f in built.files if f.kind == "asset"}
+    assert assets == {p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()} | {
+        "assets/barometre-geo-integration.js"  # the host pages' script (iframe height)
     }
     pages = [f for f in built.files if f.kind == "carte" and not f.empty]
     assert pages
@@ -138,6 +138,36 @@ def test_mean_with_few_distinct_values_gets_three_classes(built):
     # outils_materiel_reconditionne (a mean) has 2 distinct values at EPCI level in the demo
     page = (built.out_dir / "outils_materiel_reconditionne.epci.html").read_text(encoding="utf-8")
     assert "Aucune valeur publiable" not in page
+
+
+def _legend_classes(path: Path) -> list:
+    html = path.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="bgeo-data">(.*?)</script>', html, re.S).group(1))
+    return [(c["label"], c["color"]) for c in data["layers"][0]["legend"]["classes"]]
+
+
+def test_pages_say_their_source_and_share_classes_across_levels(built):
+    out = built.out_dir
+    pages = [f for f in built.files if f.kind == "carte" and f.indicator]
+    for f in pages:
+        html = (out / f.path).read_text(encoding="utf-8")
+        assert 'class="bgeo-source">Source : Baromètre Collectivités' in html, f.path
+        assert "COG 2025 ; traitements barometre-geo" in html and 'class="bgeo-skip' in html
+    # the same colour means the same value on every level of an indicator (or option)
+    by_map: dict = {}
+    for f in pages:
+        if not f.empty:
+            by_map.setdefault((f.indicator, f.option), []).append(out / f.path)
+    shared = [paths for paths in by_map.values() if len(paths) > 1]
+    assert shared
+    for paths in shared:
+        assert all(_legend_classes(p) == _legend_classes(paths[0]) for p in paths), paths
+    # embedding: the host script ships, the snippets carry no inline style
+    assert "assets/barometre-geo-integration.js" in {f.path for f in built.files}
+    index = (out / "index.html").read_text(encoding="utf-8")
+    snippets = re.findall(r"&lt;iframe.*?&lt;/iframe&gt;", index)
+    assert snippets and not any("style=" in s for s in snippets)
+    assert "--base-url" in built.summary()
 
 
 class _Links(HTMLParser):
@@ -444,6 +474,7 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
         (["--mode", "ouvert"], "Valid modes: public, restricted"),
         (["--territories", "nulle-part.gpkg"], "Territorial source 'nulle-part.gpkg' not found"),
         (["--static", "gif"], "Valid formats: png, svg"),
+        (["--base-url", "www.exemple.gouv.fr/cartes"], "e.g. 'https://www.exemple.gouv.fr/"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(tmp_path, capsys, args, match, monkeypatch):

@@ -85,9 +85,13 @@ def _synthetic_note(synthetic: bool) -> str:
     )
 
 
-def write_participation(responses, territories, root: Path, *, basemap, assets) -> list[dict]:
+def write_participation(
+    responses, territories, root: Path, *, basemap, assets, style="standard", catalogue=None
+) -> list[dict]:
     """Write the map of responding communes and the participation per département."""
     from ..maps import Field, LegendSpec, NumberFormat, categorical_map, choropleth, classify
+    from ..maps._captions import source_line
+    from ..survey.catalogue import load_catalogue
 
     data = responses.data
     communes = data[data["level"].astype("object") == "commune"]
@@ -98,6 +102,15 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
     com["reponse"] = n_waves.map(labels).where(n_waves > 0, None)
     note = _synthetic_note(responses.synthetic)
     n_resp = int((n_waves > 0).sum())
+    source = source_line(
+        None,
+        catalogue or load_catalogue(),
+        edition=str(responses.edition),
+        synthetic=bool(responses.synthetic),
+        responses=int(responses.data["response_id"].nunique()),
+        cog=str(getattr(territories, "cog", "") or ""),
+        wave=0,
+    ).text()
     doc = categorical_map(
         com,
         "reponse",
@@ -117,6 +130,9 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
         legend=LegendSpec(title="Participation", no_data_label="N’a pas répondu"),
         basemap=basemap,
         assets=assets,
+        source=source,
+        page_style=style,
+        territories=territories,
     )
     records = []
     path = root / "participation.commune.html"
@@ -145,7 +161,7 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
         ),
         classification=classify(dep["taux"].to_numpy(), scheme="fisher_jenks", k=5, fmt=share),
         fmt=share,
-        palette="Greens",
+        palette="DSFR" if style == "dsfr" else "Greens",
         fields=[
             Field("nom", "Département", kind="text"),
             Field("code", "Code", kind="text"),
@@ -155,10 +171,14 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
             Field("n_communes", "Communes"),
             Field("collectivites_repondantes", "Collectivités répondantes (tous types)"),
         ],
-        legend=LegendSpec(title="Communes ayant répondu"),
+        legend=LegendSpec(title="Part des communes ayant répondu à au moins une vague"),
         basemap=basemap,
         assets=assets,
+        source=source,
+        page_style=style,
+        territories=territories,
         national=share.format(national),
+        national_value=national,
         notes=[f"Valeur nationale : {share.format(national)} des communes."],
     )
     path = root / "participation.departement.html"

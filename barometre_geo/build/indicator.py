@@ -29,7 +29,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..maps._data import LEVEL_LABELS as IN_TITLES  # "communes", "EPCI à fiscalité propre"…
@@ -73,6 +72,7 @@ class _Job:
     basemap: str
     assets: str
     static: str | None
+    style: str = "standard"
 
 
 _JOB: _Job | None = None
@@ -156,23 +156,26 @@ def _description(indicator, job: _Job) -> str:
     return text
 
 
-def _classification(rows: pd.DataFrame, ind, fmt):
-    """One classification of a mean over every level (same colours, same values).
+def _classification(rows: pd.DataFrame, ind, fmt, levels) -> dict:
+    """Return the classes of each map of an indicator: ``{option or None: Classification}``.
 
-    Shares keep the maps' fixed 0–20–…–100 % classes (``None``). Up to 5
-    classes; with fewer distinct published values, one class per value.
+    One classification per headline / option, pooled over every level of the
+    build (:func:`barometre_geo.maps._breaks.indicator_classes`: natural breaks,
+    each level weighing the same, rounded bounds; one class per value when there
+    are at most 5): the same colour means the same value on the maps of every
+    level, in the HTML pages, the GeoPackage and the static maps.
     """
-    from ..maps import classify
+    from ..maps._breaks import indicator_classes
 
-    if ind.statistic != "mean":
-        return None
     rows = _overall(rows)
-    rows = rows[rows["level"].isin(LEVEL_TITLES) & ~rows["suppressed"].astype(bool)]
-    values = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype="float64")
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return None
-    return classify(values, k=min(5, len(np.unique(values))), fmt=fmt)
+    headline = [None] if rows["option"].isna().any() else []
+    options = headline + list(rows["option"].dropna().astype(str).unique())
+    out = {}
+    for opt in options:
+        cls = indicator_classes(rows, ind.id, option=opt, fmt=fmt, levels=levels)
+        if cls is not None:
+            out[opt] = cls
+    return out
 
 
 def render_indicator(indicator_id: str, job: _Job | None = None) -> dict:
@@ -200,7 +203,10 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
     ind = job.catalogue.get(indicator_id)
     rows = job.tables[indicator_id]
     fmt = value_format(ind)
-    classification = _classification(rows, ind, fmt)
+    classification = _classification(rows, ind, fmt, job.levels)
+    from ..maps._style import style_palette
+
+    palette = style_palette(job.style)
     common = {  # the GeoPackage and the static maps say the same as the HTML map
         "catalogue": job.catalogue,
         "edition": job.edition,
@@ -209,6 +215,7 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
         "k_sensitive": job.k_sensitive,
         "classification": classification,
         "fmt": fmt,
+        "palette": palette,
     }
     threshold = job.k_sensitive if ind.sensitive else job.k
     theme = job.catalogue.theme(ind.theme).label
@@ -227,9 +234,13 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
             description=description,
             fmt=fmt,
             classification=classification,
+            palette=palette,
             min_n=threshold,
             basemap=job.basemap,
             assets=job.assets,
+            edition=job.edition,
+            synthetic=job.synthetic,
+            page_style=job.style,
         )
         path = map_path(job.out, page.file)
         path.write_text(doc.html, encoding="utf-8", newline="\n")

@@ -184,6 +184,7 @@ def build(
     estimates: str | None = None,
     static: str | None = None,
     basemap: str | None = None,
+    style: str | None = None,
     base_url: str | None = None,
     jobs: int | None = None,
     force: bool | None = None,
@@ -237,8 +238,12 @@ def build(
         Also draw static maps (``statiques/``), without basemap.
     basemap : str, default ``"plan_ign"``
         Background of the HTML maps (``none`` for no tiles at all).
+    style : {"standard", "dsfr"}, default ``"standard"``
+        ``dsfr``: the DSFR's colour tokens, typography and sequential palette.
     base_url : str, optional
-        Public URL of the folder, used in the iframe snippets of the index.
+        Public address of the folder once published, for absolute iframe
+        snippets in the index (without it they are relative, and each
+        published page shows its own code, built from its address).
     jobs : int, default 2
         Worker processes for the per-indicator outputs (Linux; else 1).
     force : bool, default False
@@ -287,6 +292,7 @@ def build(
         estimates=estimates,
         static=static,
         basemap=basemap,
+        style=style,
         base_url=base_url,
         jobs=jobs,
         force=force,
@@ -455,6 +461,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         basemap=settings.basemap,
         assets=assets,
         static=settings.static,
+        style=settings.style,
     )
     (root / "geopackages").mkdir(exist_ok=True)
     if assets == "local":  # one copy of Leaflet for every page of the folder
@@ -462,11 +469,18 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
 
         for path in write_leaflet(root):
             records.append(extra._record(path, root, "asset", path.suffix.lstrip(".")))
+    from ..maps._embed import write_embed_script
+
+    path = write_embed_script(root)  # the host pages' script (iframe height), CSP-safe
+    records.append(extra._record(path, root, "asset", "js"))
     if settings.static:
         (root / "statiques").mkdir(exist_ok=True)
 
     def meanwhile():  # in this process, while the workers draw the indicators
-        out = extra.write_participation(responses, t, root, basemap=settings.basemap, assets=assets)
+        out = extra.write_participation(
+            responses, t, root, basemap=settings.basemap, assets=assets, style=settings.style,
+            catalogue=catalogue,
+        )  # fmt: skip
         paths = _tables(table, responses, catalogue, root / "donnees")
         out += [extra._record(Path(p), root, "table", Path(p).suffix.lstrip(".")) for p in paths]
         out += extra.write_ingest_report(responses, root, state["skipped"])

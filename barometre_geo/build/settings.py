@@ -49,6 +49,7 @@ _SPEC: dict[str, tuple[type | tuple[type, ...], bool, bool]] = {
     "estimates": (str, False, False),
     "static": (str, False, False),
     "basemap": (str, False, False),
+    "style": (str, False, False),
     "base_url": (str, False, False),
     "jobs": (int, False, False),
     "force": (bool, False, False),
@@ -88,8 +89,13 @@ class BuildSettings:
         ``"png"`` or ``"svg"``: static maps too.
     basemap : str
         Background of the HTML maps.
+    style : {"standard", "dsfr"}
+        Look of the pages: ``dsfr`` uses the DSFR's colour tokens, typography
+        and DSFR Chart's sequential palette (maps, GeoPackage styles, static maps).
     base_url : str
-        Public URL of the folder, for the iframe snippets of the index.
+        Public URL of the folder, for the iframe snippets of the index (an
+        absolute http(s) address; empty: relative snippets, and each published
+        page builds its own from its address).
     jobs : int
         Worker processes for the per-indicator outputs.
     force : bool
@@ -112,6 +118,7 @@ class BuildSettings:
     estimates: str = "model"
     static: str | None = None
     basemap: str = "plan_ign"
+    style: str = "standard"
     base_url: str = ""
     jobs: int = 2
     force: bool = False
@@ -295,6 +302,7 @@ _EXAMPLES = {
     "estimates": "model",
     "static": "png",
     "basemap": "plan_ign",
+    "style": "dsfr",
     "base_url": "https://www.example.gouv.fr/cartes/",
     "jobs": 2,
     "force": False,
@@ -356,7 +364,9 @@ def resolve_settings(config: str | os.PathLike | None = None, **given) -> BuildS
 
 def _validate(s: BuildSettings) -> BuildSettings:
     from ..maps import BASEMAPS
+    from ..maps._embed import check_base_url
     from ..maps._options import parse_assets
+    from ..maps._style import parse_style
     from ..protection.rules import check_thresholds, parse_mode
     from ..survey.catalogue import load_catalogue
     from ..territories.reference import parse_level
@@ -425,5 +435,7 @@ def _validate(s: BuildSettings) -> BuildSettings:
             "basemap": basemap,
             "static": static,
             "assets": parse_assets(s.assets),
+            "style": parse_style(s.style),
+            "base_url": check_base_url(s.base_url),
         }
     )

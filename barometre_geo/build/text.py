@@ -118,6 +118,7 @@ def summary(r, *, folder: str | None = None) -> str:
             + (" …" if len(replaced) > 5 else "")
             + "."
         )
+    lines.append(_embedding(s))
     lines.append(f"Ouvrez {shown}/index.html")
     return "\n".join(lines)
 
@@ -150,6 +151,23 @@ class Steps:
         return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
 
 
+def _embedding(settings) -> str:
+    """Return the summary's line on embedding the maps in a website (base URL or not)."""
+    from ..maps._embed import EMBED_SCRIPT, frame_src
+
+    if not settings.base_url:
+        return (
+            "Intégration : codes <iframe> relatifs (adresse de publication inconnue). Une fois "
+            "le dossier publié, relancez avec --base-url https://…/cartes/ pour des codes "
+            "absolus ; chaque page publiée donne aussi le sien (« Intégrer cette carte »)."
+        )
+    return (
+        f"Intégration : codes <iframe> pour {settings.base_url} ; le site hôte autorise "
+        f"frame-src {frame_src(settings.base_url)} et sert une copie de {EMBED_SCRIPT} "
+        "(hauteur automatique, compatible script-src 'self')."
+    )
+
+
 def index_description(settings, responses, synthetic: bool) -> str:
     """Return the paragraph under the index title (synthetic warning, secrecy, data)."""
     text = (
@@ -175,6 +193,7 @@ def readme(result) -> str:
         + "\n\nContenu du dossier\n"
         "------------------\n"
         "index.html                  toutes les cartes par thème, valeur nationale, code <iframe>\n"
+        "assets/                     Leaflet ; barometre-geo-integration.js pour le site hôte\n"
         "<indicateur>.<niveau>.html  une carte par indicateur et niveau (et par modalité)\n"
         "participation.*.html        communes ayant répondu ; participation par département\n"
         "couverture.html             couverture par les structures de mutualisation\n"

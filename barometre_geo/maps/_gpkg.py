@@ -55,6 +55,7 @@ from .._version import __version__
 from ..errors import InputFileError
 from ..protection.rules import describe_reasons
 from ..territories.crs import ZONE_CRS
+from ._breaks import resolve_classes
 from ._classify import Classification
 from ._data import (
     HIDDEN_COLUMNS,
@@ -207,7 +208,10 @@ def _level_table(aggregates, gdf, level, ctx, options, headline, classification,
     for opt in groups:
         rows = overall_rows(aggregates, ctx.indicator.id, level, opt, what=_WHAT)
         suffix = "" if opt is None else f"_{opt}"
-        block, sh, cls, colors = _block(gdf, rows, level, classification, ctx, palette, suffix)
+        # the HTML map's classes: pooled over the levels of the table, one per option
+        chosen = resolve_classes(classification, aggregates, ctx.indicator.id, option=opt,
+                                 fmt=ctx.fmt)  # fmt: skip
+        block, sh, cls, colors = _block(gdf, rows, level, chosen, ctx, palette, suffix)
         blocks.append(block)
         shared = sh if shared is None else shared.combine_first(sh)
         styles.append((opt, suffix, cls, colors))
@@ -353,7 +357,7 @@ def write_indicator_gpkg(
     synthetic: bool | None = None,
     k: int | None = None,
     k_sensitive: int | None = None,
-    classification: Classification | None = None,
+    classification: Classification | dict | None = None,
     palette: str = "Blues",
     fmt: NumberFormat | None = None,
 ) -> Path:
@@ -381,8 +385,10 @@ def write_indicator_gpkg(
     k, k_sensitive : int, optional
         Suppression thresholds quoted in the legend and the metadata
         (default: the table's ``attrs``, then 5 and 10).
-    classification : Classification, optional
-        Classes of every layer (default: those of the HTML map, per level).
+    classification : Classification or dict, optional
+        Classes of every layer, or ``{option or None: Classification}``
+        (default: those of the HTML map: natural breaks pooled over the
+        table's levels, rounded, per option).
     palette : str
         Sequential or diverging palette (:func:`list_palettes`).
     fmt : NumberFormat, optional

@@ -5,7 +5,7 @@
 level (overall rows: no breakdown), joins them to the territories and draws
 the choropleth with the full tooltip: name, code, value, class, number of
 answers, 95 % confidence interval and participation. Suppressed cells are
-hatched ("Effectif insuffisant"), territories without answer grey.
+hatched ("Effectif insuffisant"), territories without answer dotted ("Pas de réponse").
 
 The number format (percent for shares, the unit of a mean) and the threshold
 quoted in the legend ("moins de k réponses", ``k_sensitive`` for a sensitive
@@ -22,6 +22,8 @@ import pandas as pd
 
 from .._format import NumberFormat
 from ..territories.reference import parse_level
+from ._breaks import resolve_classes
+from ._captions import map_texts
 from ._choropleth import choropleth, empty_map
 from ._classify import Classification
 from ._data import LEVEL_LABELS, REQUIRED_COLUMNS, join_rows, national_rows, overall_rows
@@ -41,14 +43,18 @@ def indicator_map(
     description: str = "",
     option: str | None = None,
     fmt: NumberFormat | None = None,
-    classification: Classification | None = None,
-    palette: str = "Blues",
+    classification: Classification | dict | None = None,
+    palette: str | None = None,
     min_n: int | None = None,
     catalogue=None,
     style: MapStyle | None = None,
     basemap: Basemap | str | None = "plan_ign",
     assets: str = "inline",
     notes=(),
+    edition: str | None = None,
+    synthetic: bool | None = None,
+    page_style: str = "standard",
+    modelled: str = "",
     estimates: str | None = None,
 ):
     """Draw one indicator at one level from an aggregates table.
@@ -71,8 +77,12 @@ def indicator_map(
     fmt : NumberFormat, optional
         Default: the classification's, else the catalogue's (percent for
         shares, the unit of a mean), else the table's ``statistic``.
-    classification : Classification, optional
-        E.g. from :func:`classify_pooled` to share breaks across waves.
+    classification : Classification or dict, optional
+        E.g. from :func:`classify_pooled` to share breaks across waves, or
+        ``{option or None: Classification}``. Default: natural breaks of the
+        published values of every level in ``aggregates``, pooled and rounded
+        (:func:`~._breaks.indicator_classes`: the same colour means the same
+        value on the indicator's maps at every level).
     min_n : int, optional
         The suppression threshold quoted in the legend. Default: the table's
         ``attrs["barometre_geo"]`` ``k``, or ``k_sensitive`` for a sensitive
@@ -80,6 +90,13 @@ def indicator_map(
     catalogue : Catalogue, optional
         Default :func:`barometre_geo.load_catalogue`. Indicators outside it
         are drawn too, with the defaults.
+    edition, synthetic : optional
+        For the source line; default ``aggregates.attrs["barometre_geo"]``.
+    page_style : {"standard", "dsfr"}
+        See :func:`choropleth`.
+    modelled : str
+        A sentence for model-based figures, appended to the source line and
+        under the legend (empty for direct estimates).
     estimates : {"model", "direct"}, optional
         ``"model"`` draws the model-based estimates of
         ``aggregate(..., estimates="model")`` (:func:`~._modelled.modelled_map`:
@@ -115,7 +132,7 @@ def indicator_map(
         aggregates,
         indicator,
         catalogue=catalogue,
-        fmt=fmt or (classification.fmt if classification else None),
+        fmt=fmt or (classification.fmt if isinstance(classification, Classification) else None),
         min_n=min_n,
     )
     fmt, min_n = ctx.fmt, ctx.threshold
@@ -127,8 +144,17 @@ def indicator_map(
         title = f"{name} — {LEVEL_LABELS[level]}"
     mode = _parse_estimates(estimates, aggregates, level)
     if mode == "model":
+        from ._modelled import MODEL_SOURCE
+
+        texts = map_texts(
+            aggregates, territories, indicator=indicator, entry=ctx.indicator, option=option,
+            classification=None, edition=edition, synthetic=synthetic, catalogue=catalogue,
+            modelled=modelled or MODEL_SOURCE,
+        )  # fmt: skip
+        known = territories if hasattr(territories, "level") else None
         return _modelled(aggregates, gdf, indicator, level, option, title, description, ctx,
-                         palette, style, basemap, assets, notes)  # fmt: skip
+                         palette, style, basemap, assets, notes, source=texts.source,
+                         page_style=page_style, territories=known)  # fmt: skip
     rows = overall_rows(aggregates, indicator, level, option, what="indicator_map")
     keep = ("value", "n", "ci_low", "ci_high", "participation", "suppressed")
     merged = join_rows(gdf, rows, level=level, columns=keep)
@@ -143,7 +169,18 @@ def indicator_map(
     notes = list(notes)
     if national:
         notes.insert(0, f"Valeur nationale : {national}.")
-    legend = LegendSpec(title=title, min_n=min_n, subtitle="")
+    if not isinstance(classification, Classification):
+        classification = resolve_classes(
+            classification, aggregates, indicator, option=option, fmt=fmt
+        )
+    texts = map_texts(
+        aggregates, territories, indicator=indicator, entry=ctx.indicator, option=option,
+        classification=classification, edition=edition, synthetic=synthetic,
+        catalogue=catalogue, modelled=modelled,
+    )  # fmt: skip
+    legend = LegendSpec(
+        title=texts.legend_title, min_n=min_n, subtitle=texts.legend_subtitle, note=modelled
+    )
     n_sup = int(merged["suppressed"].sum())
     if not np.isfinite(merged["value"].to_numpy()).any():
         doc = empty_map(
@@ -156,6 +193,8 @@ def indicator_map(
             ),
             description=description,
             notes=notes,
+            source=texts.source,
+            page_style=page_style,
         )
         return replace(doc, national=national)
     share = NumberFormat.for_share()
@@ -184,6 +223,10 @@ def indicator_map(
         assets=assets,
         notes=notes,
         national=national,
+        national_value=texts.national_value,
+        source=texts.source,
+        page_style=page_style,
+        territories=territories if hasattr(territories, "level") else None,
     )
 
 
@@ -218,8 +261,10 @@ def _national_texts(aggregates, indicator, option, fmt):
 
 
 def _modelled(aggregates, gdf, indicator, level, option, title, description, ctx, palette,
-              style, basemap, assets, notes):  # fmt: skip
+              style, basemap, assets, notes, *, source="", page_style="standard",
+              territories=None):  # fmt: skip
     from ._modelled import modelled_map
+    from ._style import style_palette
 
     national, nat_model = _national_texts(aggregates, indicator, option, ctx.fmt)
     notes = list(notes)
@@ -232,7 +277,9 @@ def _modelled(aggregates, gdf, indicator, level, option, title, description, ctx
     doc = modelled_map(
         aggregates, gdf, indicator=indicator, level=level, option=option, title=title,
         description=description, fmt=ctx.fmt, mean=mean, min_n=ctx.threshold,
-        national=national, national_model=nat_model, palette=palette, style=style,
-        basemap=basemap, assets=assets, notes=notes,
+        national=national, national_model=nat_model,
+        palette=palette or style_palette(page_style), style=style, basemap=basemap,
+        assets=assets, notes=notes, source=source, page_style=page_style,
+        territories=territories,
     )  # fmt: skip
     return replace(doc, national=national)
