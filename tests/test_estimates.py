@@ -15,6 +15,8 @@ from barometre_geo.errors import UnknownValueError
 from barometre_geo.protection.modelled import (
     ModelPublication,
     flip_audit,
+    hidden_answers,
+    hidden_cell_audit,
     publication_keys,
     publish_modelled,
 )
@@ -235,3 +237,102 @@ def test_coverage_moves_the_estimates(demo, territories, covered):
     with_cov = bg.aggregate(demo, covered=covered, **kw)["model_value"].to_numpy()
     without = bg.aggregate(demo, **kw)["model_value"].to_numpy()
     assert np.nanmax(np.abs(with_cov - without)) > 0.01
+
+
+def _direct_secret(table, geo, indicator):
+    """Hidden direct overall cells of one measure, per level, read from the published table."""
+    tot = table[(table["by"] == "total") & (table["indicator"] == indicator)]
+    tot = tot[tot["option"].isna()]
+    out = {}
+    for lv in ("departement", "region", "zone", "france"):
+        if lv == "zone":
+            rows = tot[tot["level"].isin(["france_metropolitaine", "outre_mer"])]
+            idx = np.where(rows["level"] == "france_metropolitaine", 0, 1)
+        elif lv == "france":
+            rows = tot[tot["level"] == "france"]
+            idx = np.zeros(len(rows), dtype=int)
+        else:
+            rows = tot[tot["level"] == lv]
+            idx = geo.index[lv].get_indexer(rows["code"].astype(object))
+        mask = np.zeros(geo.units(lv), dtype=bool)
+        mask[idx] = rows["suppressed"].to_numpy(bool)
+        out[lv] = mask
+    return out
+
+
+def test_no_modelled_figure_moves_with_a_hidden_sensitive_cell(demo, territories, tables, prepared):
+    """Disclosure hole of the first version: a département hidden by the attribute rule
+    (e.g. every answer "Non") had its modelled figure fitted on its answers, and published."""
+    geo, prep, aux, dedup = prepared
+    _, model = tables
+    ind = demo.catalogue.get("cyber_pca")
+    plan = indicator_measures(ind, demo.data, prep.kind, options=False, dedup=dedup)
+    secret = _direct_secret(model, geo, "cyber_pca")
+    detailed = bg.aggregate(demo, level="departement", indicators="cyber_pca",
+                            territories=territories, detailed_reasons=True)  # fmt: skip
+    assert (detailed["reason"] == "attribute_sensitive").sum() >= 5  # the case in point
+    assert secret["departement"].sum() > 20 and not secret["france"].any()
+    tot = model[(model["indicator"] == "cyber_pca") & (model["by"] == "total")]
+    published = {}
+    for lv in ("departement", "region"):
+        rows = tot[tot["level"] == lv]
+        tier = np.full(geo.units(lv), -1)
+        codes = rows["model_publication"].cat.codes.to_numpy()
+        tier[geo.index[lv].get_indexer(rows["code"].astype(object))] = codes
+        published[lv] = tier
+    n_units = {lv: geo.units(lv) for lv in MODEL_LEVELS}
+    small = small_territory_answers(aux, plan.V, 10)
+    kw = dict(aux=aux, kinds=plan.kinds, y=plan.values[0], valid=plan.V, is_mean=False,
+              n_units=n_units)  # fmt: skip
+    # the rule (the build's model): what the table publishes does not move
+    mm = fit_measure(**{**kw, "exclude": small | hidden_answers(secret, prep.units, plan.V)})
+    est = mm.estimates()
+    dep = tot[tot["level"] == "departement"]
+    shown = dep["model_publication"] == "value"
+    idx = geo.index["departement"].get_indexer(dep.loc[shown, "code"].astype(object))
+    np.testing.assert_allclose(est["departement"].value[idx], dep.loc[shown, "model_value"])
+    audit = dict(hidden=secret, units=prep.units, valid=plan.V)
+    assert hidden_cell_audit(mm, est, published, **audit) == []
+    # the rule off (only départements below k_sensitive left out): the hidden cells leak
+    mm_off = fit_measure(**{**kw, "exclude": small})
+    leaks = hidden_cell_audit(mm_off, mm_off.estimates(), published, **audit, each=False)
+    cells = {v["cell"] for v in leaks}
+    assert len(cells) >= 10 and {v["level"] for v in leaks} >= {"departement", "region"}
+
+
+def test_model_leaves_out_every_hidden_direct_cell_of_a_sensitive_measure(
+    demo, territories, monkeypatch
+):
+    """Every option of a sensitive question: the cells the model leaves out are those
+    the published direct table hides (option rows of a multiple choice hidden alone too)."""
+    import barometre_geo.indicators.modelled as modelled
+
+    seen = {}
+
+    def spy(table, plans, inds, *args, hidden=None, **kw):
+        seen.update(hidden=hidden, plans=plans)
+        return {}, {}, None
+
+    monkeypatch.setattr(modelled, "model_columns", spy)
+    table = bg.aggregate(demo, level=["departement", "region", "france"], options=True,
+                         indicators=["cyber_protections", "cyber_rssi", "inclusion_cnfs"],
+                         territories=territories, estimates="model")  # fmt: skip
+    geo = build_geo(territories)
+    hidden, plans = seen["hidden"], seen["plans"]
+    assert {plans[i].id for i, _ in hidden} == {"cyber_protections", "cyber_rssi"}
+    checked = 0
+    for (i, m), per_level in hidden.items():
+        rows = table[(table["indicator"] == plans[i].id) & (table["by"] == "total")]
+        option = plans[i].options[m]
+        rows = rows[rows["option"] == option] if option else rows[rows["option"].isna()]
+        for lv in ("departement", "region"):
+            part = rows[rows["level"] == lv]
+            want = np.zeros(geo.units(lv), dtype=bool)
+            want[geo.index[lv].get_indexer(part["code"].astype(object))] = part["suppressed"]
+            np.testing.assert_array_equal(per_level[lv], want, err_msg=f"{plans[i].id}:{option}")
+            checked += int(want.sum())
+    # option rows hidden alone: some options of cyber_protections differ from their cell
+    prot = [m for (i, m) in hidden if plans[i].id == "cyber_protections"]
+    masks = [hidden[(next(i for i, p in enumerate(plans) if p.id == "cyber_protections"), m)]
+             ["departement"] for m in prot]  # fmt: skip
+    assert any((a != masks[0]).any() for a in masks[1:]) and checked > 100

@@ -13,6 +13,7 @@ from test_maps_browser import _hover, _inside_point, _screenshot, browser, open_
 
 from barometre_geo.errors import UnknownValueError
 from barometre_geo.maps import indicator_map
+from barometre_geo.maps._indicator import SENSITIVE_MODEL_NOTE
 from barometre_geo.maps._modelled import COMPARISON_COLORS, MODEL_NOTE
 
 IND = "inclusion_cnfs"
@@ -71,6 +72,11 @@ def test_modelled_map_by_default_for_departements_not_regions(territories):
     direct = indicator_map(table, territories, indicator=IND, level="departement",
                            basemap="none", estimates="direct")  # fmt: skip
     assert '"modes":true' not in direct.html and MODEL_NOTE[:40] not in direct.html
+    assert SENSITIVE_MODEL_NOTE[:40] not in doc.html
+    sensitive = table.assign(indicator="cyber_pca")  # its hidden cells: synthetic figures
+    doc = indicator_map(sensitive, territories, indicator="cyber_pca", level="departement",
+                        basemap="none")  # fmt: skip
+    assert SENSITIVE_MODEL_NOTE[:40] in doc.html
     with pytest.raises(UnknownValueError, match="Valid values: model, direct"):
         indicator_map(table, territories, indicator=IND, level="departement", estimates="mrp")
 

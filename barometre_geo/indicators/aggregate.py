@@ -377,11 +377,13 @@ def aggregate(
     table = _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels)
     model_report = None
     if estimates == "model":
+        from ..protection.modelled import hidden_direct_units
         from .modelled import add_rows, model_columns
 
         extra, model_report, more = model_columns(
-            table, plans, inds, prep, geo, covered=covered, k=k, k_sensitive=k_sensitive
-        )
+            table, plans, inds, prep, geo, covered=covered, k=k, k_sensitive=k_sensitive,
+            hidden=hidden_direct_units(cs, prot, plans),
+        )  # fmt: skip
         for name, col in extra.items():
             table[name] = col
         table = add_rows(table, more, geo)

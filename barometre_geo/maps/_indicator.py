@@ -260,6 +260,15 @@ def _national_texts(aggregates, indicator, option, fmt):
     return direct, model
 
 
+#: Under the modelled map of a sensitive indicator (French).
+SENSITIVE_MODEL_NOTE = (
+    "Indicateur sensible : là où le chiffre direct d'un département ou d'une région est "
+    "secret, le modèle n'utilise aucune de ses réponses ; son estimation est synthétique "
+    "(type, taille et couverture de ses collectivités, effet de sa région) et ne dit rien "
+    "de ses répondants."
+)
+
+
 def _modelled(aggregates, gdf, indicator, level, option, title, description, ctx, palette,
               style, basemap, assets, notes, *, source="", page_style="standard",
               territories=None):  # fmt: skip
@@ -273,6 +282,8 @@ def _modelled(aggregates, gdf, indicator, level, option, title, description, ctx
         if nat_model is not None:
             line += f" ; part modélisée des collectivités : {ctx.fmt.format(nat_model)}"
         notes.insert(0, line + ".")
+    if ctx.indicator is not None and ctx.indicator.sensitive:
+        notes.append(SENSITIVE_MODEL_NOTE)
     mean = ctx.indicator is not None and ctx.indicator.kind == "percentage"
     doc = modelled_map(
         aggregates, gdf, indicator=indicator, level=level, option=option, title=title,
