@@ -14,14 +14,7 @@ from pathlib import Path
 
 from .errors import SourceError
 
-__all__ = [
-    "CACHE_ENV",
-    "boundaries_dir",
-    "cache_dir",
-    "package_data",
-    "portable_path",
-    "portable_text",
-]
+__all__ = ["CACHE_ENV", "boundaries_dir", "cache_dir", "package_data"]
 
 CACHE_ENV = "BAROMETRE_GEO_CACHE"
 _PKG = Path(__file__).resolve().parent
@@ -70,55 +63,3 @@ def cache_dir(path: str | os.PathLike | None = None, *, create: bool = False) ->
     if create:
         out.mkdir(parents=True, exist_ok=True)
     return out
-
-
-def portable_path(path: str | os.PathLike, *, base: str | os.PathLike | None = None) -> str:
-    """Name a file in an output without the folders of the machine that built it.
-
-    * a file of the package → ``barometre_geo/…``; of the embedded reference in a
-      checkout → ``boundaries/…``; of the cache → ``cache/…``;
-    * else, relative to ``base`` (the output folder: ``../exports/v1.csv``), so
-      that a settings file stored in the output replays the run;
-    * else (no ``base``, another drive) its name alone.
-
-    Examples
-    --------
-    >>> portable_path(package_data("catalogue.yaml"))
-    'barometre_geo/data/catalogue.yaml'
-    >>> portable_path("/srv/exports/v1.csv", base="/srv/www/cartes")
-    '../../exports/v1.csv'
-    >>> portable_path("/srv/exports/v1.csv")
-    'v1.csv'
-    """
-    p = Path(os.path.abspath(path))
-    roots = [
-        (_PKG, "barometre_geo"),
-        (_PKG.parent / "boundaries", "boundaries"),
-        (Path(os.path.abspath(cache_dir())), "cache"),
-    ]
-    for root, label in roots:
-        if p == root or root in p.parents:
-            return Path(label, p.relative_to(root)).as_posix()
-    if base is not None:
-        try:
-            return Path(os.path.relpath(p, os.path.abspath(base))).as_posix()
-        except ValueError:  # another drive (Windows)
-            pass
-    return p.name
-
-
-def portable_text(text: str, paths, *, base: str | os.PathLike | None = None) -> str:
-    """Replace in ``text`` every absolute path of ``paths`` by :func:`portable_path`.
-
-    For messages that name an input (a warning of the structures reader…)
-    before they are written into an output.
-
-    Examples
-    --------
-    >>> portable_text("/srv/in/ops.json: 2 unknown members", ["/srv/in/ops.json"],
-    ...               base="/srv/out/maps")
-    '../../in/ops.json: 2 unknown members'
-    """
-    for path in sorted({os.path.abspath(p) for p in paths if p}, key=len, reverse=True):
-        text = text.replace(path, portable_path(path, base=base))
-    return text

@@ -5,8 +5,10 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,15 +26,7 @@ FAST = ["--indicator", "cyber_pca", "--indicator", "inclusion_lieux_types",
         "--level", "epci", "--level", "region", "--jobs", "1"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo_cache(tmp_path_factory):
-    """One cache folder for the module: the demo files are written once."""
-    return tmp_path_factory.mktemp("demo-cache")
-
-
-@pytest.fixture(autouse=True)
-def _shared_demo_cache(demo_cache, monkeypatch):
-    monkeypatch.setenv("BAROMETRE_GEO_CACHE", str(demo_cache))
+pytestmark = pytest.mark.usefixtures("shared_demo_cache")  # the demo is generated once
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +67,12 @@ def test_manifest_lists_every_file_with_size_and_hash(built):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest(), path
     assert manifest["generator"] == "barometre-geo build"
     assert manifest["versions"]["packages"]["barometre-geo"] == bg.__version__
-    assert manifest["settings"] == built.settings.as_dict(relative_to=out)
-    assert manifest["settings"]["out"] == "."  # paths relative to the folder: no machine folder
+    assert manifest["settings"] == built.settings.portable(out)[0]
+    assert manifest["settings"]["out"] == "." and manifest["replay"].endswith(
+        "maps/parametres.toml"
+    )
+    text = (out / "manifest.json").read_text(encoding="utf-8")
+    assert str(out.parent) not in text and str(Path.cwd()) not in text  # no absolute path
     inputs = manifest["inputs"]
     assert len(inputs["exports"]) == 3 and all(len(h) == 64 for h in inputs["exports"].values())
     assert any(p.endswith("territoires.parquet") for p in inputs["reference"])
@@ -88,9 +86,9 @@ def test_pages_link_the_one_copy_of_leaflet_in_assets(built):
     out = built.out_dir
     folder = out / leaflet_folder()
     assert (folder / "leaflet.js").is_file() and (folder / "leaflet.css").is_file()
-    assets = [f for f in built.files if f.kind == "asset"]
-    assert {f.path for f in assets} == {
-        p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()
+    assets = {f.path for f in built.files if f.kind == "asset"}
+    assert assets == {p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()} | {
+        "assets/barometre-geo-integration.js"  # the host pages' script (iframe height)
     }
     pages = [f for f in built.files if f.kind == "carte" and not f.empty]
     assert pages
@@ -125,7 +123,11 @@ def test_outputs_per_indicator_and_level(built):
 
     layers = {name for name, _ in pyogrio.list_layers(built.out_dir / files[
         "geopackages/inclusion_lieux_types.gpkg"].path)}  # fmt: skip
-    assert {"epci", "region", "france"} <= layers and "commune" not in layers
+    table = pd.read_csv(built.out_dir / "donnees" / "indicateurs.csv", dtype={"code": str})
+    shown = table[(table["indicator"] == "inclusion_lieux_types") & ~table["suppressed"]]
+    levels = set(shown["level"]) & {"commune", "epci", "departement", "region", "france"}
+    assert {"region", "france"} <= levels and "commune" not in levels
+    assert levels <= layers and "commune" not in layers
     for name in ("participation.commune.html", "participation.departement.html",
                  "couverture.html", "geopackages/couverture.gpkg", "donnees/indicateurs.csv",
                  "donnees/indicateurs.parquet", "donnees/dictionnaire.md",
@@ -150,10 +152,86 @@ def test_territory_pages(built):
     assert manifest["settings"]["territoires"] == ["reg-84", "Rhône", "971"]
 
 
+def test_a_page_draws_the_estimates_when_published_else_the_direct_figures():
+    ind = bg.load_catalogue().get("outils_materiel_reconditionne")
+
+    def rows(direct: bool, model: bool) -> pd.DataFrame:
+        return pd.DataFrame({
+            "indicator": ind.id, "level": "departement", "code": ["01", "02"], "by": "total",
+            "option": None, "value": [40.0, 50.0] if direct else [None, None],
+            "suppressed": [not direct] * 2, "reason": [None if direct else "small_n"] * 2,
+            "model_publication": ["class" if model else "hidden"] * 2,
+            "model_class_low": [40.0, 40.0] if model else [None, None],
+        })  # fmt: skip
+
+    def page(direct: bool, model: bool):
+        (p,) = _build_maps.plan_pages(rows(direct, model), ind, ["departement"])
+        return p.publishable, p.estimates
+
+    assert page(True, True) == (True, None)  # the modelled map (indicator_map's default)
+    assert page(False, True) == (True, None)  # estimates published where direct figures are not
+    assert page(True, False) == (True, "direct")  # no estimate published: the direct map
+    assert page(False, False) == (False, None)  # nothing: no page, listed in the index
+    # without modelled columns (estimates="direct"), the default (direct) map
+    (p,) = _build_maps.plan_pages(
+        rows(True, False).drop(columns=["model_publication", "model_class_low"]),
+        ind,
+        ["departement"],
+    )
+    assert (p.publishable, p.estimates) == (True, None)
+
+
 def test_mean_with_few_distinct_values_gets_three_classes(built):
     # outils_materiel_reconditionne (a mean) has 2 distinct values at EPCI level in the demo
     page = (built.out_dir / "outils_materiel_reconditionne.epci.html").read_text(encoding="utf-8")
     assert "Aucune valeur publiable" not in page
+
+
+def _legend_classes(path: Path) -> list:
+    html = path.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="bgeo-data">(.*?)</script>', html, re.S).group(1))
+    return [(c["label"], c["color"]) for c in data["layers"][0]["legend"]["classes"]]
+
+
+def _modelled(path: Path) -> bool:
+    html = path.read_text(encoding="utf-8")
+    return bool(
+        json.loads(re.search(r'id="bgeo-data">(.*?)</script>', html, re.S).group(1)).get("modes")
+    )
+
+
+def test_pages_say_their_source_and_share_classes_across_levels(built):
+    out = built.out_dir
+    pages = [f for f in built.files if f.kind == "carte" and f.indicator]
+    for f in pages:
+        html = (out / f.path).read_text(encoding="utf-8")
+        assert 'class="bgeo-source">Source : Baromètre Collectivités' in html, f.path
+        assert "COG 2025 ; traitements barometre-geo" in html and 'class="bgeo-skip' in html
+    # the same colour means the same value on every level of an indicator (or option) —
+    # among the maps of direct figures: a modelled map has the model's fixed classes
+    by_map: dict = {}
+    for f in pages:
+        if not f.empty and not _modelled(out / f.path):
+            by_map.setdefault((f.indicator, f.option), []).append(out / f.path)
+    shared = [paths for paths in by_map.values() if len(paths) > 1]
+    for paths in shared:
+        assert all(_legend_classes(p) == _legend_classes(paths[0]) for p in paths), paths
+    # ... and in the GeoPackage's styles of every level (the EPCI maps draw modelled estimates
+    # here, the région maps direct figures: the EPCI layer keeps the pooled direct classes)
+    gpkg = out / "geopackages" / "outils_materiel_reconditionne.gpkg"
+    with closing(sqlite3.connect(gpkg)) as con:
+        qml = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles"))
+    labels = [
+        label for label, _ in _legend_classes(out / "outils_materiel_reconditionne.region.html")
+    ]
+    for layer in ("epci", "region"):
+        assert re.findall(r'<range [^>]*label="([^"]*)"', qml[layer])[: len(labels)] == labels
+    # embedding: the host script ships, the snippets carry no inline style
+    assert "assets/barometre-geo-integration.js" in {f.path for f in built.files}
+    index = (out / "index.html").read_text(encoding="utf-8")
+    snippets = re.findall(r"&lt;iframe.*?&lt;/iframe&gt;", index)
+    assert snippets and not any("style=" in s for s in snippets)
+    assert "--base-url" in built.summary()
 
 
 class _Links(HTMLParser):
@@ -304,9 +382,11 @@ def test_no_absolute_path_of_the_machine_in_any_output(built, demo_cache, tmp_pa
     manifest = json.loads((built.out_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["replay"] == "barometre-geo build --config maps/parametres.toml"
     assert "barometre_geo/data/catalogue.yaml" in manifest["inputs"]["catalogue"]
-    assert "boundaries/cog2025/territoires.parquet" in manifest["inputs"]["reference"]
-    assert all(p.startswith("cache/demo/") for p in manifest["inputs"]["exports"])
-    assert manifest["versions"]["system"]["executable"].startswith("<prefix>/")
+    assert any(p.endswith("cog2025/territoires.parquet") for p in manifest["inputs"]["reference"])
+    assert manifest["inputs"]["exports"] and all(
+        not os.path.isabs(p) for p in manifest["inputs"]["exports"]
+    )  # the exports by their name
+    assert "/" not in manifest["versions"]["system"]["executable"]
     readme = (built.out_dir / "LISEZMOI.txt").read_text(encoding="utf-8")
     assert "dossier maps/" in readme and "Ouvrez index.html" in readme
 
@@ -407,10 +487,12 @@ def test_rerun_replaces_the_folder_and_config_replays(built, tmp_path, capsys):
     code = main(["build", "--config", str(config), "--out", str(out),
                  "--indicator", "inclusion_cnfs", "--level", "region", "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    assert "Ouvrez" in capsys.readouterr().out
+    summary = capsys.readouterr().out
+    assert "Ouvrez" in summary and "conservé(s) : stale.html" in summary
     files = _tree(out)
-    assert "stale.html" not in files and "cyber_pca.region.html" not in files
+    assert "cyber_pca.region.html" not in files  # listed by the previous manifest: removed
     assert "inclusion_cnfs.region.html" in files
+    assert (out / "stale.html").read_text(encoding="utf-8") == "old"  # not listed: the user's
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     s = manifest["settings"]
     assert s["indicators"] == ["inclusion_cnfs"] and s["levels"] == ["region"]
@@ -489,13 +571,13 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 1, text
     assert "À vérifier" in text and "structures-problemes.csv" in text
-    assert not (out / "notes.txt").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "x"  # --force keeps other files
     assert (out / "rapports" / "structures-problemes.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["exit_code"] == 1 and manifest["problems"]
     # a user's input is named relative to the output folder, never by its absolute path
     assert manifest["settings"]["structures"] == "../structures.json"
-    assert list(manifest["inputs"]["structures"]) == ["../structures.json"]
+    assert list(manifest["inputs"]["structures"]) == ["structures.json"]
     assert _machine_paths_in(out, _machine_folders(out)) == []
 
 
@@ -517,11 +599,12 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
         (["--territoire", "84"], "ambiguous: région Auvergne-Rhône-Alpes (reg-84) or dép"),
         (["--territoire", "Bretgne"], "Unknown territory 'Bretgne'"),
         (["--territoire", "toutes", "--territoire", "reg-84"], "stand alone"),
+        (["--base-url", "www.exemple.gouv.fr/cartes"], "e.g. 'https://www.exemple.gouv.fr/"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(tmp_path, capsys, args, match, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = main(["build", "--out", str(tmp_path / "maps"), *args])
+    code = main(["--lang", "en", "build", "--out", str(tmp_path / "maps"), *args])
     err = capsys.readouterr().err
     assert code == 2
     assert match in err and "Traceback" not in err
@@ -537,7 +620,8 @@ def test_internal_error_exits_3(tmp_path, capsys, monkeypatch):
     code = main(["build", "--out", str(tmp_path / "maps"), "--indicator", "cyber_pca",
                  "--level", "region", "--jobs", "1", "--quiet"])  # fmt: skip
     err = capsys.readouterr().err
-    assert code == 3 and "internal error: ZeroDivisionError" in err and "--debug" in err
+    assert code == 3 and "erreur interne : ZeroDivisionError" in err and "--debug" in err
+    assert "C’est un bogue" in err
     assert not (tmp_path / "maps").exists()
 
 

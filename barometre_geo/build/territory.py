@@ -16,6 +16,7 @@ once per process (:class:`_Classes`).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,14 +60,22 @@ class TerritoryJob:
     k_sensitive: int
     base_url: str
     pages: dict  # (indicator, level, option) -> file of the national map
+    map_levels: tuple[str, ...] = ()  # the levels the national maps' classes pool (default levels)
+    palette: str = "Blues"  # the national maps' palette (DSFR with the dsfr style)
 
 
 class _Classes(dict):
-    """Classes of the national maps, computed on first use from the indicator's rows."""
+    """Classes of the national maps, computed on first use from the indicator's rows.
+
+    The classes of an indicator's headline / option are pooled over the build's
+    levels (:func:`~barometre_geo.build.indicator._classification`), as on its
+    national maps, GeoPackage and static maps: computed once per indicator.
+    """
 
     def __init__(self, job: TerritoryJob):
         super().__init__()
         self.job = job
+        self._pooled: dict[str, tuple] = {}
 
     def __missing__(self, key):
         from ..maps._data import value_format
@@ -74,16 +83,21 @@ class _Classes(dict):
         from .indicator import _classification
 
         indicator, level, option = key
-        ind = self.job.catalogue.get(indicator)
-        rows = self.job.tables[indicator]
-        fmt = value_format(ind)
+        if indicator not in self._pooled:
+            ind = self.job.catalogue.get(indicator)
+            fmt = value_format(ind)
+            rows = self.job.tables[indicator]
+            levels = self.job.map_levels or self.job.levels
+            self._pooled[indicator] = (fmt, _classification(rows, ind, fmt, levels))
+        fmt, pooled = self._pooled[indicator]
         self[key] = map_classes(
-            rows,
+            self.job.tables[indicator],
             indicator=indicator,
             level=level,
             option=option,
-            classification=_classification(rows, ind, fmt),
+            classification=pooled.get(option),
             fmt=fmt,
+            palette=self.job.palette,
         )
         return self[key]
 
@@ -127,10 +141,16 @@ def _render_one(place) -> dict:
     }
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int | None = None) -> None:
     import signal
 
+    if parent is not None:
+        from .._workers import die_with_parent
+
+        die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    if hasattr(signal, "pthread_sigmask"):  # forked while the parent held them back
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def render_territories(
@@ -156,21 +176,30 @@ def render_territories(
             return out
         from concurrent.futures import ProcessPoolExecutor
 
-        ctx = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(
-            max_workers=jobs, mp_context=ctx, initializer=_init_worker
-        ) as pool:
-            futures = [pool.submit(_render_one, place) for place in places]
-            try:
-                out = []
-                for fut in futures:
-                    out.append(fut.result())
-                    if on_done:
-                        on_done(out[-1]["path"])
-                return out
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
+        from .swap import held_signals
+
+        pool, futures = None, []
+        try:
+            with held_signals():  # a pool half started by Ctrl-C/SIGTERM cannot be shut down
+                pool = ProcessPoolExecutor(
+                    max_workers=jobs,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_init_worker,
+                    initargs=(os.getpid(),),
+                )
+                futures = [pool.submit(_render_one, place) for place in places]
+            out = []
+            for fut in futures:
+                out.append(fut.result())
+                if on_done:
+                    on_done(out[-1]["path"])
+            return out
+        except BaseException:
+            for fut in futures:  # do not start the others: the build is abandoned
+                fut.cancel()
+            raise
+        finally:
+            if pool is not None:  # wait for the running ones: they write into the staging
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         _JOB = None

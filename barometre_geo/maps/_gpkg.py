@@ -55,6 +55,7 @@ import pandas as pd
 from .._format import NumberFormat
 from ..errors import InputFileError
 from ..territories.crs import ZONE_CRS
+from ._breaks import resolve_classes
 from ._classify import Classification
 from ._data import (
     HIDDEN_COLUMNS,
@@ -96,8 +97,17 @@ _CELL = (
     "suppressed",
     "reason",
     "low_reliability",
+    "model_value",
+    "model_ci_low",
+    "model_ci_high",
+    "model_class_low",
+    "model_class_high",
+    "model_publication",
+    "model_uncertain",
+    "model_vs_france",
 )
 _SHARED = ("n", "deff", "participation", "population_share")
+_TEXT_CELL = ("model_publication", "model_vs_france")  # text (``reason`` too)
 
 
 def _target(out_dir, path) -> Path | None:
@@ -150,7 +160,9 @@ def _block(gdf, rows, level, classification, ctx, palette, suffix, extra=()):
         if col.endswith("_weighted") and not merged[col].notna().any():
             continue  # aggregated without weights
         series = merged[col]
-        if col == "reason" or not pd.api.types.is_numeric_dtype(series):
+        if col == "model_uncertain":
+            series = series.astype("boolean")
+        elif col == "reason" or not pd.api.types.is_numeric_dtype(series):
             series = series.astype("object").where(series.notna(), None)
         elif in_value_unit(col):
             series = series * scale
@@ -174,9 +186,10 @@ def _level_table(aggregates, gdf, level, ctx, options, headline, classification,
     for opt in groups:
         rows = overall_rows(aggregates, ctx.indicator.id, level, opt, what=_WHAT)
         suffix = "" if opt is None else f"_{opt}"
-        block, sh, cls, colors = _block(
-            gdf, rows, level, classification, ctx, palette, suffix, extra
-        )
+        # the HTML map's classes: pooled over the levels of the table, one per option
+        chosen = resolve_classes(classification, aggregates, ctx.indicator.id, option=opt,
+                                 fmt=ctx.fmt)  # fmt: skip
+        block, sh, cls, colors = _block(gdf, rows, level, chosen, ctx, palette, suffix, extra)
         blocks.append(block)
         shared = sh if shared is None else shared.combine_first(sh)
         styles.append((opt, suffix, cls, colors))
@@ -238,7 +251,7 @@ def write_indicator_gpkg(
     synthetic: bool | None = None,
     k: int | None = None,
     k_sensitive: int | None = None,
-    classification: Classification | None = None,
+    classification: Classification | dict | None = None,
     palette: str = "Blues",
     fmt: NumberFormat | None = None,
     simplify: bool = True,
@@ -268,8 +281,10 @@ def write_indicator_gpkg(
     k, k_sensitive : int, optional
         Suppression thresholds quoted in the legend and the metadata
         (default: the table's ``attrs``, then 5 and 10).
-    classification : Classification, optional
-        Classes of every layer (default: those of the HTML map, per level).
+    classification : Classification or dict, optional
+        Classes of every layer, or ``{option or None: Classification}``
+        (default: those of the HTML map: natural breaks pooled over the
+        table's levels, rounded, per option).
     palette : str
         Sequential or diverging palette (:func:`list_palettes`).
     fmt : NumberFormat, optional
@@ -442,8 +457,11 @@ def _national_table(aggregates, ctx, headline, options, extra=()) -> pd.DataFram
         cols = [c for c in (*cell, *(_SHARED if i == 0 else ())) if c in merged.columns]
         block = merged[cols].rename(columns={c: f"{c}{suffix}" for c in cols if c not in _SHARED})
         for src, col in zip(cols, block.columns, strict=True):
-            if col.startswith(("reason", "suppressed")) or src in extra:
-                if col.startswith("reason") or not pd.api.types.is_numeric_dtype(block[col]):
+            if src == "model_uncertain":
+                block[col] = block[col].astype("boolean")
+                continue
+            if src in ("reason", "suppressed", *_TEXT_CELL) or src in extra:
+                if src == "reason" or not pd.api.types.is_numeric_dtype(block[col]):
                     block[col] = block[col].astype("object").where(block[col].notna(), None)
                 continue
             number = pd.to_numeric(block[col], errors="coerce")

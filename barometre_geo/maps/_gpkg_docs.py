@@ -60,6 +60,24 @@ DESCRIPTIONS = {
         describe_reasons(),
     ),
     "low_reliability": ("Fiabilité faible", "moins de 30 réponses ou IC de plus de ±15 points"),
+    "model_value": (
+        "Estimation modélisée",
+        "part des collectivités ({unit}) prédite par le modèle multiniveau (MRP) ; NULL si "
+        "seule la classe est publiée ou secrète",
+    ),
+    "model_ci_low": ("IC 95 % bas (modèle)", "borne basse de l'intervalle de l'estimation"),
+    "model_ci_high": ("IC 95 % haut (modèle)", "borne haute de l'intervalle de l'estimation"),
+    "model_class_low": ("Classe modélisée (bas)", "borne basse de la classe de l'estimation"),
+    "model_class_high": ("Classe modélisée (haut)", "borne haute de la classe de l'estimation"),
+    "model_publication": (
+        "Publication (modèle)",
+        "value : valeur ; class : classe seule (peu de réponses) ; hidden : secret",
+    ),
+    "model_uncertain": ("Estimation incertaine", "l'intervalle à 95 % couvre plusieurs classes"),
+    "model_vs_france": (
+        "Comparaison avec la France",
+        "above / below : significativement au-dessus / en dessous ; similar : non distinguable",
+    ),
     "classe": ("Classe", "numéro de la classe de la carte (1 = la plus basse) ; NULL sans valeur"),
     "classe_libelle": (
         "Libellé de la classe",

@@ -210,27 +210,28 @@ def _territories(links: Sequence[TerritoryLink], root: Path, base_url: str) -> l
     return [r for r in regions.values() if "name" in r]
 
 
-def iframe_snippet(url: str, title: str) -> str:
-    r"""Return ``<iframe>`` code without inline style (a strict CSP accepts it).
+def iframe_snippet(file: str, title: str, base_url: str = "") -> str:
+    r"""Return the code embedding a page: its ``<iframe>`` and the host script.
+
+    No inline style or script (a strict CSP accepts it): the host script
+    (:data:`~._embed.EMBED_SCRIPT`) sets the frame's height
+    (:func:`~._embed.embed_snippet`).
 
     Examples
     --------
     >>> print(iframe_snippet("carte.html", "Carte").replace(" width", "\n width"))
     <iframe src="carte.html" title="Carte"
      width="100%" height="900" loading="lazy" data-barometre-geo></iframe>
+    <script src="assets/barometre-geo-integration.js" defer></script>
     """
-    from html import escape
+    from ._embed import embed_snippet
 
-    return (
-        f'<iframe src="{escape(url, quote=True)}" title="{escape(title, quote=True)}" '
-        'width="100%" height="900" loading="lazy" data-barometre-geo></iframe>'
-    )
+    return embed_snippet(file, title, base_url=base_url).html
 
 
 def _example_snippet(rec: MapRecord, base_url: str) -> str:
     """Return the code embedding the first map (an example: each page shows its own)."""
-    base = base_url.rstrip("/") + "/" if base_url else ""
-    return iframe_snippet(base + quote(rec.file), rec.title)
+    return iframe_snippet(rec.file, rec.title, base_url)
 
 
 def write_index(

@@ -19,7 +19,7 @@ from .._format import NumberFormat, format_count
 from ..errors import SchemaError
 from ._geometry import EncodedGeometry, encode_vlq
 from ._options import Field, LegendSpec, MapStyle
-from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH
+from ._palettes import NO_DATA_COLOR, NO_DATA_PATTERN, SUPPRESSED_PATTERN
 
 __all__ = ["NO_DATA", "SUPPRESSED", "layer_spec", "text_column"]
 
@@ -86,6 +86,8 @@ def layer_spec(
     fields: Sequence[Field],
     legend: LegendSpec,
     style: MapStyle,
+    national: dict | None = None,
+    no_data_pattern: bool = True,
 ) -> dict:
     """Assemble one layer's payload.
 
@@ -133,17 +135,18 @@ def layer_spec(
                 "label": legend.no_data,
                 "short": legend.no_data.lower(),
                 "color": NO_DATA_COLOR,
+                "pattern": dict(NO_DATA_PATTERN) if no_data_pattern else None,
                 "n": n_no,
                 "count": format_count(n_no),
             },
             "suppressed": {
                 "label": legend.suppressed,
                 "short": "effectif insuffisant",
-                "hatch": True,
-                "pattern": {"bg": SUPPRESSED_COLOR, "fg": SUPPRESSED_HATCH},
+                "pattern": dict(SUPPRESSED_PATTERN),
                 "n": n_sup,
                 "count": format_count(n_sup),
             },
+            "national": national,
         },
         "fields": [_field_payload(data, fd) for fd in fields],
     }

@@ -123,7 +123,9 @@ def parse_place(text: str, territories) -> Place:
         if code in regions and code not in _DROM_OF_REGION.values():
             raise UnknownValueError(
                 f"Territory {raw!r} is ambiguous: région {regions[code]} (reg-{code}) or "
-                f"département {deps[code][0]} (dep-{code}). Write reg-{code} or dep-{code}."
+                f"département {deps[code][0]} (dep-{code}). Write reg-{code} or dep-{code}.",
+                fr=f"Territoire {raw!r} ambigu : région {regions[code]} (reg-{code}) ou "
+                f"département {deps[code][0]} (dep-{code}). Écrivez reg-{code} ou dep-{code}.",
             )
         return _departement(code, deps)
     names = {_norm(n): ("region", c) for c, n in regions.items()}
@@ -137,7 +139,10 @@ def parse_place(text: str, territories) -> Place:
         return _departement(hit[1], deps)
     close = difflib.get_close_matches(_norm(raw), list(names), n=3, cutoff=0.6)
     hint = f" Close: {', '.join(close)}." if close else ""
+    hint_fr = f" Proche(s) : {', '.join(close)}." if close else ""
     raise UnknownValueError(
         f"Unknown territory {raw!r}.{hint} Give a région (reg-84), a département (dep-69, "
-        "dep-2A), an overseas département (971…976) or a name (« Rhône »)."
+        "dep-2A), an overseas département (971…976) or a name (« Rhône »).",
+        fr=f"Territoire {raw!r} inconnu.{hint_fr} Donnez une région (reg-84), un département "
+        "(dep-69, dep-2A), un département d’outre-mer (971…976) ou un nom (« Rhône »).",
     )

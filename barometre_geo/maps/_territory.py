@@ -414,7 +414,6 @@ def _render(place, themes, geometry, used, base_url, synthetic, source) -> str:
         {"id": ident, "d": geometry.features[ident.split("-", 2)[1]][ident.split("-", 2)[2]]}
         for ident in sorted(used)
     ]
-    page_url = (base_url.rstrip("/") + "/" if base_url else "") + quote(place.file)
     title = f"{kind} : {place.name} — Baromètre Collectivités & Numérique"
     return render_template(
         "territory.html",
@@ -425,7 +424,7 @@ def _render(place, themes, geometry, used, base_url, synthetic, source) -> str:
         defs=defs,
         synthetic=synthetic,
         source=source,
-        snippet=iframe_snippet(page_url, title),
+        snippet=iframe_snippet(place.file, title, base_url),
         absolute=bool(base_url),
         nd_color=NO_DATA_COLOR,
         hatch=SUPPRESSED_HATCH,
