@@ -1,19 +1,13 @@
-"""The main job (``barometre-geo build``): every output of an edition in one folder.
+"""The main job: every map, GeoPackage, table and report of an edition, in one folder.
 
-Takes
-    Settings (arguments, a ``run.toml``), the territorial reference, the survey
-    exports (default: the synthetic demo edition), the structures file.
-Gives
-    :class:`BuildResult`: the output folder (maps, GeoPackages, tables,
-    reports, ``manifest.json``) swapped in atomically.
+Top of the pipeline with :mod:`barometre_geo.cli.main`: the only stages that may
+import every other one.
 
-Modules
--------
-``job``        :func:`build`; ``settings`` settings and ``run.toml``;
-``indicator``  per-indicator pages and GeoPackages; ``extras`` participation,
-               coverage, ingest report, checksums; ``text`` summaries;
-``swap``       the staging folder and its swap.
-
+Modules: ``job`` (:func:`build`, :class:`BuildResult`), ``settings`` (defaults
+< ``run.toml`` < arguments), ``indicator`` (per-indicator pages, GeoPackage,
+static maps, in worker processes), ``extras`` (participation, coverage, ingest
+report, checksums), ``text`` (summary, LISEZMOI), ``swap`` (staging folder and
+atomic replacement of the output).
 Data contract: ``docs/contracts/build.md``.
 """
 
