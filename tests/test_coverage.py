@@ -102,15 +102,17 @@ def test_zones_are_rook_contiguous_and_dissolved(grid, grid_result):
     z = grid_result.zones
     # 6 and 9 touch only at a corner: two zones; 15 and 16 share an edge: one zone
     assert list(z["communes"]) == ["01015 01016", "01009", "01006", "97402 97403"]
-    assert list(z["zone_id"]) == ["Z0001", "Z0002", "Z0003", "Z0004"]
+    assert list(z["zone_id"]) == ["Z01-01", "Z01-02", "Z01-03", "Z974-01"]
     assert list(z["population"]) == [3100, 900, 600, 50]
     first = z.geometry.iloc[0]
     assert first.geom_type == "Polygon"
     assert first.equals(shapely.box(5.2, 46.3, 5.4, 46.4))
-    assert z.iloc[3]["departements"] == "974" and z.iloc[3]["zone"] == "974"
-    assert z.iloc[0]["nom"] == "Commune 16 (01) et 1 commune(s)"
+    assert z.iloc[3]["departement"] == "974" and z.iloc[3]["zone"] == "974"
+    assert z.iloc[0]["nom"] == "departement 01 (01) : Commune 16 et 1 autre commune"
+    assert z.iloc[1]["nom"] == "departement 01 (01) : Commune 9"
+    assert z.iloc[0]["commune_principale"] == "Commune 16"
     c = grid_result.communes.set_index("code")["uncovered_zone"]
-    assert c["01015"] == c["01016"] == "Z0001" and pd.isna(c["01001"])
+    assert c["01015"] == c["01016"] == "Z01-01" and pd.isna(c["01001"])
     assert z["area_km2"].iloc[0] == pytest.approx(
         grid.communes.set_index("code").loc[["01015", "01016"], "area_km2"].sum()
     )
@@ -173,9 +175,18 @@ def test_sample_coverage_is_consistent(sample_result, territories):
     assert len(codes) == len(set(codes)) == (~r.communes["covered"]).sum()
     assert r.zones["population"].sum() == fr["population"] - fr["population_covered"]
     assert r.zones["population"].is_monotonic_decreasing
-    # Île-de-France has no structure in the sample: a single zone holds Paris
+    # Île-de-France has no structure in the sample: Paris is a zone of its own (cut at the
+    # boundary of its département), the largest one, no longer 19 départements
     paris = r.communes.set_index("code").loc["75056", "uncovered_zone"]
-    assert r.zones.set_index("zone_id").loc[paris, "departements"].startswith("02 08 10")
+    assert paris == "Z75-01" == r.zones["zone_id"].iloc[0]
+    assert r.zones.iloc[0]["nom"] == "Paris (75) : Paris"
+    # every zone lies in one département; ids follow the population order within it
+    dep = r.communes.set_index("code")["departement"]
+    for _, z in r.zones.iterrows():
+        assert set(dep.loc[z["communes"].split()]) == {z["departement"]}
+        assert z["zone_id"].startswith(f"Z{z['departement']}-")
+    ranks = r.zones["zone_id"].str.split("-").str[1].astype(int)
+    assert (ranks.groupby(r.zones["departement"]).diff().dropna() == 1).all()
     # Haute-Saône is served by two structures of the sample
     assert rate(r, "departement", "70")["n_overlap"] == rate(r, "departement", "70")["n_communes"]
     assert "ADICA" in r.to_text()
@@ -197,8 +208,14 @@ def test_zones_match_an_independent_rook_adjacency(sample_result, territories):
     )
     zone = sample_result.communes.set_index("code").loc[sub["code"], "uncovered_zone"].to_numpy()
     free = ~pd.isna(zone)
-    both = free[i[edge]] & free[j[edge]]
-    assert (zone[i[edge]][both] == zone[j[edge]][both]).all()
+    dep = sub["departement"].to_numpy()
+    a, b = i[edge], j[edge]
+    both = free[a] & free[b]
+    same = both & (dep[a] == dep[b])
+    assert (zone[a][same] == zone[b][same]).all()
+    # uncovered neighbours across a département boundary are in different zones
+    across = both & (dep[a] != dep[b])
+    assert across.any() and (zone[a][across] != zone[b][across]).all()
 
 
 def test_real_distances_metropole_and_overseas(territories):
@@ -320,7 +337,7 @@ def test_geopackage_read_back(tmp_path, grid_result, grid):
     assert isl.crs.to_epsg() == 2975
     np.testing.assert_allclose(isl.geometry.area / 1e6, isl["area_km2"], rtol=1e-9)
     zones = pyogrio.read_dataframe(path, layer="zones_non_couvertes")
-    assert list(zones["zone_id"]) == ["Z0001", "Z0002", "Z0003"]
+    assert list(zones["zone_id"]) == ["Z01-01", "Z01-02", "Z01-03"]
     meta = pyogrio.read_dataframe(path, layer="metadonnees").set_index("cle")["valeur"]
     assert meta["cog"] == "2025"
     assert meta["couche:communes_974"].startswith("EPSG:2975 ; 3 entité(s)")
@@ -371,7 +388,7 @@ def test_neighbouring_structures_get_different_colours(grid_result):
 def test_summary_text_and_repr(grid_result):
     s = grid_result.summary(top=2)
     assert json.dumps(s)
-    assert [z["zone_id"] for z in s["top_uncovered_zones"]] == ["Z0001", "Z0002"]
+    assert [z["zone_id"] for z in s["top_uncovered_zones"]] == ["Z01-01", "Z01-02"]
     text = grid_result.to_text()
     assert "13 communes couvertes sur 19 (68,4 %)" in text
     assert "<CoverageResult: 13/19 communes covered" in repr(grid_result)
@@ -393,7 +410,7 @@ def test_cli_on_the_real_sample(tmp_path, shared_data, capsys):
     assert "Structures lues : 30 (27 avec un territoire)" in text
     assert "sans territoire : ADICA, ANCT, TEST" in text
     assert "Zones non couvertes" in text and "« ADICA » n'a aucun territoire" in text
-    assert "dép. 01 03 04 05 06 07 11 13 … (+" in text  # long lists are shortened
+    assert "Z75-01  Paris (75) : Paris — 1 commune, 2" in text
     assert (out / "couverture.gpkg").is_file() and (out / "structures-problemes.csv").is_file()
     assert not (out / "couverture.html").exists()
     problems = pd.read_csv(out / "structures-problemes.csv")

@@ -42,7 +42,10 @@ _DESCRIPTIONS = {
     "taux_epci": "Part des communes, de la population et de la superficie couvertes, par EPCI",
     "taux_departement": "Parts couvertes par département",
     "taux_region": "Parts couvertes par région",
-    "zones_non_couvertes": "Zones non couvertes : communes contiguës (arête commune) fusionnées",
+    "zones_non_couvertes": (
+        "Zones non couvertes : communes non couvertes contiguës (arête commune) d'un même "
+        "département, fusionnées ; identifiant Z<département>-<rang par population>"
+    ),
     "chevauchements": "Paires de structures desservant les mêmes communes",
     "taux_france": "Parts couvertes : France, France métropolitaine, outre-mer",
     "structures": "Par structure : communes, population, communes non couvertes voisines",

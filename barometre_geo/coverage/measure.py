@@ -59,9 +59,12 @@ class CoverageResult:
         ``area_km2``, ``area_covered_km2``, ``share_area``, ``n_overlap``
         (communes served by two structures or more), ``n_structures``.
     zones : geopandas.GeoDataFrame
-        Uncovered zones sorted by population: ``zone_id``, ``nom``,
-        ``n_communes``, ``population``, ``area_km2``, ``departements``,
-        ``regions``, ``zone``, ``communes`` (space-separated codes).
+        Uncovered zones (contiguous uncovered communes of one département)
+        sorted by population: ``zone_id`` (``Z14-01``: see
+        :data:`~barometre_geo.coverage.zones.ZONE_ID_SCHEME`), ``nom``,
+        ``commune_principale``, ``n_communes``, ``population``, ``area_km2``,
+        ``departement``, ``departement_nom``, ``region``, ``zone``,
+        ``communes`` (space-separated codes).
     overlaps : geopandas.GeoDataFrame
         One row per pair of structures serving common communes.
     structures : pandas.DataFrame
@@ -141,7 +144,7 @@ class CoverageResult:
             "national": {lv: self.national(lv) for lv in _NATIONAL},
             "uncovered_zones": len(self.zones),
             "top_uncovered_zones": [
-                {k: z[k] for k in ("zone_id", "nom", "n_communes", "population", "departements")}
+                {k: z[k] for k in ("zone_id", "nom", "n_communes", "population", "departement")}
                 | {"area_km2": round(float(z["area_km2"]), 1), "population": int(z["population"])}
                 for _, z in zones.iterrows()
             ],
@@ -214,11 +217,6 @@ def _num(x) -> str:
     return f"{int(x):,}".replace(",", "\u202f")
 
 
-def _short(codes: str, limit: int = 8) -> str:
-    parts = codes.split()
-    return codes if len(parts) <= limit else " ".join(parts[:limit]) + f" … (+{len(parts) - limit})"
-
-
 def _text(r: CoverageResult, *, top: int) -> str:
     s = r.summary(top=top)
     lines = [
@@ -238,12 +236,15 @@ def _text(r: CoverageResult, *, top: int) -> str:
             f"({_pct(n['share_communes'])}), population {_pct(n['share_population'])}, "
             f"superficie {_pct(n['share_area'])} ; {_num(n['n_overlap'])} en chevauchement"
         )
-    lines.append(f"Zones non couvertes : {_num(s['uncovered_zones'])} ; les plus peuplées :")
+    lines.append(
+        f"Zones non couvertes : {_num(s['uncovered_zones'])} (communes non couvertes contiguës "
+        "d'un même département ; Z14-01 = la plus peuplée du Calvados) ; les plus peuplées :"
+    )
     for z in s["top_uncovered_zones"]:
         lines.append(
-            f"  {z['zone_id']}  {z['nom']} — {_num(z['n_communes'])} communes, "
-            f"{_num(z['population'])} hab., {_num(z['area_km2'])} km², "
-            f"dép. {_short(z['departements'])}"
+            f"  {z['zone_id']}  {z['nom']} — {_num(z['n_communes'])} "
+            f"commune{'s' if z['n_communes'] > 1 else ''}, "
+            f"{_num(z['population'])} hab., {_num(z['area_km2'])} km²"
         )
     if "survey" in s:
         v = s["survey"]
@@ -426,7 +427,9 @@ def coverage(
     )
 
     i, j, outer = rook_pairs(src.geometry.to_numpy())
-    zones, zone_of = uncovered_zones(src, covered, i, j)
+    deps = territories.departements
+    dep_names = dict(zip(deps["code"], deps["nom"], strict=True))
+    zones, zone_of = uncovered_zones(src, covered, i, j, departement_names=dep_names)
     c["uncovered_zone"] = pd.array(zone_of, dtype="string")
     import geopandas as gpd
 

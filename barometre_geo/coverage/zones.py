@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..territories.adjacency import components
 
-__all__ = ["nearby_uncovered", "overlap_pairs", "uncovered_zones"]
+__all__ = ["ZONE_ID_SCHEME", "nearby_uncovered", "overlap_pairs", "uncovered_zones"]
 
 
 def _join(values) -> str:
@@ -24,8 +24,29 @@ def _union(geoms):
     return shapely.coverage_union_all(np.asarray(geoms, dtype=object))
 
 
-def uncovered_zones(communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray):
-    """Dissolve contiguous uncovered communes (sharing an edge) into zones.
+#: How zone ids read; quoted in the map legend, the GeoPackage and the data dictionary.
+ZONE_ID_SCHEME = (
+    "Identifiant « Z<département>-<rang> » : zone non couverte du département, numérotée "
+    "par population décroissante dans ce département (Z14-01 : la plus peuplée du Calvados)."
+)
+
+
+def _zone_name(dep_name: str, dep: str, top: str, n: int) -> str:
+    """« Calvados (14) : Caen et 12 autres communes »."""
+    rest = "" if n == 1 else f" et {n - 1} autre" + (" commune" if n == 2 else "s communes")
+    return f"{dep_name} ({dep}) : {top}{rest}"
+
+
+def uncovered_zones(
+    communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray, *, departement_names=None
+):
+    """Dissolve contiguous uncovered communes of one département into zones.
+
+    Two uncovered communes are in the same zone when a chain of uncovered
+    communes of their département links them edge to edge (rook adjacency):
+    zones never cross a département boundary, so that each zone is in the
+    hands of one set of local actors (préfecture, conseil départemental,
+    OPSN of the département) and stays small enough to act on.
 
     Parameters
     ----------
@@ -35,19 +56,23 @@ def uncovered_zones(communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray)
         Covered flag per commune (row position).
     i, j : numpy.ndarray
         Rook adjacency pairs of the communes (row positions).
+    departement_names : mapping, optional
+        Département code → name, for the zone names (default: the code).
 
     Returns
     -------
     (geopandas.GeoDataFrame, numpy.ndarray)
-        The zones sorted by population (ids ``Z0001``…), and for each commune
-        the id of its zone (``None`` when covered).
+        The zones sorted by population (ids in :data:`ZONE_ID_SCHEME`), and
+        for each commune the id of its zone (``None`` when covered).
     """
     import geopandas as gpd
 
+    names = dict(departement_names or {})
+    dep_all = communes["departement"].astype(str).to_numpy()
     free = np.flatnonzero(~covered)
     local = np.full(len(communes), -1, dtype=np.int64)
     local[free] = np.arange(len(free))
-    both = ~covered[i] & ~covered[j]
+    both = ~covered[i] & ~covered[j] & (dep_all[i] == dep_all[j])
     labels = components(len(free), local[i[both]], local[j[both]])
     sub = communes.iloc[free]
     pop = sub["population"].fillna(0).astype("int64").to_numpy()
@@ -59,7 +84,7 @@ def uncovered_zones(communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray)
             "nom": sub["nom"].to_numpy(),
             "population": pop,
             "area_km2": sub["area_km2"].to_numpy(),
-            "departement": sub["departement"].to_numpy(),
+            "departement": dep_all[free],
             "region": sub["region"].to_numpy(),
             "zone": sub["zone"].to_numpy(),
         }
@@ -68,15 +93,17 @@ def uncovered_zones(communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray)
     rows = []
     for _, g in frame.groupby("label", sort=False):
         top = g.sort_values(["population", "code"], ascending=[False, True]).iloc[0]
+        dep = top["departement"]
         rows.append(
             {
-                "nom": f"{top['nom']} ({top['departement']})"
-                + (f" et {len(g) - 1} commune(s)" if len(g) > 1 else ""),
+                "nom": _zone_name(names.get(dep, dep), dep, top["nom"], len(g)),
+                "commune_principale": top["nom"],
                 "n_communes": len(g),
                 "population": int(g["population"].sum()),
                 "area_km2": float(g["area_km2"].sum()),
-                "departements": _join(g["departement"]),
-                "regions": _join(g["region"]),
+                "departement": dep,
+                "departement_nom": names.get(dep, dep),
+                "region": top["region"],
                 "zone": top["zone"],
                 "communes": " ".join(sorted(g["code"])),
                 "first": g["code"].min(),
@@ -84,16 +111,19 @@ def uncovered_zones(communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray)
                 "geometry": _union(geoms[g["pos"].to_numpy()]),
             }
         )
-    cols = ["zone_id", "nom", "n_communes", "population", "area_km2", "departements", "regions"]
-    cols += ["zone", "communes", "geometry"]
+    cols = ["zone_id", "nom", "commune_principale", "n_communes", "population", "area_km2"]
+    cols += ["departement", "departement_nom", "region", "zone", "communes", "geometry"]
     zone_of = np.full(len(communes), None, dtype=object)
     if not rows:
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=communes.crs), zone_of
     zones = pd.DataFrame(rows).sort_values(
         ["population", "area_km2", "first"], ascending=[False, False, True], ignore_index=True
     )
-    width = max(4, len(str(len(zones))))
-    zones["zone_id"] = [f"Z{k:0{width}d}" for k in range(1, len(zones) + 1)]
+    rank = zones.groupby("departement", sort=False).cumcount() + 1
+    width = zones.groupby("departement")["departement"].transform("size").astype(str).str.len()
+    zones["zone_id"] = [
+        f"Z{d}-{k:0{max(2, w)}d}" for d, k, w in zip(zones["departement"], rank, width, strict=True)
+    ]
     for zid, positions in zip(zones["zone_id"], zones["positions"], strict=True):
         zone_of[positions] = zid
     zones["population"] = zones["population"].astype("int64")
