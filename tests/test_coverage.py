@@ -13,6 +13,7 @@ from _coverage_grid import grid_territories
 import barometre_geo as bg
 from barometre_geo.cli import main
 from barometre_geo.coverage.measure import coverage
+from barometre_geo.coverage.nearby import Graph, Projected, nearby_uncovered
 from barometre_geo.coverage.structures import read_structures
 from barometre_geo.errors import DataQualityWarning, InputFileError, SchemaError, UnknownValueError
 from barometre_geo.territories.adjacency import components, rook_pairs
@@ -148,16 +149,86 @@ def test_distances_in_km_in_the_zone_projection(grid, grid_result):
 def test_nearest_and_max_distance(grid):
     s = read_structures(GRID_STRUCTURES, territories=grid)
     r = coverage(s, grid, nearest=0)
-    assert r.nearby["adjacent"].all()
-    r = coverage(s, grid, nearest=5, max_distance_km=0.5)
-    far = r.nearby[~r.nearby["adjacent"]]
+    assert (r.nearby["adjacent"] | r.nearby["in_departements"]).all()
+    # the island structure serves a commune of 974: its other uncovered communes there are
+    # listed whatever the distance (97403 is 5 km away, beyond max_distance_km)
+    isl = coverage(s, grid, nearest=0, max_distance_km=0.5).nearby.set_index("commune")
+    isl = isl[isl["structure"] == "s4"]
+    assert list(isl.index) == ["97402", "97403"]
+    assert list(isl["adjacent"]) == [True, False] and isl["in_departements"].all()
+    assert list(isl["rank"]) == [1, 2] and isl.loc["97403", "distance_km"] > 4
+    # the radius rule alone (without the départements served)
+    c = grid.communes
+    members = s.members.assign(pos=pd.Index(c["code"]).get_indexer(s.members["commune"]))
+    covered = c["code"].isin(set(s.members["commune"])).to_numpy()
+    i, j, outer = rook_pairs(c.geometry.to_numpy())
+
+    graph = Graph(c, members, covered, i, j, outer, Projected(c))
+
+    def near(k, km):
+        out = nearby_uncovered(graph, nearest=k, max_distance_km=km)
+        out["commune"] = c["code"].to_numpy()[out["pos"]]
+        return out[~out["adjacent"]]
+
+    far = near(5, 0.5)
+    assert not far["home"].any()
     # within 0.5 km, only communes touching the territory at a corner (queen, not rook)
     assert (far["distance_km"] == 0).all()
     assert ("s3", "01016") in set(zip(far["structure"], far["commune"], strict=True))
-    r = coverage(s, grid, nearest=1, max_distance_km=500)
-    far = r.nearby[~r.nearby["adjacent"]]
+    far = near(1, 500)
     assert far.groupby("structure").size().max() == 1
     assert list(far.loc[far["structure"] == "s1", "commune"]) == ["01015"]
+    r = coverage(s, grid, nearest=1, max_distance_km=500)
+    far = r.nearby[~r.nearby["adjacent"]]
+    # s1 serves communes of département 01 only: its other uncovered communes are all listed
+    assert list(far.loc[far["structure"] == "s1", "commune"]) == ["01015", "01016"]
+    assert far["in_departements"].all()
+
+
+def test_commune_facts_and_nearest_structure(grid_result):
+    c = grid_result.communes.set_index("code")
+    assert (
+        c.loc["01006", "siren"]
+        == grid_result.territories.communes.set_index("code").loc["01006", "siren"]
+    )
+    assert c.loc["01006", "epci_nom"] == "epci 200000008"
+    assert c.loc["01006", "departement_nom"] == "departement 01"
+    assert c["answered_waves"].isna().all()  # no responses given: unknown
+    free = c[~c["covered"]]
+    # 6 shares an edge with 2, 5 (s1), 7 (s2) and 10 (s3): three structures at 0 km, by name
+    assert free.loc["01006", "nearest_structures"] == "s3 s1 s2"
+    assert free.loc["01006", "nearest_structures_nom"] == "Agence 3 ; Syndicat 1 ; Syndicat 2"
+    # 16 shares an edge with 12 (s2) and touches 11 (s2, s3) at a corner: both at 0 km
+    assert free.loc["01016", "nearest_structures"] == "s3 s2"
+    assert free["nearest_adjacent"].loc[["01006", "01009", "01015", "01016", "97402"]].all()
+    assert (free.loc[["01006", "01009", "01015", "01016", "97402"], "nearest_km"] == 0).all()
+    # 97403 is one commune (0.05°, about 5.2 km) away from the island structure: beyond
+    # the exact radius, rounded to the km on simplified contours
+    assert free.loc["97403", "nearest_structures"] == "s4"
+    assert free.loc["97403", "nearest_km"] == 5 and free.loc["97403", "nearest_approx"]
+    assert not free.loc["97403", "nearest_adjacent"]
+    assert c.loc[c["covered"], "nearest_structures"].isna().all()
+
+
+def test_structure_figures(grid):
+    s = read_structures(GRID_STRUCTURES, territories=grid)
+    answers = responses().assign(wave=[1, 1, 1, 2, 1, 3, 2, 1])
+    r = coverage(s, grid, responses=answers)
+    c = r.communes.set_index("code")
+    assert c.loc["01003", "answered_waves"] == "1, 2" and c.loc["01016", "answered_waves"] == ""
+    per = r.structures.set_index("id")
+    # s1 = communes 1, 2, 5 of the 16 of département 01; 1, 2 and 5 answered
+    assert per.loc["s1", "share_communes_departements"] == pytest.approx(3 / 16)
+    assert per.loc["s1", "share_population_departements"] == pytest.approx(800 / 13_600)
+    assert per.loc["s1", "n_respondents"] == 3
+    # its prospects: 6 (answered wave 2), 9 (adjacent), 15, 16 (its département)
+    near = r.nearby[r.nearby["structure"] == "s1"]
+    assert list(near["commune"]) == ["01009", "01006", "01015", "01016"]  # adjacent by population
+    assert per.loc["s1", "n_prospects"] == 4 and per.loc["s1", "n_prospects_answered"] == 1
+    assert near.set_index("commune").loc["01006", "answered_waves"] == "2"
+    assert list(per["cle"]) == ["s1", "s2", "s3", "s4"]
+    without = coverage(s, grid).structures
+    assert without["n_respondents"].isna().all()  # unknown without responses, not 0
 
 
 # ------------------------------------------------------------- real reference

@@ -339,11 +339,17 @@ def _joined(members: pd.DataFrame, names: dict, count: np.ndarray):
     return noms, ids
 
 
+def _epci_names(territories) -> dict:
+    epci = territories.epci
+    return dict(zip(epci["code"], epci["nom"], strict=True))
+
+
 def _check_params(nearest, max_distance_km) -> None:
     if isinstance(nearest, bool) or not isinstance(nearest, (int, np.integer)) or nearest < 0:
         raise UnknownValueError(
             f"nearest={nearest!r}: give the number of nearest uncovered communes to list per "
-            "structure, an integer >= 0 (0 lists only the adjacent ones)."
+            "structure, an integer >= 0 (0 lists only the adjacent ones and those of the "
+            "départements it serves)."
         )
     if not isinstance(max_distance_km, (int, float)) or not 0 < max_distance_km <= 500:
         raise UnknownValueError(
@@ -397,9 +403,11 @@ def coverage(
     """
     from ..territories.adjacency import rook_pairs
     from ..territories.load import load_territories
+    from .nearby import Graph, Projected, nearby_uncovered, nearest_structure
+    from .prospects import nearest_columns, prospect_table, structure_table
     from .structures import Structures, read_structures
-    from .survey import survey_crossing
-    from .zones import nearby_uncovered, overlap_pairs, uncovered_zones
+    from .survey import answered_waves, survey_crossing
+    from .zones import overlap_pairs, uncovered_zones
 
     _check_params(nearest, max_distance_km)
     if territories is None:
@@ -417,7 +425,14 @@ def coverage(
     n = len(src)
     count = np.bincount(members["pos"], minlength=n)
     covered = count > 0
-    c = src[["code", "nom", "epci", "departement", "region", "zone", "population"]].copy()
+    c = src[["code", "siren", "nom", "epci", "departement", "region", "zone"]].copy()
+    c["population"] = src["population"]
+    deps = territories.departements
+    dep_names = dict(zip(deps["code"], deps["nom"], strict=True))
+    c.insert(c.columns.get_loc("epci") + 1, "epci_nom", c["epci"].map(_epci_names(territories)))
+    c.insert(
+        c.columns.get_loc("departement") + 1, "departement_nom", c["departement"].map(dep_names)
+    )
     c["area_km2"] = src["area_km2"]
     c["covered"] = covered
     c["n_structures"] = count.astype("int64")
@@ -426,20 +441,27 @@ def coverage(
         count == 0, "Non couverte", np.where(count > 1, "Plusieurs structures", c["structures"])
     )
 
+    c["answered_waves"] = pd.array(
+        answered_waves(c["code"], responses) if responses is not None else [pd.NA] * n,
+        dtype="string",
+    )
     i, j, outer = rook_pairs(src.geometry.to_numpy())
-    deps = territories.departements
-    dep_names = dict(zip(deps["code"], deps["nom"], strict=True))
     zones, zone_of = uncovered_zones(src, covered, i, j, departement_names=dep_names)
     c["uncovered_zone"] = pd.array(zone_of, dtype="string")
+    graph = Graph(src, members, covered, i, j, outer, Projected(src))
+    found = nearest_structure(graph)
+    for name, values in nearest_columns(found, names, n).items():
+        c[name] = values
     import geopandas as gpd
 
     communes = gpd.GeoDataFrame(c, geometry=src.geometry.to_numpy(), crs=src.crs)
     rates = _rates(c, members, territories)
     overlaps = overlap_pairs(src, members, names)
-    near = nearby_uncovered(
-        src, members, covered, i, j, outer, nearest=nearest, max_distance_km=max_distance_km
-    )
-    nearby, per_structure = _nearby_tables(near, structures, c, members, nearest)
+    served = structures.data["departements"].fillna("").str.split()
+    home = dict(zip(structures.data["id"], served, strict=True))
+    near = nearby_uncovered(graph, nearest=nearest, max_distance_km=max_distance_km, home=home)
+    nearby = prospect_table(near, structures, c, nearest)
+    per_structure = structure_table(structures, c, members, nearby)
     survey = None
     if responses is not None:
         survey = survey_crossing(
@@ -462,57 +484,3 @@ def coverage(
         },
         territories=territories,
     )
-
-
-def _nearby_tables(near, structures, c, members, nearest):
-    names = dict(zip(structures.data["id"], structures.data["nom"], strict=True))
-    pop = c["population"].fillna(0).astype("int64").to_numpy()
-    near = near.assign(population=pop[near["pos"].to_numpy()])
-    adj = near[near["adjacent"]].sort_values(
-        ["structure", "population"], ascending=[True, False], kind="stable"
-    )
-    far = near[~near["adjacent"]].sort_values(["structure", "distance_km"], kind="stable")
-    far = far.groupby("structure", sort=False).head(nearest)
-    table = pd.concat([adj, far], ignore_index=True)
-    order = pd.Categorical(table["structure"], categories=list(structures.data["id"]))
-    table = table.assign(_o=order).sort_values(
-        ["_o", "adjacent", "distance_km"], ascending=[True, False, True], kind="stable"
-    )
-    pos = table["pos"].to_numpy()
-    nearby = pd.DataFrame(
-        {
-            "structure": table["structure"].to_numpy(),
-            "nom_structure": table["structure"].map(names).to_numpy(),
-            "rank": table.groupby("structure", sort=False).cumcount().to_numpy() + 1,
-            "commune": c["code"].to_numpy()[pos],
-            "nom": c["nom"].to_numpy()[pos],
-            "departement": c["departement"].to_numpy()[pos],
-            "population": table["population"].to_numpy(),
-            "adjacent": table["adjacent"].to_numpy(dtype=bool),
-            "distance_km": table["distance_km"].to_numpy(dtype=float).round(3),
-        }
-    )
-    d = structures.data.set_index("id")
-    pos_all = members["pos"].to_numpy()
-    m = pd.DataFrame(
-        {
-            "id": members["structure"].to_numpy(),
-            "population": pop[pos_all],
-            "area_km2": c["area_km2"].to_numpy()[pos_all],
-            "shared": (c["n_structures"].to_numpy()[pos_all] > 1).astype("int64"),
-        }
-    ).groupby("id")
-    a = nearby[nearby["adjacent"]].groupby("structure")
-    f = nearby.groupby("structure")["distance_km"].min()
-    per = pd.DataFrame({"id": d.index, "nom": d["nom"].to_numpy(), "type": d["type"].to_numpy()})
-    per["n_communes"] = d["n_communes"].to_numpy()
-    per["population"] = m["population"].sum().reindex(d.index).fillna(0).astype("int64").to_numpy()
-    per["area_km2"] = m["area_km2"].sum().reindex(d.index).fillna(0.0).to_numpy()
-    per["departements"] = d["departements"].to_numpy()
-    per["n_shared"] = m["shared"].sum().reindex(d.index).fillna(0).astype("int64").to_numpy()
-    per["n_adjacent_uncovered"] = a.size().reindex(d.index).fillna(0).astype("int64").to_numpy()
-    per["population_adjacent_uncovered"] = (
-        a["population"].sum().reindex(d.index).fillna(0).astype("int64").to_numpy()
-    )
-    per["nearest_uncovered_km"] = f.reindex(d.index).to_numpy()
-    return nearby, per

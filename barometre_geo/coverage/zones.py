@@ -1,4 +1,4 @@
-"""Geometry of coverage: uncovered zones, overlaps, uncovered communes near structures.
+"""Geometry of coverage: uncovered zones and overlaps (distances: :mod:`.nearby`).
 
 Used by :func:`barometre_geo.coverage.coverage`; works on row positions of
 ``territories.communes`` (a valid polygonal coverage).
@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..territories.adjacency import components
 
-__all__ = ["ZONE_ID_SCHEME", "nearby_uncovered", "overlap_pairs", "uncovered_zones"]
+__all__ = ["ZONE_ID_SCHEME", "overlap_pairs", "uncovered_zones"]
 
 
 def _join(values) -> str:
@@ -173,117 +173,3 @@ def overlap_pairs(communes, members: pd.DataFrame, names: dict):
         )
     out = pd.DataFrame(rows).sort_values(["n_communes", "structure_a"], ascending=[False, True])
     return gpd.GeoDataFrame(out[cols].reset_index(drop=True), geometry="geometry", crs=communes.crs)
-
-
-def _nearest(edge, tree, cand_all, excluded: set, k: int, d: float):
-    """Return the ``k`` candidates nearest to the polygons ``edge`` within ``d`` metres.
-
-    Searches growing radii (2 km, 10 km, ``d``): when ``k`` candidates are found
-    within a radius, the ``k`` nearest overall are among them.
-    """
-    import shapely
-
-    b = shapely.bounds(edge)
-    sub = shapely.STRtree(edge)
-    for r in sorted({x for x in (2000.0, 10000.0) if x < d} | {d}):
-        boxes = shapely.box(b[:, 0] - r, b[:, 1] - r, b[:, 2] + r, b[:, 3] + r)
-        cand = cand_all[np.unique(tree.query(boxes)[1])]
-        cand = cand[[int(c) not in excluded for c in cand]]
-        if len(cand) == 0:
-            continue
-        (which, _), dist = sub.query_nearest(
-            tree.geometries.take(np.searchsorted(cand_all, cand)),
-            return_distance=True,
-            all_matches=False,
-        )
-        cand, ok = cand[which], dist <= r
-        if ok.sum() >= k or r == d:
-            best = np.argsort(dist[ok], kind="stable")[:k]
-            return pd.DataFrame({"pos": cand[ok][best], "distance_km": dist[ok][best] / 1000.0})
-    return None
-
-
-def nearby_uncovered(
-    communes,
-    members: pd.DataFrame,
-    covered: np.ndarray,
-    i: np.ndarray,
-    j: np.ndarray,
-    outer: np.ndarray,
-    *,
-    nearest: int,
-    max_distance_km: float,
-) -> pd.DataFrame:
-    """Uncovered communes adjacent to each structure and the nearest other ones.
-
-    Distances are measured in the projection of each zone (Lambert-93, or the
-    overseas département's UTM projection), between the structure's territory
-    and the commune, and only within a zone (never across oceans).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``structure``, ``pos``, ``distance_km``, ``adjacent``.
-    """
-    import geopandas as gpd
-    import shapely
-
-    from ..territories.crs import zone_crs
-
-    n = len(communes)
-    sidx, structures = pd.factorize(members["structure"])
-    pos = members["pos"].to_numpy()
-    key_in = sidx.astype(np.int64) * n + pos
-    # both directions of each edge, then (structure, member commune, neighbour)
-    src = np.concatenate([i, j])
-    dst = np.concatenate([j, i])
-    order = np.argsort(src, kind="stable")
-    src, dst = src[order], dst[order]
-    start = np.searchsorted(src, pos, "left")
-    stop = np.searchsorted(src, pos, "right")
-    counts = stop - start
-    rep_s = np.repeat(sidx, counts)
-    rep_src = np.repeat(pos, counts)
-    offsets = np.cumsum(counts) - counts
-    idx = np.arange(counts.sum()) - np.repeat(offsets, counts) + np.repeat(start, counts)
-    nb = dst[idx]
-    outside = ~np.isin(rep_s.astype(np.int64) * n + nb, key_in)
-    adj = pd.DataFrame({"s": rep_s[outside & ~covered[nb]], "pos": nb[outside & ~covered[nb]]})
-    adj = adj.drop_duplicates()
-    boundary = np.unique(rep_s[outside].astype(np.int64) * n + rep_src[outside])
-    boundary = np.union1d(boundary, key_in[outer[pos]])
-    b_s, b_pos = boundary // n, boundary % n
-
-    out = [adj.assign(distance_km=0.0, adjacent=True)]
-    zones = communes["zone"].to_numpy()
-    free = np.flatnonzero(~covered)
-    if nearest > 0 and len(free):
-        needed = np.union1d(free, b_pos)
-        projected = np.empty(n, dtype=object)
-        for zone in pd.unique(zones[needed]):
-            sel = needed[zones[needed] == zone]
-            projected[sel] = (
-                gpd.GeoSeries(communes.geometry.to_numpy()[sel], crs=communes.crs)
-                .to_crs(zone_crs(zone))
-                .to_numpy()
-            )
-        d = max_distance_km * 1000.0
-        trees = {}
-        adj_pos = {k: set(g.tolist()) for k, g in adj.groupby("s")["pos"]}
-        for s in np.unique(b_s):
-            mine = b_pos[b_s == s]
-            for zone in pd.unique(zones[mine]):
-                edge = mine[zones[mine] == zone]
-                if zone not in trees:
-                    cand_all = free[zones[free] == zone]
-                    trees[zone] = (cand_all, shapely.STRtree(projected[cand_all]))
-                cand_all, tree = trees[zone]
-                if len(cand_all) == 0:
-                    continue
-                excluded = adj_pos.get(int(s), set())
-                found = _nearest(projected[edge], tree, cand_all, excluded, nearest, d)
-                if found is not None:
-                    out.append(found.assign(s=s, adjacent=False))
-    res = pd.concat(out, ignore_index=True)
-    res["structure"] = np.asarray(structures)[res["s"].to_numpy().astype(np.int64)]
-    return res[["structure", "pos", "distance_km", "adjacent"]]
