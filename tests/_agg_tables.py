@@ -1,6 +1,6 @@
 """Aggregates-shaped tables for the map export tests (GeoPackage, static maps).
 
-They follow the "Aggregates" contract of DEVELOPERS.md and the dtypes that
+They follow the contract of docs/contracts/indicators.md and the dtypes that
 ``barometre_geo.aggregate`` returns: categorical identifiers, ``by="total"``
 and ``group="Ensemble"`` on overall rows, nullable ``n`` hidden on suppressed
 rows, ``option`` empty on headline rows. ``leak=True`` writes values into the

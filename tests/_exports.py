@@ -1,6 +1,6 @@
 """Build small realistic survey exports for the ingest tests (written under tmp_path).
 
-Headers follow the barometer's own export format (DEVELOPERS.md, "Responses"):
+Headers follow the barometer's own export format (docs/contracts/survey.md, "Responses"):
 identification columns, personal columns (to check they are dropped), then the
 catalogue questions, multiple choice as LimeSurvey ``Question ? [Option]`` columns.
 """

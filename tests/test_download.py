@@ -15,7 +15,9 @@ from _ign_fixtures import ign_layers, reference_frames, write_gpkg
 
 import barometre_geo as bg
 from barometre_geo.errors import DownloadError, OfflineError, SchemaError, SourceError
+from barometre_geo.territories import archives as _archives
 from barometre_geo.territories import download as _download
+from barometre_geo.territories import editions as _editions
 from barometre_geo.territories import sources as _sources
 
 DEPS = ["974", "976"]
@@ -178,7 +180,7 @@ def _catalogue(tmp_path, monkeypatch, **entries):
         items.append(dict(base, id=name, title=name, size=None, **over))
     path = tmp_path / "catalogue.json"
     path.write_text(json.dumps({"sources": items}))
-    monkeypatch.setattr(_download, "CATALOGUE_PATH", path)
+    monkeypatch.setattr(_editions, "CATALOGUE_PATH", path)
 
 
 def _zip_source(tmp_path, monkeypatch, url, sha256, **over):
@@ -317,7 +319,7 @@ def test_cached_copy_differs_from_pinned_hash(server, archives, tmp_path, monkey
     _zip_source(tmp_path, monkeypatch, url, None)
     cache = tmp_path / "cache"
     bg.download_territory_source("test-ae", cache_dir=cache, allow_unverified=True)
-    _download._load_catalogue.cache_clear()
+    _editions._load_catalogue.cache_clear()
     _zip_source(tmp_path, monkeypatch, url, "1" * 64)
     with pytest.raises(DownloadError, match=r"cached copy.*pins 1{64}\. Delete the folder"):
         bg.load_territories(source="test-ae", cache_dir=cache)
@@ -340,13 +342,12 @@ def test_timeout_during_body(server, archives, tmp_path, monkeypatch):
 
 
 def test_timeout_while_connecting(archives, tmp_path, monkeypatch):
-    import urllib.error
-    import urllib.request
+    import requests
 
     def no_answer(*args, **kwargs):
-        raise urllib.error.URLError(TimeoutError("timed out"))
+        raise requests.exceptions.ConnectTimeout("timed out while connecting")
 
-    monkeypatch.setattr(urllib.request, "urlopen", no_answer)
+    monkeypatch.setattr(requests, "get", no_answer)
     _zip_source(tmp_path, monkeypatch, "http://192.0.2.1/ae.zip", "5" * 64)
     with pytest.raises(DownloadError, match=r"timed out \(no answer for 2 s\).*timeout=600"):
         bg.load_territories(source="test-ae", cache_dir=tmp_path / "cache", timeout=2)
@@ -457,7 +458,7 @@ def test_archive_escaping_its_folder(tmp_path):
     with zipfile.ZipFile(evil, "w") as z:
         z.writestr("../../escaped.gpkg", b"x")
     with pytest.raises(SourceError, match=r"outside the extraction folder.*Download it again"):
-        _download.extract_archive(evil, tmp_path / "out")
+        _archives.extract_archive(evil, tmp_path / "out")
     assert not (tmp_path / "escaped.gpkg").exists() and not (tmp_path / "out").exists()
 
 
@@ -465,17 +466,17 @@ def test_not_an_archive(tmp_path):
     fake = tmp_path / "fake.zip"
     fake.write_bytes(b"not a zip")
     with pytest.raises(SourceError, match=r"not a readable \.zip archive.*Download it again"):
-        _download.extract_archive(fake, tmp_path / "out")
+        _archives.extract_archive(fake, tmp_path / "out")
     fake7 = tmp_path / "fake.7z"
     fake7.write_bytes(b"not a 7z")
     pytest.importorskip("py7zr")
     with pytest.raises(SourceError, match=r"not a readable \.7z archive.*Download it again"):
-        _download.extract_archive(fake7, tmp_path / "out7")
+        _archives.extract_archive(fake7, tmp_path / "out7")
 
 
 def test_unknown_archive_type(tmp_path):
     with pytest.raises(SourceError, match=r"unknown archive type 'rar'.*Extract it yourself"):
-        _download.extract_archive(tmp_path / "x.rar", tmp_path / "out")
+        _archives.extract_archive(tmp_path / "x.rar", tmp_path / "out")
 
 
 def test_archive_with_two_geopackages_or_none(gpkg, tmp_path):
@@ -483,19 +484,19 @@ def test_archive_with_two_geopackages_or_none(gpkg, tmp_path):
     with zipfile.ZipFile(two, "w") as z:
         z.write(gpkg, "a/one.gpkg")
         z.write(gpkg, "b/two.gpkg")
-    dest = _download.extract_archive(two, tmp_path / "out")
+    dest = _archives.extract_archive(two, tmp_path / "out")
     with pytest.raises(
         SourceError, match=r"expected one \.gpkg file.*found 2.*Extract it yourself"
     ):
-        _download.locate_data(dest, "gpkg", origin=two)
+        _archives.locate_data(dest, "gpkg", origin=two)
     with pytest.raises(SourceError, match=r"holds no shapefile"):
-        _download.locate_data(dest, "shp", origin=two)
+        _archives.locate_data(dest, "shp", origin=two)
 
 
 @pytest.mark.parametrize(
     "name",
     [
-        "barometre_geo.territories.download",
+        "barometre_geo.territories.editions",
         "barometre_geo.territories.sources",
         "barometre_geo.territories.assemble",
     ],

@@ -162,7 +162,7 @@ def test_schema_errors_are_all_listed_with_fixes(tmp_path, catalogue):
     assert "types.comune: unknown key (did you mean 'commune'?)" in msg
     assert "Fix these keys" in msg
     with pytest.raises(
-        SchemaError, match=r"Fix these keys \(format: DEVELOPERS\.md, 'Mapping files'"
+        SchemaError, match=r"Fix these keys \(format: docs/contracts/survey\.md, 'Mapping files'"
     ):
         load_mapping(path, catalogue=catalogue)
 
@@ -277,3 +277,15 @@ def test_option_lookup_knows_labels_short_labels_vocabulary_and_types(catalogue,
 def test_roles_are_fixed(default):
     assert set(ROLES) >= {"siren", "insee", "nom", "email", "phone", "name"}
     assert isinstance(default, Mapping)
+
+
+def test_the_shipped_schema_is_a_valid_json_schema_and_the_default_mapping_follows_it():
+    import jsonschema
+
+    from barometre_geo._paths import package_data
+    from barometre_geo.survey.mapping import _read_yaml, schema_errors
+
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    doc = _read_yaml(package_data("mapping.yaml"))
+    assert schema_errors(doc) == []
+    assert "wave: expected integer, found True" in schema_errors({**doc, "wave": True})

@@ -185,7 +185,7 @@ def build(
     responses : path-like or list of path-like, optional
         Survey exports (one per wave); default the synthetic demo edition.
     mapping : path-like, optional
-        Mapping file of the exports (see DEVELOPERS.md, "Mapping files").
+        Mapping file of the exports (see docs/contracts/survey.md, "Mapping files").
     structures : path-like, optional
         Structures file (OPSN); default the illustrative file of the package.
     territories : str, default ``"embedded"``

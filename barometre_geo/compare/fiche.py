@@ -140,7 +140,7 @@ def _with_catalogue(responses, catalogue):
     if missing:
         raise SchemaError(
             f"responses.data lacks the column(s) {missing} needed to find a collectivity and "
-            "its peers (contract 'Responses' in DEVELOPERS.md). Read the exports with "
+            "its peers (contract 'Responses' in docs/contracts/survey.md). Read the exports with "
             "barometre_geo.read_responses()."
         )
     if catalogue is not None:

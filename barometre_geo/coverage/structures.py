@@ -230,7 +230,7 @@ def read_structures(path_or_records, *, territories=None, layer: str | None = No
     ----------
     path_or_records : path-like, list of dict or (Geo)DataFrame
         A ``.csv``, ``.json``, ``.geojson`` or ``.gpkg`` file, a list of
-        records or a table. Layouts (see the user guide in DEVELOPERS.md):
+        records or a table. Layouts (see docs/contracts/coverage.md):
 
         * JSON list of objects, e.g. the OPSN directory
           (``nom``, ``siret``, ``statut``, ``departements``…);

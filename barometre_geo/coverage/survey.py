@@ -120,7 +120,8 @@ def _frame(responses) -> pd.DataFrame:
     if missing:
         raise SchemaError(
             f"responses lack the column(s) {', '.join(missing)} of the Responses contract "
-            "(see DEVELOPERS.md, 'Responses'). Read the exports with read_responses(), or add "
+            "(see docs/contracts/survey.md, 'Responses'). Read the exports with "
+            "read_responses(), or add "
             "'kind' (commune, epci…) and 'commune' (INSEE code) columns."
         )
     return data

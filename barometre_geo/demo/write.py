@@ -1,6 +1,6 @@
 """Writing the demo edition in the barometer's raw export format, defects included.
 
-One file per wave (DEVELOPERS.md, "The barometer's own export format"), with
+One file per wave (docs/contracts/survey.md, "The barometer's own export format"), with
 the formats a team really receives: wave 1 as the platform's ``;`` UTF-8 CSV,
 wave 2 re-saved by Excel on Windows (``;`` Windows-1252, CRLF, day-first
 dates, decimal commas, leading zeros of the codes lost, a blank line), wave 3

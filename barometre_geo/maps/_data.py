@@ -123,7 +123,7 @@ def overall_rows(
     if missing:
         raise SchemaError(
             f"{what}: the aggregates table lacks column(s) {', '.join(missing)} "
-            "(contract 'Aggregates' in DEVELOPERS.md). Pass the output of "
+            "(contract in docs/contracts/indicators.md). Pass the output of "
             "barometre_geo.aggregate()."
         )
     rows = aggregates[(aggregates["indicator"] == indicator) & (aggregates["level"] == level)]

@@ -1,7 +1,7 @@
 """Map of one indicator at one level, from the Aggregates table.
 
 :func:`indicator_map` takes the tidy table of ``barometre_geo.aggregate``
-(contract "Aggregates" in DEVELOPERS.md), keeps the rows of one indicator and
+(contract in docs/contracts/indicators.md), keeps the rows of one indicator and
 level (overall rows: no breakdown), joins them to the territories and draws
 the choropleth with the full tooltip: name, code, value, class, number of
 answers, 95 % confidence interval and participation. Suppressed cells are

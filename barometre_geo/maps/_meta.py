@@ -225,7 +225,7 @@ def indicator_context(
     if not isinstance(aggregates, pd.DataFrame) or "indicator" not in aggregates.columns:
         raise SchemaError(
             f"{what}: expected the aggregates table (a DataFrame with an 'indicator' column, "
-            f"contract 'Aggregates' in DEVELOPERS.md), got {type(aggregates).__name__}. "
+            f"contract in docs/contracts/indicators.md), got {type(aggregates).__name__}. "
             "Pass the output of barometre_geo.aggregate()."
         )
     present = sorted(set(aggregates["indicator"].dropna().astype(str)))

@@ -74,7 +74,7 @@ def prepare_rows(data: pd.DataFrame, geo: Geo) -> Prepared:
     if missing:
         raise SchemaError(
             f"responses.data lacks the column(s) {missing} (territory codes and kind of each "
-            "response, see DEVELOPERS.md 'Responses'). Read the exports with "
+            "response, see docs/contracts/survey.md 'Responses'). Read the exports with "
             "barometre_geo.read_responses() or build test data with "
             "barometre_geo.testing.make_responses()."
         )

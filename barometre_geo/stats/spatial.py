@@ -169,7 +169,7 @@ def _check_table(aggregates, column: str) -> pd.DataFrame:
     if missing:
         raise SchemaError(
             f"The aggregates table lacks column(s) {missing} (contract 'Aggregates' in "
-            "DEVELOPERS.md). Pass the output of barometre_geo.aggregate()."
+            "docs/contracts/indicators.md). Pass the output of barometre_geo.aggregate()."
         )
     mode = aggregates.attrs.get("barometre_geo", {}).get("mode", "public")
     if mode != "public":

@@ -1,14 +1,16 @@
 """Mapping files: which export column is which catalogue question or identification role.
 
-A mapping is a small YAML file (format in DEVELOPERS.md, "Mapping files") so that
+A mapping is a small YAML file (format in docs/contracts/survey.md, "Mapping files") so that
 a new edition or survey platform is plugged in without code. Its structure is
-checked in one place (:data:`SCHEMA`, :func:`_check`) against a JSON-schema-like
-description; ids are checked against the indicator catalogue.
+checked in one place against its JSON Schema (:data:`SCHEMA`, shipped as
+``data/mapping.schema.json``, validated with ``jsonschema``); ids are checked
+against the indicator catalogue.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ __all__ = [
     "Mapping",
     "default_mapping",
     "load_mapping",
+    "schema_errors",
 ]
 
 #: Identification roles a column can play (besides catalogue indicator ids).
@@ -60,40 +63,9 @@ KINDS: tuple[str, ...] = (
 )
 MAPPING_VERSION = 1
 
-_TEXTS = {"type": "texts"}  # a string or a list of strings (numbers are read as text)
-#: JSON-schema-like description of a mapping file, checked by :func:`_check`.
-SCHEMA: dict = {
-    "type": "object",
-    "required": ["mapping_version"],
-    "properties": {
-        "mapping_version": {"type": "integer", "enum": [MAPPING_VERSION]},
-        "name": {"type": "string"},
-        "extends": {"type": "string", "enum": ["default", "none"]},
-        "edition": {"type": "string"},
-        "synthetic": {"type": "boolean"},
-        "wave": {"type": "integer", "enum": [1, 2, 3]},
-        "read": {
-            "type": "object",
-            "properties": {
-                "encoding": {"type": "string"},
-                "delimiter": {"type": "string", "enum": [";", ",", "\t", "|"]},
-                "sheet": {"type": "sheet"},
-            },
-        },
-        "columns": {"type": "object", "values": _TEXTS},
-        "ignore": _TEXTS,
-        "values": {"type": "object", "values": _TEXTS},
-        "indicator_values": {
-            "type": "object",
-            "values": {"type": "object", "values": _TEXTS},
-        },
-        "checked": _TEXTS,
-        "unchecked": _TEXTS,
-        "types": {"type": "object", "keys": list(KINDS), "values": _TEXTS},
-        "profiles": {"type": "object", "keys": ["agent", "elu"], "values": _TEXTS},
-        "test_markers": _TEXTS,
-    },
-}
+#: JSON Schema (draft 2020-12) of a mapping file, shipped as data so that editors can check
+#: mapping files too; validated by ``jsonschema`` (:func:`schema_errors`).
+SCHEMA: dict = json.loads(package_data("mapping.schema.json").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True, repr=False)
@@ -245,46 +217,68 @@ def _read_yaml(path: Path) -> dict:
 # ---------------------------------------------------------------------- schema
 
 
-def _check(value, schema: dict, path: str, errors: list[str]) -> None:
-    """Check ``value`` against the JSON-schema-like ``schema``; append errors."""
-    kind = schema.get("type")
-    scalar = (str, int, float)
-    if kind == "texts":
+def schema_errors(doc) -> list[str]:
+    """Check a mapping document against :data:`SCHEMA`; return one line per problem.
+
+    The validation is ``jsonschema``'s; this function only words its errors the
+    way the rest of the package does (path, what was expected, the closest valid
+    key), so that every problem of a file is listed at once.
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    out: list[str] = []
+    for err in validator.iter_errors(doc):
+        out.extend(_describe(err))
+    return sorted(dict.fromkeys(out), key=lambda line: line.split(":")[0])
+
+
+def _where(path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _is_text(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, str | int | float) and str(v).strip() != ""
+
+
+def _describe(err) -> list[str]:
+    where, value, schema = _where(err.absolute_path), err.instance, err.schema
+    kind = err.validator
+    if kind == "required":
+        return [
+            f"{where or 'top level'}: missing required key {name!r}"
+            for name in err.validator_value
+            if name not in value
+        ]
+    if "propertyNames" in err.schema_path:  # a key outside a fixed list (types, profiles)
+        return [_unknown_key(where, value, list(err.validator_value))]
+    if kind == "additionalProperties":
+        valid = list(schema.get("properties", {}))
+        return [_unknown_key(where, k, valid) for k in value if k not in valid]
+    if schema.get("x-kind") == "texts":
         items = value if isinstance(value, list) else [value]
-        for i, v in enumerate(items):
-            if isinstance(v, bool) or not isinstance(v, scalar) or str(v).strip() == "":
-                errors.append(f"{path}[{i}]: expected a text, found {v!r}")
-        return
-    if kind == "object":
-        if not isinstance(value, dict):
-            errors.append(f"{path or 'top level'}: expected a mapping of keys, found {value!r}")
-            return
-        props, allowed = schema.get("properties"), schema.get("keys")
-        for req in schema.get("required", []):
-            if req not in value:
-                errors.append(f"{path or 'top level'}: missing required key {req!r}")
-        for k, v in value.items():
-            sub = f"{path}.{k}" if path else str(k)
-            valid = list(props) if props is not None else allowed
-            if valid is not None and k not in valid:
-                close = difflib.get_close_matches(str(k), valid, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                errors.append(f"{sub}: unknown key{hint}; valid keys: {', '.join(valid)}")
-                continue
-            child = props[k] if props is not None else schema.get("values")
-            if child is not None:
-                _check(v, child, sub, errors)
-        return
-    ok = {
-        "string": isinstance(value, scalar) and not isinstance(value, bool),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "boolean": isinstance(value, bool),
-        "sheet": isinstance(value, str | int) and not isinstance(value, bool),
-    }[kind]
-    if value is not None and not ok:
-        errors.append(f"{path}: expected {kind}, found {value!r}")
-    elif value is not None and "enum" in schema and value not in schema["enum"]:
-        errors.append(f"{path}: {value!r} is not one of {schema['enum']}")
+        bad = [(i, v) for i, v in enumerate(items) if not _is_text(v)]
+        return [f"{where}[{i}]: expected a text, found {v!r}" for i, v in bad]
+    if kind == "type":
+        types = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+        if "object" in types:
+            return [f"{where or 'top level'}: expected a mapping of keys, found {value!r}"]
+        name = schema.get("x-kind") or next(t for t in types if t != "null")
+        return [f"{where}: expected {name}, found {value!r}"]
+    if kind == "enum":
+        valid = [v for v in err.validator_value if v is not None]
+        return [f"{where}: {value!r} is not one of {valid}"]
+    return [f"{where or 'top level'}: {err.message}"]
+
+
+def _unknown_key(where: str, name, valid: list) -> str:
+    close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    sub = f"{where}.{name}" if where else str(name)
+    return f"{sub}: unknown key{hint}; valid keys: {', '.join(map(str, valid))}"
 
 
 def _texts(value) -> tuple[str, ...]:
@@ -303,13 +297,13 @@ def _merge_lists(base: dict, extra: dict) -> dict:
 
 
 def _from_document(doc: dict, source: str, base: Mapping | None) -> Mapping:
-    errors: list[str] = []
-    _check(doc, SCHEMA, "", errors)
+    errors = schema_errors(doc)
     if errors:
         raise SchemaError(
             f"{source}: invalid mapping file:\n  - "
             + "\n  - ".join(errors)
-            + "\nFix these keys (format: DEVELOPERS.md, 'Mapping files'; start from "
+            + "\nFix these keys (format: docs/contracts/survey.md, 'Mapping files', and the JSON "
+            "Schema barometre_geo/data/mapping.schema.json; start from "
             "barometre_geo.default_mapping().to_dict())."
         )
     if doc.get("extends", "default") == "none" or base is None:
@@ -445,7 +439,7 @@ def load_mapping(source=None, *, catalogue=None) -> Mapping:
     Parameters
     ----------
     source : path-like, dict, Mapping or None
-        A YAML mapping file (see DEVELOPERS.md, "Mapping files"), the same
+        A YAML mapping file (see docs/contracts/survey.md, "Mapping files"), the same
         content as a dict, an existing :class:`Mapping` (returned as is), or
         None for :func:`default_mapping`. Unless it says ``extends: none``, a
         mapping extends the default one: list only what differs.

@@ -61,7 +61,7 @@ class Responses:
     ----------
     data : pandas.DataFrame
         One row per accepted response of one collectivity to one wave (columns:
-        DEVELOPERS.md, "Responses"): identification, territory codes,
+        docs/contracts/survey.md, "Responses"): identification, territory codes,
         ``profile``, then one column per question (Categorical of option ids,
         float64 percentages, or one boolean column per option).
     report : IngestReport

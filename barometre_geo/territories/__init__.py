@@ -17,7 +17,9 @@ Modules
 ``load``        :func:`load_territories` (embedded, local file, download)
 ``sources``     readers of official sources; ``assemble`` turns their layers into a
                 :class:`Territories`; ``geometry`` checks and repairs their polygons
-``download``    pinned downloads and the cache (:func:`download_territory_source`)
+``editions``    the catalogue of downloadable editions (data: ``territory_sources.json``)
+``download``    pinned downloads into the cache, with pooch (:func:`download_territory_source`);
+                ``archives`` extracts them safely (a pooch processor)
 ``crs``         projected systems per zone (Lambert-93, UTM of the DROM), areas
 ``adjacency``   rook adjacency of a polygon coverage and its components
 ``resolve``     :func:`resolve`, :func:`resolve_column`; ``readings`` (what a text

@@ -9,7 +9,7 @@ Used by :mod:`barometre_geo.territories.sources`. Two builders:
   dissolved from the communes.
 
 Both produce exactly the columns of the ``Territories`` contract
-(``DEVELOPERS.md``): populations and areas of a level are sums over its
+(``docs/contracts/territories.md``): populations and areas of a level are sums over its
 communes, areas are measured in each zone's projection, the seat of an EPCI
 is approximated by its most populous member (as the embedded build does),
 SIREN of conseils départementaux and régionaux come from the embedded list

@@ -1,20 +1,19 @@
-"""Downloadable editions of the territorial boundaries, and their cache.
+"""Downloading an edition of the territorial boundaries once, into the cache, with pooch.
 
-The editions are data, not code: ``barometre_geo/data/territory_sources.json``
-(the xyzservices pattern), read by a small typed loader and tested entry by
-entry. A download follows the geodatasets/pyproj pattern:
+The network part is `pooch <https://www.fatiando.org/pooch/>`_'s
+:func:`pooch.retrieve` (as geodatasets, xarray and scikit-image do): known
+sha256, a temporary file in the cache folder renamed atomically once complete
+and verified, an explicit timeout, then the archive processor
+:class:`~barometre_geo.territories.archives.Extract`. What this module adds:
 
 * cache folder: argument > ``BAROMETRE_GEO_CACHE`` > OS cache dir
   (:func:`barometre_geo._paths.cache_dir`), one sub-folder per edition:
   ``<cache>/territory-sources/<id>/``;
-* the file is written to ``<name>.part`` while its sha256 is computed, then
-  renamed atomically; an explicit ``timeout`` applies to every network wait;
-* a pinned sha256 that does not match removes the file and raises
-  :class:`~barometre_geo.errors.DownloadError`;
-* archives (IGN ships ``.7z``) are extracted next to it, then removed;
 * ``record.json`` remembers the URL, the sha256 of the download, where the data
   are and their own sha256: later calls reuse the cache without any network
-  access, after checking that the data still have that sha256.
+  access, after checking that the data still have that sha256;
+* errors that say what to do (timeout, cut connection, HTTP error, offline,
+  checksum mismatch), in place of the HTTP library's exceptions.
 
 Honest rule for unpinned editions: IGN publishes no checksum we could copy, and
 a sha256 is only written in the catalogue once computed on the real file. An
@@ -31,212 +30,44 @@ otherwise (its hash is recorded the same way).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
-import shutil
-from dataclasses import asdict, dataclass, fields
-from functools import lru_cache
+import re
 from pathlib import Path
-from typing import Literal, get_args
 
 from .._paths import cache_dir as _cache_dir
-from .._paths import package_data
-from ..errors import DownloadError, OfflineError, SourceError, UnknownValueError
+from ..errors import DownloadError, OfflineError
+from .archives import Extract, data_digest, extract_archive, locate_data, sha256_of
+from .editions import (
+    ARCHIVES,
+    CATALOGUE_PATH,
+    FORMATS,
+    TerritorySource,
+    get_source,
+    load_catalogue,
+    territory_sources,
+)
 
 __all__ = [
     "ALLOW_UNVERIFIED_ENV",
+    "ARCHIVES",
+    "CATALOGUE_PATH",
+    "FORMATS",
     "TerritorySource",
     "download_territory_source",
+    "edition_dir",
     "extract_archive",
+    "fetch",
     "get_source",
     "load_catalogue",
+    "locate_data",
+    "read_record",
     "territory_sources",
 ]
 
-Format = Literal["gpkg", "shp", "geoparquet"]
-Archive = Literal["7z", "zip"]
-FORMATS: tuple[str, ...] = get_args(Format)
-ARCHIVES: tuple[str, ...] = get_args(Archive)
-
 #: Environment variable allowing unpinned downloads (``1``/``true``/``yes``).
 ALLOW_UNVERIFIED_ENV = "BAROMETRE_GEO_ALLOW_UNVERIFIED"
-#: Catalogue file read by :func:`load_catalogue` by default.
-CATALOGUE_PATH = package_data("territory_sources.json")
 _SUBDIR = "territory-sources"
-_CHUNK = 1 << 20
-
-
-@dataclass(frozen=True)
-class TerritorySource:
-    """One downloadable edition of the territorial boundaries.
-
-    Attributes
-    ----------
-    id : str
-        Name passed as ``load_territories(source=id)``.
-    title, provider, product, product_version, edition : str
-        What the file is (``edition`` is the publisher's own name for it).
-    cog : int
-        Year of the Code officiel géographique the edition follows.
-    vintage : str
-        Plain-language vintage and resolution.
-    url : str
-        Download address.
-    filename : str
-        Name of the downloaded file in the cache.
-    archive : {"7z", "zip"} or None
-        Archive type, ``None`` for a bare data file.
-    format : {"gpkg", "shp", "geoparquet"}
-        Format of the data (inside the archive if any).
-    crs : str
-        CRS of the data as published.
-    sha256 : str or None
-        Pinned checksum, ``None`` when not computed yet (see the module notes).
-    size : int or None
-        Size in bytes of the downloaded file, when known.
-    licence, homepage, notes : str
-        Licence, where to read about it, how its URL and fields were confirmed.
-    """
-
-    id: str
-    title: str
-    provider: str
-    product: str
-    product_version: str
-    edition: str
-    cog: int
-    vintage: str
-    url: str
-    filename: str
-    archive: str | None
-    format: str
-    crs: str
-    sha256: str | None
-    size: int | None
-    licence: str
-    homepage: str
-    notes: str = ""
-
-    def to_dict(self) -> dict:
-        """Return the entry as a plain dict (JSON-serialisable)."""
-        return asdict(self)
-
-
-# ---------------------------------------------------------------------- catalogue
-
-
-def load_catalogue(path: str | os.PathLike | None = None) -> tuple[TerritorySource, ...]:
-    """Read and validate a catalogue of editions (default: the shipped one).
-
-    Parameters
-    ----------
-    path : path-like, optional
-        A JSON file with the layout of ``barometre_geo/data/territory_sources.json``.
-
-    Returns
-    -------
-    tuple of TerritorySource
-
-    Raises
-    ------
-    SchemaError
-        An entry lacks a field or has a value outside the allowed ones.
-
-    Examples
-    --------
-    >>> ids = [s.id for s in load_catalogue()]
-    >>> "admin-express-cog-2025" in ids
-    True
-    """
-    return _load_catalogue(str(path if path is not None else CATALOGUE_PATH))
-
-
-@lru_cache(maxsize=8)
-def _load_catalogue(path: str) -> tuple[TerritorySource, ...]:
-    from ..errors import SchemaError
-
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    names = {f.name for f in fields(TerritorySource)}
-    required = names - {"notes"}
-    out = []
-    for i, item in enumerate(raw.get("sources", [])):
-        where = f"{path}, entry {i} ({item.get('id', '?')})"
-        missing = sorted(required - set(item))
-        unknown = sorted(set(item) - names)
-        if missing or unknown:
-            raise SchemaError(
-                f"{where}: missing fields {missing}, unknown fields {unknown}. "
-                f"Each entry needs exactly: {', '.join(sorted(names))}."
-            )
-        if item["format"] not in FORMATS:
-            raise SchemaError(
-                f"{where}: format {item['format']!r}; valid formats: {', '.join(FORMATS)}."
-            )
-        if item["archive"] is not None and item["archive"] not in ARCHIVES:
-            raise SchemaError(
-                f"{where}: archive {item['archive']!r}; valid: {', '.join(ARCHIVES)} or null."
-            )
-        out.append(TerritorySource(**item))
-    ids = [s.id for s in out]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise SchemaError(f"{path}: duplicated ids {dupes}; every id must be unique.")
-    return tuple(out)
-
-
-def territory_sources(*, as_frame: bool = False):
-    """List the downloadable editions of the territorial boundaries.
-
-    Each can be passed as ``load_territories(cog, source=id)``: it is
-    downloaded once into the cache (see :func:`download_territory_source`).
-
-    Parameters
-    ----------
-    as_frame : bool, default False
-        Return a :class:`pandas.DataFrame` (one row per edition) instead of a
-        tuple of ``TerritorySource``.
-
-    Returns
-    -------
-    tuple of TerritorySource or pandas.DataFrame
-
-    Examples
-    --------
-    >>> import barometre_geo as bg
-    >>> [s.id for s in bg.territory_sources()][:2]
-    ['admin-express-cog-2025', 'admin-express-cog-carto-2025']
-    >>> bg.territory_sources(as_frame=True).loc["admin-express-cog-2025", "archive"]
-    '7z'
-    """
-    entries = load_catalogue()
-    if not as_frame:
-        return entries
-    import pandas as pd
-
-    return pd.DataFrame([e.to_dict() for e in entries]).set_index("id")
-
-
-def get_source(name: str, catalogue: tuple[TerritorySource, ...] | None = None) -> TerritorySource:
-    """Return the edition named ``name``, listing the valid names if unknown.
-
-    Examples
-    --------
-    >>> get_source("admin-express-cog-2025").format
-    'gpkg'
-    """
-    entries = catalogue if catalogue is not None else load_catalogue()
-    for entry in entries:
-        if entry.id == name:
-            return entry
-    raise UnknownValueError(
-        f"Unknown territorial source {name!r}. Valid names: "
-        f"{', '.join(e.id for e in entries)}; or 'embedded'; or the path of a local "
-        "ADMIN EXPRESS GeoPackage, shapefile folder, .7z/.zip archive or GeoParquet file."
-    )
-
-
-# ---------------------------------------------------------------------- download
 
 
 def download_territory_source(
@@ -306,26 +137,14 @@ def fetch(
     folder = edition_dir(entry, cache_dir)
     record = read_record(folder)
     if record and (folder / record["data"]).exists():
-        if entry.sha256 and record.get("sha256") != entry.sha256:
-            raise DownloadError(
-                f"The cached copy of {entry.id!r} in {folder} has sha256 {record.get('sha256')}, "
-                f"but the catalogue pins {entry.sha256}. Delete the folder {folder} and "
-                "load again to download the pinned edition."
-            )
-        data = folder / record["data"]
-        if record.get("data_sha256") != data_digest(data):
-            raise DownloadError(
-                f"The cached data of {entry.id!r} at {data} changed since they were downloaded "
-                "and verified (their sha256 differs from the one recorded in record.json). "
-                f"Delete the folder {folder} and load again to download a fresh copy."
-            )
-        return data
+        return _reuse(entry, folder, record)
 
     target = folder / entry.filename
     if target.is_file():  # left by an interrupted extraction, or put there by the user
-        digest, size = _sha256(target), target.stat().st_size
+        digest, size = sha256_of(target), target.stat().st_size
         origin = "file found in the cache folder"
         _check_hash(entry, digest, target, origin="the file found at")
+        data = Path(Extract(entry)(str(target)))
     else:
         if entry.sha256 is None and not (allow_unverified or _env_allows_unverified()):
             raise DownloadError(
@@ -338,10 +157,9 @@ def fetch(
                 "it, and pass source='path/to/the/file'."
             )
         folder.mkdir(parents=True, exist_ok=True)
-        digest, size = _download(entry, target, timeout=timeout)
+        data, digest, size = _download(entry, target, timeout=timeout)
         origin = entry.url
 
-    data = _materialise(entry, target, folder)
     record = {
         "id": entry.id,
         "url": entry.url,
@@ -360,79 +178,159 @@ def fetch(
     return data
 
 
+def _reuse(entry: TerritorySource, folder: Path, record: dict) -> Path:
+    if entry.sha256 and record.get("sha256") != entry.sha256:
+        raise DownloadError(
+            f"The cached copy of {entry.id!r} in {folder} has sha256 {record.get('sha256')}, "
+            f"but the catalogue pins {entry.sha256}. Delete the folder {folder} and "
+            "load again to download the pinned edition."
+        )
+    data = folder / record["data"]
+    if record.get("data_sha256") != data_digest(data):
+        raise DownloadError(
+            f"The cached data of {entry.id!r} at {data} changed since they were downloaded "
+            "and verified (their sha256 differs from the one recorded in record.json). "
+            f"Delete the folder {folder} and load again to download a fresh copy."
+        )
+    return data
+
+
 def _env_allows_unverified() -> bool:
     return os.environ.get(ALLOW_UNVERIFIED_ENV, "").strip().lower() in {"1", "true", "yes"}
 
 
-def _download(entry: TerritorySource, target: Path, *, timeout: float) -> tuple[str, int]:
-    import http.client
-    import urllib.error
-    import urllib.request
+class _Counting:
+    """File wrapper counting the bytes pooch's downloader writes (for error messages)."""
 
-    part = target.with_name(target.name + ".part")
-    request = urllib.request.Request(entry.url, headers={"User-Agent": _user_agent()})
-    h = hashlib.sha256()
-    size = 0
+    def __init__(self, fh):
+        self.fh, self.size = fh, 0
+
+    def write(self, chunk: bytes) -> int:
+        self.size += len(chunk)
+        return self.fh.write(chunk)
+
+    def flush(self) -> None:
+        self.fh.flush()
+
+
+def _download(entry: TerritorySource, target: Path, *, timeout: float) -> tuple[Path, str, int]:
+    """Download ``entry`` to ``target`` with pooch; return (data path, sha256, size)."""
+    import pooch
+    import requests
+
+    http = pooch.HTTPDownloader(
+        timeout=timeout, progressbar=False, headers={"User-Agent": _user_agent()}
+    )
+    written = {"size": 0}
+
+    def downloader(url: str, output_file: str, pup) -> None:
+        with open(output_file, "w+b") as fh:
+            counting = _Counting(fh)
+            try:
+                http(url, counting, pup)
+            except requests.exceptions.RequestException as exc:
+                raise _network_error(entry, exc, counting.size, timeout, target) from exc
+            finally:
+                written["size"] = counting.size
+
+    known = f"sha256:{entry.sha256}" if entry.sha256 else None
+    extract = _KeepDigest(Extract(entry))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp, open(part, "wb") as fh:
-            expected = resp.headers.get("Content-Length")
-            while chunk := resp.read(_CHUNK):
-                fh.write(chunk)
-                h.update(chunk)
-                size += len(chunk)
-        if expected is not None and int(expected) != size:
-            raise DownloadError(
-                f"Download of {entry.url} stopped after {size:,} of {int(expected):,} bytes. "
-                "The connection was cut: load again to restart the download."
-            )
-    except urllib.error.HTTPError as exc:
-        part.unlink(missing_ok=True)
+        data = pooch.retrieve(
+            entry.url,
+            known_hash=known,
+            fname=entry.filename,
+            path=target.parent,
+            downloader=downloader,
+            processor=extract,
+            progressbar=False,
+        )
+    except ValueError as exc:  # pooch: the downloaded file's hash does not match
+        got = re.search(r"got '?([0-9a-f]{64})", str(exc))
         raise DownloadError(
-            f"Downloading {entry.id!r} from {entry.url} failed: HTTP {exc.code} {exc.reason}. "
-            f"The file may have moved: check {entry.homepage}, download it yourself and pass "
-            "source='path/to/the/file' (a .7z/.zip archive is accepted as is)."
+            f"sha256 mismatch for {entry.id!r} ({entry.url}, saved at {target}): expected "
+            f"{entry.sha256}, got {got.group(1) if got else 'another hash'}. The file was "
+            "removed. The download was corrupted or the publisher replaced the file: load "
+            f"again to retry; if it persists, check {entry.homepage} and report it (the "
+            "catalogue entry must be updated)."
         ) from exc
-    except TimeoutError as exc:
-        part.unlink(missing_ok=True)
-        raise _timed_out(entry, timeout) from exc
-    except urllib.error.URLError as exc:
-        part.unlink(missing_ok=True)
-        if isinstance(exc.reason, TimeoutError):  # while connecting
-            raise _timed_out(entry, timeout) from exc
-        raise OfflineError(
-            f"Cannot download {entry.id!r}: {entry.url} is unreachable ({exc.reason}) and "
+    return Path(data), extract.digest, written["size"]
+
+
+class _KeepDigest:
+    """Processor wrapper keeping the sha256 of the verified download before extraction."""
+
+    def __init__(self, inner: Extract):
+        self.inner, self.digest = inner, ""
+
+    def __call__(self, fname: str, action: str, pup) -> str:
+        self.digest = sha256_of(Path(fname))
+        return self.inner(fname, action, pup)
+
+
+def _network_error(entry, exc, size: int, timeout: float, target: Path) -> Exception:
+    """Turn a ``requests`` exception into an error that says what to do."""
+    import requests
+
+    if isinstance(exc, requests.exceptions.HTTPError) and exc.response is not None:
+        r = exc.response
+        return DownloadError(
+            f"Downloading {entry.id!r} from {entry.url} failed: HTTP {r.status_code} "
+            f"{r.reason}. The file may have moved: check {entry.homepage}, download it "
+            "yourself and pass source='path/to/the/file' (a .7z/.zip archive is accepted as is)."
+        )
+    if isinstance(exc, requests.exceptions.Timeout) or _caused_by(exc, TimeoutError):
+        return DownloadError(
+            f"Downloading {entry.id!r} from {entry.url} timed out (no answer for {timeout:g} s). "
+            "The server is slow or the connection unstable: retry with a larger timeout, "
+            "e.g. load_territories(..., timeout=600)."
+        )
+    incomplete = _incomplete_read(exc)
+    if incomplete is not None:
+        got, expected = incomplete
+        return DownloadError(
+            f"Download of {entry.url} stopped after {got:,} of {expected:,} bytes. "
+            "The connection was cut: load again to restart the download."
+        )
+    if isinstance(exc, requests.exceptions.ConnectionError) and size == 0:
+        return OfflineError(
+            f"Cannot download {entry.id!r}: {entry.url} is unreachable ({_reason(exc)}) and "
             f"nothing is cached in {target.parent}. To fix: connect to the internet and load "
             f"again; or, on a connected machine, download {entry.url} and put the file at "
             f"{target} (it is extracted at the next load, after a sha256 check when one is "
-            "pinned); or extract it "
-            "yourself and pass source='path/to/the/file'. "
+            "pinned); or extract it yourself and pass source='path/to/the/file'. "
             "load_territories() without source works offline."
-        ) from exc
-    except (http.client.HTTPException, ConnectionError) as exc:
-        part.unlink(missing_ok=True)
-        raise DownloadError(
-            f"Download of {entry.url} was interrupted after {size:,} bytes ({exc!r}): the "
-            "connection was cut. Load again to restart the download."
-        ) from exc
-    except DownloadError:
-        part.unlink(missing_ok=True)
-        raise
-    digest = h.hexdigest()
-    try:
-        _check_hash(entry, digest, part, origin=f"{entry.url}, saved at")
-    except DownloadError:
-        part.unlink(missing_ok=True)
-        raise
-    os.replace(part, target)
-    return digest, size
-
-
-def _timed_out(entry: TerritorySource, timeout: float) -> DownloadError:
+        )
     return DownloadError(
-        f"Downloading {entry.id!r} from {entry.url} timed out (no answer for {timeout:g} s). "
-        "The server is slow or the connection unstable: retry with a larger timeout, "
-        "e.g. load_territories(..., timeout=600)."
+        f"Download of {entry.url} was interrupted after {size:,} bytes ({_reason(exc)}): the "
+        "connection was cut. Load again to restart the download."
     )
+
+
+def _causes(exc: BaseException):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        nested = [a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)]
+        exc = exc.__cause__ or exc.__context__ or (nested[0] if nested else None)
+
+
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    return any(isinstance(e, kind) for e in _causes(exc))
+
+
+def _incomplete_read(exc: BaseException) -> tuple[int, int] | None:
+    for e in _causes(exc):
+        partial, expected = getattr(e, "partial", None), getattr(e, "expected", None)
+        if isinstance(partial, int) and isinstance(expected, int):  # urllib3: read, remaining
+            return partial, partial + expected
+    return None
+
+
+def _reason(exc: BaseException) -> str:
+    last = list(_causes(exc))[-1]
+    return f"{type(last).__name__}: {last}"
 
 
 def _check_hash(entry: TerritorySource, digest: str, path: Path, *, origin: str) -> None:
@@ -445,128 +343,6 @@ def _check_hash(entry: TerritorySource, digest: str, path: Path, *, origin: str)
         f"replaced the file: load again to retry; if it persists, check {entry.homepage} "
         "and report it (the catalogue entry must be updated)."
     )
-
-
-def _materialise(entry: TerritorySource, target: Path, folder: Path) -> Path:
-    """Extract ``target`` if it is an archive; return the data path to read."""
-    if entry.archive is None:
-        return target
-    dest = folder / "extracted"
-    if dest.exists():
-        shutil.rmtree(dest)
-    extract_archive(target, dest, kind=entry.archive)
-    data = locate_data(dest, entry.format, origin=target)
-    target.unlink()  # the archive is verified and extracted: keep only the data
-    return data
-
-
-def extract_archive(archive: Path, dest: Path, *, kind: str | None = None) -> Path:
-    """Extract a ``.7z`` or ``.zip`` archive into ``dest`` (``dest.part`` then rename).
-
-    Raises
-    ------
-    SourceError
-        Unknown archive type, a corrupt archive, a member escaping ``dest``, or
-        ``py7zr`` missing for a ``.7z``.
-    """
-    archive = Path(archive)
-    kind = kind or archive.suffix.lower().lstrip(".")
-    if kind not in ARCHIVES:
-        raise SourceError(
-            f"{archive}: unknown archive type {kind!r}; valid: {', '.join(ARCHIVES)}. "
-            "Extract it yourself and pass the path of the extracted file or folder."
-        )
-    part = dest.with_name(dest.name + ".part")
-    if part.exists():
-        shutil.rmtree(part)
-    part.mkdir(parents=True)
-    try:
-        if kind == "zip":
-            _extract_zip(archive, part)
-        else:
-            _extract_7z(archive, part)
-    except Exception:
-        shutil.rmtree(part, ignore_errors=True)
-        raise
-    os.replace(part, dest)
-    return dest
-
-
-def _safe_names(names: list[str], archive: Path) -> None:
-    for name in names:
-        p = Path(name)
-        if p.is_absolute() or ".." in p.parts:
-            raise SourceError(
-                f"{archive}: member {name!r} would be written outside the extraction folder; "
-                "the archive is not a genuine delivery. Download it again from the publisher."
-            )
-
-
-def _extract_zip(archive: Path, dest: Path) -> None:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(archive) as z:
-            _safe_names(z.namelist(), archive)
-            z.extractall(dest)
-    except zipfile.BadZipFile as exc:
-        raise SourceError(
-            f"{archive} is not a readable .zip archive ({exc}). Download it again."
-        ) from exc
-
-
-def _extract_7z(archive: Path, dest: Path) -> None:
-    try:
-        import py7zr
-    except ImportError as exc:
-        raise SourceError(
-            f"Reading the .7z archive {archive} needs the optional package py7zr: "
-            "pip install 'barometre-geo[ign]' (or pip install py7zr). Or extract it "
-            "yourself with 7-Zip and pass the path of the extracted .gpkg or folder."
-        ) from exc
-    try:
-        with py7zr.SevenZipFile(archive, mode="r") as z:
-            _safe_names(z.getnames(), archive)
-            z.extractall(path=dest)
-    except py7zr.exceptions.Bad7zFile as exc:
-        raise SourceError(
-            f"{archive} is not a readable .7z archive ({exc}). Download it again."
-        ) from exc
-
-
-def locate_data(folder: Path, fmt: str, *, origin: Path) -> Path:
-    """Find the data of format ``fmt`` in an extracted archive."""
-    if fmt == "shp":
-        if not any(folder.rglob("*.shp")) and not any(folder.rglob("*.SHP")):
-            raise SourceError(f"{origin}: the archive holds no shapefile (.shp).")
-        return folder
-    suffix = {"gpkg": ".gpkg", "geoparquet": ".parquet"}[fmt]
-    found = sorted(p for p in folder.rglob("*") if p.suffix.lower() == suffix)
-    if len(found) != 1:
-        raise SourceError(
-            f"{origin}: expected one {suffix} file in the archive, found {len(found)}"
-            + (f" ({', '.join(p.name for p in found)})" if found else "")
-            + ". Extract it yourself and pass the path of the file to read."
-        )
-    return found[0]
-
-
-def data_digest(path: Path) -> str:
-    """sha256 of a data file, or of every file below a folder (names and contents)."""
-    if path.is_file():
-        return _sha256(path)
-    h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        h.update(str(f.relative_to(path)).encode() + b"\0" + _sha256(f).encode())
-    return h.hexdigest()
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _user_agent() -> str:

@@ -95,7 +95,7 @@ def resolve(territories, values, *, departement=None) -> pd.DataFrame:
         as text), ``kind``, ``code``, ``level``, ``nom``, ``method``,
         ``status``, ``reason`` (French: what was tried and how to fix it),
         ``reason_code`` (one of :data:`REASON_CODES`), ``candidates`` (see
-        DEVELOPERS.md, Resolver). ``reason`` and ``reason_code`` are empty
+        docs/contracts/territories.md, Resolver). ``reason`` and ``reason_code`` are empty
         strings on resolved rows. ``candidates`` is a tuple of codes for
         ambiguous rows; when they span several levels each is written
         ``level:code``.

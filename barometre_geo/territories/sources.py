@@ -15,7 +15,7 @@ source other than ``"embedded"``. It accepts:
 
 Layer names are matched case-insensitively, fields by the names IGN used in
 each major edition (confirmed from public code that reads them, see
-``DEVELOPERS.md``):
+``docs/contracts/territories.md``):
 
 ==============  =====================  ====================  =============================
 layer / role    2.x                    3.x                   4.x (GeoPackage, 2025 on)

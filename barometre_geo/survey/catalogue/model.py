@@ -190,7 +190,7 @@ class FreeText:
 class Indicator:
     """One indicator: a closed question and how it becomes a figure.
 
-    Field meanings are in DEVELOPERS.md ("Catalogue"). ``column`` is the
+    Field meanings are in docs/contracts/survey.md ("Catalogue"). ``column`` is the
     column of the responses holding the answers (the id, except for profile
     items carried by ``kind`` and ``profile``).
     """
