@@ -8,7 +8,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from _coverage_grid import grid_territories
+from _coverage_grid import GRID_STRUCTURES, grid_territories
 
 import barometre_geo as bg
 from barometre_geo.cli import main
@@ -18,12 +18,6 @@ from barometre_geo.coverage.structures import read_structures
 from barometre_geo.errors import DataQualityWarning, InputFileError, SchemaError, UnknownValueError
 from barometre_geo.territories.adjacency import components, rook_pairs
 
-GRID_STRUCTURES = [
-    {"id": "s1", "nom": "Syndicat 1", "membres": ["01001", "01002", "01005"]},
-    {"id": "s2", "nom": "Syndicat 2", "membres": ["200000016"], "exclus": ["01015", "01016"]},
-    {"id": "s3", "nom": "Agence 3", "membres": ["01010", "01011", "01013", "01014"]},
-    {"id": "s4", "nom": "Syndicat île", "membres": ["97401"]},
-]
 UNCOVERED = {"01006", "01009", "01015", "01016", "97402", "97403"}
 
 
@@ -490,6 +484,15 @@ def test_cli_on_the_real_sample(tmp_path, shared_data, capsys):
         "ANCT",
         "TEST",
     }
+    # prospect lists: one per structure with a territory, and France
+    lists = sorted((out / "couverture" / "prospects").glob("*.xlsx"))
+    assert len(lists) == 27
+    assert "Listes de prospects (CSV et XLSX) : 27 structure(s)" in text
+    france = pd.read_csv(out / "couverture" / "communes-non-couvertes.csv", dtype=str)
+    assert len(france) == 34_875 - 18_354
+    mega = pd.read_csv(out / "couverture" / "prospects" / "253514491.csv", dtype=str)  # Mégalis
+    assert mega["Limitrophe"].iloc[0] == "oui" and mega["Distance (km)"].iloc[0] == "0.0"
+    assert set(mega["Département"]) <= {"22", "29", "35", "56", "44", "50", "53"}
 
 
 @pytest.mark.slow

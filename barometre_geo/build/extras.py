@@ -3,8 +3,9 @@
 * :func:`write_participation`: which communes answered (commune map, by the
   number of waves answered) and the participation of communes per
   département (map + CSV);
-* :func:`write_coverage`: coverage of the structures (GeoPackage, HTML map,
-  text and JSON summaries, problems CSV);
+* :func:`write_coverage`: coverage of the structures (GeoPackage, HTML map with
+  one view per structure, prospect lists per structure and for France in CSV
+  and XLSX, text and JSON summaries, problems CSV);
 * :func:`write_ingest_report`: the ingest report as text and JSON (no
   personal data: the reader drops names, e-mails and phones, the report masks
   free text);
@@ -178,10 +179,13 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
 
 def write_coverage(structures, territories, responses, root: Path, *, basemap, assets):
     """Write the coverage outputs; return ``(records, result)``."""
+    from ..coverage.lists import write_lists
     from ..coverage.measure import coverage
 
     result = coverage(structures, territories, responses=responses)
     records = []
+    for path in write_lists(result, root):
+        records.append(_record(path, root, "liste", path.suffix.lstrip("."), level="commune"))
     gpkg = root / "geopackages" / "couverture.gpkg"
     gpkg.parent.mkdir(parents=True, exist_ok=True)
     result.to_gpkg(gpkg)

@@ -21,7 +21,9 @@ def add_parser(sub):
             "Read a structures file (CSV, JSON, GeoJSON or GeoPackage), compute which communes "
             "each structure serves, the shares covered per EPCI, département, région and "
             "France, the uncovered zones and the uncovered communes near each structure, and "
-            "write them to DIR/couverture.gpkg and the map DIR/couverture.html. Exit code 1 "
+            "write them to DIR/couverture.gpkg, the map DIR/couverture.html (one view per "
+            "structure: couverture.html?structure=<SIREN>) and the prospect lists (CSV and "
+            "XLSX) in DIR/couverture/. Exit code 1 "
             "when members are unknown or structures have no usable territory (see "
             "DIR/structures-problemes.csv)."
         ),
@@ -54,6 +56,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     """Run the command."""
+    from ..coverage.lists import PROSPECTS_DIR, write_lists
     from ..coverage.measure import coverage
     from ..coverage.structures import load_demo_structures, read_structures
     from ..errors import DataQualityWarning
@@ -75,6 +78,7 @@ def run(args) -> int:
     )
     files = [out / "couverture.gpkg", out / "couverture-resume.json"]
     result.to_gpkg(files[0])
+    lists = write_lists(result, out)
     summary = result.summary(top=args.top)
     files[1].write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     problems = result.report.warnings
@@ -85,7 +89,7 @@ def run(args) -> int:
     if not args.no_html:
         files.append(result.to_html(out / "couverture.html", basemap=args.basemap))
     if args.json:
-        summary["files"] = [str(f) for f in files]
+        summary["files"] = [str(f) for f in files + lists]
         summary["problems"] = problems[["nom", "issue", "value", "message"]].to_dict("records")
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
@@ -93,4 +97,9 @@ def run(args) -> int:
         if len(problems):
             print(result.report.to_text())
         print("Fichiers écrits : " + ", ".join(str(f) for f in files))
+        n = (len(lists) - 2) // 2
+        print(
+            f"Listes de prospects (CSV et XLSX) : {n} structure(s) dans {out / PROSPECTS_DIR}, "
+            f"France entière : {lists[-2]}"
+        )
     return EXIT_PROBLEMS if len(problems) else EXIT_OK
