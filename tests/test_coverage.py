@@ -440,14 +440,21 @@ def test_html_map_uses_the_maps_machinery(tmp_path, grid_result):
 
 
 def test_neighbouring_structures_get_different_colours(grid_result):
-    from barometre_geo.coverage.export import SEVERAL, SEVERAL_COLOR, _category_colors
+    from barometre_geo.coverage.colors import STRUCTURE_COLORS, structure_colors
 
-    colors = _category_colors(grid_result, ["Syndicat 2", "Agence 3", "Syndicat 1", SEVERAL])
-    assert colors[SEVERAL] == SEVERAL_COLOR
-    # cells 2 | 3 share an edge: Syndicat 1 and Syndicat 2 differ
-    assert colors["Syndicat 1"] != colors["Syndicat 2"]
-    # Agence 3 (10, 13, 14) touches neither: it reuses the first colour
-    assert colors["Agence 3"] == colors["Syndicat 2"]
+    # s1 | s2 share the edge 2 | 3; s2 and s3 share commune 11 and the edges 7 | 11,
+    # 10 | 11, 11 | 12; s1 and s3 do not touch; s4 is an island
+    pairs = grid_result.neighbours
+    assert pairs.to_dict("list") == {
+        "structure_a": ["s1", "s2"],
+        "structure_b": ["s2", "s3"],
+        "shared": [0, 1],
+        "edges": [1, 3],
+    }
+    colors = structure_colors(["s4", "s3", "s2", "s1"], pairs)
+    assert colors["s1"] != colors["s2"] and colors["s2"] != colors["s3"]
+    assert set(colors.values()) <= set(STRUCTURE_COLORS)
+    assert len(set(colors.values())) == 4  # balanced: unused colours first
 
 
 def test_summary_text_and_repr(grid_result):

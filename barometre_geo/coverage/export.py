@@ -1,4 +1,6 @@
-"""Exports of a :class:`~barometre_geo.coverage.CoverageResult`: GeoPackage and HTML map.
+"""Exports of a :class:`~barometre_geo.coverage.CoverageResult`: GeoPackage, HTML file.
+
+The map itself is :mod:`.map`; the prospect lists :mod:`.lists`.
 
 GeoPackage layout
 -----------------
@@ -35,7 +37,7 @@ import pandas as pd
 from ..errors import InputFileError
 from ..territories.crs import ZONE_CRS
 
-__all__ = ["coverage_map", "write_gpkg", "write_html"]
+__all__ = ["write_gpkg", "write_html"]
 
 _DESCRIPTIONS = {
     "communes": "Communes : couverture, nombre et noms des structures",
@@ -168,92 +170,10 @@ def write_gpkg(result, path) -> Path:
     return path
 
 
-#: Colour of communes served by several structures (Paul Tol's indigo, outside Okabe-Ito).
-SEVERAL_COLOR = "#332288"
-SEVERAL = "Plusieurs structures"
-
-
-def _category_colors(result, categories: list[str]) -> dict[str, str]:
-    """Give neighbouring structures different colours (greedy graph colouring).
-
-    More structures than a qualitative palette has colours are normal, so a
-    colour is reused by structures that never touch; the tooltip names them.
-    """
-    from ..maps._palettes import get_palette
-    from ..territories.adjacency import rook_pairs
-
-    palette = list(get_palette("OkabeIto", kind="qualitative").for_k(8))
-    cat = result.communes["categorie"].to_numpy()
-    i, j, _ = rook_pairs(result.communes.geometry.to_numpy())
-    differ = cat[i] != cat[j]
-    pairs = set(zip(cat[i][differ].tolist(), cat[j][differ].tolist(), strict=True))
-    neighbours: dict[str, set] = {c: set() for c in categories}
-    for a, b in pairs:
-        if a in neighbours and b in neighbours:
-            neighbours[a].add(b)
-            neighbours[b].add(a)
-    colors = {SEVERAL: SEVERAL_COLOR}
-    for c in categories:
-        if c in colors:
-            continue
-        taken = [colors[n] for n in neighbours[c] if n in colors]
-        # more coloured neighbours than colours: take the colour they use least
-        colors[c] = min(palette, key=lambda p, t=taken: (t.count(p), palette.index(p)))
-    return colors
-
-
-def coverage_map(result, *, title: str | None = None, basemap="plan_ign", assets="inline"):
-    """Return the coverage map: communes coloured by serving structure, uncovered outlined.
-
-    Built with :func:`barometre_geo.maps.categorical_map` (the machinery of the
-    indicator maps). Communes served by one structure take its colour
-    (neighbouring structures always differ), communes served by several are
-    « Plusieurs structures », uncovered ones are « Non couverte » and drawn
-    again, outlined, in a « Zone non couverte » layer. Tooltips: commune, code,
-    structures, population, uncovered zone.
-    """
-    from .._format import format_count, format_number
-    from ..maps import Field, LegendSpec, categorical_map
-
-    com = result.communes
-    counts = com.loc[com["n_structures"] == 1, "categorie"].value_counts()
-    categories = list(counts.index) + ([SEVERAL] if (com["n_structures"] > 1).any() else [])
-    gdf = com[["nom", "code", "structures", "population", "uncovered_zone", "geometry"]].copy()
-    gdf["categorie"] = com["categorie"].where(com["covered"], None)
-    gdf["non_couverte"] = ~com["covered"]
-    gdf["structures"] = gdf["structures"].replace("", "aucune")
-    gdf["uncovered_zone"] = gdf["uncovered_zone"].fillna("")
-    fr = result.national()
-    description = (
-        f"{format_count(fr['n_covered'])} communes couvertes sur "
-        f"{format_count(fr['n_communes'])} ({format_number(100 * fr['share_communes'])} %) ; "
-        f"{format_count(len(result.zones))} zones non couvertes. Structures : "
-        f"{Path(str(result.parameters['source'])).name}, COG {result.parameters['cog']}."
-    )
-    return categorical_map(
-        gdf,
-        "categorie",
-        title=title or "Couverture par les structures de mutualisation",
-        description=description,
-        categories=categories,
-        colors=_category_colors(result, categories),
-        highlight="non_couverte",
-        highlight_label="Zone non couverte",
-        fields=[
-            Field("nom", "Commune", kind="text"),
-            Field("code", "Code INSEE", kind="text"),
-            Field("structures", "Structure(s)", kind="text", main=True),
-            Field("population", "Population"),
-            Field("uncovered_zone", "Zone non couverte", kind="text"),
-        ],
-        legend=LegendSpec(title="Structure de mutualisation", no_data_label="Non couverte"),
-        basemap=basemap,
-        assets=assets,
-    )
-
-
 def write_html(result, path, **options) -> Path:
-    """Write the coverage map (:func:`coverage_map`) to an HTML file."""
+    """Write the coverage map (:func:`~.map.coverage_map`) to an HTML file."""
+    from .map import coverage_map
+
     path = Path(path)
     if not path.parent.is_dir():
         raise InputFileError(

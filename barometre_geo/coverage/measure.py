@@ -47,11 +47,17 @@ class CoverageResult:
     Attributes
     ----------
     communes : geopandas.GeoDataFrame
-        Every commune (EPSG:4326): ``code``, ``nom``, ``epci``, ``departement``,
-        ``region``, ``zone``, ``population``, ``area_km2``, ``covered``,
+        Every commune (EPSG:4326): ``code``, ``siren``, ``nom``, ``epci``,
+        ``epci_nom``, ``departement``, ``departement_nom``, ``region``,
+        ``zone``, ``population``, ``area_km2``, ``covered``,
         ``n_structures``, ``structures`` (names, `` ; ``-separated),
         ``structure_ids``, ``categorie`` (the serving structure, « Plusieurs
-        structures » or « Non couverte », for maps), ``uncovered_zone``.
+        structures » or « Non couverte », for maps), ``answered_waves``
+        (« 1, 3 »; empty: did not answer; NA: no responses given),
+        ``uncovered_zone``; for uncovered communes, their nearest
+        structure(s): ``nearest_structures`` (ids), ``nearest_structures_nom``,
+        ``nearest_km``, ``nearest_adjacent``, ``nearest_approx`` (see
+        :mod:`~barometre_geo.coverage.nearby`).
     rates : pandas.DataFrame
         One row per territory of each level in :data:`RATE_LEVELS`: ``level``,
         ``code``, ``nom``, ``n_communes``, ``n_covered``, ``share_communes``,
@@ -68,16 +74,26 @@ class CoverageResult:
     overlaps : geopandas.GeoDataFrame
         One row per pair of structures serving common communes.
     structures : pandas.DataFrame
-        Per structure: ``id``, ``nom``, ``type``, ``n_communes``,
-        ``population``, ``area_km2``, ``departements``, ``n_shared``,
-        ``n_adjacent_uncovered``, ``population_adjacent_uncovered``,
-        ``nearest_uncovered_km``.
+        Per structure: ``id``, ``cle`` (key in URLs and file names),
+        ``nom``, ``siren``, ``type``, ``statut``, ``n_communes``,
+        ``population``, ``area_km2``, ``departements``, its share of them
+        (``n_communes_departements``, ``population_departements``,
+        ``share_communes_departements``, ``share_population_departements``),
+        ``n_shared``, ``n_respondents``, ``n_adjacent_uncovered``,
+        ``population_adjacent_uncovered``, ``nearest_uncovered_km``,
+        ``n_prospects``, ``n_prospects_answered``.
     nearby : pandas.DataFrame
-        Uncovered communes near each structure: ``structure``,
-        ``nom_structure``, ``rank``, ``commune``, ``nom``, ``departement``,
-        ``population``, ``adjacent`` (shares an edge with the territory),
-        ``distance_km``. All adjacent communes, then the ``nearest`` closest
-        others within ``max_distance_km``.
+        The prospects of each structure, ranked (adjacent first, then
+        distance, then population): ``structure``, ``nom_structure``,
+        ``rank``, ``commune``, ``siren``, ``nom``, ``departement``,
+        ``departement_nom``, ``epci``, ``epci_nom``, ``population``,
+        ``adjacent`` (shares an edge with the territory), ``distance_km``,
+        ``in_departements``, ``answered_waves``, ``uncovered_zone``. Every
+        adjacent commune, every uncovered commune of the départements it
+        serves, then the ``nearest`` closest others within ``max_distance_km``.
+    neighbours : pandas.DataFrame
+        Neighbouring structures (``structure_a < structure_b``): ``shared``
+        (communes served by both), ``edges`` (commune edges between them).
     survey : SurveyCrossing or None
         Crossing with the responses, when given.
     report : StructuresReport
@@ -94,6 +110,7 @@ class CoverageResult:
     overlaps: gpd.GeoDataFrame
     structures: pd.DataFrame
     nearby: pd.DataFrame
+    neighbours: pd.DataFrame
     survey: SurveyCrossing | None
     report: StructuresReport
     parameters: dict
@@ -176,18 +193,21 @@ class CoverageResult:
 
         return write_gpkg(self, path)
 
-    def to_map(self, *, title: str | None = None, basemap="plan_ign", assets="inline"):
+    def to_map(self, *, title: str | None = None, basemap="plan_ign", assets="inline", lists=False):
         """Return the coverage map as a :class:`barometre_geo.maps.MapDocument`.
 
         Communes coloured by the structure serving them (neighbouring structures
-        always get different colours), « Plusieurs structures » where they
-        overlap, uncovered communes outlined in their own layer; tooltips give
-        the structures, the population and the uncovered zone. Same machinery
-        and options as the indicator maps (``basemap``, ``assets``).
+        never share a colour), « Plusieurs structures » where they overlap,
+        uncovered communes hatched and uncovered zones outlined; a compact,
+        searchable legend; one view per structure (``?structure=<cle>``) with
+        its figures and prospects. Same machinery and options as the indicator
+        maps (``basemap``, ``assets``); ``lists=True`` links each view to the
+        prospect lists written next to the page (:mod:`~barometre_geo.coverage.lists`).
+        See :mod:`barometre_geo.coverage.map`.
         """
-        from .export import coverage_map
+        from .map import coverage_map
 
-        return coverage_map(self, title=title, basemap=basemap, assets=assets)
+        return coverage_map(self, title=title, basemap=basemap, assets=assets, lists=lists)
 
     def to_html(self, path, **options):
         """Write :meth:`to_map` to an HTML file (atomic); returns the path."""
@@ -403,6 +423,7 @@ def coverage(
     """
     from ..territories.adjacency import rook_pairs
     from ..territories.load import load_territories
+    from .colors import structure_pairs
     from .nearby import Graph, Projected, nearby_uncovered, nearest_structure
     from .prospects import nearest_columns, prospect_table, structure_table
     from .structures import Structures, read_structures
@@ -474,6 +495,7 @@ def coverage(
         overlaps=overlaps,
         structures=per_structure,
         nearby=nearby,
+        neighbours=structure_pairs(members, i, j),
         survey=survey,
         report=structures.report,
         parameters={

@@ -18,11 +18,16 @@ from ._classify import Classification, classify
 from ._document import MapDocument
 from ._geometry import encode_geometry, simplify_coverage
 from ._layers import NO_DATA, SUPPRESSED, layer_spec
-from ._options import Basemap, Field, LegendSpec, MapStyle, parse_assets
+from ._options import Basemap, Field, LegendSpec, MapStyle, Outline, parse_assets
+from ._overlays import outline_layers
 from ._palettes import get_palette
-from ._render import Page, render_page, zones_of
+from ._render import Page, page_script, render_page, zones_of
+from ._views import ViewSet, views_payload
 
-__all__ = ["categorical_map", "choropleth", "empty_map"]
+__all__ = ["HATCH_BG", "HATCH_FG", "categorical_map", "choropleth", "empty_map"]
+
+#: Hatch of the ``hatched`` categories of :func:`categorical_map` (lines on a light ground).
+HATCH_BG, HATCH_FG = "#ffffff", "#a6a6a6"
 
 
 def _prepare(gdf, columns: Sequence[str], what: str):
@@ -83,6 +88,8 @@ def _finish(
     assets: str,
     classification: Classification | None,
     national: str,
+    extra: dict | None = None,
+    scripts: tuple[str, ...] = (),
 ) -> MapDocument:
     basemap = Basemap.parse(basemap)
     assets = parse_assets(assets)
@@ -97,7 +104,9 @@ def _finish(
             "zones": zones,
             "bounds": [[b[1], b[0]], [b[3], b[2]]],
             "page_size": 50,
+            **(extra or {}),
         },
+        extra_js=tuple(page_script(name) for name in scripts),
     )
     html, csp = render_page(page, tiles=basemap.tiles(), basemap_label=basemap.label, assets=assets)
     return MapDocument(
@@ -280,6 +289,9 @@ def categorical_map(
     basemap: Basemap | str | None = "plan_ign",
     assets: str = "inline",
     notes: Sequence[str] = (),
+    hatched: Sequence[str] = (),
+    outlines: Sequence[Outline] = (),
+    views: ViewSet | None = None,
 ) -> MapDocument:
     """Draw territories coloured by category, with an optional highlighted-zones layer.
 
@@ -302,6 +314,14 @@ def categorical_map(
         Boolean column: territories drawn in the highlighted-zones layer.
     highlight_label, highlight_color : str
         Legend label and outline colour of that layer.
+    hatched : sequence of str
+        Categories drawn hatched (grey lines on white) instead of a colour,
+        e.g. « Non couverte »: they recede behind the coloured ones.
+    outlines : sequence of Outline
+        Groups of territories outlined over the map (not interactive).
+    views : ViewSet, optional
+        Selectable views (one per structure…): a selector, ``?<param>=<key>``
+        URLs, a panel under the map (see :mod:`._views`).
 
     Examples
     --------
@@ -353,12 +373,23 @@ def categorical_map(
             data=shown,
             geometry=geometry,
             cls=cls,
-            classes=[{"label": c, "color": colors[c]} for c in categories],
+            classes=[
+                {"label": c, "color": colors[c]}
+                | ({"hatch": {"bg": HATCH_BG, "fg": HATCH_FG}} if c in set(hatched) else {})
+                for c in categories
+            ],
             fields=fields,
             legend=legend,
             style=style,
         )
     ]
+    layers += outline_layers(outlines, shown, simplified, style)
+    extra = {}
+    if views is not None:
+        import shapely
+
+        extra["views"] = views_payload(views, shapely.bounds(simplified), categories)
+    scripts = ("bgeo-views.js",) if views is not None or legend.compact or outlines else ()
     if highlight:
         mask = shown[highlight].fillna(False).astype(bool).to_numpy()
         if mask.any():
@@ -387,4 +418,6 @@ def categorical_map(
         assets=assets,
         classification=None,
         national="",
+        extra=extra,
+        scripts=scripts,
     )

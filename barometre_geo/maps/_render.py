@@ -30,7 +30,15 @@ import numpy as np
 from .._version import __version__
 from ._assets import bgeo_css, bgeo_js, leaflet_assets, leaflet_version
 
-__all__ = ["ZONE_LABELS", "Page", "csp_for", "json_for_script", "render_page", "zones_of"]
+__all__ = [
+    "ZONE_LABELS",
+    "Page",
+    "csp_for",
+    "json_for_script",
+    "page_script",
+    "render_page",
+    "zones_of",
+]
 
 ZONE_LABELS = {
     "metropole": "France métropolitaine",
@@ -58,6 +66,14 @@ class Page:
     bgeo_js: str = ""
     data_json: str = ""
     generator: str = ""
+    extra_js: tuple[str, ...] = ()
+
+
+def page_script(name: str) -> str:
+    """Text of an optional page script of ``templates/`` (e.g. ``bgeo-views.js``)."""
+    from ._assets import _template
+
+    return _template(name)
 
 
 def json_for_script(obj) -> str:

@@ -22,8 +22,14 @@
     return out.subarray(0, n);
   }
 
-  function texts(col) {  // a text column: an array, or {sep, s} joined string
-    return Array.isArray(col) ? col : col.s.split(col.sep);
+  function texts(col) {  // a text column: an array, {sep, s} joined string, or {dict, i} codes
+    if (Array.isArray(col)) return col;
+    if (col.dict) {
+      var codes = vlq(col.i), out = new Array(codes.length), k = 0;
+      for (var i = 0; i < codes.length; i++) { k += codes[i]; out[i] = col.dict[k]; }
+      return out;
+    }
+    return col.s.split(col.sep);
   }
 
   function group3(d) {
@@ -128,7 +134,8 @@
     var s = el("span", "bgeo-swatch");
     s.setAttribute("aria-hidden", "true");
     if (style.hatch) s.className += " bgeo-hatch";
-    else s.style.backgroundColor = style.color;
+    else if (style.color) s.style.backgroundColor = style.color;
+    else s.className += " bgeo-swatch-line";
     if (style.outline) s.style.borderColor = style.outline;
     return s;
   }
@@ -142,14 +149,17 @@
       box.appendChild(el("div", "bgeo-legend-title", lg.title));
       if (lg.subtitle) box.appendChild(el("div", "bgeo-legend-sub", lg.subtitle));
       var ul = el("ul");
-      function row(style, label, count) {
+      function row(style, label, count, cls) {
         var li = el("li");
+        if (cls !== undefined) li.setAttribute("data-cls", cls);
         li.appendChild(swatch(style));
         li.appendChild(el("span", "bgeo-legend-label", label));
         if (lg.counts && count !== undefined) li.appendChild(el("span", "bgeo-legend-count", count));
         ul.appendChild(li);
       }
-      lg.classes.forEach(function (c) { row({ color: c.color, outline: c.outline }, c.label, c.count); });
+      lg.classes.forEach(function (c, i) {
+        row({ color: c.color, outline: c.outline, hatch: !!c.hatch }, c.label, c.count, i);
+      });
       [lg.no_data, lg.suppressed].forEach(function (s) {
         if (s && s.n > 0) row(s, s.label, s.count);
       });
@@ -157,6 +167,8 @@
       if (lg.note) box.appendChild(el("div", "bgeo-legend-note", lg.note));
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
+      layer.legendBox = box;
+      if (lg.compact && window.bgeoViews) window.bgeoViews.compactLegend(box, layer, ctl._map);
       return box;
     };
     return ctl;
@@ -192,7 +204,7 @@
     var special = {};
     special[NO_DATA] = lg.no_data ? lg.no_data.color : "#d0d0d0";
     special[SUPPRESSED] = lg.suppressed ? hatch(lg.suppressed.pattern) : "#ffffff";
-    var colors = lg.classes.map(function (c) { return c.color; });
+    var colors = lg.classes.map(function (c) { return c.hatch ? hatch(c.hatch) : c.color; });
     var fields = spec.fields.map(function (fd) {
       var o = { label: fd.label, type: fd.type, fmt: fd.fmt, main: fd.main };
       if (fd.type === "text") o.values = texts(fd.data);
@@ -200,7 +212,7 @@
       return o;
     });
     var layer = { id: spec.id, name: spec.name, cls: cls, legend: lg, fields: fields,
-      weight: st.weight };
+      weight: st.weight, style: st };
     var group = L.featureGroup();
     var drawn = 0;
     for (var i = 0; i < feats.length; i++) {
@@ -211,7 +223,7 @@
         renderer: renderer, stroke: st.weight > 0 || !!outline, color: outline || st.color,
         weight: outline ? st.outline_weight : st.weight, opacity: 1,
         fill: fill !== null, fillColor: fill, fillOpacity: st.fill_opacity,
-        smoothFactor: 0.5, interactive: true
+        smoothFactor: 0.5, interactive: st.interactive !== false
       });
       poly._bgeo = i;
       group.addLayer(poly);
@@ -220,8 +232,10 @@
     state.timings.build += performance.now() - t0;
     layer.nFeatures = feats.length;
     layer.nDrawn = drawn;
-    group.bindTooltip(function (p) { return tooltipNode(layer, p._bgeo); },
-      { sticky: true, direction: "top", className: "bgeo-tip", opacity: 1 });
+    if (st.interactive !== false) {
+      group.bindTooltip(function (p) { return tooltipNode(layer, p._bgeo); },
+        { sticky: true, direction: "top", className: "bgeo-tip", opacity: 1 });
+    }
     group.on("mouseover", function (e) {
       e.layer.setStyle({ weight: 2.5, color: st.highlight, stroke: true });
     });
@@ -251,7 +265,7 @@
     for (var i = 0; i < n; i++) order.push(i);
     var cols = layer.fields;
     var wrap = el("div", "bgeo-table");
-    var lab = el("label", null, "Filtrer par nom ou code : ");
+    var lab = el("label", null, "Filtrer (nom, code, SIREN, département, EPCI…) : ");
     var input = el("input");
     input.type = "search";
     input.id = root.id + "-filter";
@@ -290,6 +304,10 @@
     var status = el("span", "bgeo-pager-status");
     status.setAttribute("aria-live", "polite");
     nav.appendChild(prev); nav.appendChild(status); nav.appendChild(next);
+    var dl = el("button", "bgeo-download", "Télécharger le tableau (CSV)");
+    dl.type = "button";
+    dl.addEventListener("click", function () { downloadCsv(layer, filtered); });
+    nav.appendChild(dl);
     wrap.appendChild(nav);
     root.appendChild(wrap);
 
@@ -312,11 +330,8 @@
       applyFilter();
     }
     function applyFilter() {
-      var q = input.value.trim().toLowerCase();
-      var name = cols[0].values, code = cols[1] && cols[1].values;
-      filtered = !q ? order : order.filter(function (i) {
-        return name[i].toLowerCase().indexOf(q) >= 0 || (code && code[i].toLowerCase().indexOf(q) >= 0);
-      });
+      var keep = matcher(input.value, cols);
+      filtered = !keep ? order : order.filter(keep);
     }
     function render() {
       var start = page * pageSize, stop = Math.min(filtered.length, start + pageSize);
@@ -344,6 +359,77 @@
     input.addEventListener("input", function () { applyFilter(); page = 0; render(); });
     applyFilter();
     render();
+    layer.table = {
+      input: input,
+      setFilter: function (q) { input.value = q; applyFilter(); page = 0; render(); },
+      rows: function () { return filtered.slice(); }
+    };
+  }
+
+  function fold(s) {  // lower case, accents dropped: "Département" matches "departement"
+    return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // Row filter of the data table: a code ("14", "2A", "75056", a SIREN) matches the
+  // text fields that start with it (INSEE codes, SIREN, "14 — Calvados"); other text
+  // matches any text field containing it, accents and case aside.
+  function matcher(query, cols) {
+    var q = fold(query.trim());
+    if (!q) return null;
+    var prefix = /^[0-9][0-9a-z]*$/.test(q);
+    var text = cols.filter(function (fd) { return fd.type === "text"; });
+    text.forEach(function (fd) { if (!fd.folded) fd.folded = fd.values.map(fold); });
+    return function (i) {
+      for (var j = 0; j < text.length; j++) {
+        var v = text[j].folded[i];
+        if (prefix ? v.lastIndexOf(q, 0) === 0 : v.indexOf(q) >= 0) return true;
+      }
+      return false;
+    };
+  }
+
+  // A CSV cell: numbers as plain decimals; text that a spreadsheet would run as a
+  // formula gets a leading apostrophe (the rule of barometre_geo._format.neutralise_formula).
+  function csvCell(v) {
+    var s = v === null || v === undefined ? "" : String(v);
+    if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
+    return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  function plain(i, f) {  // the shipped integer back to a decimal number
+    return i === null || i === undefined ? null : i / Math.pow(10, f.dec);
+  }
+
+  function csvText(layer, rows) {
+    var head = [], lines = [];
+    layer.fields.forEach(function (fd) {
+      var unit = fd.fmt && fd.fmt.unit ? " (" + fd.fmt.unit + ")" : "";
+      if (fd.type === "range") head.push(fd.label + " — bas" + unit, fd.label + " — haut" + unit);
+      else head.push(fd.label + (fd.type === "number" ? unit : ""));
+    });
+    lines.push(head.map(csvCell).join(","));
+    rows.forEach(function (i) {
+      var cells = [];
+      layer.fields.forEach(function (fd) {
+        if (fd.type === "range") cells.push(plain(fd.data[0][i], fd.fmt), plain(fd.data[1][i], fd.fmt));
+        else if (fd.type === "number") cells.push(plain(fd.data[i], fd.fmt));
+        else cells.push(fieldText(layer, fd, i));
+      });
+      lines.push(cells.map(csvCell).join(","));
+    });
+    return lines.join("\n") + "\n";
+  }
+
+  function downloadCsv(layer, rows) {
+    var name = fold(document.title).replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "tableau";
+    var url = URL.createObjectURL(new Blob([csvText(layer, rows)], { type: "text/csv;charset=utf-8" }));
+    var a = el("a");
+    a.href = url;
+    a.download = name + ".csv";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
   }
 
   function draw(map, data) {
@@ -373,6 +459,7 @@
       var root = document.getElementById(data.table_id);
       if (root && j === 0 && state.layers[0]) buildTable(root, state.layers[0], data.page_size);
     });
+    if (data.views && window.bgeoViews) window.bgeoViews.init(state, data);
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {
         state.nFeatures = state.layers.reduce(function (s, l) { return s + l.nFeatures; }, 0);
@@ -383,5 +470,6 @@
     return state;
   }
 
-  window.bgeo = { draw: draw, format: fmt, vlq: vlq };
+  window.bgeo = { draw: draw, format: fmt, vlq: vlq, el: el, fold: fold, csv: csvText,
+    tooltip: tooltipNode };
 })();
