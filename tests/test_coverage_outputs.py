@@ -138,3 +138,95 @@ def test_xlsx_writer_cells():
         ["oui", None, None],
     ]
     assert ws.freeze_panes is None  # no header option: a plain sheet
+
+
+# ------------------------------------------------------------- styled GeoPackage
+
+
+@pytest.fixture(scope="module")
+def gpkg(result, tmp_path_factory):
+    return result.to_gpkg(tmp_path_factory.mktemp("gpkg") / "couverture.gpkg")
+
+
+def _styles(path) -> pd.DataFrame:
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return pd.read_sql("SELECT * FROM layer_styles", db)
+
+
+def test_geopackage_is_styled_like_the_web_map(result, gpkg):
+    import xml.etree.ElementTree as ET
+
+    from barometre_geo.coverage.colors import SEVERAL_COLOR, categories
+    from barometre_geo.maps._qgis import qgis_color
+
+    styles = _styles(gpkg).set_index("f_table_name")
+    assert set(styles.index) == {
+        "communes", "communes_974", "taux_epci", "taux_epci_974", "taux_departement",
+        "taux_departement_974", "taux_region", "taux_region_974", "zones_non_couvertes",
+        "zones_non_couvertes_974", "chevauchements",
+    }  # fmt: skip
+    assert (styles["f_geometry_column"] == "geom").all() and styles["useAsDefault"].all()
+    root = ET.fromstring(styles.loc["communes", "styleQML"].split("\n", 1)[1])
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "categorie"
+    cats = [(c.get("value"), c.get("symbol")) for c in renderer.find("categories")]
+    expected = categories(result)
+    assert [v for v, _ in cats] == [label for label, _ in expected]
+    symbols = {s.get("name"): s for s in renderer.find("symbols")}
+    for (value, sym), (_, color) in zip(cats, expected, strict=True):
+        fill = symbols[sym].find("layer[@class='SimpleFill']/prop[@k='color']").get("v")
+        hatched = symbols[sym].find("layer[@class='LinePatternFill']") is not None
+        assert hatched == (color is None), value  # only « Non couverte » is hatched
+        assert color is None or fill == qgis_color(color)
+    assert dict(expected)["Plusieurs structures"] == SEVERAL_COLOR
+    # French aliases in the attribute table
+    aliases = {a.get("field"): a.get("name") for a in root.find("aliases")}
+    assert aliases["siren"] == "SIREN" and aliases["uncovered_zone"] == "Zone non couverte"
+    zones = ET.fromstring(styles.loc["zones_non_couvertes", "styleQML"].split("\n", 1)[1])
+    assert zones.find("renderer-v2").get("type") == "singleSymbol"
+
+
+def test_geopackage_metadata_like_the_indicator_geopackages(gpkg):
+    import pyogrio
+
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert layers["layer_styles"] is None and layers["structures_voisines"] is None
+    info = pyogrio.read_info(gpkg, layer="communes")
+    assert info["geometry_name"] == "geom" and info["geometry_type"] == "MultiPolygon"
+    meta = pyogrio.read_dataframe(gpkg, layer="metadonnees").set_index("cle")["valeur"]
+    assert meta["zones"].startswith("Identifiant « Z<département>-<rang> »")
+    assert meta["source_structures"] == "records"  # read from a list; a file: its name only
+    assert meta["colonne:nearest_km"].startswith("Distance à la structure (km) — ")
+    assert meta["couche:communes_974"].startswith("EPSG:2975 ; 3 entité(s)")
+    assert "barometre_geo_version" in meta and meta["reponses"] == "exports de l'enquête"
+
+
+QGIS_CATEGORIES = r"""
+out["categories"] = [[c.value(), c.symbol().color().name(),
+                      [s.layerType() for s in c.symbol().symbolLayers()]] for c in r.categories()]
+out["alias"] = lyr.attributeAlias(lyr.fields().indexOf("siren"))
+"""
+
+
+@pytest.mark.slow
+def test_qgis_opens_couverture_gpkg_styled(result, gpkg, tmp_path):
+    """Debian's QGIS (python3-qgis) applies the default style: categories, hatch, aliases."""
+    from _qgis import run_qgis, system_qgis
+
+    from barometre_geo.coverage.colors import categories
+
+    exe = system_qgis()
+    if exe is None:
+        pytest.skip("QGIS Python bindings not installed (apt-get install python3-qgis)")
+    got = run_qgis(exe, QGIS_CATEGORIES, gpkg, "communes", tmp_path)
+    assert got["valid"] and got["renderer"] == "categorizedSymbol" and got["alias"] == "SIREN"
+    expected = categories(result)
+    assert [c[0] for c in got["categories"]] == [label for label, _ in expected]
+    assert [c[1] for c in got["categories"][:-1]] == [color for _, color in expected[:-1]]
+    assert got["categories"][-1][2] == ["SimpleFill", "LinePatternFill"]  # hatched
+    # every commune falls in the category of its « categorie » column
+    com = result.communes[result.communes["zone"] == "metropole"]
+    index = {label: str(i) for i, (label, _) in enumerate(expected)}
+    assert got["keys"] == com["categorie"].map(index).value_counts().to_dict()

@@ -190,7 +190,7 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     gpkg.parent.mkdir(parents=True, exist_ok=True)
     result.to_gpkg(gpkg)
     records.append(_record(gpkg, root, "geopackage", "gpkg", level="commune"))
-    doc = result.to_map(basemap=basemap, assets=assets)
+    doc = result.to_map(basemap=basemap, assets=assets, lists=True)
     path = _write(root / "couverture.html", doc.html)
     fr = result.national()
     records.append(

@@ -24,7 +24,6 @@ from __future__ import annotations
 import multiprocessing
 import sys
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..maps._data import LEVEL_LABELS as IN_TITLES  # "communes", "EPCI à fiscalité propre"…
+from ..maps._files import fast_gpkg_writes  # the staging folder is flushed once
 
 __all__ = ["Page", "fast_gpkg_writes", "plan_pages", "render_all", "render_indicator"]
 
@@ -75,24 +75,6 @@ class _Job:
 
 
 _JOB: _Job | None = None
-
-
-@contextmanager
-def fast_gpkg_writes():
-    """Let SQLite skip fsync on GeoPackage writes (the staging folder is flushed once).
-
-    GDAL's configuration is process-wide: the previous value is restored on exit,
-    so that a notebook calling :func:`barometre_geo.build` keeps its own setting.
-    """
-    import pyogrio
-
-    key = "OGR_SQLITE_SYNCHRONOUS"
-    before = pyogrio.get_gdal_config_option(key)
-    pyogrio.set_gdal_config_options({key: "OFF"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({key: before})
 
 
 def _overall(rows: pd.DataFrame) -> pd.DataFrame:

@@ -36,6 +36,17 @@ def add_parser(sub):
         help="use the illustrative structures shipped with the package (not the real OPSN)",
     )
     p.add_argument("--out", metavar="DIR", required=True, help="output folder (created)")
+    p.add_argument(
+        "--responses",
+        nargs="+",
+        metavar="FILE",
+        default=None,
+        help="survey exports (CSV or .xlsx): the maps and lists then say which communes "
+        "answered the barometer (waves) and the summary compares participation",
+    )
+    p.add_argument(
+        "--mapping", default=None, help="mapping file of the exports (YAML; see 'validate')"
+    )
     p.add_argument("--layer", default=None, help="GeoPackage layer of the structures file")
     p.add_argument("--nearest", type=int, default=10, help="nearest uncovered communes listed")
     p.add_argument(
@@ -73,8 +84,17 @@ def run(args) -> int:
             if args.demo
             else read_structures(args.structures, territories=territories, layer=args.layer)
         )
+    responses = None
+    if args.responses:
+        from ..survey.responses import read_responses
+
+        responses = read_responses(args.responses, mapping=args.mapping, territories=territories)
     result = coverage(
-        structures, territories, nearest=args.nearest, max_distance_km=args.max_distance_km
+        structures,
+        territories,
+        responses=responses,
+        nearest=args.nearest,
+        max_distance_km=args.max_distance_km,
     )
     files = [out / "couverture.gpkg", out / "couverture-resume.json"]
     result.to_gpkg(files[0])
@@ -87,7 +107,7 @@ def run(args) -> int:
         problems.to_csv(path, index=False, encoding="utf-8")
         files.append(path)
     if not args.no_html:
-        files.append(result.to_html(out / "couverture.html", basemap=args.basemap))
+        files.append(result.to_html(out / "couverture.html", basemap=args.basemap, lists=True))
     if args.json:
         summary["files"] = [str(f) for f in files + lists]
         summary["problems"] = problems[["nom", "issue", "value", "message"]].to_dict("records")

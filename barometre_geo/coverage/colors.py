@@ -31,7 +31,9 @@ __all__ = [
     "SEVERAL",
     "SEVERAL_COLOR",
     "STRUCTURE_COLORS",
+    "UNCOVERED",
     "ColorReuseWarning",
+    "categories",
     "structure_colors",
     "structure_pairs",
 ]
@@ -57,6 +59,8 @@ STRUCTURE_COLORS = (
 #: Colour of the communes served by several structures (Tol's indigo, in no structure's palette).
 SEVERAL_COLOR = "#332288"
 SEVERAL = "Plusieurs structures"
+#: Category of the communes no structure serves (hatched on the map and in QGIS).
+UNCOVERED = "Non couverte"
 
 
 class ColorReuseWarning(BarometreGeoWarning):
@@ -146,3 +150,23 @@ def structure_colors(ids, pairs: pd.DataFrame) -> dict[str, str]:
             stacklevel=2,
         )
     return colors
+
+
+def categories(result) -> list[tuple[str, str | None]]:
+    """Return the map's categories in legend order, with their colour (None: hatched).
+
+    Structures with a territory by name, then « Plusieurs structures » (when
+    some commune has two), then « Non couverte ». The HTML map and the QGIS
+    styles of ``couverture.gpkg`` both use this list.
+    """
+    from .prospects import structure_labels
+
+    per = result.structures
+    labels = structure_labels(per)
+    drawn = per.loc[per["n_communes"] > 0, "id"]
+    colors = structure_colors(drawn, result.neighbours)
+    out = sorted(((labels[i], colors[i]) for i in drawn), key=lambda t: t[0].casefold())
+    if (result.communes["n_structures"] > 1).any():
+        out.append((SEVERAL, SEVERAL_COLOR))
+    out.append((UNCOVERED, None))
+    return out

@@ -18,17 +18,24 @@ measured in a GIS are right everywhere. Layers:
 ``chevauchements``         pairs of structures serving the same communes
 ``taux_france``            national rates (no geometry)
 ``structures``             per structure: size, neighbours (no geometry)
-``communes_proches``       uncovered communes near each structure (no geometry)
+``structures_voisines``    neighbouring structures (no geometry)
+``communes_proches``       each structure's prospects (no geometry)
 ``participation``,         crossing with the survey, when responses were
 ``accord_declaration``     given (no geometry)
-``metadonnees``            every layer, its CRS and its description, the COG,
-                           the parameters and the source (no geometry)
+``metadonnees``            every layer, its CRS and its description, every
+                           column, the COG, the parameters and the source
+``layer_styles``           QGIS styles (:mod:`.style`): the HTML map's colours,
+                           uncovered communes hatched, zones outlined
 =========================  =================================================
+
+Geometry columns are named ``geom`` and polygons written as multipolygons,
+as in the indicator GeoPackages.
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +61,8 @@ _DESCRIPTIONS = {
     "communes_proches": "Communes non couvertes voisines ou proches de chaque structure (km)",
     "participation": "Taux de participation à l'enquête, territoire couvert ou non",
     "accord_declaration": "Adhésion déclarée par les répondants / couverture spatiale",
+    "structures_voisines": "Paires de structures voisines (territoires contigus ou partagés)",
+    "metadonnees": "Couches, colonnes, sources, paramètres (cle, valeur)",
 }
 
 
@@ -78,17 +87,35 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@contextmanager
+def _one_fsync(path: Path):
+    """SQLite skips its per-statement fsyncs; the file is flushed once at the end."""
+    from ..maps._files import fast_gpkg_writes
+
+    with fast_gpkg_writes():
+        yield
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def write_gpkg(result, path) -> Path:
     """Write a coverage result to a GeoPackage (see the module docstring for layers).
 
-    The file is written next to ``path`` then renamed, so a failed write never
-    leaves a half-written GeoPackage; an existing file is replaced.
+    Styled for QGIS (``layer_styles``: the colours of the HTML map, uncovered
+    communes hatched; :mod:`.style`), with French column aliases and a
+    ``metadonnees`` table describing every layer and column. The file is
+    written next to ``path`` then renamed, so a failed write never leaves a
+    half-written GeoPackage; an existing file is replaced.
 
     Returns
     -------
     pathlib.Path
     """
     import pyogrio
+
+    from ..maps._gpkg import GEOMETRY_COLUMN
+    from ..maps._qgis import layer_styles_frame
+    from .style import column_rows, layer_styles, metadata_rows
 
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
@@ -99,10 +126,22 @@ def write_gpkg(result, path) -> Path:
         )
     tmp = path.with_name(f".{path.stem}.part.gpkg")
     tmp.unlink(missing_ok=True)
+    when = datetime.now(UTC).replace(microsecond=0)
     catalogue: list[dict] = []
+    styles: list[dict] = []
+    columns: dict[str, None] = {}
 
-    def write(df, layer, epsg=None, description=""):
-        pyogrio.write_dataframe(df, tmp, layer=layer, driver="GPKG")
+    def write(df, layer, epsg=None, name=""):
+        description = _DESCRIPTIONS.get(name, "")
+        opts = {"IDENTIFIER": layer, "DESCRIPTION": description}
+        if epsg:
+            opts["GEOMETRY_NAME"] = GEOMETRY_COLUMN
+        pyogrio.write_dataframe(
+            df, tmp, layer=layer, driver="GPKG", promote_to_multi=bool(epsg), layer_options=opts
+        )
+        columns.update(dict.fromkeys(c for c in df.columns if c != "geometry"))
+        if epsg:
+            styles.extend(layer_styles(result, name, layer, df.columns))
         catalogue.append(
             {
                 "layer": layer,
@@ -113,60 +152,49 @@ def write_gpkg(result, path) -> Path:
         )
 
     try:
-        spatial = [
-            ("communes", result.communes),
-            ("taux_epci", result.rates_at("epci")),
-            ("taux_departement", result.rates_at("departement")),
-            ("taux_region", result.rates_at("region")),
-            ("zones_non_couvertes", result.zones),
-            ("chevauchements", result.overlaps),
-        ]
-        for name, gdf in spatial:
-            for layer, projected, epsg in _split_by_zone(gdf, name):
-                write(projected, layer, epsg, _DESCRIPTIONS[name])
-        national = result.rates[result.rates["level"].isin(["france", "france_metropolitaine"])]
-        national = pd.concat([national, result.rates[result.rates["level"] == "outre_mer"]])
-        write(_plain(national), "taux_france", description=_DESCRIPTIONS["taux_france"])
-        write(_plain(result.structures), "structures", description=_DESCRIPTIONS["structures"])
-        write(_plain(result.nearby), "communes_proches", None, _DESCRIPTIONS["communes_proches"])
-        if result.survey is not None:
-            write(
-                _plain(result.survey.participation),
-                "participation",
-                None,
-                _DESCRIPTIONS["participation"],
-            )
-            if result.survey.agreement is not None:
-                accord = result.survey.agreement.reset_index()
-                accord.columns = [str(c) for c in accord.columns]
-                write(
-                    _plain(accord), "accord_declaration", None, _DESCRIPTIONS["accord_declaration"]
+        with _one_fsync(tmp):
+            spatial = [
+                ("communes", result.communes),
+                ("taux_epci", result.rates_at("epci")),
+                ("taux_departement", result.rates_at("departement")),
+                ("taux_region", result.rates_at("region")),
+                ("zones_non_couvertes", result.zones),
+                ("chevauchements", result.overlaps),
+            ]
+            for name, gdf in spatial:
+                for layer, projected, epsg in _split_by_zone(gdf, name):
+                    write(projected, layer, epsg, name)
+            national = result.rates[result.rates["level"].isin(["france", "france_metropolitaine"])]
+            national = pd.concat([national, result.rates[result.rates["level"] == "outre_mer"]])
+            write(_plain(national), "taux_france", name="taux_france")
+            write(_plain(result.structures), "structures", name="structures")
+            write(_plain(result.neighbours), "structures_voisines", name="structures_voisines")
+            write(_plain(result.nearby), "communes_proches", name="communes_proches")
+            if result.survey is not None:
+                write(_plain(result.survey.participation), "participation", name="participation")
+                if result.survey.agreement is not None:
+                    accord = result.survey.agreement.reset_index()
+                    accord.columns = [str(c) for c in accord.columns]
+                    write(_plain(accord), "accord_declaration", name="accord_declaration")
+            meta = metadata_rows(result, when)
+            meta += [
+                (
+                    f"couche:{c['layer']}",
+                    f"{c['crs'] or 'sans géométrie'} ; {c['features']} entité(s) ; "
+                    f"{c['description']}",
                 )
-        meta = [
-            ("titre", "Couverture par les structures de mutualisation (OPSN)"),
-            ("cog", str(result.parameters["cog"])),
-            ("source_structures", str(result.parameters["source"])),
-            ("nearest", str(result.parameters["nearest"])),
-            ("max_distance_km", str(result.parameters["max_distance_km"])),
-            ("genere_le", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-            (
-                "projections",
-                "Métropole : EPSG:2154 (Lambert-93) ; outre-mer : une couche par département "
-                "suffixée de son code, dans sa projection (971/972 EPSG:5490, 973 EPSG:2972, "
-                "974 EPSG:2975, 976 EPSG:4471). Superficies en km² mesurées dans ces projections.",
-            ),
-        ]
-        meta += [
-            (
-                f"couche:{c['layer']}",
-                f"{c['crs'] or 'sans géométrie'} ; {c['features']} entité(s) ; {c['description']}",
+                for c in catalogue
+            ]
+            meta += column_rows(columns)
+            write(pd.DataFrame(meta, columns=["cle", "valeur"]), "metadonnees", name="metadonnees")
+            frame = layer_styles_frame(styles, geometry_column=GEOMETRY_COLUMN, when=when)
+            pyogrio.write_dataframe(
+                frame, tmp, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"}
             )
-            for c in catalogue
-        ]
-        write(pd.DataFrame(meta, columns=["cle", "valeur"]), "metadonnees")
         os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal"))):
+            leftover.unlink(missing_ok=True)
     return path
 
 

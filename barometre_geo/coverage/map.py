@@ -26,23 +26,13 @@ import numpy as np
 import pandas as pd
 
 from .._format import NumberFormat, format_count, format_number
-from .colors import SEVERAL, SEVERAL_COLOR, structure_colors
+from .colors import UNCOVERED, categories
+from .prospects import structure_labels
 from .zones import ZONE_ID_SCHEME
 
-__all__ = ["UNCOVERED", "coverage_map", "structure_views"]
+__all__ = ["coverage_map", "structure_views"]
 
-#: Legend entry of the communes no structure serves.
-UNCOVERED = "Non couverte"
 _KM = NumberFormat(share=False, decimals=1, unit="km")
-
-
-def _labels(per: pd.DataFrame) -> dict[str, str]:
-    """Legend label of each structure: its name, with its key when two share a name."""
-    dup = per["nom"].duplicated(keep=False)
-    return {
-        i: (f"{n} ({k})" if d else str(n))
-        for i, n, k, d in zip(per["id"], per["nom"], per["cle"], dup, strict=True)
-    }
 
 
 def _members(result) -> dict[str, np.ndarray]:
@@ -159,7 +149,7 @@ def structure_views(result, *, labels: dict[str, str] | None = None, lists: bool
     from .lists import list_paths
 
     per = result.structures
-    labels = labels or _labels(per)
+    labels = labels or structure_labels(result.structures)
     members = _members(result)
     answered = not result.communes["answered_waves"].isna().all()
     code_pos = pd.Series(np.arange(len(result.communes)), index=result.communes["code"])
@@ -218,15 +208,12 @@ def structure_views(result, *, labels: dict[str, str] | None = None, lists: bool
     )
 
 
-def _frame(result, labels: dict[str, str]):
+def _frame(result):
     com = result.communes
-    one = com["n_structures"] == 1
-    cat = np.where(com["n_structures"] > 1, SEVERAL, UNCOVERED).astype(object)
-    cat[one.to_numpy()] = [labels[i] for i in com.loc[one, "structure_ids"]]
     zones = result.zones.set_index("zone_id")["nom"]
     zone = com["uncovered_zone"].astype("object")
     gdf = com[["nom", "code", "siren", "epci", "epci_nom", "population", "geometry"]].copy()
-    gdf["categorie"] = cat
+    gdf["categorie"] = com["categorie"]
     gdf["departement_label"] = com["departement"] + " — " + com["departement_nom"].fillna("")
     gdf["structures"] = com["structures"].replace("", "aucune")
     gdf["zone_label"] = [
@@ -265,17 +252,10 @@ def coverage_map(
     from ..maps import Field, LegendSpec, Outline, categorical_map
 
     per = result.structures
-    labels = _labels(per)
-    gdf = _frame(result, labels)
-    drawn = per.loc[per["n_communes"] > 0, "id"]
-    colors_by_id = structure_colors(drawn, result.neighbours)
-    colors = {labels[i]: c for i, c in colors_by_id.items()}
-    categories = sorted((labels[i] for i in drawn), key=str.casefold)
-    if (result.communes["n_structures"] > 1).any():
-        categories.append(SEVERAL)
-        colors[SEVERAL] = SEVERAL_COLOR
-    categories.append(UNCOVERED)
-    colors[UNCOVERED] = "#ffffff"
+    labels = structure_labels(per)
+    gdf = _frame(result)
+    styles = categories(result)
+    colors = {label: color or "#ffffff" for label, color in styles}
     answered = not result.communes["answered_waves"].isna().all()
     fields = [
         Field("nom", "Commune", kind="text"),
@@ -308,7 +288,7 @@ def coverage_map(
         "categorie",
         title=title or "Couverture par les structures de mutualisation",
         description=description,
-        categories=categories,
+        categories=[label for label, _ in styles],
         colors=colors,
         hatched=(UNCOVERED,),
         fields=fields,
@@ -332,6 +312,14 @@ def coverage_map(
             "hachurées.",
             "Zones non couvertes : communes non couvertes contiguës (arête commune) d’un même "
             f"département. {ZONE_ID_SCHEME}",
+            *(
+                (
+                    "« A répondu au baromètre » : DONNÉES SYNTHÉTIQUES de démonstration, pas "
+                    "les réponses réelles.",
+                )
+                if result.parameters.get("synthetic_responses")
+                else ()
+            ),
             *notes,
         ),
     )

@@ -51,8 +51,9 @@ class CoverageResult:
         ``epci_nom``, ``departement``, ``departement_nom``, ``region``,
         ``zone``, ``population``, ``area_km2``, ``covered``,
         ``n_structures``, ``structures`` (names, `` ; ``-separated),
-        ``structure_ids``, ``categorie`` (the serving structure, « Plusieurs
-        structures » or « Non couverte », for maps), ``answered_waves``
+        ``structure_ids``, ``categorie`` (the serving structure's name — with
+        its key when two share a name —, « Plusieurs structures » or « Non
+        couverte », for maps and styles), ``answered_waves``
         (« 1, 3 »; empty: did not answer; NA: no responses given),
         ``uncovered_zone``; for uncovered communes, their nearest
         structure(s): ``nearest_structures`` (ids), ``nearest_structures_nom``,
@@ -99,7 +100,8 @@ class CoverageResult:
     report : StructuresReport
         The reading report of the structures.
     parameters : dict
-        COG, structures source, ``nearest``, ``max_distance_km``.
+        COG, structures source, ``nearest``, ``max_distance_km``,
+        ``synthetic_responses`` (the responses are the synthetic demo; None without).
     territories : Territories
         The reference used (geometries of the levels for exports).
     """
@@ -233,6 +235,10 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %".replace(".", ",")
 
 
+def _dec(x: float, spec: str = ".2g") -> str:
+    return format(x, spec).replace(".", ",")
+
+
 def _num(x) -> str:
     return f"{int(x):,}".replace(",", "\u202f")
 
@@ -270,12 +276,12 @@ def _text(r: CoverageResult, *, top: int) -> str:
         v = s["survey"]
         lines.append(
             f"Participation : {_pct(v['rate_covered'])} des communes couvertes ont répondu, "
-            f"{_pct(v['rate_uncovered'])} des non couvertes (p = {v['p_value']:.2g})"
+            f"{_pct(v['rate_uncovered'])} des non couvertes (p = {_dec(v['p_value'])})"
         )
         if v["kappa"] is not None:
             lines.append(
                 f"Accord déclaré / couverture : {_pct(v['agreement_rate'])}, "
-                f"kappa = {v['kappa']:.2f}"
+                f"kappa = {_dec(v['kappa'], '.2f')}"
             )
     return "\n".join(lines)
 
@@ -425,7 +431,7 @@ def coverage(
     from ..territories.load import load_territories
     from .colors import structure_pairs
     from .nearby import Graph, Projected, nearby_uncovered, nearest_structure
-    from .prospects import nearest_columns, prospect_table, structure_table
+    from .prospects import nearest_columns, prospect_table, structure_labels, structure_table
     from .structures import Structures, read_structures
     from .survey import answered_waves, survey_crossing
     from .zones import overlap_pairs, uncovered_zones
@@ -458,8 +464,11 @@ def coverage(
     c["covered"] = covered
     c["n_structures"] = count.astype("int64")
     c["structures"], c["structure_ids"] = _joined(members, names, count)
+    labels = structure_labels(structures.data)
     c["categorie"] = np.where(
-        count == 0, "Non couverte", np.where(count > 1, "Plusieurs structures", c["structures"])
+        count == 0,
+        "Non couverte",
+        np.where(count > 1, "Plusieurs structures", c["structure_ids"].map(labels)),
     )
 
     c["answered_waves"] = pd.array(
@@ -503,6 +512,9 @@ def coverage(
             "source": structures.source,
             "nearest": int(nearest),
             "max_distance_km": float(max_distance_km),
+            "synthetic_responses": (
+                bool(getattr(responses, "synthetic", False)) if responses is not None else None
+            ),
         },
         territories=territories,
     )

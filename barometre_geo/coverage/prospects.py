@@ -18,7 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["nearest_columns", "prospect_table", "structure_keys", "structure_table"]
+__all__ = [
+    "nearest_columns",
+    "prospect_table",
+    "structure_keys",
+    "structure_labels",
+    "structure_table",
+]
 
 
 def structure_keys(data: pd.DataFrame) -> pd.Series:
@@ -47,6 +53,24 @@ def structure_keys(data: pd.DataFrame) -> pd.Series:
         seen.add(key)
         keys.append(key)
     return pd.Series(keys, index=data["id"].to_numpy(), name="cle")
+
+
+def structure_labels(data: pd.DataFrame) -> dict[str, str]:
+    """Label of each structure on maps and in styles: its name, with its key if two share it.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"id": ["a", "b", "c"], "nom": ["Syndicat", "Syndicat", "Agence"],
+    ...                   "siren": [None, None, None]})
+    >>> structure_labels(d)
+    {'a': 'Syndicat (a)', 'b': 'Syndicat (b)', 'c': 'Agence'}
+    """
+    keys = structure_keys(data)
+    dup = data["nom"].duplicated(keep=False).to_numpy()
+    return {
+        i: (f"{n} ({keys[i]})" if d else str(n))
+        for i, n, d in zip(data["id"], data["nom"], dup, strict=True)
+    }
 
 
 def prospect_table(near: pd.DataFrame, structures, c: pd.DataFrame, nearest: int) -> pd.DataFrame:
