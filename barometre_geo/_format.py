@@ -170,8 +170,19 @@ def neutralise_formulas(frame):
     >>> neutralise_formulas(pd.DataFrame({"nom": ["@cmd", "Ain"], "n": [-2, 3]})).to_dict("list")
     {'nom': ["'@cmd", 'Ain'], 'n': [-2, 3]}
     """
+    import pandas as pd
+
     out = frame.copy()
+    first = {p[0] for p in FORMULA_PREFIXES}
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype).startswith(("string", "str")):
-            out[col] = out[col].map(neutralise_formula, na_action="ignore")
+        values = out[col].to_numpy(dtype=object)
+        if out[col].dtype != object and not str(out[col].dtype).startswith(("string", "str")):
+            continue
+        risky = np.fromiter(
+            (type(v) is str and v[:1] in first for v in values), dtype=bool, count=len(values)
+        )
+        if risky.any():
+            values = values.copy()
+            values[risky] = ["'" + v for v in values[risky]]
+            out[col] = pd.array(values, dtype=out[col].dtype)
     return out

@@ -116,26 +116,23 @@ def _column_cells(letter: str, values: list, first_row: int, style: str) -> list
     separator no cell holds), which is what makes this writer fast.
     """
     values = [_plain(v) for v in values]
-    texts = [v.replace(_SEP, "") if _SEP in v else v for v in values if isinstance(v, str)]
+    texts = [v.replace(_SEP, "") if _SEP in v else v for v in values if type(v) is str]
     joined = escape(_ILLEGAL_BUT_SEP.sub("", _SEP.join(texts)))
     escaped = iter(joined.split(_SEP) if texts else ())
+    text_cell = f'{style} t="inlineStr"><is><t xml:space="preserve">'
     out = []
     for k, v in enumerate(values, start=first_row):
-        if v is None:
-            out.append("")
-        elif isinstance(v, str):
+        kind = type(v)
+        if kind is str:
             t = next(escaped)
-            out.append(
-                f'<c r="{letter}{k}"{style} t="inlineStr"><is><t xml:space="preserve">{t}'
-                "</t></is></c>"
-                if t
-                else ""
-            )
-        elif isinstance(v, dt.datetime):
+            out.append(f'<c r="{letter}{k}"{text_cell}{t}</t></is></c>' if t else "")
+        elif v is None:
+            out.append("")
+        elif kind is int or kind is float:
+            out.append(f'<c r="{letter}{k}"{style}><v>{v!r}</v></c>')
+        else:  # a datetime
             serial = (v - _EPOCH).total_seconds() / 86400
             out.append(f'<c r="{letter}{k}" s="1"><v>{serial:.8f}</v></c>')
-        else:
-            out.append(f'<c r="{letter}{k}"{style}><v>{v!r}</v></c>')
     return out
 
 

@@ -181,9 +181,12 @@ def write_lists(result, root) -> list[Path]:
     root = Path(root)
     written = []
     per = result.structures
+    table = _french(result.nearby, _PROSPECT, answered=_answered(result))
+    rows_of = result.nearby.groupby("structure", sort=False).indices
+    none = np.zeros(0, dtype=np.int64)
     for _, s in per[per["n_communes"] > 0].iterrows():
         written += _write(
-            prospect_list(result, s["id"]),
+            table.iloc[rows_of.get(s["id"], none)],
             root,
             list_paths(s["cle"]),
             title=f"Communes non couvertes à prospecter — {s['nom']}",

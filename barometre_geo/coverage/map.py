@@ -33,6 +33,16 @@ from .zones import ZONE_ID_SCHEME
 __all__ = ["coverage_map", "structure_views"]
 
 _KM = NumberFormat(share=False, decimals=1, unit="km")
+_NO_EPCI = pd.DataFrame(
+    columns=[
+        "EPCI",
+        "SIREN de l'EPCI",
+        "Prospects",
+        "dont limitrophes",
+        "Population des prospects",
+        "Communes non couvertes / communes de l'EPCI",
+    ]
+)
 
 
 def _members(result) -> dict[str, np.ndarray]:
@@ -101,24 +111,35 @@ def _prospect_table(rows: pd.DataFrame, answered: bool) -> pd.DataFrame:
     return table
 
 
-def _epci_table(rows: pd.DataFrame, communes: pd.DataFrame) -> pd.DataFrame:
-    c = communes
-    total = c.groupby("epci").size()
-    free = c[~c["covered"]].groupby("epci").size()
-    g = rows.groupby(["epci", "epci_nom"], sort=False)
-    agg = g.agg(
-        n=("commune", "size"),
-        adjacent=("adjacent", "sum"),
-        population=("population", "sum"),
-        distance=("distance_km", "min"),
-    ).reset_index()
-    agg = agg.sort_values(
-        ["adjacent", "distance", "population"], ascending=[False, True, False], kind="stable"
+def _epci_counts(communes: pd.DataFrame) -> tuple[dict, dict]:
+    """Communes and uncovered communes of each EPCI."""
+    total = communes.groupby("epci").size()
+    free = communes[~communes["covered"]].groupby("epci").size()
+    return total.to_dict(), free.to_dict()
+
+
+def _epci_tables(nearby: pd.DataFrame, counts: tuple[dict, dict]) -> dict[str, pd.DataFrame]:
+    """Per structure, the EPCI of its prospects (one groupby for all structures)."""
+    total, free = counts
+    agg = (
+        nearby.groupby(["structure", "epci", "epci_nom"], sort=False, dropna=False)
+        .agg(
+            n=("commune", "size"),
+            adjacent=("adjacent", "sum"),
+            population=("population", "sum"),
+            distance=("distance_km", "min"),
+        )
+        .reset_index()
+        .sort_values(
+            ["structure", "adjacent", "distance", "population"],
+            ascending=[True, False, True, False],
+            kind="stable",
+        )
     )
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
-            "EPCI": agg["epci_nom"].fillna(""),
-            "SIREN de l'EPCI": agg["epci"].fillna(""),
+            "EPCI": agg["epci_nom"].fillna("").to_numpy(dtype=object),
+            "SIREN de l'EPCI": agg["epci"].fillna("").to_numpy(dtype=object),
             "Prospects": [format_count(x) for x in agg["n"]],
             "dont limitrophes": [format_count(x) for x in agg["adjacent"]],
             "Population des prospects": [format_count(x) for x in agg["population"]],
@@ -128,6 +149,10 @@ def _epci_table(rows: pd.DataFrame, communes: pd.DataFrame) -> pd.DataFrame:
             ],
         }
     )
+    return {
+        k: table.iloc[idx].reset_index(drop=True)
+        for k, idx in agg.reset_index(drop=True).groupby("structure", sort=False).indices.items()
+    }
 
 
 def structure_views(result, *, labels: dict[str, str] | None = None, lists: bool = False):
@@ -151,13 +176,20 @@ def structure_views(result, *, labels: dict[str, str] | None = None, lists: bool
     per = result.structures
     labels = labels or structure_labels(result.structures)
     members = _members(result)
+    epci_counts = _epci_counts(result.communes)
     answered = not result.communes["answered_waves"].isna().all()
     code_pos = pd.Series(np.arange(len(result.communes)), index=result.communes["code"])
     deps = result.territories.departements
     dep_names = dict(zip(deps["code"], deps["nom"], strict=True))
     views = []
+    nearby = result.nearby
+    prospects = _prospect_table(nearby, answered)
+    epci = _epci_tables(nearby, epci_counts)
+    features = code_pos.loc[nearby["commune"]].to_numpy()
+    rows_of = nearby.groupby("structure", sort=False).indices
+    none = np.zeros(0, dtype=np.int64)
     for _, s in per[per["n_communes"] > 0].iterrows():
-        rows = result.nearby[result.nearby["structure"] == s["id"]]
+        idx = rows_of.get(s["id"], none)
         links = []
         if lists:
             csv, xlsx = list_paths(s["cle"])
@@ -180,13 +212,13 @@ def structure_views(result, *, labels: dict[str, str] | None = None, lists: bool
                     ViewTable(
                         "Communes non couvertes à prospecter (limitrophes d’abord, puis par "
                         "distance et population)",
-                        _prospect_table(rows, answered),
-                        features=code_pos.loc[rows["commune"]].to_numpy(),
+                        prospects.iloc[idx].reset_index(drop=True),
+                        features=features[idx],
                         numeric=("Rang", "Population", "Distance (km)"),
                     ),
                     ViewTable(
                         "EPCI de ces communes",
-                        _epci_table(rows, result.communes),
+                        epci.get(s["id"], _NO_EPCI),
                         numeric=("Prospects", "dont limitrophes", "Population des prospects"),
                     ),
                 ),
@@ -210,7 +242,7 @@ def structure_views(result, *, labels: dict[str, str] | None = None, lists: bool
 
 def _frame(result):
     com = result.communes
-    zones = result.zones.set_index("zone_id")["nom"]
+    zones = dict(zip(result.zones["zone_id"], result.zones["nom"], strict=True))
     zone = com["uncovered_zone"].astype("object")
     gdf = com[["nom", "code", "siren", "epci", "epci_nom", "population", "geometry"]].copy()
     gdf["categorie"] = com["categorie"]

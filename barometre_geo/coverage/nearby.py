@@ -99,6 +99,19 @@ class Graph:
     projected: Projected
 
 
+def _coarse(geoms: np.ndarray) -> np.ndarray:
+    """Contours simplified at :data:`FAR_TOLERANCE_M` for distances (never empty).
+
+    Douglas–Peucker without topology repair: the simplified rings stay within
+    the tolerance of the contours, all a distance needs (validity does not
+    matter); a polygon that would collapse keeps its contour.
+    """
+    import shapely
+
+    out = shapely.simplify(geoms, FAR_TOLERANCE_M, preserve_topology=False)
+    return np.where(shapely.is_empty(out), geoms, out)
+
+
 def _edges(members: pd.DataFrame, covered, i, j, outer, n: int):
     """Adjacent uncovered communes and boundary communes of each structure.
 
@@ -288,9 +301,9 @@ def nearest_structure(graph: Graph) -> pd.DataFrame:
         )
         todo = np.setdiff1d(targets, targets[q])
         if len(todo):
-            far = shapely.STRtree(shapely.simplify(projected[sources], FAR_TOLERANCE_M))
+            far = shapely.STRtree(_coarse(projected[sources]))
             (q, t), dist = far.query_nearest(
-                shapely.simplify(projected[todo], FAR_TOLERANCE_M),
+                _coarse(projected[todo]),
                 all_matches=True,
                 return_distance=True,
             )

@@ -72,14 +72,17 @@ def _aliases(columns) -> dict[str, str]:
     return {c: COLUMNS[c][0] for c in columns if c in COLUMNS}
 
 
-def layer_styles(result, name: str, layer: str, columns) -> list[dict]:
-    """Styles of one written layer (``name`` its family, ``layer`` its name in the file)."""
+def layer_styles(result, name: str, layer: str, columns, cats=None) -> list[dict]:
+    """Styles of one written layer (``name`` its family, ``layer`` its name in the file).
+
+    ``cats``: :func:`.colors.categories` of the result, when already computed.
+    """
     from ..maps import NumberFormat, classify
     from ..maps._qgis_styles import categorized_qml, outline_qml, shares_qml
 
     aliases = _aliases(columns)
     if name == "communes":
-        cats = [(label, label, color) for label, color in categories(result)]
+        cats = [(label, label, color) for label, color in (cats or categories(result))]
         qml = categorized_qml(column="categorie", categories=cats, aliases=aliases)
         what = "Structures (couleurs de la carte web), communes non couvertes hachurées"
     elif name == "zones_non_couvertes":

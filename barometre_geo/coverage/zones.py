@@ -90,25 +90,41 @@ def uncovered_zones(
         }
     )
     geoms = communes.geometry.to_numpy()
+    # one sort for every zone: its communes by code, its main commune first by population
+    frame = frame.sort_values(["label", "code"], kind="stable", ignore_index=True)
+    groups = frame.groupby("label", sort=True)
+    top = frame.sort_values(
+        ["label", "population", "code"], ascending=[True, False, True], kind="stable"
+    ).drop_duplicates("label")
+    agg = groups.agg(
+        n_communes=("code", "size"),
+        population=("population", "sum"),
+        area_km2=("area_km2", "sum"),
+        first=("code", "first"),
+    )
+    top = top.set_index("label").loc[agg.index]
+    codes = frame["code"].to_numpy()
+    positions = frame["pos"].to_numpy()
+    index = groups.indices
     rows = []
-    for _, g in frame.groupby("label", sort=False):
-        top = g.sort_values(["population", "code"], ascending=[False, True]).iloc[0]
-        dep = top["departement"]
+    for label, t, a in zip(agg.index, top.itertuples(), agg.itertuples(), strict=True):
+        idx = index[label]
+        dep = t.departement
         rows.append(
             {
-                "nom": _zone_name(names.get(dep, dep), dep, top["nom"], len(g)),
-                "commune_principale": top["nom"],
-                "n_communes": len(g),
-                "population": int(g["population"].sum()),
-                "area_km2": float(g["area_km2"].sum()),
+                "nom": _zone_name(names.get(dep, dep), dep, t.nom, a.n_communes),
+                "commune_principale": t.nom,
+                "n_communes": a.n_communes,
+                "population": int(a.population),
+                "area_km2": float(a.area_km2),
                 "departement": dep,
                 "departement_nom": names.get(dep, dep),
-                "region": top["region"],
-                "zone": top["zone"],
-                "communes": " ".join(sorted(g["code"])),
-                "first": g["code"].min(),
-                "positions": g["pos"].to_numpy(),
-                "geometry": _union(geoms[g["pos"].to_numpy()]),
+                "region": t.region,
+                "zone": t.zone,
+                "communes": " ".join(codes[idx]),
+                "first": a.first,
+                "positions": positions[idx],
+                "geometry": _union(geoms[positions[idx]]),
             }
         )
     cols = ["zone_id", "nom", "commune_principale", "n_communes", "population", "area_km2"]
