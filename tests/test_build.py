@@ -178,7 +178,8 @@ def _personal_data(cache: Path) -> tuple[set[str], set[str], set[str]]:
 
 
 def _text_of(path: Path) -> str:
-    """Text content of an output file (GeoPackages: every text value of every table)."""
+    """Text content of an output file (GeoPackages: every text value of every table; XLSX:
+    the XML of the workbook)."""
     if path.suffix == ".gpkg":
         import sqlite3
 
@@ -194,6 +195,11 @@ def _text_of(path: Path) -> str:
         finally:
             con.close()
         return "\n".join(values)
+    if path.suffix == ".xlsx":  # the sheets' XML (text cells are inline strings)
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith("xml"))
     return path.read_text(encoding="utf-8")
 
 

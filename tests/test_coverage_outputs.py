@@ -15,7 +15,13 @@ from _coverage_grid import GRID_STRUCTURES, grid_territories
 
 from barometre_geo._xlsx import xlsx_bytes
 from barometre_geo.coverage import lists as lists_module
-from barometre_geo.coverage.lists import france_list, list_paths, prospect_list, write_lists
+from barometre_geo.coverage.lists import (
+    DICTIONARY,
+    france_list,
+    list_paths,
+    prospect_list,
+    write_lists,
+)
 from barometre_geo.coverage.measure import coverage
 from barometre_geo.coverage.structures import read_structures
 from barometre_geo.errors import UnknownValueError
@@ -84,7 +90,7 @@ def test_files_csv_and_xlsx_say_the_same(written, result):
     root, paths = written
     rel = sorted(p.relative_to(root).as_posix() for p in paths)
     expected = sorted([*list_paths("s1"), *list_paths("s2"), *list_paths("s3")])
-    assert rel == sorted([*expected, *list_paths("s4"), *list_paths(None)])
+    assert rel == sorted([*expected, *list_paths("s4"), *list_paths(None), DICTIONARY])
     assert list_paths(None) == (
         "couverture/communes-non-couvertes.csv",
         "couverture/communes-non-couvertes.xlsx",
@@ -116,6 +122,15 @@ def test_the_formula_check_fails_without_the_rule(result, tmp_path, monkeypatch)
     write_lists(result, tmp_path)
     csv = pd.read_csv(tmp_path / "couverture/communes-non-couvertes.csv", dtype=str)
     assert HOSTILE in set(csv["Structure la plus proche"])
+
+
+def test_dictionary_explains_every_column_and_the_zone_ids(written, result):
+    root, _ = written
+    text = (root / DICTIONARY).read_text(encoding="utf-8")
+    for header in [*prospect_list(result, "s1").columns, *france_list(result).columns]:
+        assert f"| {header} |" in text, header
+    assert "Z14-01" in text and "Identifiant « Z<département>-<rang> »" in text
+    assert "couverture.html?structure=<clé>" in text
 
 
 def test_lists_without_responses_have_no_answer_column(grid):

@@ -185,7 +185,9 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     result = coverage(structures, territories, responses=responses)
     records = []
     for path in write_lists(result, root):
-        records.append(_record(path, root, "liste", path.suffix.lstrip("."), level="commune"))
+        kind = "dictionnaire" if path.suffix == ".md" else "liste"
+        records.append(_record(path, root, kind, path.suffix.lstrip("."), level="commune"))
+    _point_dictionary(root)
     gpkg = root / "geopackages" / "couverture.gpkg"
     gpkg.parent.mkdir(parents=True, exist_ok=True)
     result.to_gpkg(gpkg)
@@ -220,6 +222,23 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     path = _write(reports / "couverture.txt", text + "\n")
     records.append(_record(path, root, "rapport", "txt"))
     return records, result
+
+
+def _point_dictionary(root: Path) -> None:
+    """Add the coverage to the build's data dictionary (``donnees/dictionnaire.md``)."""
+    from ..coverage.lists import DICTIONARY
+    from ..coverage.zones import ZONE_ID_SCHEME
+
+    path = root / "donnees" / "dictionnaire.md"
+    if not path.is_file():
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(
+            "\n## Couverture des structures de mutualisation\n\n"
+            "Zones non couvertes : communes non couvertes contiguës d'un même département. "
+            f"{ZONE_ID_SCHEME} Les listes de prospects (par structure et pour la France), "
+            f"leurs colonnes et la carte `couverture.html` : voir `{DICTIONARY}`.\n"
+        )
 
 
 def _json_default(obj):

@@ -117,9 +117,9 @@ def run(args) -> int:
         if len(problems):
             print(result.report.to_text())
         print("Fichiers écrits : " + ", ".join(str(f) for f in files))
-        n = (len(lists) - 2) // 2
+        n = (len(lists) - 3) // 2
         print(
             f"Listes de prospects (CSV et XLSX) : {n} structure(s) dans {out / PROSPECTS_DIR}, "
-            f"France entière : {lists[-2]}"
+            f"France entière : {lists[-3]} ; dictionnaire des données : {lists[-1]}"
         )
     return EXIT_PROBLEMS if len(problems) else EXIT_OK

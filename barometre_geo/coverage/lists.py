@@ -25,9 +25,11 @@ import pandas as pd
 from .._format import neutralise_formulas
 
 __all__ = [
+    "DICTIONARY",
     "FRANCE_LIST",
     "LABELS",
     "PROSPECTS_DIR",
+    "dictionary",
     "france_list",
     "list_paths",
     "prospect_list",
@@ -38,6 +40,37 @@ __all__ = [
 PROSPECTS_DIR = "couverture/prospects"
 #: Stem of the France-wide list, relative to the output folder.
 FRANCE_LIST = "couverture/communes-non-couvertes"
+#: The coverage's data dictionary, relative to the output folder.
+DICTIONARY = "couverture/dictionnaire.md"
+_MEANINGS = {
+    "rank": "rang du prospect pour la structure : limitrophes d'abord, puis par distance, "
+    "puis par population",
+    "commune": "code officiel géographique (INSEE) de la commune",
+    "siren": "SIREN de la commune (celui des registres de membres et des factures)",
+    "nom": "nom officiel",
+    "departement": "code du département",
+    "departement_nom": "nom du département",
+    "epci": "SIREN de l'EPCI à fiscalité propre de la commune",
+    "epci_nom": "nom de l'EPCI à fiscalité propre",
+    "population": "population municipale (INSEE)",
+    "adjacent": "oui : la commune partage une arête (pas seulement un point) avec le "
+    "territoire de la structure",
+    "distance_km": "distance entre les contours de la commune et le territoire de la "
+    "structure, en km à 0,1 km près, mesurée dans la projection du territoire (Lambert-93, "
+    "ou celle du département d'outre-mer) ; 0 pour une commune qui le touche",
+    "in_departements": "oui : la commune est dans un département où la structure dessert déjà "
+    "des communes",
+    "answered_waves": "vagues de l'enquête auxquelles la commune a répondu (« 1, 3 ») ; non : "
+    "elle n'a pas répondu (colonne absente quand aucune réponse n'a été fournie)",
+    "uncovered_zone": "identifiant de la zone non couverte de la commune (voir plus bas)",
+    "nearest_structures_nom": "structure(s) dont le territoire est le plus proche (ex æquo "
+    "séparées par « ; »), dans la même zone (jamais au-delà d'un océan) ; vide outre-mer "
+    "quand aucune structure ne dessert le département",
+    "nearest_km": "distance à ce territoire en km : à 0,1 km près jusqu'à 2 km, au-delà "
+    "arrondie au km (contours simplifiés à 500 m)",
+    "nearest_adjacent": "oui : la commune partage une arête avec ce territoire",
+    "nearest_approx": "oui : distance arrondie au km (au-delà de 2 km)",
+}
 
 #: French header of each column of the lists (and of the GeoPackage aliases), with width.
 LABELS: dict[str, tuple[str, float]] = {
@@ -171,12 +204,13 @@ def _write(table: pd.DataFrame, root: Path, paths: tuple[str, str], *, title: st
 
 
 def write_lists(result, root) -> list[Path]:
-    """Write every structure's prospect list and the France list under ``root``.
+    """Write every structure's prospect list, the France list and the dictionary under ``root``.
 
     Returns
     -------
     list of pathlib.Path
-        The files written (CSV then XLSX, structures in file order, France last).
+        The files written (CSV then XLSX, structures in file order, France, then
+        :data:`DICTIONARY`).
     """
     root = Path(root)
     written = []
@@ -199,4 +233,72 @@ def write_lists(result, root) -> list[Path]:
         title="Communes non couvertes par une structure de mutualisation",
         sheet="Communes non couvertes",
     )
-    return written
+    path = root / DICTIONARY
+    path.write_text(dictionary(result), encoding="utf-8")
+    return [*written, path]
+
+
+def dictionary(result) -> str:
+    """Return the coverage's data dictionary (French Markdown): files, columns, zone ids.
+
+    Examples
+    --------
+    >>> import barometre_geo as bg
+    >>> text = dictionary(bg.coverage(bg.load_demo_structures()))
+    >>> text.splitlines()[0]
+    '# Dictionnaire des données — couverture des structures de mutualisation'
+    """
+    from .zones import ZONE_ID_SCHEME
+
+    answered = _answered(result)
+    p = result.parameters
+
+    def rows(columns):
+        cols = [c for c in columns if answered or c != "answered_waves"]
+        return [f"| {LABELS[c][0]} | {_MEANINGS[c]} |" for c in cols]
+
+    lines = [
+        "# Dictionnaire des données — couverture des structures de mutualisation",
+        "",
+        f"Structures : {Path(str(p['source'])).name} ; référentiel : COG {p['cog']}.",
+        "",
+        "## Fichiers",
+        "",
+        "* `couverture.html` : carte des structures (deux structures voisines n'ont jamais la "
+        "même couleur), des communes non couvertes (hachurées) et des zones non couvertes ; "
+        "une vue par structure : `couverture.html?structure=<clé>` (la clé est le SIREN de la "
+        "structure, à défaut son identifiant).",
+        f"* `{PROSPECTS_DIR}/<clé>.csv` et `.xlsx` : les communes non couvertes à prospecter par "
+        "chaque structure — toutes celles qui touchent son territoire, toutes celles des "
+        f"départements où elle dessert des communes, puis les {p['nearest']} plus proches à "
+        f"moins de {p['max_distance_km']:g} km.",
+        f"* `{FRANCE_LIST}.csv` et `.xlsx` : toutes les communes non couvertes de France, avec "
+        "la structure la plus proche ; par département, puis distance, puis population.",
+        "* `couverture.gpkg` (QGIS) : les mêmes données en couches, avec les couleurs de la "
+        "carte ; sa table `metadonnees` décrit chaque couche et chaque colonne.",
+        "",
+        "CSV : UTF-8, séparateur virgule, point décimal ; XLSX : en-tête figé et filtrable. "
+        "Une cellule de texte qui commencerait par = + - @ est précédée d'une apostrophe "
+        "(un tableur ne l'exécute pas).",
+        "",
+        "## Listes de prospects d'une structure",
+        "",
+        "| colonne | description |",
+        "|---|---|",
+        *rows(_PROSPECT),
+        "",
+        "## Communes non couvertes de France",
+        "",
+        "| colonne | description |",
+        "|---|---|",
+        *rows(_FRANCE),
+        "",
+        "## Zones non couvertes",
+        "",
+        "Une zone non couverte réunit les communes non couvertes contiguës (qui partagent une "
+        "arête) d'un même département : une zone ne franchit jamais la limite d'un "
+        f"département. {ZONE_ID_SCHEME} Son nom est celui du département et de sa commune la "
+        "plus peuplée (« Calvados (14) : Caen et 12 autres communes »).",
+        "",
+    ]
+    return "\n".join(lines)
