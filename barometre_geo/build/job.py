@@ -293,9 +293,9 @@ def build(
 
 def _compute(settings: BuildSettings, steps: Steps) -> dict:
     """Read the inputs and compute the aggregates (nothing written yet)."""
+    from ..errors import InputFileError
     from ..indicators.aggregate import aggregate
     from ..survey.catalogue import load_catalogue
-    from ..errors import InputFileError
     from ..territories.load import load_territories
 
     steps.step("Référentiel territorial")
@@ -352,12 +352,12 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
 
 
 def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
-    from . import extras as extra
-    from .indicator import _Job, render_all
-    from .swap import GENERATOR
     from .._show_versions import show_versions
     from .._version import __version__
     from ..maps import MapRecord, write_index
+    from . import extras as extra
+    from .indicator import _Job, render_all
+    from .swap import GENERATOR
 
     t, catalogue, responses = state["territories"], state["catalogue"], state["responses"]
     table = state["table"]

@@ -281,10 +281,10 @@ def resolve_settings(config: str | os.PathLike | None = None, **given) -> BuildS
 
 
 def _validate(s: BuildSettings) -> BuildSettings:
-    from ..survey.catalogue import load_catalogue
     from ..maps import BASEMAPS
     from ..maps._options import parse_assets
     from ..protection.rules import check_thresholds, parse_mode
+    from ..survey.catalogue import load_catalogue
     from ..territories.reference import parse_level
 
     cat = load_catalogue()

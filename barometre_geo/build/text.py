@@ -105,6 +105,7 @@ class Steps:
         self._current, self._since = None, time.perf_counter()
 
     def step(self, text: str | None) -> None:
+        """Close the current step (its time goes to ``timings``) and start ``text``."""
         now = time.perf_counter()
         if self._current:
             self.timings[self._current] = round(now - self._since, 2)
@@ -115,6 +116,7 @@ class Steps:
             tqdm.write(f"• {text}", file=__import__("sys").stderr)
 
     def bar(self, total: int, desc: str):
+        """Return a progress bar of ``total`` items (silent when disabled)."""
         from tqdm import tqdm
 
         return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
