@@ -211,6 +211,38 @@ class CoverageResult:
 
         return coverage_map(self, title=title, basemap=basemap, assets=assets, lists=lists)
 
+    def prospects(self, structure: str | None = None) -> pd.DataFrame:
+        """Return a prospect list with its French headers, as written to CSV and XLSX.
+
+        Parameters
+        ----------
+        structure : str, optional
+            A structure's id or key (``structures["cle"]``): its prospects,
+            adjacent first, then by distance and population. ``None``: every
+            uncovered commune of France with its nearest structure.
+
+        Examples
+        --------
+        >>> import barometre_geo as bg
+        >>> r = bg.coverage([{"nom": "Syndicat de Corse-du-Sud", "departements": ["2A"]}])
+        >>> r.prospects("syndicat-de-corse-du-sud")["Département"].unique().tolist()
+        ['2B']
+        """
+        from .lists import france_list, prospect_list
+
+        return france_list(self) if structure is None else prospect_list(self, structure)
+
+    def to_lists(self, folder) -> list:
+        """Write every prospect list (CSV, XLSX) and their dictionary under ``folder``.
+
+        ``couverture/prospects/<cle>.csv|.xlsx``, ``couverture/communes-non-couvertes``
+        and ``couverture/dictionnaire.md`` (see :mod:`barometre_geo.coverage.lists`),
+        next to where ``to_html(..., lists=True)`` links them. Returns the paths.
+        """
+        from .lists import write_lists
+
+        return write_lists(self, folder)
+
     def to_html(self, path, **options):
         """Write :meth:`to_map` to an HTML file (atomic); returns the path."""
         from .export import write_html
