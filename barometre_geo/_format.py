@@ -1,4 +1,4 @@
-"""French number formatting for legends, tooltips and tables; formula-safe table cells.
+"""French number formatting for legends, tooltips and tables.
 
 French typography: decimal comma, thousands grouped with a narrow no-break
 space (U+202F, the "espace fine insécable" that browsers' ``fr-FR`` locale
@@ -9,14 +9,6 @@ read naturally.
 The same rule runs in the page's JavaScript: Python ships values already
 rounded to integers (:meth:`NumberFormat.to_int`), and the script only places
 the decimal comma and the spaces, so both sides print identical strings.
-
-:func:`neutralise_formula` is the one guard against formula injection for
-every CSV and XLSX the package writes: a text cell starting with ``=``,
-``+``, ``-``, ``@``, a tab or a carriage return would be run as a formula by
-a spreadsheet (a structure named ``=HYPERLINK(…)`` in a structures file, a
-free-text answer…); it gets a leading apostrophe, which spreadsheets show
-as text and which tells a reader of the raw file that the cell was altered.
-The page script applies the same rule to the tables it lets users download.
 """
 
 from __future__ import annotations
@@ -26,18 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = [
-    "FORMULA_PREFIXES",
-    "NNBSP",
-    "NumberFormat",
-    "format_count",
-    "format_number",
-    "neutralise_formula",
-    "neutralise_formulas",
-]
-
-#: First characters that make a spreadsheet read a text cell as a formula (OWASP).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["NNBSP", "NumberFormat", "format_count", "format_number"]
 
 #: Narrow no-break space, the French thousands separator and unit spacer.
 NNBSP = "\u202f"
@@ -142,47 +123,3 @@ class NumberFormat:
     def to_js(self) -> dict:
         """Describe the format for the page's script (``dec``, ``unit``)."""
         return {"dec": self.decimals, "unit": self.unit}
-
-
-def neutralise_formula(value):
-    """Return ``value`` safe for a spreadsheet cell: formula-like text gets a leading ``'``.
-
-    Only text is touched; numbers (negative ones included) pass as they are.
-
-    Examples
-    --------
-    >>> neutralise_formula("=1+1"), neutralise_formula("Saint-Lô")
-    ("'=1+1", 'Saint-Lô')
-    >>> neutralise_formula("-1"), neutralise_formula(-1)
-    ("'-1", -1)
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def neutralise_formulas(frame):
-    """Return a copy of a DataFrame whose text cells went through :func:`neutralise_formula`.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> neutralise_formulas(pd.DataFrame({"nom": ["@cmd", "Ain"], "n": [-2, 3]})).to_dict("list")
-    {'nom': ["'@cmd", 'Ain'], 'n': [-2, 3]}
-    """
-    import pandas as pd
-
-    out = frame.copy()
-    first = {p[0] for p in FORMULA_PREFIXES}
-    for col in out.columns:
-        values = out[col].to_numpy(dtype=object)
-        if out[col].dtype != object and not str(out[col].dtype).startswith(("string", "str")):
-            continue
-        risky = np.fromiter(
-            (type(v) is str and v[:1] in first for v in values), dtype=bool, count=len(values)
-        )
-        if risky.any():
-            values = values.copy()
-            values[risky] = ["'" + v for v in values[risky]]
-            out[col] = pd.array(values, dtype=out[col].dtype)
-    return out

@@ -14,7 +14,7 @@ SpreadsheetML subset: inline strings (a code such as ``01001`` stays text),
 numbers, dates with a date format; optionally a bold, frozen header row with
 an autofilter and column widths. Byte-identical for the same content (fixed
 zip times, no "modified" stamp). Text cells are written as given: neutralise
-formula-like text first (:func:`barometre_geo._format.neutralise_formula`).
+formula-like text first (:func:`barometre_geo._tables.safe_table`).
 Tests read the files back with openpyxl.
 """
 

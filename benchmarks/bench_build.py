@@ -1,6 +1,6 @@
 """Benchmark: the full default `barometre-geo build`, cold and warm, vs an explore() loop.
 
-Run:  .venv/bin/python benchmarks/bench_build.py [--jobs 2] [--explore-sample 4]
+Run:  .venv/bin/python benchmarks/bench_build.py [--jobs 2] [--explore-sample 4] [--baseline DIR]
 
 Target: full default build (74 indicators, all levels, coverage, participation,
 tables, index, manifest) ≤ 60 s and ≤ 2 GB peak memory on 2 cores.
@@ -16,6 +16,10 @@ the RSS and of the PSS of the build and its workers, sampled every 0.1 s from
 ``/proc`` (Linux; RSS counts the pages shared after ``fork`` once per process,
 PSS shares them out: the PSS sum is the memory the tree really uses);
 CPU time (user + sys of the tree); output folder size.
+
+Modelled estimates (issue 13): a third run, warm, with ``--estimates direct``
+(no small-area model) measures what the default ``--estimates model`` adds, in
+the same run (target: ≤ 20 s and ≤ 2 GB).
 
 Alternative a user would write: a loop over the indicators calling
 ``GeoDataFrame.explore()`` on the départements joined to ``aggregate()``'s
@@ -73,10 +77,16 @@ def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def run_build(workdir: Path, cache: Path, jobs: int) -> dict:
+def run_build(
+    workdir: Path, cache: Path, jobs: int, extra: tuple = (), source: Path | None = None
+) -> dict:
+    """Run a build in ``workdir`` (``extra`` options; ``source``: another version's tree)."""
     exe = Path(sys.executable).with_name("barometre-geo")
-    cmd = [str(exe), "build", "--quiet", "--jobs", str(jobs)]
+    cmd = [str(exe), "build", "--quiet", "--jobs", str(jobs), *extra]
     env = {**os.environ, "BAROMETRE_GEO_CACHE": str(cache)}
+    if source is not None:
+        cmd = [sys.executable, "-m", "barometre_geo", *cmd[1:]]
+        env["PYTHONPATH"] = str(source.resolve())
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True)
@@ -152,6 +162,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--explore-sample", type=int, default=4)
+    parser.add_argument(
+        "--baseline", metavar="DIR", type=Path,
+        help="source tree of another version (git archive <commit> | tar -x -C DIR): its "
+        "warm build is measured in the same run, after ours",
+    )  # fmt: skip
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-build-"))
     try:
@@ -162,6 +177,12 @@ def main() -> None:
         print(f"cpu count {os.cpu_count()}, jobs {args.jobs}, load {os.getloadavg()[0]:.1f}")
         cold = run_build(work, cache, args.jobs)
         warm = run_build(work, cache, args.jobs)  # replaces maps/ (previous build output)
+        direct = run_build(work, cache, args.jobs, ("--estimates", "direct"))
+        base = None
+        if args.baseline:
+            other = root / "baseline"
+            other.mkdir()
+            base = run_build(other, cache, args.jobs, source=args.baseline)
         explore_dir = root / "explore"
         explore_dir.mkdir()
         os.environ["BAROMETRE_GEO_CACHE"] = str(cache)
@@ -173,12 +194,18 @@ def main() -> None:
         f"\n{'':<44}{'wall s':>8}{'CPU s':>8}{'max RSS MB':>12}{'tree RSS MB':>13}"
         f"{'tree PSS MB':>13}"
     )
-    for name, r in (("barometre-geo build, cold (empty cache)", cold),
-                    ("barometre-geo build, warm", warm)):  # fmt: skip
+    runs = [("barometre-geo build, cold (empty cache)", cold),
+            ("barometre-geo build, warm", warm),
+            ("  warm, --estimates direct (no model)", direct)]  # fmt: skip
+    if base is not None:
+        runs.append(("baseline (--baseline), warm", base))
+    for name, r in runs:
         print(
             f"{name:<44}{r['wall']:>8.1f}{r['cpu']:>8.1f}{r['maxrss'] / mb:>12.0f}"
             f"{r['tree_rss'] / mb:>13.0f}{r['tree_pss'] / mb:>13.0f}"
         )
+    if base is not None:
+        print(f"  baseline output: {base['files']} files, {base['size'] / mb:.0f} MB")
     print(
         f"  output: {warm['files']} files, {warm['size'] / mb:.0f} MB — {warm['summary']}\n"
         f"explore() loop, départements only: {alt['n']} maps measured, "
@@ -187,6 +214,12 @@ def main() -> None:
         f"  EXTRAPOLATED to {alt['n_extrapolated']} indicators at département level: "
         f"{alt['extrapolated_wall']:.0f} s, {alt['extrapolated_size'] / mb:.0f} MB "
         "(no EPCI/région/commune maps, no GeoPackage, no index, no coverage)"
+    )
+    added = warm["wall"] - direct["wall"]
+    print(
+        f"modelled estimates add {added:.1f} s wall, {warm['cpu'] - direct['cpu']:.1f} CPU-s, "
+        f"{(warm['tree_pss'] - direct['tree_pss']) / mb:+.0f} MB tree PSS "
+        f"(target ≤ 20 s, ≤ 2 GB in all: {'met' if added <= 20 else 'NOT met'})"
     )
     memory = max(cold["tree_pss"], warm["tree_pss"])
     ok = max(cold["wall"], warm["wall"]) <= 60 and memory <= 2 * 1024 * mb

@@ -24,15 +24,7 @@ FAST = ["--indicator", "cyber_pca", "--indicator", "inclusion_lieux_types",
         "--level", "epci", "--level", "region", "--jobs", "1"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo_cache(tmp_path_factory):
-    """One cache folder for the module: the demo files are written once."""
-    return tmp_path_factory.mktemp("demo-cache")
-
-
-@pytest.fixture(autouse=True)
-def _shared_demo_cache(demo_cache, monkeypatch):
-    monkeypatch.setenv("BAROMETRE_GEO_CACHE", str(demo_cache))
+pytestmark = pytest.mark.usefixtures("shared_demo_cache")  # the demo is generated once
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +64,12 @@ def test_manifest_lists_every_file_with_size_and_hash(built):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest(), path
     assert manifest["generator"] == "barometre-geo build"
     assert manifest["versions"]["packages"]["barometre-geo"] == bg.__version__
-    assert manifest["settings"] == built.settings.as_dict()
+    assert manifest["settings"] == built.settings.portable(out)[0]
+    assert manifest["settings"]["out"] == "." and manifest["replay"].endswith(
+        "maps/parametres.toml"
+    )
+    text = (out / "manifest.json").read_text(encoding="utf-8")
+    assert str(out.parent) not in text and str(Path.cwd()) not in text  # no absolute path
     inputs = manifest["inputs"]
     assert len(inputs["exports"]) == 3 and all(len(h) == 64 for h in inputs["exports"].values())
     assert any(p.endswith("territoires.parquet") for p in inputs["reference"])
@@ -86,9 +83,9 @@ def test_pages_link_the_one_copy_of_leaflet_in_assets(built):
     out = built.out_dir
     folder = out / leaflet_folder()
     assert (folder / "leaflet.js").is_file() and (folder / "leaflet.css").is_file()
-    assets = [f for f in built.files if f.kind == "asset"]
-    assert {f.path for f in assets} == {
-        p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()
+    assets = {f.path for f in built.files if f.kind == "asset"}
+    assert assets == {p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()} | {
+        "assets/barometre-geo-integration.js"  # the host pages' script (iframe height)
     }
     pages = [f for f in built.files if f.kind == "carte" and not f.empty]
     assert pages
@@ -121,7 +118,11 @@ def test_outputs_per_indicator_and_level(built):
 
     layers = {name for name, _ in pyogrio.list_layers(built.out_dir / files[
         "geopackages/inclusion_lieux_types.gpkg"].path)}  # fmt: skip
-    assert {"epci", "region", "france"} <= layers and "commune" not in layers
+    table = pd.read_csv(built.out_dir / "donnees" / "indicateurs.csv", dtype={"code": str})
+    shown = table[(table["indicator"] == "inclusion_lieux_types") & ~table["suppressed"]]
+    levels = set(shown["level"]) & {"commune", "epci", "departement", "region", "france"}
+    assert {"region", "france"} <= levels and "commune" not in levels
+    assert levels <= layers and "commune" not in layers
     for name in ("participation.commune.html", "participation.departement.html",
                  "couverture.html", "geopackages/couverture.gpkg", "donnees/indicateurs.csv",
                  "donnees/indicateurs.parquet", "donnees/dictionnaire.md",
@@ -137,6 +138,36 @@ def test_mean_with_few_distinct_values_gets_three_classes(built):
     # outils_materiel_reconditionne (a mean) has 2 distinct values at EPCI level in the demo
     page = (built.out_dir / "outils_materiel_reconditionne.epci.html").read_text(encoding="utf-8")
     assert "Aucune valeur publiable" not in page
+
+
+def _legend_classes(path: Path) -> list:
+    html = path.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="bgeo-data">(.*?)</script>', html, re.S).group(1))
+    return [(c["label"], c["color"]) for c in data["layers"][0]["legend"]["classes"]]
+
+
+def test_pages_say_their_source_and_share_classes_across_levels(built):
+    out = built.out_dir
+    pages = [f for f in built.files if f.kind == "carte" and f.indicator]
+    for f in pages:
+        html = (out / f.path).read_text(encoding="utf-8")
+        assert 'class="bgeo-source">Source : Baromètre Collectivités' in html, f.path
+        assert "COG 2025 ; traitements barometre-geo" in html and 'class="bgeo-skip' in html
+    # the same colour means the same value on every level of an indicator (or option)
+    by_map: dict = {}
+    for f in pages:
+        if not f.empty:
+            by_map.setdefault((f.indicator, f.option), []).append(out / f.path)
+    shared = [paths for paths in by_map.values() if len(paths) > 1]
+    assert shared
+    for paths in shared:
+        assert all(_legend_classes(p) == _legend_classes(paths[0]) for p in paths), paths
+    # embedding: the host script ships, the snippets carry no inline style
+    assert "assets/barometre-geo-integration.js" in {f.path for f in built.files}
+    index = (out / "index.html").read_text(encoding="utf-8")
+    snippets = re.findall(r"&lt;iframe.*?&lt;/iframe&gt;", index)
+    assert snippets and not any("style=" in s for s in snippets)
+    assert "--base-url" in built.summary()
 
 
 class _Links(HTMLParser):
@@ -344,10 +375,12 @@ def test_rerun_replaces_the_folder_and_config_replays(built, tmp_path, capsys):
     code = main(["build", "--config", str(config), "--out", str(out),
                  "--indicator", "inclusion_cnfs", "--level", "region", "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    assert "Ouvrez" in capsys.readouterr().out
+    summary = capsys.readouterr().out
+    assert "Ouvrez" in summary and "conservé(s) : stale.html" in summary
     files = _tree(out)
-    assert "stale.html" not in files and "cyber_pca.region.html" not in files
+    assert "cyber_pca.region.html" not in files  # listed by the previous manifest: removed
     assert "inclusion_cnfs.region.html" in files
+    assert (out / "stale.html").read_text(encoding="utf-8") == "old"  # not listed: the user's
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     s = manifest["settings"]
     assert s["indicators"] == ["inclusion_cnfs"] and s["levels"] == ["region"]
@@ -426,7 +459,7 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 1, text
     assert "À vérifier" in text and "structures-problemes.csv" in text
-    assert not (out / "notes.txt").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "x"  # --force keeps other files
     assert (out / "rapports" / "structures-problemes.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["exit_code"] == 1 and manifest["problems"]
@@ -447,11 +480,12 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
         (["--mode", "ouvert"], "Valid modes: public, restricted"),
         (["--territories", "nulle-part.gpkg"], "Territorial source 'nulle-part.gpkg' not found"),
         (["--static", "gif"], "Valid formats: png, svg"),
+        (["--base-url", "www.exemple.gouv.fr/cartes"], "e.g. 'https://www.exemple.gouv.fr/"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(tmp_path, capsys, args, match, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = main(["build", "--out", str(tmp_path / "maps"), *args])
+    code = main(["--lang", "en", "build", "--out", str(tmp_path / "maps"), *args])
     err = capsys.readouterr().err
     assert code == 2
     assert match in err and "Traceback" not in err
@@ -467,7 +501,8 @@ def test_internal_error_exits_3(tmp_path, capsys, monkeypatch):
     code = main(["build", "--out", str(tmp_path / "maps"), "--indicator", "cyber_pca",
                  "--level", "region", "--jobs", "1", "--quiet"])  # fmt: skip
     err = capsys.readouterr().err
-    assert code == 3 and "internal error: ZeroDivisionError" in err and "--debug" in err
+    assert code == 3 and "erreur interne : ZeroDivisionError" in err and "--debug" in err
+    assert "C’est un bogue" in err
     assert not (tmp_path / "maps").exists()
 
 

@@ -520,6 +520,9 @@ def test_cli_demo_json(tmp_path, capsys):
 def test_cli_errors(tmp_path, capsys):
     code = main(["coverage", "--structures", str(tmp_path / "absent.json"), "--out", str(tmp_path)])
     assert code == 2
+    assert "fichier introuvable. Vérifiez le chemin" in capsys.readouterr().err
+    args = ["--lang", "en", "coverage", "--structures", str(tmp_path / "absent.json")]
+    assert main([*args, "--out", str(tmp_path)]) == 2
     assert "no such file. Check the path" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["coverage", "--out", str(tmp_path)])

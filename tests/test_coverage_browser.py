@@ -46,7 +46,7 @@ def _open(opener, page, size: str, query: str = ""):
     w, h = SIZES[size]
     loaded.page.set_viewport_size({"width": w, "height": h})
     loaded.page.goto(page.as_uri() + query)
-    loaded.page.wait_for_function("window.__bgeo && window.__bgeo.ready", timeout=60_000)
+    _mb.wait_ready(loaded.page)
     return loaded
 
 
@@ -141,15 +141,14 @@ def test_structure_view_lists_its_prospects_and_downloads_them(site, opener, tmp
     nom = result.structures.set_index("id").loc[OISE, "nom"]
     assert panel.locator("h2").inner_text() == nom
     assert page.locator("#bgeo-view-select").input_value() == key
-    # its territory and its prospects are drawn over the veil
+    # its territory and its prospects are drawn over the veil, in the view's pane
     rows = result.nearby[result.nearby["structure"] == OISE]
     n_members = int(result.communes["structure_ids"].str.split().map(lambda s: OISE in s).sum())
     drawn = page.evaluate(
-        "(() => { let n = 0; window.__bgeo.map.eachLayer(l => { if (l._bgeo !== undefined && "
-        "l.options.renderer && l.options.renderer.options.pane === 'bgeoView') n++; }); "
-        "return n; })()"
+        "(c => [c._subset.length, c.options.pane, window.__bgeo.map.hasLayer(c)])"
+        "(window.__bgeo.views.canvas)"
     )
-    assert drawn == n_members + len(set(rows["commune"]))
+    assert drawn == [n_members + len(set(rows["commune"])), "bgeoView", True]
     # the map is zoomed on the Oise
     lat, lng = page.evaluate("(c => [c.lat, c.lng])(window.__bgeo.map.getCenter())")
     assert 49.0 < lat < 49.8 and 1.6 < lng < 3.2
@@ -173,7 +172,7 @@ def test_structure_view_lists_its_prospects_and_downloads_them(site, opener, tmp
     page.select_option("#bgeo-view-select", "")
     assert page.evaluate("location.search") == "" and panel.is_hidden()
     page.goto(path.as_uri() + "?structure=inconnue")
-    page.wait_for_function("window.__bgeo && window.__bgeo.ready", timeout=60_000)
+    _mb.wait_ready(page)
     assert "inconnue dans cette carte" in page.locator(".bgeo-view-panel").inner_text()
 
 
@@ -234,9 +233,8 @@ def test_no_two_neighbouring_structures_share_a_colour_on_the_demo(site, opener)
     # the fill of the drawn communes, per legend class (what the canvas paints)
     fills = loaded.page.evaluate(
         """() => { const l = window.__bgeo.layers[0], out = {};
-             l.group.eachLayer(p => { const c = l.cls[p._bgeo];
-               if (c >= 0 && typeof p.options.fillColor === 'string')
-                 out[l.legend.classes[c].label] = p.options.fillColor; });
+             for (let i = 0; i < l.cls.length; i++) { const c = l.cls[i], f = l.paint.fillOf(i);
+               if (c >= 0 && f.color !== 'pattern') out[l.legend.classes[c].label] = f.color; }
              return out; }"""
     )
     labels = structure_labels(result.structures)

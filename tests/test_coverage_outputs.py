@@ -118,7 +118,10 @@ def test_formula_like_text_is_neutralised_in_csv_and_xlsx(written):
 
 def test_the_formula_check_fails_without_the_rule(result, tmp_path, monkeypatch):
     """Switch the guard off: the hostile cell reaches the file (the test above can fail)."""
-    monkeypatch.setattr(lists_module, "neutralise_formulas", lambda frame: frame)
+    import barometre_geo._tables as tables_module
+
+    monkeypatch.setattr(lists_module, "safe_table", lambda frame: frame)
+    monkeypatch.setattr(tables_module, "safe_table", lambda frame: frame)
     write_lists(result, tmp_path)
     csv = pd.read_csv(tmp_path / "couverture/communes-non-couvertes.csv", dtype=str)
     assert HOSTILE in set(csv["Structure la plus proche"])

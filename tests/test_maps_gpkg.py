@@ -19,8 +19,9 @@ from _agg_tables import make_table
 from _qgis import run_qgis, system_qgis
 
 from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
-from barometre_geo.maps import classify, get_palette, indicator_map, write_indicator_gpkg
-from barometre_geo.maps._palettes import NO_DATA_COLOR
+from barometre_geo.maps import get_palette, indicator_map, write_indicator_gpkg
+from barometre_geo.maps._breaks import indicator_classes
+from barometre_geo.maps._palettes import NEUTRAL_INK, NO_DATA_PATTERN
 from barometre_geo.maps._qgis import LAYER_STYLES_COLUMNS, qgis_color
 
 ZONES = ("971", "972", "973", "974", "976")
@@ -168,7 +169,10 @@ def test_values_and_classes_are_those_of_the_html_map(gpkg, table, territories):
     shown = ~rows.loc[df["code"], "suppressed"].to_numpy()
     np.testing.assert_allclose(df["value"][shown], rows.loc[df["code"], "value"][shown])
     values = np.where(rows.loc[df["code"], "suppressed"], np.nan, rows.loc[df["code"], "value"])
-    expected = classify(values).assign(values) + 1
+    # the default classes: pooled over the table's levels (départements and régions here)
+    pooled = indicator_classes(table, "cyber_pca")
+    assert pooled.levels == ("departement", "region") and pooled.rounded
+    expected = pooled.assign(values) + 1
     assert (
         df["classe"].fillna(0).astype(int).tolist() == np.where(expected > 0, expected, 0).tolist()
     )
@@ -183,7 +187,8 @@ def test_values_and_classes_are_those_of_the_html_map(gpkg, table, territories):
         ]
     )
     counts = all_df["classe"].value_counts()
-    assert tuple(int(counts.get(i + 1, 0)) for i in range(5)) == doc.classification.counts
+    k = doc.classification.k
+    assert tuple(int(counts.get(i + 1, 0)) for i in range(k)) == doc.classification.counts
     assert set(all_df["classe_libelle"]) <= {
         *doc.classification.labels,
         "Pas de réponse",
@@ -221,27 +226,35 @@ def test_qml_is_a_graduated_renderer_with_the_map_classes(gpkg, table):
     assert renderer.get("attr") == (
         'CASE WHEN "suppressed" THEN -2 WHEN "value" IS NULL THEN -1 ELSE "value" END'
     )
-    palette = get_palette("Blues").for_k(5)
-    c = classify([0.5])
+    c = indicator_classes(table, "cyber_pca")
+    palette = get_palette("Blues").for_k(c.k)
     assert [r[2] for r in rng] == [
         *c.labels,
         "Pas de réponse",
         "Effectif insuffisant (moins de 10 réponses)",
     ]
-    bounds = list(zip([0.0, *c.bins[:-1]], c.bins, strict=True))
-    assert [(lo, hi) for lo, hi, *_ in rng[:5]] == bounds
-    for (_, _, _, sym), color in zip(rng[:5], palette, strict=True):
+    bounds = list(zip([c.lower, *c.bins[:-1]], c.bins, strict=True))
+    assert [(lo, hi) for lo, hi, *_ in rng[: c.k]] == bounds
+    for (_, _, _, sym), color in zip(rng[: c.k], palette, strict=True):
         layer = sym.find("layer")
         assert layer.get("class") == "SimpleFill"
         props = {p.get("k"): p.get("v") for p in layer.findall("prop")}
         options = {o.get("name"): o.get("value") for o in layer.findall("Option/Option")}
         assert props["color"] == options["color"] == qgis_color(color)
-    grey, hatched = rng[5][3], rng[6][3]
-    assert grey.find("layer/prop[@k='color']").get("v") == qgis_color(NO_DATA_COLOR)
+    dotted, hatched = rng[c.k][3], rng[c.k + 1][3]
+    # no answer: white, dark dots (the HTML map's texture, 3:1 from every class)
+    assert dotted.find("layer/prop[@k='color']").get("v") == qgis_color(NO_DATA_PATTERN["bg"])
+    assert [lyr.get("class") for lyr in dotted.findall("layer")] == [
+        "SimpleFill",
+        "PointPatternFill",
+    ]
+    dot = dotted.find("layer[@class='PointPatternFill']/symbol")
+    assert dot.get("type") == "marker" and dot.get("name") == f"@{c.k}@1"
+    assert dot.find("layer/prop[@k='color']").get("v") == qgis_color(NEUTRAL_INK)
     classes = [lyr.get("class") for lyr in hatched.findall("layer")]
     assert classes == ["SimpleFill", "LinePatternFill"]
     sub = hatched.find("layer[@class='LinePatternFill']/symbol")
-    assert sub.get("type") == "line" and sub.get("name") == "@6@1"
+    assert sub.get("type") == "line" and sub.get("name") == f"@{c.k + 1}@1"
     aliases = {a.get("field"): a.get("name") for a in ET.fromstring(qml).iter("alias")}
     assert aliases["value"] == "Valeur" and aliases["ci_low"] == "IC 95 % bas"
 

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._tables import write_csv
+
 __all__ = [
     "input_checksums",
     "sha256_file",
@@ -84,9 +86,13 @@ def _synthetic_note(synthetic: bool) -> str:
     )
 
 
-def write_participation(responses, territories, root: Path, *, basemap, assets) -> list[dict]:
+def write_participation(
+    responses, territories, root: Path, *, basemap, assets, style="standard", catalogue=None
+) -> list[dict]:
     """Write the map of responding communes and the participation per département."""
     from ..maps import Field, LegendSpec, NumberFormat, categorical_map, choropleth, classify
+    from ..maps._captions import source_line
+    from ..survey.catalogue import load_catalogue
 
     data = responses.data
     communes = data[data["level"].astype("object") == "commune"]
@@ -97,6 +103,15 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
     com["reponse"] = n_waves.map(labels).where(n_waves > 0, None)
     note = _synthetic_note(responses.synthetic)
     n_resp = int((n_waves > 0).sum())
+    source = source_line(
+        None,
+        catalogue or load_catalogue(),
+        edition=str(responses.edition),
+        synthetic=bool(responses.synthetic),
+        responses=int(responses.data["response_id"].nunique()),
+        cog=str(getattr(territories, "cog", "") or ""),
+        wave=0,
+    ).text()
     doc = categorical_map(
         com,
         "reponse",
@@ -116,6 +131,9 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
         legend=LegendSpec(title="Participation", no_data_label="N’a pas répondu"),
         basemap=basemap,
         assets=assets,
+        source=source,
+        page_style=style,
+        territories=territories,
     )
     records = []
     path = root / "participation.commune.html"
@@ -144,7 +162,7 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
         ),
         classification=classify(dep["taux"].to_numpy(), scheme="fisher_jenks", k=5, fmt=share),
         fmt=share,
-        palette="Greens",
+        palette="DSFR" if style == "dsfr" else "Greens",
         fields=[
             Field("nom", "Département", kind="text"),
             Field("code", "Code", kind="text"),
@@ -154,10 +172,14 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
             Field("n_communes", "Communes"),
             Field("collectivites_repondantes", "Collectivités répondantes (tous types)"),
         ],
-        legend=LegendSpec(title="Communes ayant répondu"),
+        legend=LegendSpec(title="Part des communes ayant répondu à au moins une vague"),
         basemap=basemap,
         assets=assets,
+        source=source,
+        page_style=style,
+        territories=territories,
         national=share.format(national),
+        national_value=national,
         notes=[f"Valeur nationale : {share.format(national)} des communes."],
     )
     path = root / "participation.departement.html"
@@ -172,17 +194,24 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
     ]
     path = root / "donnees" / "participation-departements.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    write_csv(table, path)
     records.append(_record(path, root, "table", "csv", level="departement"))
     return records
 
 
 def write_coverage(structures, territories, responses, root: Path, *, basemap, assets):
-    """Write the coverage outputs; return ``(records, result)``."""
+    """Write the coverage outputs; return ``(records, result)``.
+
+    The agreement with the declared membership needs the profile question: without
+    it, it is skipped (:func:`~barometre_geo.build.skips.skipped_analyses` says so).
+    """
     from ..coverage.lists import write_lists
     from ..coverage.measure import coverage
+    from .skips import declared_column
 
-    result = coverage(structures, territories, responses=responses)
+    result = coverage(
+        structures, territories, responses=responses, declared_column=declared_column(responses)
+    )
     records = []
     for path in write_lists(result, root):
         kind = "dictionnaire" if path.suffix == ".md" else "liste"
@@ -217,7 +246,7 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     if len(problems):
         text += "\n\n" + result.report.to_text()
         path = reports / "structures-problemes.csv"
-        problems.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        write_csv(problems, path)
         records.append(_record(path, root, "rapport", "csv"))
     path = _write(reports / "couverture.txt", text + "\n")
     records.append(_record(path, root, "rapport", "txt"))
@@ -253,11 +282,20 @@ def _json_default(obj):
     return str(obj)
 
 
-def write_ingest_report(responses, root: Path) -> list[dict]:
-    """Write the ingest report as ``rapports/import.txt`` and ``rapports/import.json``."""
+def write_ingest_report(responses, root: Path, skipped=()) -> list[dict]:
+    """Write the ingest report as ``rapports/import.txt`` and ``rapports/import.json``.
+
+    ``skipped``: the analyses of the build the exports cannot feed (one French line
+    each), added after the report itself.
+    """
     reports = root / "rapports"
-    text = _write(reports / "import.txt", responses.report.to_text() + "\n")
-    data = responses.report.to_dict()
+    body = responses.report.to_text()
+    if skipped:
+        body += "\n\nAnalyses sautées (questions absentes des exports) :\n" + "\n".join(
+            f"  - {line}" for line in skipped
+        )
+    text = _write(reports / "import.txt", body + "\n")
+    data = {**responses.report.to_dict(), "skipped_analyses": list(skipped)}
     js = _write(
         reports / "import.json",
         json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),
@@ -266,29 +304,54 @@ def write_ingest_report(responses, root: Path) -> list[dict]:
 
 
 def input_checksums(settings, territories, responses, catalogue, mapping_path) -> dict:
-    """sha256 of every input: reference, catalogue, mappings, exports, structures file."""
-    from .._paths import boundaries_dir, package_data
+    """sha256 of every input: reference, catalogue, mappings, exports, structures file.
 
-    def files(paths):
-        return {str(p): sha256_file(p) for p in paths}
+    Files are named without the building machine's folders: the package's own
+    files by their path in the package (``barometre_geo/data/catalogue.yaml``),
+    the user's by their name (or the shortest path telling homonyms apart).
+    """
+    from .._paths import boundaries_dir, package_data
+    from ..survey.report import file_names
+
+    def named(paths, names=None):
+        paths = [Path(p) for p in paths]
+        names = names or file_names(str(p) for p in paths)
+        return {names[str(p)]: sha256_file(p) for p in paths}
+
+    def packaged(paths):
+        root = Path(package_data("catalogue.yaml")).parents[1]
+        out = {}
+        for p in paths:
+            p = Path(p)
+            try:
+                out[(Path(root.name) / p.relative_to(root)).as_posix()] = sha256_file(p)
+            except ValueError:  # not inside the package (an editable checkout's boundaries/)
+                out[(Path(p.parent.name) / p.name).as_posix()] = sha256_file(p)
+        return out
 
     if settings.territories == "embedded":
         folder = boundaries_dir(territories.cog)
-        reference = files(sorted(p for p in folder.iterdir() if p.is_file()))
+        reference = packaged(sorted(p for p in folder.iterdir() if p.is_file()))
     elif Path(settings.territories).exists():
         src = Path(settings.territories)
-        reference = files(
+        reference = named(
             sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
         )
     else:  # a downloaded edition: its record carries the hashes
         reference = {settings.territories: territories.provenance.get("download")}
     exports = sorted({str(f) for f in responses.report.rows["file"].astype(str).unique()})
-    mappings = [package_data("mapping.yaml")] + ([Path(mapping_path)] if mapping_path else [])
-    structures = settings.structures or package_data("structures-illustratives.json")
+    mapping = packaged([package_data("mapping.yaml")])
+    if mapping_path:
+        mapping.update(named([mapping_path]))
+    structures = (
+        named([settings.structures])
+        if settings.structures
+        else packaged([package_data("structures-illustratives.json")])
+    )
     return {
         "reference": reference,
-        "catalogue": files([catalogue.path]),
-        "mapping": files(mappings),
-        "exports": files(exports),
-        "structures": files([structures]),
+        "catalogue": packaged([catalogue.path]),
+        "mapping": mapping,
+        "exports": named(exports, responses.report.file_names()) if exports else {},
+        "structures": structures,
     }

@@ -22,12 +22,12 @@ is flushed once before it is swapped in (:mod:`barometre_geo.build.swap`).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ..maps._data import LEVEL_LABELS as IN_TITLES  # "communes", "EPCI à fiscalité propre"…
@@ -72,6 +72,7 @@ class _Job:
     basemap: str
     assets: str
     static: str | None
+    style: str = "standard"
 
 
 _JOB: _Job | None = None
@@ -137,23 +138,26 @@ def _description(indicator, job: _Job) -> str:
     return text
 
 
-def _classification(rows: pd.DataFrame, ind, fmt):
-    """One classification of a mean over every level (same colours, same values).
+def _classification(rows: pd.DataFrame, ind, fmt, levels) -> dict:
+    """Return the classes of each map of an indicator: ``{option or None: Classification}``.
 
-    Shares keep the maps' fixed 0–20–…–100 % classes (``None``). Up to 5
-    classes; with fewer distinct published values, one class per value.
+    One classification per headline / option, pooled over every level of the
+    build (:func:`barometre_geo.maps._breaks.indicator_classes`: natural breaks,
+    each level weighing the same, rounded bounds; one class per value when there
+    are at most 5): the same colour means the same value on the maps of every
+    level, in the HTML pages, the GeoPackage and the static maps.
     """
-    from ..maps import classify
+    from ..maps._breaks import indicator_classes
 
-    if ind.statistic != "mean":
-        return None
     rows = _overall(rows)
-    rows = rows[rows["level"].isin(LEVEL_TITLES) & ~rows["suppressed"].astype(bool)]
-    values = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype="float64")
-    values = values[np.isfinite(values)]
-    if not len(values):
-        return None
-    return classify(values, k=min(5, len(np.unique(values))), fmt=fmt)
+    headline = [None] if rows["option"].isna().any() else []
+    options = headline + list(rows["option"].dropna().astype(str).unique())
+    out = {}
+    for opt in options:
+        cls = indicator_classes(rows, ind.id, option=opt, fmt=fmt, levels=levels)
+        if cls is not None:
+            out[opt] = cls
+    return out
 
 
 def render_indicator(indicator_id: str, job: _Job | None = None) -> dict:
@@ -166,7 +170,12 @@ def render_indicator(indicator_id: str, job: _Job | None = None) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         records = _render(indicator_id, job or _JOB)
-    return {"records": records, "warnings": [f"{indicator_id} : {w.message}" for w in caught]}
+    from ..errors import message
+
+    return {
+        "records": records,
+        "warnings": [f"{indicator_id} : {message(w.message)}" for w in caught],
+    }
 
 
 def _render(indicator_id: str, job: _Job) -> list[dict]:
@@ -176,7 +185,10 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
     ind = job.catalogue.get(indicator_id)
     rows = job.tables[indicator_id]
     fmt = value_format(ind)
-    classification = _classification(rows, ind, fmt)
+    classification = _classification(rows, ind, fmt, job.levels)
+    from ..maps._style import style_palette
+
+    palette = style_palette(job.style)
     common = {  # the GeoPackage and the static maps say the same as the HTML map
         "catalogue": job.catalogue,
         "edition": job.edition,
@@ -185,6 +197,7 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
         "k_sensitive": job.k_sensitive,
         "classification": classification,
         "fmt": fmt,
+        "palette": palette,
     }
     threshold = job.k_sensitive if ind.sensitive else job.k
     theme = job.catalogue.theme(ind.theme).label
@@ -203,9 +216,13 @@ def _render(indicator_id: str, job: _Job) -> list[dict]:
             description=description,
             fmt=fmt,
             classification=classification,
+            palette=palette,
             min_n=threshold,
             basemap=job.basemap,
             assets=job.assets,
+            edition=job.edition,
+            synthetic=job.synthetic,
+            page_style=job.style,
         )
         path = map_path(job.out, page.file)
         path.write_text(doc.html, encoding="utf-8", newline="\n")
@@ -277,12 +294,18 @@ def _publishable_levels(rows: pd.DataFrame, ind, levels) -> list[str]:
     return [lv for lv in levels if lv in ind.levels and lv in have]
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int | None = None) -> None:
     import signal
 
+    if parent is not None:
+        from .._workers import die_with_parent
+
+        die_with_parent(parent)
     # Ctrl-C is the parent's to handle (it cancels the pending indicators and
     # deletes the staging folder): workers finish their indicator quietly
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # forked while the parent held them back
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
     import pyogrio
 
     pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})  # the worker's whole life
@@ -325,24 +348,31 @@ def render_all(
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
 
+        from .swap import held_signals
+
         # warm the in-process caches (simplified geometries per level) before forking
         done(indicators[0], render_indicator(indicators[0], job))
         _JOB = job
+        pool, futures = None, {}
         try:
-            ctx = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(
-                max_workers=jobs, mp_context=ctx, initializer=_init_worker
-            ) as pool:
+            with held_signals():  # a pool half started by Ctrl-C/SIGTERM cannot be shut down
+                pool = ProcessPoolExecutor(
+                    max_workers=jobs,
+                    mp_context=multiprocessing.get_context("fork"),
+                    initializer=_init_worker,
+                    initargs=(os.getpid(),),
+                )
                 futures = {pool.submit(_run_one, ind): ind for ind in indicators[1:]}
-                try:
-                    other = meanwhile() if meanwhile else None
-                    for fut in as_completed(futures):
-                        done(futures[fut], fut.result())
-                except BaseException:
-                    for fut in futures:  # do not start the others: the build is abandoned
-                        fut.cancel()
-                    raise
+            other = meanwhile() if meanwhile else None
+            for fut in as_completed(futures):
+                done(futures[fut], fut.result())
+        except BaseException:
+            for fut in futures:  # do not start the others: the build is abandoned
+                fut.cancel()
+            raise
         finally:
+            if pool is not None:  # wait for the running ones: they write into the staging
+                pool.shutdown(wait=True, cancel_futures=True)
             _JOB = None
     records = [rec for ind in indicators for rec in results[ind]["records"]]
     return records, [w for ind in indicators for w in results[ind]["warnings"]], other

@@ -87,6 +87,18 @@ class BuildResult:
         Warnings raised while reading and computing (also in the manifest).
     elapsed : float
         Seconds.
+    masked : int
+        Cells hidden by the statistical secrecy.
+    kept : tuple of str
+        Files of the output folder that were not the previous build's (the
+        user's): kept through the rebuild.
+    replaced : tuple of str
+        Files of the user's replaced by a file of the build (``force`` only).
+    cleaned : tuple of str
+        What was tidied before the work (stale staging folders; French).
+    skipped : tuple of str
+        Analyses the exports cannot feed (a question they lack), skipped: one French
+        line each, also in the ingest report and the manifest.
     """
 
     out_dir: Path
@@ -103,6 +115,10 @@ class BuildResult:
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
     masked: int = 0
+    kept: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    cleaned: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     @property
     def manifest(self) -> Path:
@@ -165,8 +181,10 @@ def build(
     assets: str | None = None,
     inline: bool | None = None,
     weights: bool | None = None,
+    estimates: str | None = None,
     static: str | None = None,
     basemap: str | None = None,
+    style: str | None = None,
     base_url: str | None = None,
     jobs: int | None = None,
     force: bool | None = None,
@@ -212,12 +230,20 @@ def build(
     weights : bool, default True
         Calibration-weighted figures next to the unweighted ones in the table
         and GeoPackages (the maps always show the unweighted figure).
+    estimates : {"model", "direct"}, default ``"model"``
+        ``model``: model-based small-area estimates next to the direct figures
+        (tables, GeoPackages), drawn by the département and EPCI maps with their
+        uncertainty and a "compared with France" view; ``direct``: direct only.
     static : {"png", "svg"}, optional
         Also draw static maps (``statiques/``), without basemap.
     basemap : str, default ``"plan_ign"``
         Background of the HTML maps (``none`` for no tiles at all).
+    style : {"standard", "dsfr"}, default ``"standard"``
+        ``dsfr``: the DSFR's colour tokens, typography and sequential palette.
     base_url : str, optional
-        Public URL of the folder, used in the iframe snippets of the index.
+        Public address of the folder once published, for absolute iframe
+        snippets in the index (without it they are relative, and each
+        published page shows its own code, built from its address).
     jobs : int, default 2
         Worker processes for the per-indicator outputs (Linux; else 1).
     force : bool, default False
@@ -263,12 +289,15 @@ def build(
         assets=assets,
         inline=inline,
         weights=weights,
+        estimates=estimates,
         static=static,
         basemap=basemap,
+        style=style,
         base_url=base_url,
         jobs=jobs,
         force=force,
     )
+    from ..errors import message
     from .indicator import fast_gpkg_writes
     from .swap import check_target, discard, staging_folder, swap_in
 
@@ -278,17 +307,38 @@ def build(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         state = _compute(settings, steps)
-    state["warnings"] = list(dict.fromkeys(str(w.message) for w in caught))
+    state["warnings"] = list(dict.fromkeys(_portable_text(message(w.message)) for w in caught))
     staging = staging_folder(target)
     try:
         with fast_gpkg_writes():
-            result = _write_all(settings, state, staging, target, steps, start)
+            result = _write_all(settings, state, staging.path, target.path, steps, start)
         steps.step("Remplacement du dossier de sortie")
-        swap_in(staging, target)
+        swapped = swap_in(staging, target)
     except BaseException:
         discard(staging)
         raise
-    return result
+    from dataclasses import replace
+
+    return replace(result, kept=swapped.kept, replaced=swapped.replaced, cleaned=target.cleaned)
+
+
+_ABSOLUTE = None
+
+
+def _portable_text(text: str) -> str:
+    r"""Return a message with the absolute folders of this machine cut off (names kept).
+
+    Examples
+    --------
+    >>> _portable_text("/home/ana/data/structures.json, record 3: see https://a.fr/b/c")
+    'structures.json, record 3: see https://a.fr/b/c'
+    """
+    import re
+
+    global _ABSOLUTE
+    if _ABSOLUTE is None:
+        _ABSOLUTE = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:;,'\"«»()]+/)+([^\s/:;,'\"«»()]+)")
+    return _ABSOLUTE.sub(r"\1", text)
 
 
 def _compute(settings: BuildSettings, steps: Steps) -> dict:
@@ -312,14 +362,41 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         responses = read_responses(
             list(settings.responses), mapping=settings.mapping, territories=t
         )
+    if not len(responses.data):
+        s = responses.report.summary()
+        why = "; ".join(f"{r.label}: {r.rows}" for r in responses.report.by_reason().itertuples())
+        why_fr = " ; ".join(
+            f"{r.label} : {r.rows}" for r in responses.report.by_reason().itertuples()
+        )
+        raise InputFileError(
+            f"No response accepted in the exports: {s['rows']} row(s) read, all rejected "
+            f"({why or 'none'}). Nothing was written. `barometre-geo validate FILE…` lists "
+            "each row and why it was rejected.",
+            fr=f"Aucune réponse acceptée dans les exports : {s['rows']} ligne(s) lue(s), toutes "
+            f"rejetées ({why_fr or 'aucune'}). Rien n’a été écrit. `barometre-geo validate "
+            "FICHIER…` donne chaque ligne et la raison de son rejet.",
+        )
     selected, absent = _select(settings, catalogue, responses.indicators())
     if not selected:
+        listed = f"{', '.join(absent[:10])}{' …' if len(absent) > 10 else ''}"
         raise InputFileError(
-            "None of the selected indicators is in the exports "
-            f"({', '.join(absent[:10])}{' …' if len(absent) > 10 else ''}). Check the "
+            f"None of the selected indicators is in the exports ({listed}). Check the "
             "--indicator/--theme filters, or the mapping file if the exports name the "
-            "questions differently (`barometre-geo validate FILE` lists the columns read)."
+            "questions differently (`barometre-geo validate FILE` lists the columns read).",
+            fr=f"Aucun des indicateurs choisis n’est dans les exports ({listed}). Vérifiez les "
+            "filtres --indicator/--theme, ou le fichier de correspondance si les exports "
+            "nomment les questions autrement (`barometre-geo validate FICHIER` liste les "
+            "colonnes lues).",
         )
+    steps.step("Structures de mutualisation")
+    if settings.structures:
+        from ..coverage.structures import read_structures
+
+        structures = read_structures(settings.structures, territories=t)
+    else:
+        from ..coverage.structures import load_demo_structures
+
+        structures = load_demo_structures(t)
     steps.step(f"Calcul de {len(selected)} indicateurs")
     table = aggregate(
         responses,
@@ -330,22 +407,18 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         k_sensitive=settings.k_sensitive,
         mode=settings.mode,
         weights="calibration" if settings.weights else None,
+        estimates=settings.estimates,
+        covered=structures.members["commune"] if settings.estimates == "model" else None,
     )
-    steps.step("Structures de mutualisation")
-    if settings.structures:
-        from ..coverage.structures import read_structures
+    from .skips import skipped_analyses
 
-        structures = read_structures(settings.structures, territories=t)
-    else:
-        from ..coverage.structures import load_demo_structures
-
-        structures = load_demo_structures(t)
     return {
         "territories": t,
         "catalogue": catalogue,
         "responses": responses,
         "selected": selected,
         "absent": absent,
+        "skipped": skipped_analyses(responses, catalogue, absent),
         "table": table,
         "structures": structures,
     }
@@ -354,6 +427,7 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
 def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
     from .._show_versions import show_versions
     from .._version import __version__
+    from ..errors import message
     from ..maps import MapRecord, write_index
     from . import extras as extra
     from .indicator import _Job, render_all
@@ -387,6 +461,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         basemap=settings.basemap,
         assets=assets,
         static=settings.static,
+        style=settings.style,
     )
     (root / "geopackages").mkdir(exist_ok=True)
     if assets == "local":  # one copy of Leaflet for every page of the folder
@@ -394,20 +469,27 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
 
         for path in write_leaflet(root):
             records.append(extra._record(path, root, "asset", path.suffix.lstrip(".")))
+    from ..maps._embed import write_embed_script
+
+    path = write_embed_script(root)  # the host pages' script (iframe height), CSP-safe
+    records.append(extra._record(path, root, "asset", "js"))
     if settings.static:
         (root / "statiques").mkdir(exist_ok=True)
 
     def meanwhile():  # in this process, while the workers draw the indicators
-        out = extra.write_participation(responses, t, root, basemap=settings.basemap, assets=assets)
+        out = extra.write_participation(
+            responses, t, root, basemap=settings.basemap, assets=assets, style=settings.style,
+            catalogue=catalogue,
+        )  # fmt: skip
         paths = _tables(table, responses, catalogue, root / "donnees")
         out += [extra._record(Path(p), root, "table", Path(p).suffix.lstrip(".")) for p in paths]
-        out += extra.write_ingest_report(responses, root)
+        out += extra.write_ingest_report(responses, root, state["skipped"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             cov_records, cov = extra.write_coverage(
                 state["structures"], t, responses, root, basemap=settings.basemap, assets=assets
             )
-        return out + cov_records, cov, [str(w.message) for w in caught]
+        return out + cov_records, cov, [_portable_text(message(w.message)) for w in caught]
 
     steps.step("Cartes et GeoPackages par indicateur ; participation, tableaux, couverture")
     with steps.bar(len(state["selected"]), "Cartes et GeoPackages") as bar:
@@ -447,7 +529,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         base_url=settings.base_url,
     )
     records.append({"path": "index.html", "kind": "index", "format": "html"})
-    (root / "parametres.toml").write_text(settings.to_toml(), encoding="utf-8")
+    (root / "parametres.toml").write_text(settings.to_toml(target), encoding="utf-8")
     records.append({"path": "parametres.toml", "kind": "parametres", "format": "toml"})
 
     report = responses.report
@@ -463,8 +545,8 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
     if len(cov.report.warnings):
         problems.append(
             f"{len(cov.report.warnings)} problème(s) dans le fichier des structures "
-            "(membres inconnus, structures sans territoire) : voir "
-            "rapports/structures-problemes.csv."
+            "(membres inconnus, structures sans territoire, colonnes mal nommées, lignes ou "
+            "géométries endommagées) : voir rapports/structures-problemes.csv."
         )
     masked = int(table["suppressed"].sum())
     result = BuildResult(
@@ -482,6 +564,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         warnings=tuple(state["warnings"]),
         elapsed=time.perf_counter() - start,
         masked=masked,
+        skipped=tuple(state["skipped"]),
     )
     (root / "LISEZMOI.txt").write_text(readme(result), encoding="utf-8")
     lis = _output_file(root, {"path": "LISEZMOI.txt", "kind": "lisezmoi", "format": "txt"})
@@ -495,9 +578,9 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "timings_s": steps.timings,
         "synthetic": synthetic,
         "edition": result.edition,
-        "settings": settings.as_dict(),
-        "replay": f"barometre-geo build --config {target / 'parametres.toml'}",
-        "versions": show_versions(as_dict=True),
+        "settings": settings.portable(target)[0],
+        "replay": f"barometre-geo build --config {target.name}/parametres.toml",
+        "versions": _portable_versions(show_versions(as_dict=True)),
         "inputs": extra.input_checksums(settings, t, responses, catalogue, settings.mapping),
         "aggregates": {
             k: meta.get(k) for k in ("k", "k_sensitive", "mode", "weights", "suppressed_cells")
@@ -508,6 +591,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "rejected": result.rejected,
         "problems": list(result.problems),
         "warnings": list(result.warnings),
+        "skipped_analyses": list(result.skipped),
         "exit_code": result.exit_code,
         "files": [f.__dict__ for f in result.files],
     }
@@ -516,6 +600,20 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         encoding="utf-8",
     )
     return result
+
+
+def _portable_versions(versions: dict) -> dict:
+    """``show_versions`` without this machine's folders (interpreter and PROJ data paths)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in versions.items()}
+    system = out.get("system", {})
+    if system.get("executable"):
+        system["executable"] = Path(system["executable"]).name
+    for group in out.values():
+        if isinstance(group, dict):
+            for key, value in list(group.items()):
+                if isinstance(value, str) and os.path.isabs(value) and key != "executable":
+                    group[key] = Path(value).name
+    return out
 
 
 def _replace_files(result: BuildResult, files) -> BuildResult:
@@ -548,6 +646,7 @@ def _level_label(level) -> str:
 
 
 def _tables(table, responses, catalogue, folder: Path) -> list[str]:
+    from .._tables import write_csv
     from ..indicators.tables import compare_published, write_aggregates
 
     paths = list(write_aggregates(table, folder).values())
@@ -555,6 +654,6 @@ def _tables(table, responses, catalogue, folder: Path) -> list[str]:
         cmp = compare_published(table, catalogue)
         if len(cmp):
             path = folder / "comparaison-chiffres-publies.csv"
-            cmp.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+            write_csv(cmp, path)
             paths.append(str(path))
     return paths

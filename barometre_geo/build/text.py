@@ -17,14 +17,22 @@ def _fmt_int(n) -> str:
     return f"{int(n):,}".replace(",", "\u202f")
 
 
-def summary(r) -> str:
-    """Return the French summary of a :class:`~barometre_geo.build.BuildResult`."""
+def summary(r, *, folder: str | None = None) -> str:
+    """Return the French summary of a :class:`~barometre_geo.build.BuildResult`.
+
+    ``folder`` names the output folder (default: relative to the working
+    folder, or absolute when outside it — for the terminal; ``LISEZMOI.txt``
+    gives its name only).
+    """
     out = r.out_dir
-    try:
-        shown = os.path.relpath(out)
-    except ValueError:  # another drive (Windows)
-        shown = str(out)
-    shown = shown if not shown.startswith("..") else str(out)
+    if folder is not None:
+        shown = folder
+    else:
+        try:
+            shown = os.path.relpath(out)
+        except ValueError:  # another drive (Windows)
+            shown = str(out)
+        shown = shown if not shown.startswith("..") else str(out)
     lines = [f"Construction terminée en {r.elapsed:.0f} s — dossier {shown}/"]
     if r.synthetic:
         lines.append(
@@ -41,6 +49,12 @@ def summary(r) -> str:
     if r.rejected:
         why = ", ".join(f"{label} : {_fmt_int(n)}" for label, n in r.rejected.items())
         lines.append(f"  Rejetées — {why} (détail : {shown}/rapports/import.txt).")
+    if ing.get("conflicts"):
+        lines.append(
+            f"  {_fmt_int(ing['conflicts'])} réponse(s) contredisant une autre réponse de la même "
+            f"collectivité à la même vague (autre fichier ou doublon) : détail dans "
+            f"{shown}/rapports/import.txt."
+        )
     if ing.get("unknown_values"):
         lines.append(
             f"  {_fmt_int(ing['unknown_values'])} valeur(s) de réponse inconnue(s) laissée(s) "
@@ -82,14 +96,31 @@ def summary(r) -> str:
             + " ; une vue par structure (couverture.html?structure=<SIREN>) et ses "
             "communes à prospecter en CSV et XLSX (couverture/prospects/)."
         )
-    if r.absent:
-        lines.append("Indicateurs absents des exports : " + ", ".join(r.absent) + ".")
+    for line in r.skipped:  # absent indicators among them
+        lines.append(f"Sauté : {line}")
     for w in r.warnings[:5]:
         lines.append(f"Attention : {w}")
     if len(r.warnings) > 5:
         lines.append(f"… et {len(r.warnings) - 5} autre(s) avertissement(s) : voir manifest.json.")
     for p in r.problems:
         lines.append(f"À vérifier : {p}")
+    for c in getattr(r, "cleaned", ()):
+        lines.append(f"Rangement : {c}.")
+    kept = getattr(r, "kept", ())
+    if kept:
+        shown_kept = ", ".join(kept[:5]) + (" …" if len(kept) > 5 else "")
+        lines.append(
+            f"{_fmt_int(len(kept))} fichier(s) du dossier qui ne viennent pas de la construction "
+            f"précédente, conservé(s) : {shown_kept}."
+        )
+    replaced = getattr(r, "replaced", ())
+    if replaced:
+        lines.append(
+            f"Remplacé(s) par la construction (--force) : {', '.join(replaced[:5])}"
+            + (" …" if len(replaced) > 5 else "")
+            + "."
+        )
+    lines.append(_embedding(s))
     lines.append(f"Ouvrez {shown}/index.html")
     return "\n".join(lines)
 
@@ -105,7 +136,7 @@ class Steps:
         self._current, self._since = None, time.perf_counter()
 
     def step(self, text: str | None) -> None:
-        """Close the current step (its time goes to ``timings``) and start ``text``."""
+        """Close the current step (its time is kept) and start ``text`` (None: none)."""
         now = time.perf_counter()
         if self._current:
             self.timings[self._current] = round(now - self._since, 2)
@@ -116,10 +147,27 @@ class Steps:
             tqdm.write(f"• {text}", file=__import__("sys").stderr)
 
     def bar(self, total: int, desc: str):
-        """Return a progress bar of ``total`` items (silent when disabled)."""
+        """Return a progress bar of ``total`` items (silent when quiet)."""
         from tqdm import tqdm
 
         return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
+
+
+def _embedding(settings) -> str:
+    """Return the summary's line on embedding the maps in a website (base URL or not)."""
+    from ..maps._embed import EMBED_SCRIPT, frame_src
+
+    if not settings.base_url:
+        return (
+            "Intégration : codes <iframe> relatifs (adresse de publication inconnue). Une fois "
+            "le dossier publié, relancez avec --base-url https://…/cartes/ pour des codes "
+            "absolus ; chaque page publiée donne aussi le sien (« Intégrer cette carte »)."
+        )
+    return (
+        f"Intégration : codes <iframe> pour {settings.base_url} ; le site hôte autorise "
+        f"frame-src {frame_src(settings.base_url)} et sert une copie de {EMBED_SCRIPT} "
+        "(hauteur automatique, compatible script-src 'self')."
+    )
 
 
 def index_description(settings, responses, synthetic: bool) -> str:
@@ -142,9 +190,12 @@ def readme(result) -> str:
     """Return ``LISEZMOI.txt``: the summary and the layout of the folder."""
     return (
         "Sorties de `barometre-geo build`\n"
-        "================================\n\n" + result.summary() + "\n\nContenu du dossier\n"
+        "================================\n\n"
+        + summary(result, folder=result.out_dir.name)
+        + "\n\nContenu du dossier\n"
         "------------------\n"
         "index.html                  toutes les cartes par thème, valeur nationale, code <iframe>\n"
+        "assets/                     Leaflet ; barometre-geo-integration.js pour le site hôte\n"
         "<indicateur>.<niveau>.html  une carte par indicateur et niveau (et par modalité)\n"
         "participation.*.html        communes ayant répondu ; participation par département\n"
         "couverture.html             couverture par les structures de mutualisation\n"

@@ -99,12 +99,29 @@ def add_parser(sub):
         help="calibration-weighted figures next to the unweighted ones (default: on)",
     )
     add(
+        "--estimates",
+        choices=("model", "direct"),
+        help="model (default): small-area estimates next to the direct figures, drawn by the "
+        "département and EPCI maps with their uncertainty; direct: direct figures only",
+    )
+    add(
         "--static",
         metavar="FORMAT",
         help="also draw static maps: png or svg (about 1 s per map; default: none)",
     )
     add("--basemap", help="background of the HTML maps: plan_ign (default), osm, cartodb, none")
-    add("--base-url", metavar="URL", help="public URL of the folder, for the iframe snippets")
+    add(
+        "--style",
+        choices=["standard", "dsfr"],
+        help="look of the pages: standard (default) or dsfr (the DSFR's colours, typography "
+        "and palette, for État websites)",
+    )
+    add(
+        "--base-url",
+        metavar="URL",
+        help="public address of the folder once published (https://…/cartes/): absolute "
+        "iframe snippets in the index (default: relative; each published page shows its own)",
+    )
     add("--jobs", type=int, metavar="N", help="worker processes (default 2)")
     add(
         "--force",
@@ -136,8 +153,10 @@ def run(args) -> int:
         assets=args.assets,
         inline=args.inline,
         weights=args.weights,
+        estimates=args.estimates,
         static=args.static,
         basemap=args.basemap,
+        style=args.style,
         base_url=args.base_url,
         jobs=args.jobs,
         force=args.force,

@@ -67,6 +67,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     """Run the command."""
+    from .._tables import write_csv
     from ..coverage.lists import PROSPECTS_DIR, write_lists
     from ..coverage.measure import coverage
     from ..coverage.structures import load_demo_structures, read_structures
@@ -104,7 +105,7 @@ def run(args) -> int:
     problems = result.report.warnings
     if len(problems):
         path = out / "structures-problemes.csv"
-        problems.to_csv(path, index=False, encoding="utf-8")
+        write_csv(problems, path)
         files.append(path)
     if not args.no_html:
         files.append(result.to_html(out / "couverture.html", basemap=args.basemap, lists=True))

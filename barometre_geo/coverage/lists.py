@@ -12,7 +12,7 @@ Rows of a structure's list are ranked as in :attr:`CoverageResult.nearby`:
 adjacent communes first, then by distance, then by population. CSV files are
 UTF-8 with ``,`` separators (like the other tables of the build); the XLSX
 files have a bold, frozen header with an autofilter. Every text cell goes
-through :func:`barometre_geo._format.neutralise_formula`.
+through :func:`barometre_geo._tables.safe_table`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._format import neutralise_formulas
+from .._tables import safe_table, write_csv
 
 __all__ = [
     "DICTIONARY",
@@ -186,10 +186,10 @@ def list_paths(cle: str | None = None) -> tuple[str, str]:
 def _write(table: pd.DataFrame, root: Path, paths: tuple[str, str], *, title: str, sheet: str):
     from .._xlsx import xlsx_bytes
 
-    safe = neutralise_formulas(table)
+    safe = safe_table(table)
     csv_path, xlsx_path = (root / p for p in paths)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
-    safe.to_csv(csv_path, index=False, lineterminator="\n", encoding="utf-8")
+    write_csv(table, csv_path)  # neutralised by write_csv
     widths = [next(w for lab, w in LABELS.values() if lab == col) for col in safe.columns]
     data = xlsx_bytes(
         list(safe.columns),

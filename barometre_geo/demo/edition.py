@@ -58,7 +58,9 @@ def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
         raise UnknownValueError(
             f"seed={seed!r}: give a whole number >= 0 (the same seed always gives the same "
-            f"files; the default is {DEMO_SEED})."
+            f"files; the default is {DEMO_SEED}).",
+            fr=f"seed={seed!r} : donnez un entier >= 0 (la même graine donne toujours les "
+            f"mêmes fichiers ; {DEMO_SEED} par défaut).",
         )
     return int(seed)
 
@@ -70,7 +72,10 @@ def _check_folder(out_dir) -> Path:
     if out.exists() and not out.is_dir():
         raise InputFileError(
             f"{out}: this path is a file, not a folder. Give the folder where the demo "
-            f"exports go, e.g. --out {out.with_suffix('')}-demo (it is created if missing)."
+            f"exports go, e.g. --out {out.with_suffix('')}-demo (it is created if missing).",
+            fr=f"{out} : ce chemin est un fichier, pas un dossier. Donnez le dossier où écrire "
+            f"les exports de démonstration, par exemple --out {out.with_suffix('')}-demo (il "
+            "est créé s’il n’existe pas).",
         )
     return out
 
@@ -80,6 +85,23 @@ def demo_files(out_dir) -> list[Path]:
     from .write import FILE_FORMATS
 
     return [Path(out_dir) / (_STEM.format(wave=w) + FILE_FORMATS[w][0]) for w in (1, 2, 3)]
+
+
+def default_inputs(territories=None, catalogue=None, structures=None) -> tuple:
+    """Fill in the embedded reference, catalogue and illustrative structures where not given."""
+    if territories is None:
+        from ..territories.load import load_territories
+
+        territories = load_territories()
+    if catalogue is None:
+        from ..survey.catalogue import load_catalogue
+
+        catalogue = load_catalogue()
+    if structures is None:
+        from ..coverage.structures import load_demo_structures
+
+        structures = load_demo_structures(territories)
+    return territories, catalogue, structures
 
 
 def _plan_defects(rng, resp: pd.DataFrame, units: pd.DataFrame, territories) -> dict:
@@ -268,18 +290,7 @@ def write_demo_exports(
 
     seed = _check_seed(seed)
     out = _check_folder(out_dir)
-    if territories is None:
-        from ..territories.load import load_territories
-
-        territories = load_territories()
-    if catalogue is None:
-        from ..survey.catalogue import load_catalogue
-
-        catalogue = load_catalogue()
-    if structures is None:
-        from ..coverage.structures import load_demo_structures
-
-        structures = load_demo_structures(territories)
+    territories, catalogue, structures = default_inputs(territories, catalogue, structures)
     tables, _ = _generate(seed, territories, catalogue, structures)
     out.mkdir(parents=True, exist_ok=True)
     files = demo_files(out)

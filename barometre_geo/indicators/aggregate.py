@@ -109,6 +109,19 @@ def _parse_levels(level) -> list[str]:
     return out
 
 
+#: Values of ``aggregate(estimates=...)``.
+ESTIMATES: tuple[str, ...] = ("direct", "model")
+
+
+def _parse_estimates(value) -> str:
+    if value not in ESTIMATES:
+        raise UnknownValueError(
+            f"Unknown estimates={value!r}. Valid values: {', '.join(ESTIMATES)} ('model' adds "
+            "the model-based small-area estimates next to the direct ones)."
+        )
+    return value
+
+
 def _unpack(responses):
     data = getattr(responses, "data", None)
     if not isinstance(data, pd.DataFrame):
@@ -219,6 +232,8 @@ def aggregate(
     options: bool = False,
     t_sensitive: int = T_SENSITIVE,
     detailed_reasons: bool = False,
+    estimates: str = "direct",
+    covered=None,
 ) -> pd.DataFrame:
     """Compute indicators per territory, with confidence intervals and protection.
 
@@ -272,6 +287,17 @@ def aggregate(
         alike — "too homogeneous" would itself say that (nearly) every
         respondent gave the same answer. ``True`` keeps the two apart, for an
         analyst's own checks: never publish such a table.
+    estimates : {"direct", "model"}, default "direct"
+        ``"model"`` adds the model-based small-area estimates next to the direct
+        ones (:data:`~barometre_geo.indicators.modelled.MODEL_COLUMNS`) on the
+        overall rows of the EPCI, département, région, France and zone levels:
+        a multilevel model per indicator and option, post-stratified on every
+        collectivity of the universe (a share of collectivities), with a 95 %
+        interval, published at the tier the flip rule allows (``value``,
+        ``class`` or ``hidden``; see :mod:`barometre_geo.protection.modelled`).
+    covered : iterable of str or pandas.Series, optional
+        Codes of the communes served by a mutualisation structure (e.g.
+        ``structures.members["commune"]``): a covariate of the model.
 
     Returns
     -------
@@ -296,6 +322,7 @@ def aggregate(
     6
     """
     levels = _parse_levels(level)
+    estimates = _parse_estimates(estimates)
     mode = parse_mode(mode)
     k, k_sensitive = check_thresholds(k, k_sensitive)
     t_sensitive = check_t_sensitive(t_sensitive)
@@ -348,6 +375,18 @@ def aggregate(
         follows=[_follows_sensitive(i, catalogue) for i in inds],
     )
     table = _assemble(cs, plans, geo, prep, bys, labels, prot, w, strata, levels)
+    model_report = None
+    if estimates == "model":
+        from ..protection.modelled import hidden_direct_units
+        from .modelled import add_rows, model_columns
+
+        extra, model_report, more = model_columns(
+            table, plans, inds, prep, geo, covered=covered, k=k, k_sensitive=k_sensitive,
+            hidden=hidden_direct_units(cs, prot, plans),
+        )  # fmt: skip
+        for name, col in extra.items():
+            table[name] = col
+        table = add_rows(table, more, geo)
     if not detailed_reasons:
         sens = table["indicator"].isin([p_.id for p_ in inds if p_.sensitive])
         secret = sens & table["reason"].isin(SECRET_REASONS)
@@ -377,6 +416,8 @@ def aggregate(
         "weighted_withheld": withheld,
         "protection": prot.info,
     }
+    if model_report is not None:
+        table.attrs["barometre_geo"]["model"] = model_report
     if prep.without_territory:
         total = sum(prep.without_territory.values())
         detail = ", ".join(f"{kd}: {c}" for kd, c in prep.without_territory.items())

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._tables import write_csv
 from ..protection.rules import describe_reasons
 
 __all__ = ["DICTIONARY", "compare_published", "write_aggregates"]
@@ -110,6 +111,34 @@ DICTIONARY: dict[str, tuple[str, str]] = {
         "Vrai si la valeur publiée est fragile : moins de 30 réponses ou intervalle de "
         "confiance plus large que ±15 points.",
     ),
+    "model_value": (
+        "nombre",
+        "Estimation modélisée (MRP) : part des collectivités de l'univers du territoire (0–1) "
+        "ou moyenne (%), prédite par un modèle multiniveau (type, population, couverture par "
+        "une structure de mutualisation ; effets département et région) appliqué à toutes "
+        "les collectivités. Vide si seule la classe est publiée ou si elle est secrète.",
+    ),
+    "model_ci_low": ("nombre", "Borne basse de l'intervalle à 95 % de l'estimation modélisée."),
+    "model_ci_high": ("nombre", "Borne haute de l'intervalle à 95 % de l'estimation modélisée."),
+    "model_class_low": ("nombre", "Borne basse de la classe de l'estimation modélisée."),
+    "model_class_high": ("nombre", "Borne haute de la classe de l'estimation modélisée."),
+    "model_publication": (
+        "texte",
+        "Publication de l'estimation modélisée : value (valeur, intervalle, classe), class "
+        "(classe seule : territoire de peu de réponses dont la valeur exacte pourrait trahir "
+        "une réponse), hidden (secret).",
+    ),
+    "model_uncertain": (
+        "booléen",
+        "Estimation incertaine : l'intervalle à 95 % couvre plusieurs classes (toujours vrai "
+        "pour une classe seule).",
+    ),
+    "model_vs_france": (
+        "texte",
+        "Comparaison avec l'estimation modélisée de la France : above / below (intervalle à "
+        "95 % entièrement au-dessus / en dessous), similar (non distinguable).",
+    ),
+    "estimator": ("texte", "Méthode de l'estimation modélisée (mrp) ; vide sans estimation."),
 }
 
 
@@ -168,9 +197,7 @@ def write_aggregates(table: pd.DataFrame, out_dir, *, name: str = "indicateurs")
     meta = dict(table.attrs.get("barometre_geo", {}))
     plain = table.copy()
     plain.attrs = {}
-    plain.to_csv(
-        paths["csv"], index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g"
-    )
+    write_csv(plain, paths["csv"], float_format="%.6g")
     plain.to_parquet(paths["parquet"], index=False)
     extra = [c for c in table.columns if c not in DICTIONARY]
     rows = [
@@ -178,7 +205,7 @@ def write_aggregates(table: pd.DataFrame, out_dir, *, name: str = "indicateurs")
         for c in table.columns
         if c in DICTIONARY
     ] + [{"colonne": c, "type": str(table[c].dtype), "description": ""} for c in extra]
-    pd.DataFrame(rows).to_csv(paths["dictionary_csv"], index=False, encoding="utf-8")
+    write_csv(pd.DataFrame(rows), paths["dictionary_csv"])
     md = [
         f"# Dictionnaire des données — {name}",
         "",

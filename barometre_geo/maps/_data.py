@@ -150,6 +150,10 @@ def overall_rows(
     return rows
 
 
+#: Modelled columns kept as text (or booleans) when joined to the polygons.
+_TEXT_COLUMNS = ("model_publication", "model_vs_france", "model_uncertain")
+
+
 def join_rows(
     gdf,
     rows: pd.DataFrame,
@@ -183,7 +187,7 @@ def join_rows(
     merged = gdf.assign(code=gdf["code"].astype(str)).merge(data, on="code", how="left")
     merged["suppressed"] = merged["suppressed"].astype("boolean").fillna(False).astype(bool)
     for col in keep:
-        if col in ("code", "suppressed", "reason", "low_reliability", "nom"):
+        if col in ("code", "suppressed", "reason", "low_reliability", "nom", *_TEXT_COLUMNS):
             continue
         merged[col] = pd.to_numeric(merged[col], errors="coerce").astype("float64")
     sup = merged["suppressed"].to_numpy()

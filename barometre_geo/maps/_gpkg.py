@@ -55,6 +55,7 @@ from .._version import __version__
 from ..errors import InputFileError
 from ..protection.rules import describe_reasons
 from ..territories.crs import ZONE_CRS
+from ._breaks import resolve_classes
 from ._classify import Classification
 from ._data import (
     HIDDEN_COLUMNS,
@@ -86,6 +87,14 @@ _CELL = (
     "suppressed",
     "reason",
     "low_reliability",
+    "model_value",
+    "model_ci_low",
+    "model_ci_high",
+    "model_class_low",
+    "model_class_high",
+    "model_publication",
+    "model_uncertain",
+    "model_vs_france",
 )
 _SHARED = ("n", "deff", "participation", "population_share")
 _DESCRIPTIONS = {
@@ -110,6 +119,24 @@ _DESCRIPTIONS = {
         describe_reasons(),
     ),
     "low_reliability": ("Fiabilité faible", "moins de 30 réponses ou IC de plus de ±15 points"),
+    "model_value": (
+        "Estimation modélisée",
+        "part des collectivités ({unit}) prédite par le modèle multiniveau (MRP) ; NULL si "
+        "seule la classe est publiée ou secrète",
+    ),
+    "model_ci_low": ("IC 95 % bas (modèle)", "borne basse de l'intervalle de l'estimation"),
+    "model_ci_high": ("IC 95 % haut (modèle)", "borne haute de l'intervalle de l'estimation"),
+    "model_class_low": ("Classe modélisée (bas)", "borne basse de la classe de l'estimation"),
+    "model_class_high": ("Classe modélisée (haut)", "borne haute de la classe de l'estimation"),
+    "model_publication": (
+        "Publication (modèle)",
+        "value : valeur ; class : classe seule (peu de réponses) ; hidden : secret",
+    ),
+    "model_uncertain": ("Estimation incertaine", "l'intervalle à 95 % couvre plusieurs classes"),
+    "model_vs_france": (
+        "Comparaison avec la France",
+        "above / below : significativement au-dessus / en dessous ; similar : non distinguable",
+    ),
     "classe": ("Classe", "numéro de la classe de la carte (1 = la plus basse) ; NULL sans valeur"),
     "classe_libelle": (
         "Libellé de la classe",
@@ -160,8 +187,10 @@ def _block(gdf, rows, level, classification, ctx, palette, suffix):
         if col.endswith("_weighted") and not merged[col].notna().any():
             continue  # aggregated without weights
         series = merged[col]
-        if col == "reason":
+        if col in ("reason", "model_publication", "model_vs_france"):
             series = series.astype("object").where(series.notna(), None)
+        elif col == "model_uncertain":
+            series = series.astype("boolean")
         out[f"{col}{suffix}"] = series
     out[f"classe{suffix}"] = pd.array(np.where(idx >= 0, idx + 1, 0), dtype="Int16")
     out.loc[idx < 0, f"classe{suffix}"] = pd.NA
@@ -179,7 +208,10 @@ def _level_table(aggregates, gdf, level, ctx, options, headline, classification,
     for opt in groups:
         rows = overall_rows(aggregates, ctx.indicator.id, level, opt, what=_WHAT)
         suffix = "" if opt is None else f"_{opt}"
-        block, sh, cls, colors = _block(gdf, rows, level, classification, ctx, palette, suffix)
+        # the HTML map's classes: pooled over the levels of the table, one per option
+        chosen = resolve_classes(classification, aggregates, ctx.indicator.id, option=opt,
+                                 fmt=ctx.fmt)  # fmt: skip
+        block, sh, cls, colors = _block(gdf, rows, level, chosen, ctx, palette, suffix)
         blocks.append(block)
         shared = sh if shared is None else shared.combine_first(sh)
         styles.append((opt, suffix, cls, colors))
@@ -325,7 +357,7 @@ def write_indicator_gpkg(
     synthetic: bool | None = None,
     k: int | None = None,
     k_sensitive: int | None = None,
-    classification: Classification | None = None,
+    classification: Classification | dict | None = None,
     palette: str = "Blues",
     fmt: NumberFormat | None = None,
 ) -> Path:
@@ -353,8 +385,10 @@ def write_indicator_gpkg(
     k, k_sensitive : int, optional
         Suppression thresholds quoted in the legend and the metadata
         (default: the table's ``attrs``, then 5 and 10).
-    classification : Classification, optional
-        Classes of every layer (default: those of the HTML map, per level).
+    classification : Classification or dict, optional
+        Classes of every layer, or ``{option or None: Classification}``
+        (default: those of the HTML map: natural breaks pooled over the
+        table's levels, rounded, per option).
     palette : str
         Sequential or diverging palette (:func:`list_palettes`).
     fmt : NumberFormat, optional

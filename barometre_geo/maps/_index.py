@@ -42,13 +42,11 @@ class MapRecord:
     description: str = ""
 
 
-def _snippet(url: str, title: str) -> str:
-    from html import escape
+def _snippet(file: str, title: str, base_url: str) -> str:
+    """Return the page's ``<iframe>`` code (no inline style; the host script sets its height)."""
+    from ._embed import embed_snippet
 
-    return (
-        f'<iframe src="{escape(url, quote=True)}" title="{escape(title, quote=True)}" '
-        'width="100%" height="720" style="border:0" loading="lazy"></iframe>'
-    )
+    return embed_snippet(file, title, base_url=base_url).html
 
 
 def write_index(
@@ -98,7 +96,7 @@ def write_index(
             {
                 "rec": rec,
                 "url": url,
-                "snippet": _snippet(url, rec.title),
+                "snippet": _snippet(rec.file, rec.title, base_url),
                 "id": f"snippet-{sum(map(len, themes.values())) + 1}",
             }
         )

@@ -19,7 +19,7 @@ from .._format import NumberFormat, format_count
 from ..errors import SchemaError
 from ._geometry import EncodedGeometry, encode_vlq
 from ._options import Field, LegendSpec, MapStyle
-from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH
+from ._palettes import NO_DATA_COLOR, NO_DATA_PATTERN, SUPPRESSED_PATTERN
 
 __all__ = ["NO_DATA", "SUPPRESSED", "coded_text_column", "layer_spec", "text_column"]
 
@@ -109,6 +109,8 @@ def layer_spec(
     fields: Sequence[Field],
     legend: LegendSpec,
     style: MapStyle,
+    national: dict | None = None,
+    no_data_pattern: bool = True,
     interactive: bool = True,
 ) -> dict:
     """Assemble one layer's payload.
@@ -120,9 +122,15 @@ def layer_spec(
     cls : numpy.ndarray of int
         Class (or category) index per feature; ``-1`` no answer, ``-2`` suppressed.
     classes : sequence of dict
-        ``{"label", "color"}`` (``"outline"`` optional; ``color`` None = no fill).
+        ``{"label", "color"}`` (``"outline"`` optional; ``color`` None = no fill;
+        ``"pattern"`` optional: a texture ``{"kind": "hatch" | "dots", "bg", "fg"}``
+        drawn instead of the colour).
     fields : sequence of Field
         The first one is the tooltip title (a text field, the name).
+    national : dict, optional
+        The national value's mark in the legend (:func:`~._captions.national_mark`).
+    no_data_pattern : bool
+        Draw "no answer" dotted (indicator maps); ``False``: in :data:`NO_DATA_COLOR`.
     interactive : bool
         ``False``: no tooltip nor pointer events (an outline drawn over another layer).
     """
@@ -161,17 +169,18 @@ def layer_spec(
                 "label": legend.no_data,
                 "short": legend.no_data.lower(),
                 "color": NO_DATA_COLOR,
+                "pattern": dict(NO_DATA_PATTERN) if no_data_pattern else None,
                 "n": n_no,
                 "count": format_count(n_no),
             },
             "suppressed": {
                 "label": legend.suppressed,
                 "short": "effectif insuffisant",
-                "hatch": True,
-                "pattern": {"bg": SUPPRESSED_COLOR, "fg": SUPPRESSED_HATCH},
+                "pattern": dict(SUPPRESSED_PATTERN),
                 "n": n_sup,
                 "count": format_count(n_sup),
             },
+            "national": national,
         },
         "fields": [_field_payload(data, fd) for fd in fields],
     }

@@ -54,7 +54,8 @@ def parse_assets(assets: str) -> str:
     value = str(assets).strip().lower()
     if value not in ASSETS:
         raise UnknownValueError(
-            f"Unknown assets mode {assets!r}. Valid modes: {', '.join(ASSETS)}."
+            f"Unknown assets mode {assets!r}. Valid modes: {', '.join(ASSETS)}.",
+            fr=f"Mode de ressources {assets!r} inconnu. Modes possibles : {', '.join(ASSETS)}.",
         )
     return value
 
@@ -158,6 +159,10 @@ class MapStyle:
         (EPCI), 0.01° otherwise (départements, régions).
     quantum : float, optional
         Coordinate grid in degrees; default ``simplify / 16`` (≥ 0.00005°).
+    insets : bool, default True
+        Draw the overseas départements and, for layers finer than the
+        département, Île-de-France in insets beside metropolitan France
+        (:mod:`~._layout`); ``False``: the main map alone.
     """
 
     stroke_color: str = "#ffffff"
@@ -167,6 +172,7 @@ class MapStyle:
     outline_weight: float = 2.0
     simplify: float | None = None
     quantum: float | None = None
+    insets: bool = True
 
     def tolerance(self, n: int) -> float:
         """Simplification tolerance for a layer of ``n`` features."""

@@ -8,7 +8,10 @@
  * legend entries as buttons, ?<param>=<key> in the URL (read at load, rewritten on each
  * choice), the map zoomed on the view with its territories outlined, the features of its
  * tables dashed and the others dimmed, and a panel under the map (figures, downloads,
- * tables). Text from data goes through textContent only. */
+ * tables). The view is drawn by bgeoCanvas.FeatureCanvas (bgeo-canvas.js) from the
+ * layer's own store and fills, over a white veil, in a pane above the map's layers;
+ * tooltips stay those of the layer under it. start: the bounds of the view asked by the
+ * URL, so that the map opens there (bgeo.js). Text from data goes through textContent only. */
 (function () {
   "use strict";
   var B = window.bgeo, NARROW = 600, active = null;
@@ -140,32 +143,35 @@
   }
 
   // The view is drawn over a white veil in its own pane: its territories (outlined) and
-  // the features of its tables (dashed), reusing the decoded rings; the map under it
-  // stays as it is (nothing of the 35,000 communes is restyled).
+  // the features of its tables (dashed), with the layer's store and fills; the map under
+  // it stays as it is (nothing of the 35,000 communes is restyled). The canvas lets the
+  // pointer through: hovering a territory shows the layer's tooltip.
   function overlay(v) {
     if (active.overlay) { active.map.removeLayer(active.overlay); active.overlay = null; }
-    if (!v) return;
-    var map = active.map, layer = active.layer;
+    if (!v) { active.onoverlay(null); return; }
+    var map = active.map, layer = active.layer, base = layer.paint, k = base.fills.length;
     if (!map.getPane("bgeoView")) map.createPane("bgeoView").style.zIndex = 450;
-    var renderer = active.renderer || (active.renderer = L.canvas({ pane: "bgeoView", padding: 0.2 }));
-    var group = L.featureGroup();
-    group.addLayer(L.rectangle([[-89, -179], [89, 179]], { renderer: renderer, stroke: false,
-      fillColor: "#ffffff", fillOpacity: 0.72, interactive: false }));
-    function add(i, dashed) {
-      var base = active.polys[i];
-      if (!base) return;
-      var p = L.polygon(base.getLatLngs(), { renderer: renderer, stroke: true, color: "#1e1e1e",
-        weight: dashed ? 1.6 : 0.6, dashArray: dashed ? "4 3" : null, opacity: 1,
-        fillColor: base.options.fillColor, fillOpacity: 0.95, fill: true, interactive: true });
-      p._bgeo = i;
-      group.addLayer(p);
+    // styles 0..k-1: a member in its layer's fill, outlined; k..2k-1: a related one, dashed
+    var fills = base.fills.concat(base.fills), alphas = [], strokes = [], order = [];
+    for (var j = 0; j < 2 * k; j++) {
+      alphas.push(0.95);
+      strokes.push(j < k ? { color: "#1e1e1e", width: 0.6 } : { color: "#1e1e1e", width: 1.6, dash: [4, 3] });
+      order.push(j);
     }
-    v.memberList.forEach(function (i) { add(i, false); });
-    v.relatedList.forEach(function (i) { if (!v.memberSet.has(i)) add(i, true); });
-    group.bindTooltip(function (p) { return B.tooltip(layer, p._bgeo); },
-      { sticky: true, direction: "top", className: "bgeo-tip", opacity: 1 });
-    group.addTo(map);
-    active.overlay = group;
+    var styleOf = new Int32Array(base.styleOf.length), subset = [];
+    v.memberList.forEach(function (i) { styleOf[i] = base.styleOf[i]; subset.push(i); });
+    v.relatedList.forEach(function (i) {
+      if (v.memberSet.has(i)) return;
+      styleOf[i] = k + base.styleOf[i];
+      subset.push(i);
+    });
+    var paint = { fills: fills, alphas: alphas, strokes: strokes, styleOf: styleOf, order: order,
+      borderColor: "#1e1e1e", weight: function () { return 0; }, veil: "rgba(255, 255, 255, 0.72)" };
+    var c = new bgeoCanvas.FeatureCanvas(layer.store, Int32Array.from(subset), paint,
+      { pane: "bgeoView", padding: 0.2 });
+    c.addTo(map);
+    active.overlay = c;
+    active.onoverlay(c);
   }
 
   function table(t) {
@@ -193,8 +199,7 @@
         tr.tabIndex = 0;
         tr.title = "Centrer la carte sur ce territoire";
         var go = function () {
-          var p = active.polys[f];
-          if (p) active.map.fitBounds(p.getBounds(), { maxZoom: 11, animate: false });
+          active.map.fitBounds(bgeoCanvas.boundsOf(active.layer.store, f), { maxZoom: 11, animate: false });
         };
         tr.addEventListener("click", go);
         tr.addEventListener("keydown", function (e) { if (e.key === "Enter") go(); });
@@ -245,7 +250,7 @@
     }
   }
 
-  function select(key) {
+  function select(key, fit) {
     var v = key ? active.byKey[key] : null;
     active.select.value = v ? v.key : "";
     if (!v) {
@@ -268,7 +273,7 @@
     }
     active.current = v;
     overlay(v);
-    if (v.bounds) active.map.fitBounds(v.bounds, { padding: [16, 16], animate: false });
+    if (v.bounds && fit !== false) active.map.fitBounds(v.bounds, { padding: [16, 16], animate: false });
     panel(v, setUrl(v.key));
     markLegend();
     active.onselect(v.key);
@@ -281,8 +286,6 @@
       byKey[v.key] = v;
       if (v.cls >= 0) byCls[v.cls] = v;
     });
-    var polys = [];
-    layer.group.eachLayer(function (p) { polys[p._bgeo] = p; });
     var mapbox = map.getContainer().closest(".bgeo-mapbox");
     var bar = el("div", "bgeo-views");
     var lab = el("label", null, spec.label + " : ");
@@ -306,19 +309,32 @@
     pane.setAttribute("aria-label", spec.label + " choisie");
     pane.hidden = true;
     mapbox.parentNode.insertBefore(pane, mapbox.nextSibling);
-    active = { spec: spec, layer: layer, map: map, byKey: byKey, byCls: byCls, polys: polys,
+    active = { spec: spec, layer: layer, map: map, byKey: byKey, byCls: byCls,
       select: sel, panel: pane, current: null,
-      onselect: function (key) { state.view = key; } };
+      onselect: function (key) { state.view = key; },
+      onoverlay: function (c) { state.views.canvas = c; } };
     sel.addEventListener("change", function () { select(sel.value); });
     if (layer.legendBox) pickable(layer.legendBox);
     layer.group.on("add", function () {
       setTimeout(function () { if (layer.legendBox) pickable(layer.legendBox); }, 0);
     });
-    state.views = { select: select, keys: Object.keys(byKey) };
-    var wanted = null;
-    try { wanted = new URL(window.location.href).searchParams.get(spec.param); } catch (e) { }
-    if (wanted) select(wanted);
+    state.views = { select: select, keys: Object.keys(byKey), canvas: null };
+    var wanted = wantedKey(spec);
+    // the map already opened on the view (start) or on ?territoire=: no second move
+    if (wanted) select(wanted, !(state.viewStart || (state.territoire && state.territoire.bounds)));
   }
 
-  window.bgeoViews = { init: init, compactLegend: compactLegend, fit: fitLegends };
+  function wantedKey(spec) {
+    try { return new URL(window.location.href).searchParams.get(spec.param); } catch (e) { return null; }
+  }
+
+  // Bounds of the view the URL asks for (the map opens there), or null.
+  function start(data) {
+    var key = wantedKey(data.views), found = null;
+    if (!key) return null;
+    data.views.views.forEach(function (v) { if (v.key === key) found = v; });
+    return found && found.bounds ? found.bounds : null;
+  }
+
+  window.bgeoViews = { init: init, start: start, compactLegend: compactLegend, fit: fitLegends };
 })();
