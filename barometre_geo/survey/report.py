@@ -497,6 +497,7 @@ class IngestReport:
             for note in notes if isinstance(notes, list | tuple) else ():
                 out.append(f"  {names.get(str(f), f)} : {note}")
         return ["", "Lecture des fichiers :", *out] if out else []
+
     def _corrections_text(self, rej: pd.DataFrame, limit: int) -> list[str]:
         """How to confirm a suggestion: the ``corrections:`` section to paste in the mapping."""
         if "suggestions" not in rej.columns:
