@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..maps._data import LEVEL_LABELS as IN_TITLES  # "communes", "EPCI à fiscalité propre"…
@@ -148,12 +149,21 @@ def _classification(rows: pd.DataFrame, ind, fmt, levels) -> dict:
     level, in the HTML pages, the GeoPackage and the static maps.
     """
     from ..maps._breaks import indicator_classes
+    from ..maps._modelled import model_classes
 
     rows = _overall(rows)
     headline = [None] if rows["option"].isna().any() else []
     options = headline + list(rows["option"].dropna().astype(str).unique())
+    # a build drawing modelled maps: the model's fixed classes on every level (its
+    # class-only figures are protected against those bounds)
+    modelled = "model_value" in rows.columns and rows["model_value"].notna().any()
     out = {}
     for opt in options:
+        if modelled:
+            mine = rows[rows["option"].isna()] if opt is None else rows[rows["option"] == opt]
+            values = np.concatenate([mine["model_value"].dropna(), mine["value"].dropna()])
+            out[opt] = model_classes(values, mean=ind.kind == "percentage", fmt=fmt)
+            continue
         cls = indicator_classes(rows, ind.id, option=opt, fmt=fmt, levels=levels)
         if cls is not None:
             out[opt] = cls
