@@ -6,8 +6,10 @@ A CSV or XLSX file opened in Excel or LibreOffice runs a cell starting with
 one (OWASP, "CSV Injection"). Text coming from an input file (a structure's
 name, a member typed by hand, a free-text answer) must never reach a
 spreadsheet that way. :func:`write_csv` is the one CSV writer of the package's
-outputs (tables, reports, prospect lists); XLSX writers pass their text cells
-through :func:`neutralise`.
+outputs (tables, reports, prospect lists); XLSX writers (:mod:`barometre_geo._xlsx`)
+get their table from :func:`safe_table` or pass their text cells through
+:func:`neutralise`. The map pages apply the same rule to the tables they let
+users download (``templates/bgeo.js``, ``csvCell``).
 
 Numbers stay numbers: only text cells are changed, by a leading apostrophe
 ``'``, which spreadsheets show as a text marker and which keeps the cell's
@@ -42,14 +44,34 @@ def neutralise(value):
 
 
 def safe_table(frame):
-    """Return a copy of a DataFrame whose text cells and headers are neutralised."""
+    """Return a copy of a DataFrame whose text cells and headers are neutralised.
+
+    Vectorised per column (only the risky cells are rewritten): the prospect
+    lists of every structure go through it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> safe_table(pd.DataFrame({"nom": ["@cmd", "Ain"], "n": [-2, 3]})).to_dict("list")
+    {'nom': ["'@cmd", 'Ain'], 'n': [-2, 3]}
+    """
+    import numpy as np
     import pandas as pd
 
     out = frame.copy()
+    first = set(FORMULA_STARTS)  # one character each
     for col in out.columns:
         dtype = out[col].dtype
-        if dtype is object or dtype == "object" or isinstance(dtype, pd.StringDtype):
-            out[col] = out[col].map(neutralise, na_action="ignore")
+        if not (dtype is object or dtype == "object" or isinstance(dtype, pd.StringDtype)):
+            continue
+        values = out[col].to_numpy(dtype=object)
+        risky = np.fromiter(
+            (isinstance(v, str) and v[:1] in first for v in values), dtype=bool, count=len(values)
+        )
+        if risky.any():
+            values = values.copy()
+            values[risky] = ["'" + v for v in values[risky]]
+            out[col] = pd.array(values, dtype=dtype)
     out.columns = [neutralise(c) if isinstance(c, str) else c for c in out.columns]
     return out
 

@@ -193,13 +193,6 @@ def _legend_classes(path: Path) -> list:
     return [(c["label"], c["color"]) for c in data["layers"][0]["legend"]["classes"]]
 
 
-def _modelled(path: Path) -> bool:
-    html = path.read_text(encoding="utf-8")
-    return bool(
-        json.loads(re.search(r'id="bgeo-data">(.*?)</script>', html, re.S).group(1)).get("modes")
-    )
-
-
 def test_pages_say_their_source_and_share_classes_across_levels(built):
     out = built.out_dir
     pages = [f for f in built.files if f.kind == "carte" and f.indicator]
@@ -207,17 +200,16 @@ def test_pages_say_their_source_and_share_classes_across_levels(built):
         html = (out / f.path).read_text(encoding="utf-8")
         assert 'class="bgeo-source">Source : Baromètre Collectivités' in html, f.path
         assert "COG 2025 ; traitements barometre-geo" in html and 'class="bgeo-skip' in html
-    # the same colour means the same value on every level of an indicator (or option) —
-    # among the maps of direct figures: a modelled map has the model's fixed classes
+    # the same colour means the same value on every level of an indicator (or option)
     by_map: dict = {}
     for f in pages:
-        if not f.empty and not _modelled(out / f.path):
+        if not f.empty:
             by_map.setdefault((f.indicator, f.option), []).append(out / f.path)
     shared = [paths for paths in by_map.values() if len(paths) > 1]
+    assert shared
     for paths in shared:
         assert all(_legend_classes(p) == _legend_classes(paths[0]) for p in paths), paths
-    # ... and in the GeoPackage's styles of every level (the EPCI maps draw modelled estimates
-    # here, the région maps direct figures: the EPCI layer keeps the pooled direct classes)
+    # ... and in the GeoPackage's styles of every level
     gpkg = out / "geopackages" / "outils_materiel_reconditionne.gpkg"
     with closing(sqlite3.connect(gpkg)) as con:
         qml = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles"))
@@ -274,7 +266,8 @@ def _personal_data(cache: Path) -> tuple[set[str], set[str], set[str]]:
 
 
 def _text_of(path: Path) -> str:
-    """Text content of an output file (GeoPackages: every text value of every table)."""
+    """Text content of an output file (GeoPackages: every text value of every table; XLSX:
+    the XML of the workbook)."""
     if path.suffix == ".gpkg":
         import sqlite3
 
@@ -290,6 +283,11 @@ def _text_of(path: Path) -> str:
         finally:
             con.close()
         return "\n".join(values)
+    if path.suffix == ".xlsx":  # the sheets' XML (text cells are inline strings)
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith("xml"))
     return path.read_text(encoding="utf-8")
 
 

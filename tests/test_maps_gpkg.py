@@ -17,6 +17,7 @@ import pyogrio
 import pytest
 import shapely
 from _agg_tables import make_table
+from _qgis import run_qgis, system_qgis
 
 from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
 from barometre_geo.maps import get_palette, indicator_map, write_indicator_gpkg
@@ -655,69 +656,25 @@ def test_with_the_real_aggregate(territories, tmp_path):
 # ---------------------------------------------------------------- QGIS itself
 
 QGIS_SCRIPT = r"""
-import json, sys
-from collections import Counter
-from qgis.core import QgsApplication, QgsMapSettings, QgsRenderContext, QgsVectorLayer
-app = QgsApplication([], False)
-app.initQgis()
-lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + sys.argv[2], "layer", "ogr")
-r = lyr.renderer()
-settings = QgsMapSettings()
-settings.setLayers([lyr])
-settings.setDestinationCrs(lyr.crs())
-settings.setExtent(lyr.extent())
-ctx = QgsRenderContext.fromMapSettings(settings)
-r.startRender(ctx, lyr.fields())
-keys = Counter()
-for f in lyr.getFeatures():
-    ctx.expressionContext().setFeature(f)
-    keys[",".join(r.legendKeysForFeature(f, ctx))] += 1
-r.stopRender(ctx)
-print(json.dumps({
-    "valid": lyr.isValid(), "crs": lyr.crs().authid(), "renderer": r.type(),
-    "ranges": [[g.lowerValue(), g.upperValue(), g.label(), g.symbol().color().name(),
-                [s.layerType() for s in g.symbol().symbolLayers()]] for g in r.ranges()],
-    "alias_value": lyr.attributeAlias(lyr.fields().indexOf("value")),
-    "keys": keys,
-    "md": {"title": lyr.metadata().title(), "abstract": lyr.metadata().abstract(),
-           "keywords": lyr.metadata().keywords(), "crs": lyr.metadata().crs().authid(),
-           "history": lyr.metadata().history(), "licenses": lyr.metadata().licenses()},
-}), flush=True)
-del r, lyr
-app.exitQgis()
+out["ranges"] = [[g.lowerValue(), g.upperValue(), g.label(), g.symbol().color().name(),
+                  [s.layerType() for s in g.symbol().symbolLayers()]] for g in r.ranges()]
+out["alias_value"] = lyr.attributeAlias(lyr.fields().indexOf("value"))
+md = lyr.metadata()
+out["md"] = {"title": md.title(), "abstract": md.abstract(), "keywords": md.keywords(),
+             "crs": md.crs().authid(), "history": md.history(), "licenses": md.licenses()}
 """
-
-
-def _system_qgis() -> str | None:
-    import shutil
-    import subprocess
-
-    for exe in ("/usr/bin/python3", shutil.which("python3")):
-        if (
-            exe
-            and subprocess.run([exe, "-c", "import qgis.core"], capture_output=True).returncode == 0
-        ):
-            return exe
-    return None
 
 
 @pytest.mark.slow
 def test_qgis_applies_the_style_when_opening_the_layer(gpkg, tmp_path):
     """QGIS (system python3-qgis) opens the layer with our style and classes."""
-    import os
-    import subprocess
-
-    exe = _system_qgis()
+    exe = system_qgis()
     if exe is None:
         pytest.skip("QGIS Python bindings not installed (apt-get install python3-qgis)")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
-               QGIS_CUSTOM_CONFIG_PATH=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path))  # fmt: skip
     for layer, crs in (("departement", "EPSG:2154"), ("departement_974", "EPSG:2975")):
-        out = subprocess.run([exe, "-c", QGIS_SCRIPT, str(gpkg), layer], env=env,
-                             capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
-        got = json.loads(out.stdout.strip().splitlines()[-1])
+        got = run_qgis(exe, QGIS_SCRIPT, gpkg, layer, tmp_path)
         assert got["valid"] and got["crs"] == crs and got["renderer"] == "graduatedSymbol"
-        assert "may only be partially supported" not in out.stderr  # GeoPackage 1.2
+        assert "may only be partially supported" not in got["stderr"]  # GeoPackage 1.2
         # the Metadata tab shows our gpkg_metadata document
         md = got["md"]
         assert md["title"].startswith("Plan de continuité d’activité (PCA) — départements")

@@ -3,8 +3,9 @@
 * :func:`write_participation`: which communes answered (commune map, by the
   number of waves answered) and the participation of communes per
   département (map + CSV);
-* :func:`write_coverage`: coverage of the structures (GeoPackage, HTML map,
-  text and JSON summaries, problems CSV);
+* :func:`write_coverage`: coverage of the structures (GeoPackage, HTML map with
+  one view per structure, prospect lists per structure and for France in CSV
+  and XLSX, text and JSON summaries, problems CSV);
 * :func:`write_ingest_report`: the ingest report as text and JSON (no
   personal data: the reader drops names, e-mails and phones, the report masks
   free text);
@@ -204,6 +205,7 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     The agreement with the declared membership needs the profile question: without
     it, it is skipped (:func:`~barometre_geo.build.skips.skipped_analyses` says so).
     """
+    from ..coverage.lists import write_lists
     from ..coverage.measure import coverage
     from .skips import declared_column
 
@@ -211,11 +213,15 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
         structures, territories, responses=responses, declared_column=declared_column(responses)
     )
     records = []
+    for path in write_lists(result, root):
+        kind = "dictionnaire" if path.suffix == ".md" else "liste"
+        records.append(_record(path, root, kind, path.suffix.lstrip("."), level="commune"))
+    _point_dictionary(root)
     gpkg = root / "geopackages" / "couverture.gpkg"
     gpkg.parent.mkdir(parents=True, exist_ok=True)
     result.to_gpkg(gpkg)
     records.append(_record(gpkg, root, "geopackage", "gpkg", level="commune"))
-    doc = result.to_map(basemap=basemap, assets=assets)
+    doc = result.to_map(basemap=basemap, assets=assets, lists=True)
     path = _write(root / "couverture.html", doc.html)
     fr = result.national()
     records.append(
@@ -245,6 +251,23 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     path = _write(reports / "couverture.txt", text + "\n")
     records.append(_record(path, root, "rapport", "txt"))
     return records, result
+
+
+def _point_dictionary(root: Path) -> None:
+    """Add the coverage to the build's data dictionary (``donnees/dictionnaire.md``)."""
+    from ..coverage.lists import DICTIONARY
+    from ..coverage.zones import ZONE_ID_SCHEME
+
+    path = root / "donnees" / "dictionnaire.md"
+    if not path.is_file():
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(
+            "\n## Couverture des structures de mutualisation\n\n"
+            "Zones non couvertes : communes non couvertes contiguës d'un même département. "
+            f"{ZONE_ID_SCHEME} Les listes de prospects (par structure et pour la France), "
+            f"leurs colonnes et la carte `couverture.html` : voir `{DICTIONARY}`.\n"
+        )
 
 
 def _json_default(obj):

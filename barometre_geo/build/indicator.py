@@ -27,13 +27,14 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..maps._data import LEVEL_LABELS as IN_TITLES  # "communes", "EPCI à fiscalité propre"…
+from ..maps._files import fast_gpkg_writes  # the staging folder is flushed once
 
 __all__ = ["Page", "fast_gpkg_writes", "plan_pages", "render_all", "render_indicator"]
 
@@ -88,24 +89,6 @@ class _Job:
 
 
 _JOB: _Job | None = None
-
-
-@contextmanager
-def fast_gpkg_writes():
-    """Let SQLite skip fsync on GeoPackage writes (the staging folder is flushed once).
-
-    GDAL's configuration is process-wide: the previous value is restored on exit,
-    so that a notebook calling :func:`barometre_geo.build` keeps its own setting.
-    """
-    import pyogrio
-
-    key = "OGR_SQLITE_SYNCHRONOUS"
-    before = pyogrio.get_gdal_config_option(key)
-    pyogrio.set_gdal_config_options({key: "OFF"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({key: before})
 
 
 def _overall(rows: pd.DataFrame) -> pd.DataFrame:
@@ -254,12 +237,21 @@ def _classification(rows: pd.DataFrame, ind, fmt, levels) -> dict:
     level, in the HTML pages, the GeoPackage and the static maps.
     """
     from ..maps._breaks import indicator_classes
+    from ..maps._modelled import model_classes
 
     rows = _overall(rows)
     headline = [None] if rows["option"].isna().any() else []
     options = headline + list(rows["option"].dropna().astype(str).unique())
+    # a build drawing modelled maps: the model's fixed classes on every level (its
+    # class-only figures are protected against those bounds)
+    modelled = "model_value" in rows.columns and rows["model_value"].notna().any()
     out = {}
     for opt in options:
+        if modelled:
+            mine = rows[rows["option"].isna()] if opt is None else rows[rows["option"] == opt]
+            values = np.concatenate([mine["model_value"].dropna(), mine["value"].dropna()])
+            out[opt] = model_classes(values, mean=ind.kind == "percentage", fmt=fmt)
+            continue
         cls = indicator_classes(rows, ind.id, option=opt, fmt=fmt, levels=levels)
         if cls is not None:
             out[opt] = cls

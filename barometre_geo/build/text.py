@@ -97,10 +97,12 @@ def summary(r, *, folder: str | None = None) -> str:
             f"Couverture : {_fmt_int(c['n_covered'])} communes sur {_fmt_int(c['n_communes'])} "
             f"couvertes par une structure de mutualisation"
             + (
-                " (structures illustratives, pas la liste réelle des OPSN)."
+                " (structures illustratives, pas la liste réelle des OPSN)"
                 if not s.structures
-                else "."
+                else ""
             )
+            + " ; une vue par structure (couverture.html?structure=<SIREN>) et ses "
+            "communes à prospecter en CSV et XLSX (couverture/prospects/)."
         )
     for line in r.skipped:  # absent indicators among them
         lines.append(f"Sauté : {line}")

@@ -47,7 +47,7 @@ README = "LISEZMOI.txt"
 _FORMAT = 1  # bump when the generated files change for the same seed
 _STEM = "demo-synthetique-vague-{wave}"
 _SOURCES = ("edition.py", "sample.py", "answers.py", "targets.py", "people.py", "write.py",
-            "xlsx.py")  # fmt: skip
+            "../_xlsx.py")  # fmt: skip
 _DATA = ("catalogue.yaml", "mapping.yaml", "structures-illustratives.json")
 _LOADED: dict = {}
 

@@ -17,7 +17,9 @@
   (:class:`BasemapWarning` when the background tiles are unreachable).
 
 Options are small frozen dataclasses: :class:`Basemap`, :class:`MapStyle`,
-:class:`LegendSpec`, :class:`Field`, :class:`NumberFormat`.
+:class:`LegendSpec`, :class:`Field`, :class:`NumberFormat`, :class:`Outline`
+(groups outlined over a categorical map) and :class:`ViewSet` / :class:`View` /
+:class:`ViewTable` (selectable views of a categorical map, ``?<param>=<key>``).
 Importing this package does not import folium, matplotlib or contextily
 (only rendering does).
 """
@@ -40,11 +42,12 @@ from ._gpkg import write_indicator_gpkg
 from ._index import MapRecord, write_index
 from ._indicator import indicator_map
 from ._lisa import lisa_map
-from ._options import BASEMAPS, Basemap, Field, LegendSpec, MapStyle
+from ._options import BASEMAPS, Basemap, Field, LegendSpec, MapStyle, Outline
 from ._palettes import Palette, get_palette, list_palettes
 from ._static import FORMATS, StaticMap, static_map
 from ._static_basemap import STATIC_BASEMAPS, BasemapWarning
 from ._style import PAGE_STYLES
+from ._views import View, ViewSet, ViewTable
 
 __all__ = [
     "BASEMAPS",
@@ -62,9 +65,13 @@ __all__ = [
     "MapRecord",
     "MapStyle",
     "NumberFormat",
+    "Outline",
     "Palette",
     "Snippet",
     "StaticMap",
+    "View",
+    "ViewSet",
+    "ViewTable",
     "categorical_map",
     "choropleth",
     "classify",

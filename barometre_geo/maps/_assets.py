@@ -16,7 +16,9 @@ repository. Three modes:
   from the packaged file, so a tampered CDN copy is refused by the browser.
 
 Our own scripts and stylesheet (``templates/bgeo-canvas.js``, ``bgeo.js``,
-``bgeo-page.js``, ``bgeo.css``) are always inlined (a few tens of kB).
+``bgeo-page.js``, ``bgeo.css``) are always inlined (a few tens of kB);
+``bgeo-views.js`` only in the pages with views or compact legends
+(:func:`._render.page_script`).
 """
 
 from __future__ import annotations

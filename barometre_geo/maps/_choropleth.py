@@ -21,12 +21,19 @@ from ._document import MapDocument
 from ._geometry import encode_geometry, simplify_coverage
 from ._layers import NO_DATA, SUPPRESSED, layer_spec
 from ._layout import insets_of, places_of
-from ._options import Basemap, Field, LegendSpec, MapStyle, parse_assets
+from ._options import Basemap, Field, LegendSpec, MapStyle, Outline, parse_assets
+from ._overlays import outline_layers
 from ._palettes import get_palette
-from ._render import Page, render_page, zones_of
+from ._render import Page, page_script, render_page, zones_of
 from ._style import parse_style, style_palette
+from ._views import ViewSet, views_payload
 
-__all__ = ["categorical_map", "choropleth", "empty_map"]
+__all__ = ["HATCH_BG", "HATCH_FG", "HATCH_PATTERN", "categorical_map", "choropleth", "empty_map"]
+
+#: Hatch of the ``hatched`` categories of :func:`categorical_map` (light grey lines on
+#: white, lighter than the dark ink of "Effectif insuffisant": these categories recede).
+HATCH_BG, HATCH_FG = "#ffffff", "#a6a6a6"
+HATCH_PATTERN = {"kind": "hatch", "bg": HATCH_BG, "fg": HATCH_FG}
 
 
 def _prepare(gdf, columns: Sequence[str], what: str):
@@ -94,6 +101,8 @@ def _finish(
     page_style: str = "standard",
     territories=None,
     modes: bool = False,
+    extra: dict | None = None,
+    scripts: tuple[str, ...] = (),
 ) -> MapDocument:
     style = style or MapStyle()
     basemap = Basemap.parse(basemap)
@@ -108,6 +117,8 @@ def _finish(
         source=source,
         insets=tuple({"id": i["id"], "label": i["label"]} for i in insets),
         style=parse_style(page_style),
+        # long legends (a class per structure) fold and scroll inside the map instead
+        legend_in_map=any(layer["legend"].get("compact") for layer in layers),
         data={
             "layers": layers,
             "zones": zones,
@@ -116,7 +127,9 @@ def _finish(
             "bounds": [[b[1], b[0]], [b[3], b[2]]],
             "page_size": 50,
             **({"modes": True} if modes else {}),
+            **(extra or {}),
         },
+        extra_js=tuple(page_script(name) for name in scripts),
     )
     html, csp = render_page(page, tiles=basemap.tiles(), basemap_label=basemap.label, assets=assets)
     return MapDocument(
@@ -341,6 +354,9 @@ def categorical_map(
     source: str = "",
     page_style: str = "standard",
     territories=None,
+    hatched: Sequence[str] = (),
+    outlines: Sequence[Outline] = (),
+    views: ViewSet | None = None,
 ) -> MapDocument:
     """Draw territories coloured by category, with an optional highlighted-zones layer.
 
@@ -363,6 +379,14 @@ def categorical_map(
         Boolean column: territories drawn in the highlighted-zones layer.
     highlight_label, highlight_color : str
         Legend label and outline colour of that layer.
+    hatched : sequence of str
+        Categories drawn hatched (grey lines on white) instead of a colour,
+        e.g. « Non couverte »: they recede behind the coloured ones.
+    outlines : sequence of Outline
+        Groups of territories outlined over the map (not interactive).
+    views : ViewSet, optional
+        Selectable views (one per structure…): a selector, ``?<param>=<key>``
+        URLs, a panel under the map (see :mod:`._views`).
 
     Examples
     --------
@@ -414,13 +438,24 @@ def categorical_map(
             data=shown,
             geometry=geometry,
             cls=cls,
-            classes=[{"label": c, "color": colors[c]} for c in categories],
+            classes=[
+                {"label": c, "color": colors[c]}
+                | ({"pattern": dict(HATCH_PATTERN)} if c in set(hatched) else {})
+                for c in categories
+            ],
             fields=fields,
             legend=legend,
             style=style,
             no_data_pattern=False,
         )
     ]
+    layers += outline_layers(outlines, shown, simplified, style)
+    extra = {}
+    if views is not None:
+        import shapely
+
+        extra["views"] = views_payload(views, shapely.bounds(simplified), categories)
+    scripts = ("bgeo-views.js",) if views is not None or legend.compact or outlines else ()
     if highlight:
         mask = shown[highlight].fillna(False).astype(bool).to_numpy()
         if mask.any():
@@ -454,4 +489,6 @@ def categorical_map(
         source=source,
         page_style=page_style,
         territories=territories,
+        extra=extra,
+        scripts=scripts,
     )

@@ -64,9 +64,21 @@ MODEL_COLUMNS_NEEDED = ("model_value", "model_ci_low", "model_ci_high", "model_c
                         "model_publication", "model_uncertain", "model_vs_france")  # fmt: skip
 
 
-def _class_labels(breaks, fmt: NumberFormat) -> list[str]:
-    lows = [0.0, *breaks[:-1]]
-    return [f"de {fmt.format(lo)} à {fmt.format(hi)}" for lo, hi in zip(lows, breaks, strict=True)]
+def model_classes(values, *, mean: bool, fmt: NumberFormat):
+    """Return the :class:`~._classify.Classification` of the modelled figures' fixed classes.
+
+    The class-only tier of :mod:`barometre_geo.protection.modelled` is screened
+    against these bounds (:data:`~barometre_geo.protection.modelled.MODEL_SHARE_BREAKS`,
+    ``MODEL_MEAN_BREAKS``), so a build drawing modelled maps uses them on every
+    level of the indicator (the same colour means the same value everywhere).
+    ``values``: the values to count per class (any level).
+    """
+    from ..protection.modelled import MODEL_MEAN_BREAKS, MODEL_SHARE_BREAKS
+    from ._classify import classify
+
+    breaks = MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS
+    values = np.clip(np.asarray(values, dtype=float), 0.0, breaks[-1])
+    return classify(values, scheme="user_defined", bins=breaks, fmt=fmt)
 
 
 def _direct_text(row, fmt: NumberFormat, min_n: int) -> str:
@@ -170,7 +182,7 @@ def modelled_map(
         Field("_tier", "Publication", kind="text"),
     ]
     colors = get_palette(palette, kind="sequential").for_k(len(breaks))
-    labels = _class_labels(breaks, fmt)
+    labels = list(model_classes(merged["model_value"], mean=mean, fmt=fmt).labels)
     secret = f"Secret (estimation qui pourrait trahir une réponse, moins de {min_n} réponses)"
     legend = LegendSpec(
         title=title, min_n=min_n, subtitle="Estimation modélisée",

@@ -23,6 +23,7 @@ __all__ = [
     "Field",
     "LegendSpec",
     "MapStyle",
+    "Outline",
     "parse_assets",
 ]
 
@@ -221,6 +222,11 @@ class LegendSpec:
         Show the number of territories per class.
     note : str
         A last line under the classes.
+    compact : bool
+        For long legends (a class per structure): a button folds the legend
+        (folded at first on maps under 600 px wide), a search box filters
+        its entries, and the list scrolls within the height the map leaves
+        it — the legend never runs past the map.
     """
 
     title: str = ""
@@ -230,6 +236,7 @@ class LegendSpec:
     suppressed_label: str | None = None
     counts: bool = True
     note: str = ""
+    compact: bool = False
 
     @property
     def no_data(self) -> str:
@@ -243,6 +250,35 @@ class LegendSpec:
             return self.suppressed_label
         plural = "réponse" if self.min_n <= 1 else "réponses"
         return f"Effectif insuffisant (moins de {self.min_n} {plural})"
+
+
+@dataclass(frozen=True)
+class Outline:
+    """Outlines of groups of territories drawn over a map (e.g. uncovered zones).
+
+    The territories sharing a value of ``column`` are dissolved (on the map's
+    own simplified geometry, so outlines fall exactly on the territories'
+    borders) and drawn as an outline only, not interactive: the tooltips stay
+    those of the territories. The legend shows ``label`` and ``note``.
+
+    Attributes
+    ----------
+    column : str
+        Group of each territory (empty or missing: not outlined).
+    label : str
+        Legend label.
+    color : str
+    weight : float
+        Line width in pixels.
+    note : str
+        Legend note (e.g. how the groups are named).
+    """
+
+    column: str
+    label: str
+    color: str = "#3a3a3a"
+    weight: float = 1.2
+    note: str = ""
 
 
 FieldKind = Literal["text", "number", "range", "class"]

@@ -43,6 +43,7 @@ __all__ = [
     "NO_DATA_VALUE",
     "SUPPRESSED_VALUE",
     "class_expression",
+    "finish_qml",
     "graduated_qml",
     "layer_styles_frame",
     "qgis_color",
@@ -261,6 +262,11 @@ def graduated_qml(
     source = ET.SubElement(renderer, "source-symbol")
     _fill_layer(_symbol(source, "0"), NO_DATA_PATTERN["bg"], outline, outline_width)
     ET.SubElement(renderer, "classificationMethod", id="Fixed")  # keep our classes
+    return finish_qml(root, aliases, display_field)
+
+
+def finish_qml(root: ET.Element, aliases: Mapping[str, str] | None, display_field: str) -> str:
+    """Add the field aliases, the display field and the geometry type; return the QML text."""
     if aliases:
         al = ET.SubElement(root, "aliases")
         for i, (field, name) in enumerate(aliases.items()):

@@ -36,6 +36,7 @@ __all__ = [
     "Page",
     "csp_for",
     "json_for_script",
+    "page_script",
     "render_page",
     "render_template",
     "zones_of",
@@ -58,7 +59,10 @@ class Page:
 
     ``source`` is the source line under the map (kept in the map-only variant);
     ``insets`` the inset frames (``{"id", "label"}``, see :mod:`._layout`);
-    ``style`` the page style (:mod:`._style`).
+    ``style`` the page style (:mod:`._style`); ``extra_js`` optional scripts
+    inlined after ours (:func:`page_script`); ``legend_in_map``: the legends are
+    controls inside the map (compact legends of many classes) rather than a
+    column beside it.
     """
 
     title: str
@@ -75,6 +79,15 @@ class Page:
     bgeo_js: str = ""
     data_json: str = ""
     generator: str = ""
+    extra_js: tuple[str, ...] = ()
+    legend_in_map: bool = False
+
+
+def page_script(name: str) -> str:
+    """Text of an optional page script of ``templates/`` (e.g. ``bgeo-views.js``), compact."""
+    from ._assets import _template, compact
+
+    return compact(_template(name))
 
 
 def json_for_script(obj) -> str:

@@ -155,9 +155,10 @@
 
   /* One layer of features on its own canvas.
    * paint: {fills: [fillStyle per style], alphas: [opacity per style],
-   *         strokes: [{color, width} or null per style],
+   *         strokes: [{color, width, dash (optional [on, off])} or null per style],
    *         styleOf: Int32Array (style of each feature of the store), order: [styles in draw order],
-   *         weight(zoom) -> border width, borderColor} */
+   *         weight(zoom) -> border width, borderColor,
+   *         veil (optional): a fillStyle laid over the whole canvas before the features} */
   var FeatureCanvas = L.Canvas.extend({
     options: { padding: 0.2 },
 
@@ -237,6 +238,10 @@
       });
       ctx.save();
       ctx.lineJoin = "round";
+      if (paint.veil) {  // e.g. a view: the map under it dimmed
+        ctx.fillStyle = paint.veil;
+        ctx.fillRect(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y);
+      }
       order.forEach(function (key) {
         if (paint.fills[key] === null) return;
         ctx.globalAlpha = paint.alphas[key];
@@ -256,6 +261,7 @@
         if (!line) return;
         ctx.strokeStyle = line.color;
         ctx.lineWidth = line.width;
+        ctx.setLineDash(line.dash || []);
         pass(key, function () { ctx.stroke(); });
       });
       ctx.restore();
@@ -277,7 +283,15 @@
     _handleMouseOut: function () {}
   });
 
+  // Bounds of feature f as Leaflet latlng bounds.
+  function boundsOf(store, f) {
+    var b = store.bbox;
+    return L.latLngBounds([unprojLat(b[4 * f + 3]), unprojLng(b[4 * f])],
+      [unprojLat(b[4 * f + 1]), unprojLng(b[4 * f + 2])]);
+  }
+
   window.bgeoCanvas = {
+    boundsOf: boundsOf,
     decodeStore: decodeStore,
     featuresIn: featuresIn,
     featuresTouching: featuresTouching,

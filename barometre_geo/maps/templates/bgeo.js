@@ -1,8 +1,12 @@
 /* barometre-geo map layer: decodes compact geometry, draws it with
  * bgeoCanvas.FeatureCanvas (bgeo-canvas.js), and builds the legend, tooltips,
- * zone jumps and the data table. All text coming from data goes through textContent, never innerHTML.
+ * zone jumps and the data table (filter, CSV download). All text coming from data
+ * goes through textContent, never innerHTML.
  * Classes and colours are computed in Python: per feature, a class index and
- * a lookup in a small palette array. */
+ * a lookup in a small palette array. Layers with "interactive": false (outlines
+ * drawn over another layer) have no tooltip. Compact legends (a class per
+ * structure) and views (?structure=) come from bgeo-views.js, inlined only in
+ * the pages that use them. */
 (function () {
   "use strict";
   var ALPHA = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -23,8 +27,14 @@
     return out.subarray(0, n);
   }
 
-  function texts(col) {  // a text column: an array, or {sep, s} joined string
-    return Array.isArray(col) ? col : col.s.split(col.sep);
+  function texts(col) {  // a text column: an array, {sep, s} joined string, or {dict, i} codes
+    if (Array.isArray(col)) return col;
+    if (col.dict) {
+      var codes = vlq(col.i), out = new Array(codes.length), k = 0;
+      for (var i = 0; i < codes.length; i++) { k += codes[i]; out[i] = col.dict[k]; }
+      return out;
+    }
+    return col.s.split(col.sep);
   }
 
   function group3(d) {
@@ -118,8 +128,15 @@
   function swatch(style) {
     var s = el("span", "bgeo-swatch");
     s.setAttribute("aria-hidden", "true");
-    if (style.pattern) s.className += style.pattern.kind === "dots" ? " bgeo-dots" : " bgeo-hatch";
-    else s.style.backgroundColor = style.color;
+    var p = style.pattern;
+    if (p) {
+      s.className += p.kind === "dots" ? " bgeo-dots" : " bgeo-hatch";
+      if (p.fg && p.kind !== "dots") {  // the texture's own ink (e.g. the light hatch of a category)
+        s.style.backgroundColor = p.bg;
+        s.style.backgroundImage = "repeating-linear-gradient(135deg, " + p.fg + " 0 1.3px, transparent 1.3px 5px)";
+      }
+    } else if (style.color) s.style.backgroundColor = style.color;
+    else s.className += " bgeo-swatch-line";  // an outline only
     if (style.outline) s.style.borderColor = style.outline;
     return s;
   }
@@ -127,7 +144,7 @@
   // The legend of a layer, beside the map (under it on a narrow page: CSS), never
   // over it; a Leaflet control only on a page without the legend area.
   function legendControl(layer, map) {
-    var box = legendBox(layer), slot = document.querySelector(".bgeo-legend-slot");
+    var box = legendBox(layer, map), slot = document.querySelector(".bgeo-legend-slot");
     var ctl = L.control({ position: "bottomleft" });
     ctl.onAdd = function () { return box; };
     return {
@@ -145,7 +162,7 @@
     };
   }
 
-  function legendBox(layer) {
+  function legendBox(layer, map) {
     {
       var lg = layer.legend, box = el("div", "bgeo-legend leaflet-control");
       box.setAttribute("role", "group");
@@ -153,8 +170,9 @@
       box.appendChild(el("div", "bgeo-legend-title", lg.title));
       if (lg.subtitle) box.appendChild(el("div", "bgeo-legend-sub", lg.subtitle));
       var ul = el("ul");
-      function row(style, label, count) {
+      function row(style, label, count, cls) {
         var li = el("li");
+        if (cls !== undefined) li.setAttribute("data-cls", cls);
         li.appendChild(swatch(style));
         li.appendChild(el("span", "bgeo-legend-label", label));
         if (lg.counts && count !== undefined) li.appendChild(el("span", "bgeo-legend-count", count));
@@ -162,7 +180,7 @@
         return li;
       }
       lg.classes.forEach(function (c, i) {
-        var li = row({ color: c.color, outline: c.outline }, c.label, c.count);
+        var li = row({ color: c.color, outline: c.outline, pattern: c.pattern }, c.label, c.count, i);
         if (lg.national && lg.national["class"] === i) {  // the national value, on the scale
           li.className = "bgeo-legend-has-nat";
           var mark = el("span", "bgeo-legend-nat", lg.national.label);
@@ -186,6 +204,8 @@
       if (lg.note) box.appendChild(el("div", "bgeo-legend-note", lg.note));
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
+      layer.legendBox = box;
+      if (lg.compact && window.bgeoViews) window.bgeoViews.compactLegend(box, layer, map);
       return box;
     }
   }
@@ -213,7 +233,7 @@
   // maps) k+2..2k+1 the classes in a lighter fill, where the estimate is uncertain.
   function paintOf(spec, cls, unsure) {
     var st = spec.style, lg = spec.legend, k = lg.classes.length;
-    var fills = lg.classes.map(function (c) { return c.color; });
+    var fills = lg.classes.map(function (c) { return c.pattern ? pattern(c.pattern) : c.color; });
     var strokes = lg.classes.map(function (c) {
       return c.outline ? { color: c.outline, width: st.outline_weight } : null;
     });
@@ -271,7 +291,7 @@
     var layer = { id: spec.id, name: spec.name, cls: cls, legend: lg, fields: fields,
       store: store, paint: paint, canvas: canvas, group: canvas, insets: [],
       nFeatures: store.n, nDrawn: subset.length, highlight: spec.style.highlight,
-      unsure: unsure };
+      unsure: unsure, interactive: spec.style.interactive !== false, style: spec.style };
     layer.weight = function () { return paint.weight(map.getZoom()); };
     var legend = legendControl(layer, map);
     canvas.on("add", function () {
@@ -308,8 +328,9 @@
         tip.textContent = "";
         tip.appendChild(tooltipNode(layer, i));
         tip.hidden = false;
+        if (!map.getPane("bgeoHover")) map.createPane("bgeoHover").style.zIndex = 460;  // over views
         var outline = L.polygon(bgeoCanvas.latLngsOf(layer.store, i), {
-          renderer: map._bgeoSvg || (map._bgeoSvg = L.svg({ padding: 0.2 })),
+          renderer: map._bgeoSvg || (map._bgeoSvg = L.svg({ padding: 0.2, pane: "bgeoHover" })),
           interactive: false, fill: false, color: layer.highlight, weight: 2.5
         }).addTo(map);
         current = { map: map, layer: layer, index: i, outline: outline };
@@ -327,6 +348,7 @@
         if ((map.dragging && map.dragging.moving()) || map._animatingZoom) return;
         var ls = layersOf();
         for (var j = ls.length - 1; j >= 0; j--) {
+          if (ls[j].layer.interactive === false) continue;
           var i = ls[j].canvas.hit(e.layerPoint);
           if (i >= 0) { show(map, ls[j].layer, i, e.originalEvent); return; }
         }
@@ -344,7 +366,7 @@
     for (var i = 0; i < n; i++) order.push(i);
     var cols = layer.fields;
     var wrap = el("div", "bgeo-table");
-    var lab = el("label", null, "Filtrer par nom ou code : ");
+    var lab = el("label", null, "Filtrer (nom, code, SIREN, département, EPCI…) : ");
     var input = el("input");
     input.type = "search";
     input.id = root.id + "-filter";
@@ -383,6 +405,10 @@
     var status = el("span", "bgeo-pager-status");
     status.setAttribute("aria-live", "polite");
     nav.appendChild(prev); nav.appendChild(status); nav.appendChild(next);
+    var dl = el("button", "bgeo-download", "Télécharger le tableau (CSV)");
+    dl.type = "button";
+    dl.addEventListener("click", function () { downloadCsv(layer, filtered); });
+    nav.appendChild(dl);
     wrap.appendChild(nav);
     root.appendChild(wrap);
 
@@ -405,11 +431,8 @@
       applyFilter();
     }
     function applyFilter() {
-      var q = input.value.trim().toLowerCase();
-      var name = cols[0].values, code = cols[1] && cols[1].values;
-      filtered = !q ? order : order.filter(function (i) {
-        return name[i].toLowerCase().indexOf(q) >= 0 || (code && code[i].toLowerCase().indexOf(q) >= 0);
-      });
+      var keep = matcher(input.value, cols);
+      filtered = !keep ? order : order.filter(keep);
     }
     function render() {
       var start = page * pageSize, stop = Math.min(filtered.length, start + pageSize);
@@ -437,6 +460,77 @@
     input.addEventListener("input", function () { applyFilter(); page = 0; render(); });
     applyFilter();
     render();
+    layer.table = {
+      input: input,
+      setFilter: function (q) { input.value = q; applyFilter(); page = 0; render(); },
+      rows: function () { return filtered.slice(); }
+    };
+  }
+
+  function fold(s) {  // lower case, accents dropped: "Département" matches "departement"
+    return s.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // Row filter of the data table: a code ("14", "2A", "75056", a SIREN) matches the
+  // text fields that start with it (INSEE codes, SIREN, "14 — Calvados"); other text
+  // matches any text field containing it, accents and case aside.
+  function matcher(query, cols) {
+    var q = fold(query.trim());
+    if (!q) return null;
+    var prefix = /^[0-9][0-9a-z]*$/.test(q);
+    var text = cols.filter(function (fd) { return fd.type === "text"; });
+    text.forEach(function (fd) { if (!fd.folded) fd.folded = fd.values.map(fold); });
+    return function (i) {
+      for (var j = 0; j < text.length; j++) {
+        var v = text[j].folded[i];
+        if (prefix ? v.lastIndexOf(q, 0) === 0 : v.indexOf(q) >= 0) return true;
+      }
+      return false;
+    };
+  }
+
+  // A CSV cell: numbers as plain decimals; text that a spreadsheet would run as a
+  // formula gets a leading apostrophe (the rule of barometre_geo._tables.neutralise).
+  function csvCell(v) {
+    var s = v === null || v === undefined ? "" : String(v);
+    if (typeof v === "string" && /^[=+\-@\t\r]/.test(s)) s = "'" + s;
+    return /[",\n\r]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  }
+
+  function plain(i, f) {  // the shipped integer back to a decimal number
+    return i === null || i === undefined ? null : i / Math.pow(10, f.dec);
+  }
+
+  function csvText(layer, rows) {
+    var head = [], lines = [];
+    layer.fields.forEach(function (fd) {
+      var unit = fd.fmt && fd.fmt.unit ? " (" + fd.fmt.unit + ")" : "";
+      if (fd.type === "range") head.push(fd.label + " — bas" + unit, fd.label + " — haut" + unit);
+      else head.push(fd.label + (fd.type === "number" ? unit : ""));
+    });
+    lines.push(head.map(csvCell).join(","));
+    rows.forEach(function (i) {
+      var cells = [];
+      layer.fields.forEach(function (fd) {
+        if (fd.type === "range") cells.push(plain(fd.data[0][i], fd.fmt), plain(fd.data[1][i], fd.fmt));
+        else if (fd.type === "number") cells.push(plain(fd.data[i], fd.fmt));
+        else cells.push(fieldText(layer, fd, i));
+      });
+      lines.push(cells.map(csvCell).join(","));
+    });
+    return lines.join("\n") + "\n";
+  }
+
+  function downloadCsv(layer, rows) {
+    var name = fold(document.title).replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "tableau";
+    var url = URL.createObjectURL(new Blob([csvText(layer, rows)], { type: "text/csv;charset=utf-8" }));
+    var a = el("a");
+    a.href = url;
+    a.download = name + ".csv";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 10000);
   }
 
   // French labels of Leaflet's own controls (the page is lang="fr").
@@ -471,6 +565,8 @@
     map.setMinZoom(Math.max(2, map.getZoom() - 3));
     state.home = home;
     var start = page ? page.start(state, data) : null;  // ?territoire=: open the map there
+    var views = data.views && window.bgeoViews;
+    if (!start && views) start = state.viewStart = views.start(data);  // ?structure=: its view
     if (start) map.fitBounds(start, { animate: false });
     var tiles = [];
     map.eachLayer(function (l) { if (l instanceof L.TileLayer) tiles.push(l); });
@@ -511,6 +607,7 @@
       }
       if (data.zones.length > 1) zonesBar(map, data.zones, box);
     });
+    if (views) steps.push(function () { views.init(state, data); });
     steps.push(function () {
       var root = document.getElementById(data.table_id);
       if (root && state.layers[0]) buildTable(root, state.layers[0], data.page_size);
@@ -536,5 +633,6 @@
     return state;
   }
 
-  window.bgeo = { draw: draw, format: fmt, vlq: vlq, el: el, hoverBox: hoverBox };
+  window.bgeo = { draw: draw, format: fmt, vlq: vlq, el: el, hoverBox: hoverBox, fold: fold,
+    csv: csvText, tooltip: tooltipNode };
 })();
