@@ -537,6 +537,30 @@ def test_a_worker_of_any_pool_dies_when_its_parent_is_killed(tmp_path):
     assert not [w for w in workers if _alive(w)], "orphan workers still running"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork")
+def test_model_workers_close_quietly_under_the_cli_sigterm_handler(tmp_path):
+    """Pool.terminate sends SIGTERM: the workers must not run the CLI's handler (it raised
+    Terminated in an idle worker: a traceback after the build, or a pool that never closed)."""
+    code = (
+        "import signal\n"
+        "from barometre_geo.cli.main import _on_sigterm\n"
+        "from barometre_geo.indicators import modelled\n"
+        "def double(x):\n"
+        "    return 2 * x\n"
+        "if __name__ == '__main__':\n"
+        "    signal.signal(signal.SIGTERM, _on_sigterm)\n"
+        "    modelled._model_plan = double\n"
+        "    for _ in range(10):\n"
+        "        assert modelled._run(list(range(6))) == [0, 2, 4, 6, 8, 10]\n"
+        "    print('ok', flush=True)\n"
+    )
+    script = tmp_path / "parent.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.stdout.strip() == "ok" and "Traceback" not in done.stderr, done.stderr
+
+
 # ------------------------------------------------------------ structures files
 
 

@@ -257,14 +257,41 @@ def _run(todo: list) -> list:
     jobs = min(MODEL_JOBS, len(todo))
     if jobs > 1 and "fork" in mp.get_all_start_methods():
         import os
+        import signal
 
-        from .._workers import die_with_parent
-
-        with mp.get_context("fork").Pool(
-            jobs, initializer=die_with_parent, initargs=(os.getpid(),)
-        ) as pool:
+        # the workers are forked with SIGINT and SIGTERM blocked: they reach their
+        # initializer (default SIGTERM) before any signal, even one sent at once
+        held = {signal.SIGINT, signal.SIGTERM}
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            pool = mp.get_context("fork").Pool(
+                jobs, initializer=_init_worker, initargs=(os.getpid(),)
+            )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        with pool:
             return pool.map(_model_plan, todo, chunksize=1)
     return [_model_plan(t) for t in todo]
+
+
+def _init_worker(parent: int) -> None:
+    """Prepare a model-fitting worker.
+
+    They die with their parent (:func:`~barometre_geo._workers.die_with_parent`)
+    and take back the default SIGTERM, which ``Pool.terminate`` sends when the
+    pool closes: a worker must not inherit the command line's SIGTERM handler
+    (it raised in the worker and printed a traceback after a build, or left the
+    pool hanging); Ctrl-C is the parent's to handle. Forked with both signals
+    blocked (:func:`_run`), it unblocks them once its handlers are set.
+    """
+    import signal
+
+    from .._workers import die_with_parent
+
+    die_with_parent(parent)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _categoricals(pub: np.ndarray, unsure: np.ndarray, vs: np.ndarray) -> dict:
