@@ -417,6 +417,8 @@ def _with_damaged(parts, report_rows: pd.DataFrame) -> pd.DataFrame:
             "reason": [d.reason for _, d in damaged],
             "detail": [d.detail for _, d in damaged],
             "candidates": [()] * len(damaged),
+            "suggestions": [()] * len(damaged),  # as on every other row (never NaN)
+            "typed": "",
             "response_id": None,
             "wave": pd.array([pd.NA] * len(damaged), dtype="Int64"),
             "code": None,
