@@ -86,14 +86,20 @@ def test_truncated_last_row_is_diagnosed_as_truncation(wave1, tmp_path, capsys):
     header, rows = wave1
     path = _write(tmp_path / "vague1.csv", header, rows[:30])
     data = path.read_bytes()
-    path.write_bytes(data[: data.rstrip(b"\n").rfind(b";", 0, len(data) - 200)])  # cut mid-row
+    # the 30th row starts on the physical line after the header and the 29 rows before it,
+    # multi-line cells included (the demo has some among its first rows)
+    line = 2 + sum(1 + sum(cell.count("\n") for cell in row) for row in rows[:29])
+    start = len(b"".join(data.split(b"\n", line - 1)[: line - 1])) + line - 1  # its first byte
+    cut = data.rstrip(b"\n").rfind(b";", 0, len(data) - 200)
+    assert cut > start  # cut mid-row, inside the last row
+    path.write_bytes(data[:cut])
     report = _validate_json(capsys, path)
     last = report["rows"][-1]
-    assert (last["line"], last["reason"]) == (31, "truncated")
+    assert (last["line"], last["reason"]) == (line, "truncated")
     assert "semble tronqué" in last["detail"] and "Exportez-le à nouveau" in last["detail"]
     assert report["summary"]["rows"] == 30 and "vide" not in last["detail"]
     assert main(["validate", str(path)]) == 0
-    assert "vague1.csv ligne 31 : ligne tronquée — dernière ligne incomplète" in (
+    assert f"vague1.csv ligne {line} : ligne tronquée — dernière ligne incomplète" in (
         capsys.readouterr().out
     )
 
