@@ -26,7 +26,10 @@ from barometre_geo.stats.estimates.model import MODEL_LEVELS, small_territory_an
 from barometre_geo.stats.prepare import _dedup_latest, indicator_measures, prepare_rows
 from barometre_geo.stats.units import build_geo
 
-INDICATORS = ["inclusion_cnfs", "cyber_pca", "outils_materiel_reconditionne", "infra_connexion"]
+#: A sensitive indicator whose national direct figure is published in the demo (so it is
+#: modelled), with many départements hidden (below k_sensitive, attribute rule).
+SENSITIVE = "cyber_rssi"
+INDICATORS = ["inclusion_cnfs", SENSITIVE, "outils_materiel_reconditionne", "infra_connexion"]
 LEVELS = ["epci", "departement", "region", "france"]
 
 
@@ -101,7 +104,7 @@ def test_model_columns_sit_next_to_the_direct_ones(tables):
             a.astype(object).where(a.notna(), None).equals(b.astype(object).where(b.notna(), None))
         ), c
     tot = model[(model["by"] == "total") & (model["level"] != "commune")]
-    sensitive_epci = (tot["indicator"] == "cyber_pca") & (tot["level"] == "epci")
+    sensitive_epci = (tot["indicator"] == SENSITIVE) & (tot["level"] == "epci")
     assert tot.loc[~sensitive_epci, "estimator"].eq("mrp").all()
     assert tot.loc[sensitive_epci, "estimator"].isna().all()
     shown = tot[tot["model_publication"] == "value"]
@@ -120,12 +123,27 @@ def test_modelled_national_share_of_collectivities_is_near_the_weighted_direct_o
         assert abs(row["model_value"] - row["value_weighted"]) < 0.04 * scale, row["indicator"]
 
 
-def test_sensitive_indicator_has_no_modelled_epci_figure(tables):
+def test_sensitive_indicator_has_no_modelled_epci_figure(demo, territories, tables, prepared):
     _, model = tables
-    rows = model[(model["indicator"] == "cyber_pca") & (model["level"] == "epci")]
+    rows = model[(model["indicator"] == SENSITIVE) & (model["level"] == "epci")]
     assert rows["model_value"].isna().all()
-    dep = model[(model["indicator"] == "cyber_pca") & (model["level"] == "departement")]
-    assert dep["model_publication"].eq("value").all()  # small départements: left out, synthetic
+    # small or hidden départements: left out of the model, synthetic, published in full —
+    # except inside a région left with 1 to k − 1 answers in the model (Guadeloupe: its
+    # département hidden, the région's own answer left), whose few answers the flip rule screens
+    geo, prep, aux, dedup = prepared
+    plan = indicator_measures(demo.catalogue.get(SENSITIVE), demo.data, prep.kind,
+                              options=False, dedup=dedup)  # fmt: skip
+    secret = _direct_secret(model, geo, SENSITIVE)
+    left_out = small_territory_answers(aux, plan.V, 10) | hidden_answers(secret, prep.units, plan.V)
+    reg = prep.units["region"][plan.V & ~left_out & (prep.units["region"] >= 0)]
+    n_reg = np.bincount(reg, minlength=geo.units("region"))
+    screened = set(geo.index["region"][(n_reg > 0) & (n_reg < 10)])
+    region_of = territories.departements.set_index("code")["region"]
+    dep = model[(model["indicator"] == SENSITIVE) & (model["level"] == "departement")]
+    inside = dep["code"].astype(object).map(region_of).isin(screened).to_numpy()
+    assert dep["model_publication"].notna().all()
+    assert dep.loc[~inside, "model_publication"].eq("value").all()
+    assert (dep.loc[~inside, "suppressed"]).sum() > 20  # hidden direct, modelled in full
 
 
 def test_model_uses_nothing_of_the_demo_generator(demo, territories, covered, monkeypatch):
@@ -265,14 +283,14 @@ def test_no_modelled_figure_moves_with_a_hidden_sensitive_cell(demo, territories
     (e.g. every answer "Non") had its modelled figure fitted on its answers, and published."""
     geo, prep, aux, dedup = prepared
     _, model = tables
-    ind = demo.catalogue.get("cyber_pca")
+    ind = demo.catalogue.get(SENSITIVE)
     plan = indicator_measures(ind, demo.data, prep.kind, options=False, dedup=dedup)
-    secret = _direct_secret(model, geo, "cyber_pca")
-    detailed = bg.aggregate(demo, level="departement", indicators="cyber_pca",
+    secret = _direct_secret(model, geo, SENSITIVE)
+    detailed = bg.aggregate(demo, level="departement", indicators=SENSITIVE,
                             territories=territories, detailed_reasons=True)  # fmt: skip
     assert (detailed["reason"] == "attribute_sensitive").sum() >= 5  # the case in point
     assert secret["departement"].sum() > 20 and not secret["france"].any()
-    tot = model[(model["indicator"] == "cyber_pca") & (model["by"] == "total")]
+    tot = model[(model["indicator"] == SENSITIVE) & (model["by"] == "total")]
     published = {}
     for lv in ("departement", "region"):
         rows = tot[tot["level"] == lv]
