@@ -146,6 +146,21 @@ def test_sensitive_indicator_has_no_modelled_epci_figure(demo, territories, tabl
     assert (dep.loc[~inside, "suppressed"]).sum() > 20  # hidden direct, modelled in full
 
 
+def test_sensitive_indicator_with_a_hidden_national_figure_has_no_modelled_figure(
+    demo, territories, covered
+):
+    """Its hidden national cell leaves every answer out of the model: nothing is published."""
+    kw = dict(level=["departement", "region", "france"], indicators="cyber_pca",
+              territories=territories)  # fmt: skip
+    direct = bg.aggregate(demo, **kw)
+    fr = direct[(direct["level"] == "france") & (direct["by"] == "total")]
+    assert fr["suppressed"].all()  # the demo's case in point (a complement of Île-de-France)
+    model = bg.aggregate(demo, **kw, estimates="model", covered=covered)
+    assert model["model_value"].isna().all() and model["model_class_low"].isna().all()
+    assert model["model_publication"].isna().all() and model["estimator"].isna().all()
+    assert model.attrs["barometre_geo"]["model"]["not_fitted"] == ["cyber_pca:"]
+
+
 def test_model_uses_nothing_of_the_demo_generator(demo, territories, covered, monkeypatch):
     """The demo's answer model must be out of reach of the estimator."""
 
