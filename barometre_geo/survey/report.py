@@ -2,6 +2,11 @@
 
 Built by :func:`barometre_geo.read_responses`; never holds personal data (raw
 values are masked before they get here, personal columns are named, not shown).
+Its tables link file and line to collectivities and to raw answers: the
+detailed form (:meth:`IngestReport.to_text`, :meth:`IngestReport.to_dict`) is
+private and says so; :meth:`IngestReport.public_text` and
+:meth:`IngestReport.public_dict` are what may be published
+(:mod:`barometre_geo.survey.publish`).
 Its tables keep each file as the user passed it (``file``); what it prints,
 serialises or shows in a notebook names each file by its name only
 (:func:`file_names`), so a published report never exposes anybody's folders.
@@ -296,11 +301,31 @@ class IngestReport:
         return out
 
     # ------------------------------------------------------------ exports
+    def public_dict(self) -> dict:
+        """Return the publishable form: counts, and unknown answers per column without lines.
+
+        See :func:`barometre_geo.survey.publish.public_dict`.
+        """
+        from .publish import public_dict
+
+        return public_dict(self)
+
+    def public_text(self, *, limit: int = 20) -> str:
+        """Return the publishable form as French text (what ``barometre-geo build`` writes).
+
+        See :func:`barometre_geo.survey.publish.public_text`.
+        """
+        from .publish import public_text
+
+        return public_text(self, limit=limit)
+
     def to_dict(self) -> dict:
-        """Return the report as JSON-serialisable dicts and lists.
+        """Return the detailed (private) report as JSON-serialisable dicts and lists.
 
         Files are named as the report shows them (:meth:`file_names`), without
-        their folders: the dict can be published as is.
+        their folders. It links file and line to collectivities (``rows``) and
+        to raw answers (``cells``, ``unknown_values``): it is private
+        (``private`` true, ``notice``); publish :meth:`public_dict` instead.
 
         Examples
         --------
@@ -316,7 +341,11 @@ class IngestReport:
             frame = frame.reset_index() if index else frame
             return json.loads(frame.to_json(orient="records", force_ascii=False))
 
+        from .publish import PRIVATE_NOTICE
+
         return {
+            "private": True,
+            "notice": PRIVATE_NOTICE,
             "edition": self.edition,
             "synthetic": self.synthetic,
             "summary": self.summary(),
@@ -369,10 +398,12 @@ class IngestReport:
         }
 
     def to_text(self, *, limit: int = 20, folder: bool = False) -> str:
-        """Return the report as French text (what ``barometre-geo validate`` prints).
+        """Return the detailed (private) report as French text (``barometre-geo validate``).
 
-        Files are named by their name only (:meth:`file_names`), so the text
-        can be published as is.
+        Files are named by their name only (:meth:`file_names`). It lists
+        rejected rows, unknown answers and rejected cells with their lines, so
+        it starts with :data:`~barometre_geo.survey.publish.PRIVATE_NOTICE`:
+        publish :meth:`public_text` instead.
 
         Parameters
         ----------
@@ -383,10 +414,12 @@ class IngestReport:
             to the working folder when inside it; omitted when it is the
             working folder). For a local reader only: never publish it.
         """
+        from .publish import PRIVATE_NOTICE
+
         s = self.summary()
         names = self.file_names()
         synth = " — DONNÉES SYNTHÉTIQUES (démonstration)" if self.synthetic else ""
-        out = [f"Rapport d’import — édition {self.edition}{synth}"]
+        out = [PRIVATE_NOTICE, f"Rapport d’import — édition {self.edition}{synth}"]
         where = common_folder(names) if folder else None
         if where is not None:
             out.append(f"Fichiers lus dans le dossier {where}")
@@ -565,6 +598,10 @@ class IngestReport:
         ]
         if len(self.by_reason()):
             parts.append("<h4>Rejets</h4>" + table(self.by_reason()))
+        if len(self.unknown_values) or len(self.cells):
+            from .publish import PRIVATE_NOTICE
+
+            parts.append(f"<p><em>{escape(PRIVATE_NOTICE)}</em></p>")
         if len(self.unknown_values):
             parts.append("<h4>Valeurs inconnues</h4>" + table(self.unknown_values))
         if len(self.cells):
