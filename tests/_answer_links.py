@@ -19,7 +19,6 @@ the package's reader) and from the detailed report (each row's collectivity).
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sqlite3

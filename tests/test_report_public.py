@@ -23,7 +23,7 @@ from barometre_geo.build.extras import (
 )
 from barometre_geo.cli import main
 from barometre_geo.errors import InputFileError
-from barometre_geo.survey.publish import PRIVATE_NOTICE, PUBLIC_NOTICE
+from barometre_geo.survey.publish import PRIVATE_NOTICE, PUBLIC_NOTICE, public_dict, public_text
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def _keys(node, found=None):
 
 
 def test_public_report_names_no_row(demo):
-    data = demo.report.public_dict()
+    data = public_dict(demo.report)
     assert data["public"] is True and data["notice"] == PUBLIC_NOTICE
     assert not _keys(data) & {"line", "lines", "response_id", "collectivity", "code", "candidates"}
     assert not isinstance(data.get("rows"), list)  # no row-level section
@@ -64,7 +64,7 @@ def test_public_report_names_no_row(demo):
     assert pra["count"] == 1 and pra["examples"] == []  # sensitive: no example value
     (elu,) = [u for u in data["unknown_values"] if u["indicator"] == "strategie_elu_numerique"]
     assert elu["examples"] == ["Peut-être"]
-    text = demo.report.public_text()
+    text = public_text(demo.report)
     assert not re.search(r"\blignes? \d", text)
     assert "« Peut-être »" in text and "Oui en partie" not in text
     assert sum(c["count"] for c in data["cells"]) == len(demo.report.cells)

@@ -775,6 +775,8 @@ def test_reports_name_files_without_their_folders(tmp_path, territories, catalog
             make_row(catalogue, w2, ident("Pau", "64445"), {}),
         ]),
     ]  # fmt: skip
+    from barometre_geo.survey.publish import public_dict, public_text
+
     rep = read_responses(files, territories=territories).report
     shown = ["nord/vague1.csv", "sud/vague1.csv", "vague2.csv"]  # homonyms: their folder only
     assert rep.file_names() == dict(zip(map(str, files), shown, strict=True))
@@ -783,8 +785,8 @@ def test_reports_name_files_without_their_folders(tmp_path, territories, catalog
         "to_text": rep.to_text(limit=100),
         "to_dict": json.dumps(rep.to_dict(), ensure_ascii=False),
         "html": rep._repr_html_(),
-        "public_text": rep.public_text(limit=100),
-        "public_dict": json.dumps(rep.public_dict(), ensure_ascii=False),
+        "public_text": public_text(rep, limit=100),
+        "public_dict": json.dumps(public_dict(rep), ensure_ascii=False),
     }
     for where, out in outputs.items():
         assert str(tmp_path) not in out, where

@@ -296,15 +296,17 @@ def write_ingest_report(responses, root: Path, skipped=()) -> list[dict]:
     ``skipped``: the analyses of the build the exports cannot feed (one French line
     each), added after the report itself.
     """
+    from ..survey.publish import public_dict, public_text
+
     reports = root / "rapports"
     report = responses.report
-    body = report.public_text()
+    body = public_text(report)
     if skipped:
         body += "\n\nAnalyses sautées (questions absentes des exports) :\n" + "\n".join(
             f"  - {line}" for line in skipped
         )
     text = _write(reports / "import.txt", body + "\n")
-    data = {**report.public_dict(), "skipped_analyses": list(skipped)}
+    data = {**public_dict(report), "skipped_analyses": list(skipped)}
     js = _write(
         reports / "import.json",
         json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),

@@ -61,6 +61,7 @@ def add_parser(sub):
 
 def run(args) -> int:
     """Run the command."""
+    from ..survey.publish import public_dict, public_text
     from ..survey.responses import read_responses
 
     responses = read_responses(
@@ -68,10 +69,10 @@ def run(args) -> int:
     )
     report = responses.report
     if args.json:
-        data = report.public_dict() if args.public else report.to_dict()
+        data = public_dict(report) if args.public else report.to_dict()
         print(json.dumps(data, ensure_ascii=False, indent=2))
     elif args.public:
-        print(report.public_text(limit=args.limit))
+        print(public_text(report, limit=args.limit))
     else:
         print(report.to_text(limit=args.limit, folder=True))  # the reader's own folder, once
     return 0

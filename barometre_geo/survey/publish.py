@@ -17,7 +17,8 @@ question never published below the département. So the report has two forms:
 * the **detailed** form (:meth:`IngestReport.to_text`,
   :meth:`IngestReport.to_dict`): every rejected row, unknown answer and
   rejected cell with its file and line. It says it is private
-  (:data:`PRIVATE_NOTICE`); ``barometre-geo validate`` prints it on the
+  (:data:`PRIVATE_NOTICE`, defined in :mod:`~barometre_geo.survey.report`);
+  ``barometre-geo validate`` prints it on the
   terminal of the person who holds the exports, and ``barometre-geo build
   --rapport-detaille DIR`` writes it into ``DIR``, outside the published
   folder, only when asked.
@@ -29,7 +30,7 @@ import re
 
 import pandas as pd
 
-from .report import REASONS, _n, _states_text, _w
+from .report import PRIVATE_NOTICE, REASONS, _n, _states_text, _w
 
 __all__ = [
     "EXAMPLES",
@@ -41,12 +42,6 @@ __all__ = [
 
 #: Example values shown per column in the public report.
 EXAMPLES = 3
-
-#: First line of every detailed (row-level) report.
-PRIVATE_NOTICE = (
-    "RAPPORT DÉTAILLÉ — PRIVÉ : il relie des lignes des exports à des réponses. "
-    "Ne le publiez pas et ne le joignez pas au dossier de sortie."
-)
 
 #: Note of the public report: where the detail is.
 PUBLIC_NOTICE = (

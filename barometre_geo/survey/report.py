@@ -4,9 +4,9 @@ Built by :func:`barometre_geo.read_responses`; never holds personal data (raw
 values are masked before they get here, personal columns are named, not shown).
 Its tables link file and line to collectivities and to raw answers: the
 detailed form (:meth:`IngestReport.to_text`, :meth:`IngestReport.to_dict`) is
-private and says so; :meth:`IngestReport.public_text` and
-:meth:`IngestReport.public_dict` are what may be published
-(:mod:`barometre_geo.survey.publish`).
+private and says so (:data:`PRIVATE_NOTICE`);
+:func:`barometre_geo.survey.publish.public_text` and
+:func:`~barometre_geo.survey.publish.public_dict` give what may be published.
 Its tables keep each file as the user passed it (``file``); what it prints,
 serialises or shows in a notebook names each file by its name only
 (:func:`file_names`), so a published report never exposes anybody's folders.
@@ -23,7 +23,13 @@ from pathlib import PurePath
 
 import pandas as pd
 
-__all__ = ["REASONS", "STATES", "IngestReport", "common_folder", "file_names"]
+__all__ = ["PRIVATE_NOTICE", "REASONS", "STATES", "IngestReport", "common_folder", "file_names"]
+
+#: First line of every detailed (row-level) report.
+PRIVATE_NOTICE = (
+    "RAPPORT DÉTAILLÉ — PRIVÉ : il relie des lignes des exports à des réponses. "
+    "Ne le publiez pas et ne le joignez pas au dossier de sortie."
+)
 
 STATES = ("accepted", "superseded", "rejected")
 #: Rejection reasons (``rows.reason``) and their French labels.
@@ -301,31 +307,14 @@ class IngestReport:
         return out
 
     # ------------------------------------------------------------ exports
-    def public_dict(self) -> dict:
-        """Return the publishable form: counts, and unknown answers per column without lines.
-
-        See :func:`barometre_geo.survey.publish.public_dict`.
-        """
-        from .publish import public_dict
-
-        return public_dict(self)
-
-    def public_text(self, *, limit: int = 20) -> str:
-        """Return the publishable form as French text (what ``barometre-geo build`` writes).
-
-        See :func:`barometre_geo.survey.publish.public_text`.
-        """
-        from .publish import public_text
-
-        return public_text(self, limit=limit)
-
     def to_dict(self) -> dict:
         """Return the detailed (private) report as JSON-serialisable dicts and lists.
 
         Files are named as the report shows them (:meth:`file_names`), without
         their folders. It links file and line to collectivities (``rows``) and
         to raw answers (``cells``, ``unknown_values``): it is private
-        (``private`` true, ``notice``); publish :meth:`public_dict` instead.
+        (``private`` true, ``notice``); publish
+        :func:`barometre_geo.survey.publish.public_dict` instead.
 
         Examples
         --------
@@ -340,8 +329,6 @@ class IngestReport:
             frame = self._named(frame, names)
             frame = frame.reset_index() if index else frame
             return json.loads(frame.to_json(orient="records", force_ascii=False))
-
-        from .publish import PRIVATE_NOTICE
 
         return {
             "private": True,
@@ -402,8 +389,8 @@ class IngestReport:
 
         Files are named by their name only (:meth:`file_names`). It lists
         rejected rows, unknown answers and rejected cells with their lines, so
-        it starts with :data:`~barometre_geo.survey.publish.PRIVATE_NOTICE`:
-        publish :meth:`public_text` instead.
+        it starts with :data:`PRIVATE_NOTICE`: publish
+        :func:`barometre_geo.survey.publish.public_text` instead.
 
         Parameters
         ----------
@@ -414,8 +401,6 @@ class IngestReport:
             to the working folder when inside it; omitted when it is the
             working folder). For a local reader only: never publish it.
         """
-        from .publish import PRIVATE_NOTICE
-
         s = self.summary()
         names = self.file_names()
         synth = " — DONNÉES SYNTHÉTIQUES (démonstration)" if self.synthetic else ""
@@ -599,8 +584,6 @@ class IngestReport:
         if len(self.by_reason()):
             parts.append("<h4>Rejets</h4>" + table(self.by_reason()))
         if len(self.unknown_values) or len(self.cells):
-            from .publish import PRIVATE_NOTICE
-
             parts.append(f"<p><em>{escape(PRIVATE_NOTICE)}</em></p>")
         if len(self.unknown_values):
             parts.append("<h4>Valeurs inconnues</h4>" + table(self.unknown_values))
