@@ -323,10 +323,11 @@ def test_ingest_report_names_the_exports_without_their_folders(built, demo_cache
     names = ["demo-synthetique-vague-1.csv", "demo-synthetique-vague-2.csv",
              "demo-synthetique-vague-3.xlsx"]  # fmt: skip
     assert [f["file"] for f in data["files"]] == names
-    assert {r["file"] for r in data["rows"]} == set(names)
+    assert [f["file"] for f in data["by_file"]] == names
+    assert "rows" not in data  # public: counts, no row (issue 12; tests/test_report_public.py)
     assert all(f"\n  {n} : " in text for n in names)
-    assert "inconnu : aucune commune ne s'appelle « Saint-Éloi-des-Brumes »" in text  # French
-    assert "dossier" not in text  # no folder line in what the build publishes
+    assert "collectivité non identifiée : 1" in text  # French
+    assert "Fichiers lus dans le dossier" not in text  # no folder line in what the build publishes
     # no folder of the machine in any published report (the cache, the temporary folders)
     base = demo_cache.parent
     for path in sorted(reports.iterdir()):
@@ -642,25 +643,50 @@ def test_public_names():
     assert callable(bg.build)  # the function, not the submodule of the same name
 
 
-@pytest.mark.slow
-def test_full_default_build_from_the_command_line(tmp_path, demo_cache):
+@pytest.fixture(scope="module")
+def full_build(tmp_path_factory, demo_cache):
     """What a newcomer runs: `barometre-geo build` with no argument, in a fresh folder."""
+    cwd = tmp_path_factory.mktemp("newcomer")
     env = {**os.environ, "BAROMETRE_GEO_CACHE": str(demo_cache)}
     exe = Path(sys.executable).with_name("barometre-geo")
     cmd = [str(exe)] if exe.is_file() else [sys.executable, "-m", "barometre_geo"]
-    proc = subprocess.run([*cmd, "build"], cwd=tmp_path, env=env, capture_output=True,
+    proc = subprocess.run([*cmd, "build"], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=900)  # fmt: skip
+    return proc, cwd / "maps"
+
+
+@pytest.mark.slow
+def test_full_default_build_from_the_command_line(full_build):
+    proc, out = full_build
     assert proc.returncode == 0, proc.stderr
     assert "Ouvrez maps/index.html" in proc.stdout and "DONNÉES SYNTHÉTIQUES" in proc.stdout
     assert "\x1b[" not in proc.stderr  # no progress bar when not a terminal
-    manifest = json.loads((tmp_path / "maps" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert len(manifest["indicators"]) == len(bg.load_catalogue())
     files = manifest["files"]
     maps = [f for f in files if f["kind"] == "carte"]
     gpkgs = [f for f in files if f["kind"] == "geopackage"]
     assert len(gpkgs) == len(manifest["indicators"]) + 1  # + couverture.gpkg
     assert {f["level"] for f in maps} == {"commune", "epci", "departement", "region"}
-    assert set(_tree(tmp_path / "maps")) - {"manifest.json"} == {f["path"] for f in files}
+    assert set(_tree(out)) - {"manifest.json"} == {f["path"] for f in files}
+
+
+@pytest.mark.slow
+def test_no_output_of_the_default_build_pairs_a_collectivity_with_an_answer(full_build):
+    """Issue 12, item 1: join every published file by row (file, line) and by record.
+
+    The scan fails on the detailed report (``tests/test_report_public.py`` shows it
+    finding the commune whose « Oui en partie » to cyber_pra the old
+    ``rapports/import.json`` gave away); here it runs on every file of the default build.
+    """
+    from _answer_links import answer_links, truth
+
+    proc, out = full_build
+    assert proc.returncode == 0, proc.stderr
+    demo = bg.load_demo()
+    rows = truth(list(dict.fromkeys(demo.report.rows["file"].astype(str))), demo.report)
+    assert len(rows) > 3000
+    assert answer_links(out, rows) == []
 
 
 def test_participation_counts_the_responding_communes(built):

@@ -67,7 +67,7 @@ def test_validate_names_files_and_states_their_folder_once(export, capsys, monke
     monkeypatch.chdir(export.parent.parent)  # the folder, relative to the working folder
     assert main(["validate", str(export)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[1] == f"Fichiers lus dans le dossier {export.parent.name}"
+    assert out.splitlines()[2] == f"Fichiers lus dans le dossier {export.parent.name}"
     assert str(export.parent) not in out and "\n  vague1.csv : 3 lignes" in out
     assert main(["validate", str(export), "--json"]) == 0  # JSON: no folder at all
     out = capsys.readouterr().out

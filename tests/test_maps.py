@@ -498,7 +498,15 @@ def test_indicator_map(territories):
     cls = decode_vlq(layer["cls"])
     assert cls[0] == -2 and layer["fields"][2]["data"][0] is None
     assert (cls == -2).sum() == agg["suppressed"].sum()
-    assert "Effectif insuffisant (moins de 5 réponses)" in json.dumps(layer, ensure_ascii=False)
+    # no reason column: the label never claims "too few answers" (issue 12)
+    assert layer["legend"]["suppressed"]["label"] == "Secret statistique"
+    assert layer["legend"]["suppressed"]["short"] == "secret statistique"
+    counted = pd.concat([agg.assign(reason=np.where(agg["suppressed"], "small_n", None)), nat])
+    doc = indicator_map(counted, territories, indicator="site", level="departement")
+    assert _legend(doc)["suppressed"]["label"] == "Effectif insuffisant (moins de 5 réponses)"
+    mixed = counted.assign(reason=counted["reason"].where(counted.index != 0, "complementary"))
+    doc = indicator_map(mixed, territories, indicator="site", level="departement")
+    assert _legend(doc)["suppressed"]["label"] == "Secret statistique"
 
 
 def test_indicator_map_draws_territories_without_rows(territories):
@@ -514,7 +522,12 @@ def test_indicator_map_empty_page(territories):
     agg = aggregates(territories.regions, level="region", rng=np.random.default_rng(10))
     agg["suppressed"], agg["value"] = True, np.nan
     doc = indicator_map(agg, territories, indicator="site", level="region", min_n=5)
-    assert doc.empty and "18 territoire(s) ont moins de 5 réponses" in doc.html
+    assert doc.empty and "18 territoire(s) — secret statistique." in doc.html  # no reason column
+    counted = agg.assign(reason="small_n")
+    doc = indicator_map(counted, territories, indicator="site", level="region", min_n=5)
+    assert (
+        doc.empty and "18 territoire(s) — effectif insuffisant (moins de 5 réponses)." in doc.html
+    )
     none = indicator_map(agg, territories, indicator="autre", level="region")
     assert none.empty and "aucune réponse" in none.html
 
@@ -570,7 +583,9 @@ def test_indicator_map_quotes_the_sensitive_threshold_of_the_table(territories):
     table = make_table(territories, indicator="cyber_pca", levels=("region",), seed=13,
                        attrs={"k": 5, "k_sensitive": 12})  # fmt: skip
     doc = indicator_map(table, territories, indicator="cyber_pca", level="region")
-    assert _legend(doc)["suppressed"]["label"] == "Effectif insuffisant (moins de 12 réponses)"
+    # a sensitive indicator: « secret statistique », never "too few answers" (issue 12: 17 of
+    # the 35 hidden cells of such a map had 10 respondents or more)
+    assert _legend(doc)["suppressed"]["label"] == "Secret statistique"
     assert doc.title == "Plan de continuité d’activité (PCA) — régions"
     # the static map and the GeoPackage say the same
     from barometre_geo.maps._meta import indicator_context
@@ -588,7 +603,7 @@ def test_indicator_map_quotes_the_sensitive_threshold_of_the_table(territories):
     table.attrs = {}
     everything_hidden = table.assign(suppressed=True, value=np.nan)
     doc = indicator_map(everything_hidden, territories, indicator="cyber_pca", level="region")
-    assert doc.empty and "ont moins de 10 réponses" in doc.html
+    assert doc.empty and "territoire(s) — secret statistique." in doc.html
 
 
 def test_indicator_map_formats_a_mean_with_its_unit(territories):
@@ -615,7 +630,14 @@ def test_indicator_map_outside_the_catalogue_reads_the_table(territories):
     doc = indicator_map(agg, territories, indicator="mon_indicateur", level="region")
     assert doc.title == "mon_indicateur — régions"
     assert doc.classification.scheme == "fisher_jenks" and not doc.classification.fmt.share
-    assert _legend(doc)["suppressed"]["label"] == "Effectif insuffisant (moins de 11 réponses)"
+    assert _legend(doc)["suppressed"]["label"] == "Secret statistique"  # sensitive reasons
+    doc = indicator_map(
+        agg.assign(reason=np.where(agg["suppressed"], "small_n", None)),
+        territories,
+        indicator="mon_indicateur",
+        level="region",
+    )
+    assert _legend(doc)["suppressed"]["label"] == "Effectif insuffisant (moins de 5 réponses)"
 
 
 # ---------------------------------------------------------------- categorical, index

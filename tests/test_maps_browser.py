@@ -193,7 +193,7 @@ def test_commune_map_inline_offline(territories, open_page, tmp_path):
     assert page.evaluate("window.__bgeo.nFeatures") == len(communes) == 34875
     assert page.evaluate("window.__bgeo.layers[0].nDrawn") == 34875
     assert page.locator(".bgeo-legend").is_visible()
-    assert "Effectif insuffisant (moins de 5 réponses)" in page.locator(".bgeo-legend").inner_text()
+    assert "Secret statistique" in page.locator(".bgeo-legend").inner_text()  # no reason column
     assert page.locator(".bgeo-table tbody tr").count() == 50
     assert "Lignes 1 à 50 sur 34\u202f875" in page.locator(".bgeo-pager-status").inner_text()
     _screenshot(page, tmp_path, "map-commune")
@@ -223,12 +223,12 @@ def test_departement_map_tooltip_table_and_zones(territories, open_page, tmp_pat
     for part in ("Gironde", "33", "45,7\u202f%", label, "Réponses", "42"):
         assert part in text
     text = _hover(loaded, *_inside_point(territories, "departement", "24"), expect="Dordogne")
-    assert "Dordogne" in text and "effectif insuffisant" in text
+    assert "Dordogne" in text and "secret statistique" in text
     _screenshot(page, tmp_path, "map-departement")
     # the data table: suppressed cells spelled out, sortable by value
     page.fill(".bgeo-table input", "dordogne")
     row = page.locator(".bgeo-table tbody tr").first.inner_text()
-    assert "Dordogne" in row and "effectif insuffisant" in row
+    assert "Dordogne" in row and "secret statistique" in row
     page.fill(".bgeo-table input", "")
     page.get_by_role("button", name="Valeur").click()
     assert page.locator("th[aria-sort=ascending]").count() == 1

@@ -165,7 +165,7 @@ def test_suppressed_cells_are_null_in_the_file(gpkg, table):
         labels = read_sql(
             gpkg, f'SELECT DISTINCT classe_libelle, classe FROM "{layer}" WHERE suppressed'
         )
-        assert labels in ([], [("Effectif insuffisant (moins de 10 réponses)", None)])
+        assert labels in ([], [("Secret statistique", None)])  # sensitive: never "too few"
     assert total == int(sub["suppressed"].sum()) > 0
     nat = pyogrio.read_dataframe(gpkg, layer="france")
     assert nat["level"].tolist() == ["france", "france_metropolitaine", "outre_mer"]
@@ -206,7 +206,7 @@ def test_values_and_classes_are_those_of_the_html_map(gpkg, table, territories):
     assert set(all_df["classe_libelle"]) <= {
         *doc.classification.labels,
         "Pas de réponse",
-        "Effectif insuffisant (moins de 10 réponses)",
+        "Secret statistique",
     }
 
 
@@ -245,7 +245,7 @@ def test_qml_is_a_graduated_renderer_with_the_map_classes(gpkg, table):
     assert [r[2] for r in rng] == [
         *c.labels,
         "Pas de réponse",
-        "Effectif insuffisant (moins de 10 réponses)",
+        "Secret statistique",
     ]
     bounds = list(
         zip(
@@ -396,7 +396,7 @@ def test_metadata_table(territories, tmp_path):
     assert meta["couche:france"].startswith("sans géométrie ; 3 entité(s)")
     assert "NULL si masquée" in meta["colonne:value"]
     legend = qml_of(out, "region")[0]
-    assert "Effectif insuffisant (moins de 12 réponses)" in legend
+    assert "Secret statistique" in legend and "Effectif insuffisant" not in legend
     unknown = write_indicator_gpkg(
         table, territories, indicator="cyber_pca", path=tmp_path / "u.gpkg"
     )

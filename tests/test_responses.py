@@ -775,6 +775,8 @@ def test_reports_name_files_without_their_folders(tmp_path, territories, catalog
             make_row(catalogue, w2, ident("Pau", "64445"), {}),
         ]),
     ]  # fmt: skip
+    from barometre_geo.survey.publish import public_dict, public_text
+
     rep = read_responses(files, territories=territories).report
     shown = ["nord/vague1.csv", "sud/vague1.csv", "vague2.csv"]  # homonyms: their folder only
     assert rep.file_names() == dict(zip(map(str, files), shown, strict=True))
@@ -783,6 +785,8 @@ def test_reports_name_files_without_their_folders(tmp_path, territories, catalog
         "to_text": rep.to_text(limit=100),
         "to_dict": json.dumps(rep.to_dict(), ensure_ascii=False),
         "html": rep._repr_html_(),
+        "public_text": public_text(rep, limit=100),
+        "public_dict": json.dumps(public_dict(rep), ensure_ascii=False),
     }
     for where, out in outputs.items():
         assert str(tmp_path) not in out, where
@@ -793,14 +797,14 @@ def test_reports_name_files_without_their_folders(tmp_path, territories, catalog
     superseded = rep.rows.loc[rep.rows["state"] == "superseded", "detail"].tolist()
     assert len(superseded) == 1 and superseded[0].endswith(" de nord/vague1.csv")
     assert "  - nord/vague1.csv, « " in text  # the unknown answer "Peut-être"
-    assert "dossier" not in text  # the folder is stated only on request
+    assert "Fichiers lus dans le dossier" not in text  # the folder is stated only on request
     d = rep.to_dict()
     assert [f["file"] for f in d["files"]] == shown
     assert {r["file"] for r in d["rows"]} == set(shown)
     # folder=True states the common folder once, for the local reader
     folder = rep.to_text(folder=True)
     assert folder.count(str(tmp_path)) == 1
-    assert folder.splitlines()[1] == f"Fichiers lus dans le dossier {tmp_path}"
+    assert folder.splitlines()[2] == f"Fichiers lus dans le dossier {tmp_path}"
 
 
 def test_file_names_and_common_folder(tmp_path, monkeypatch):

@@ -6,9 +6,11 @@
 * :func:`write_coverage`: coverage of the structures (GeoPackage, HTML map with
   one view per structure, prospect lists per structure and for France in CSV
   and XLSX, text and JSON summaries, problems CSV);
-* :func:`write_ingest_report`: the ingest report as text and JSON (no
-  personal data: the reader drops names, e-mails and phones, the report masks
-  free text);
+* :func:`write_ingest_report`: the public ingest report as text and JSON
+  (counts; no line next to an answer, no personal data: the reader drops
+  names, e-mails and phones, the report masks free text);
+  :func:`write_detailed_report`: the detailed one, only into a private folder
+  outside the output (``--rapport-detaille``);
 * :func:`sha256_file`, :func:`input_checksums`: checksums of the files read.
 """
 
@@ -25,9 +27,11 @@ import pandas as pd
 from .._tables import write_csv
 
 __all__ = [
+    "check_detailed_folder",
     "input_checksums",
     "sha256_file",
     "write_coverage",
+    "write_detailed_report",
     "write_ingest_report",
     "write_participation",
 ]
@@ -283,24 +287,83 @@ def _json_default(obj):
 
 
 def write_ingest_report(responses, root: Path, skipped=()) -> list[dict]:
-    """Write the ingest report as ``rapports/import.txt`` and ``rapports/import.json``.
+    """Write the public ingest report as ``rapports/import.txt`` and ``rapports/import.json``.
 
+    Counts, and unknown answers and rejected cells per column without their
+    lines (:mod:`barometre_geo.survey.publish`): nothing in them links a row
+    or a collectivity to an answer. The detailed report is
+    :func:`write_detailed_report`'s, outside the published folder.
     ``skipped``: the analyses of the build the exports cannot feed (one French line
     each), added after the report itself.
     """
+    from ..survey.publish import public_dict, public_text
+
     reports = root / "rapports"
-    body = responses.report.to_text()
+    report = responses.report
+    body = public_text(report)
     if skipped:
         body += "\n\nAnalyses sautées (questions absentes des exports) :\n" + "\n".join(
             f"  - {line}" for line in skipped
         )
     text = _write(reports / "import.txt", body + "\n")
-    data = {**responses.report.to_dict(), "skipped_analyses": list(skipped)}
+    data = {**public_dict(report), "skipped_analyses": list(skipped)}
     js = _write(
         reports / "import.json",
         json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),
     )
     return [_record(text, root, "rapport", "txt"), _record(js, root, "rapport", "json")]
+
+
+#: Names of the detailed (private) ingest report written by ``--rapport-detaille``.
+DETAILED_NAMES = ("import-detaille.txt", "import-detaille.json")
+
+
+def check_detailed_folder(folder, out) -> Path:
+    """Check that the folder of the detailed report lies outside the published folder.
+
+    The output folder may lie inside the private one (``--out prive/maps
+    --rapport-detaille prive``), never the reverse: everything under the
+    output folder is published.
+
+    Raises
+    ------
+    InputFileError
+        The folder is the output folder or inside it, or an existing file.
+    """
+    from ..errors import InputFileError
+
+    private = Path(os.path.abspath(folder))
+    target = Path(os.path.abspath(out))
+    if private == target or target in private.parents:
+        raise InputFileError(
+            f"--rapport-detaille {folder}: ce dossier est dans le dossier publié "
+            f"({Path(out).name}). "
+            "Le rapport détaillé relie des lignes des exports à des réponses : donnez un "
+            "dossier hors du dossier de sortie (par exemple ../rapport-prive)."
+        )
+    if private.exists() and not private.is_dir():
+        raise InputFileError(
+            f"--rapport-detaille {folder}: ce chemin existe et n'est pas un dossier. "
+            "Donnez un dossier (il est créé s'il n'existe pas)."
+        )
+    return private
+
+
+def write_detailed_report(responses, folder: Path) -> list[Path]:
+    """Write the detailed (private) ingest report into ``folder`` (outside the output).
+
+    ``import-detaille.txt`` and ``import-detaille.json``: every rejected row,
+    unknown answer and rejected cell with its file and line, headed by
+    :data:`~barometre_geo.survey.publish.PRIVATE_NOTICE`. Never listed in the
+    manifest.
+    """
+    report = responses.report
+    txt = _write(folder / DETAILED_NAMES[0], report.to_text(limit=10**9) + "\n")
+    js = _write(
+        folder / DETAILED_NAMES[1],
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=_json_default),
+    )
+    return [txt, js]
 
 
 def input_checksums(settings, territories, responses, catalogue, mapping_path) -> dict:

@@ -195,6 +195,7 @@ def build(
     territoires=None,
     config=None,
     progress: bool = False,
+    detailed_report=None,
 ) -> BuildResult:
     """Build every map, GeoPackage, table and report into one folder (default ``maps/``).
 
@@ -260,6 +261,13 @@ def build(
         ``run.toml`` holding any of the settings above (unknown keys refused).
     progress : bool, default False
         Show progress bars on a terminal.
+    detailed_report : path-like, optional
+        Private folder, outside ``out``, where the detailed ingest report
+        (``import-detaille.txt`` / ``.json``: rejected rows, unknown answers
+        and rejected cells with their lines) is written. It links lines of
+        the exports to answers: never publish it. Not a setting of
+        ``run.toml`` (a path of the machine would end in ``parametres.toml``);
+        ``rapports/`` of the output holds the public report, counts only.
 
     Returns
     -------
@@ -312,6 +320,11 @@ def build(
 
     inputs = [*settings.responses, settings.mapping, settings.structures]
     target = check_target(settings.out, force=settings.force, inputs=inputs, config=config)
+    private = None
+    if detailed_report is not None:
+        from .extras import check_detailed_folder
+
+        private = check_detailed_folder(detailed_report, target.path)
     steps = Steps(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -326,6 +339,10 @@ def build(
     except BaseException:
         discard(staging)
         raise
+    if private is not None:
+        from .extras import write_detailed_report
+
+        write_detailed_report(state["responses"], private)
     from dataclasses import replace
 
     return replace(result, kept=swapped.kept, replaced=swapped.replaced, cleaned=target.cleaned)

@@ -50,11 +50,14 @@ def summary(r, *, folder: str | None = None) -> str:
     )
     if r.rejected:
         why = ", ".join(f"{label} : {_fmt_int(n)}" for label, n in r.rejected.items())
-        lines.append(f"  Rejetées — {why} (détail : {here}rapports/import.txt).")
+        lines.append(
+            f"  Rejetées — {why} (comptes : {here}rapports/import.txt ; détail ligne par "
+            "ligne, privé : barometre-geo validate, ou build --rapport-detaille DOSSIER)."
+        )
     if ing.get("conflicts"):
         lines.append(
             f"  {_fmt_int(ing['conflicts'])} réponse(s) contredisant une autre réponse de la même "
-            f"collectivité à la même vague (autre fichier ou doublon) : détail dans "
+            f"collectivité à la même vague (autre fichier ou doublon) : comptes par fichier dans "
             f"{here}rapports/import.txt."
         )
     if ing.get("unknown_values"):

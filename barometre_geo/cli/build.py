@@ -31,8 +31,9 @@ The output folder holds parametres.toml: `barometre-geo build --config
 maps/parametres.toml` replays a run.
 
 exit codes:
-  0  built, nothing to look at (rejected input rows are listed in the summary and
-     in rapports/import.txt, as `validate` does: they do not change the code)
+  0  built, nothing to look at (rejected input rows are counted in the summary and
+     in rapports/import.txt; `validate` or --rapport-detaille DIR list them line by
+     line, privately: they do not change the code)
   1  built, with problems to look at: indicators asked with --indicator that the
      exports do not contain, or unusable entries in the structures file
   2  bad input or usage (unreadable file, unknown indicator/theme/level, output
@@ -139,6 +140,14 @@ def add_parser(sub):
         help="replace an output folder that is not a previous build (deletes its contents)",
     )
     add("--config", metavar="FILE", help="run.toml holding any of these settings")
+    add(
+        "--rapport-detaille",
+        dest="detailed_report",
+        metavar="DIR",
+        help="also write the detailed ingest report (rows, unknown answers and rejected cells "
+        "with their lines: PRIVATE) into DIR, which must lie outside the output folder; "
+        "rapports/ of the output holds the public report (counts only)",
+    )
     add("--quiet", action="store_true", help="no progress bars, summary only")
     return p
 
@@ -172,7 +181,13 @@ def run(args) -> int:
         territoires=args.territoires,
         config=args.config,
         progress=not args.quiet,
+        detailed_report=args.detailed_report,
     )
     print(result.summary())
+    if args.detailed_report:
+        print(
+            f"Rapport détaillé (PRIVÉ, à ne pas publier) : {args.detailed_report}/"
+            "import-detaille.txt et .json"
+        )
     sys.stdout.flush()
     return result.exit_code

@@ -283,7 +283,11 @@ def choropleth(
         return empty_map(
             title,
             "Aucune valeur publiable pour cette carte"
-            + (f" : {int(sup.sum())} territoire(s) à effectif insuffisant." if sup.any() else "."),
+            + (
+                f" : {int(sup.sum())} territoire(s) — {legend.suppressed_short}."
+                if sup.any()
+                else "."
+            ),
             description=description,
             notes=notes,
             source=source,

@@ -81,7 +81,8 @@ DESCRIPTIONS = {
     "classe": ("Classe", "numéro de la classe de la carte (1 = la plus basse) ; NULL sans valeur"),
     "classe_libelle": (
         "Libellé de la classe",
-        "classe de la carte, « Pas de réponse » ou « Effectif insuffisant »",
+        "classe de la carte, « Pas de réponse », « Secret statistique » ou « Effectif "
+        "insuffisant » (toutes les cases masquées l'étant faute de réponses)",
     ),
     "n": ("Réponses", "nombre de réponses valides ; NULL si masquée"),
     "deff": ("Effet de plan", "effet de plan de Kish de la pondération"),

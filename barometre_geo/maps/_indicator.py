@@ -5,7 +5,9 @@
 level (overall rows: no breakdown), joins them to the territories and draws
 the choropleth with the full tooltip: name, code, value, class, number of
 answers, 95 % confidence interval and participation. Suppressed cells are
-hatched ("Effectif insuffisant"), territories without answer dotted ("Pas de réponse").
+hatched (« Secret statistique », or « Effectif insuffisant » when every hidden
+cell was hidden for its count: :func:`._meta.suppressed_label`), territories
+without answer dotted ("Pas de réponse").
 
 The number format (percent for shares, the unit of a mean) and the threshold
 quoted in the legend ("moins de k réponses", ``k_sensitive`` for a sensitive
@@ -27,7 +29,7 @@ from ._captions import map_texts
 from ._choropleth import choropleth, empty_map
 from ._classify import Classification
 from ._data import LEVEL_LABELS, REQUIRED_COLUMNS, join_rows, national_rows, overall_rows
-from ._meta import map_context
+from ._meta import hidden_reasons, map_context, suppressed_label
 from ._options import Basemap, Field, LegendSpec, MapStyle
 
 __all__ = ["REQUIRED_COLUMNS", "indicator_map"]
@@ -169,6 +171,7 @@ def indicator_map(
     notes = list(notes)
     if national:
         notes.insert(0, f"Valeur nationale : {national}.")
+    label = suppressed_label(min_n, sensitive=ctx.sensitive, reasons=hidden_reasons(rows))
     if not isinstance(classification, Classification):
         classification = resolve_classes(
             classification, aggregates, indicator, option=option, fmt=fmt
@@ -179,18 +182,18 @@ def indicator_map(
         catalogue=catalogue, modelled=modelled,
     )  # fmt: skip
     legend = LegendSpec(
-        title=texts.legend_title, min_n=min_n, subtitle=texts.legend_subtitle, note=modelled
+        title=texts.legend_title,
+        min_n=min_n,
+        subtitle=texts.legend_subtitle,
+        note=modelled,
+        suppressed_label=label,
     )
     n_sup = int(merged["suppressed"].sum())
     if not np.isfinite(merged["value"].to_numpy()).any():
         doc = empty_map(
             title,
             f"Aucune valeur publiable pour cet indicateur à l'échelle des {LEVEL_LABELS[level]}"
-            + (
-                f" : {n_sup} territoire(s) ont moins de {min_n} réponses (effectif insuffisant)."
-                if n_sup
-                else " : aucune réponse."
-            ),
+            + (f" : {n_sup} territoire(s) — {label.lower()}." if n_sup else " : aucune réponse."),
             description=description,
             notes=notes,
             source=texts.source,

@@ -175,7 +175,7 @@ def layer_spec(
             },
             "suppressed": {
                 "label": legend.suppressed,
-                "short": "effectif insuffisant",
+                "short": legend.suppressed_short,
                 "pattern": dict(SUPPRESSED_PATTERN),
                 "n": n_sup,
                 "count": format_count(n_sup),

@@ -31,6 +31,7 @@ from ..territories.reference import LEVELS, parse_level
 from ._data import value_format
 
 __all__ = [
+    "COUNT_REASONS",
     "IndicatorContext",
     "MapContext",
     "check_output",
@@ -38,9 +39,49 @@ __all__ = [
     "map_context",
     "published_levels",
     "reference_text",
+    "suppressed_label",
 ]
 
 _DEFAULT_K, _DEFAULT_K_SENSITIVE = 5, 10
+
+#: Reasons that are the count itself: only cells hidden for them may be labelled
+#: "too few answers" (``protection.SUPPRESSION_REASONS``).
+COUNT_REASONS = ("small_n",)
+#: Label of hidden cells whose reason is not (only) the count.
+SECRET_LABEL = "Secret statistique"
+
+
+def suppressed_label(threshold: int, *, sensitive: bool, reasons) -> str:
+    """Legend label of the hidden territories of a map, true of every one of them.
+
+    « Effectif insuffisant (moins de k réponses) » only when every hidden cell
+    of a non-sensitive indicator was hidden for its count (``small_n``);
+    else « Secret statistique »: a complementary cell may hold many answers,
+    and for a sensitive indicator the reason itself is not published (17 of
+    the 35 hidden sensitive cells of one map had 10 respondents or more).
+
+    Examples
+    --------
+    >>> suppressed_label(5, sensitive=False, reasons={"small_n"})
+    'Effectif insuffisant (moins de 5 réponses)'
+    >>> suppressed_label(5, sensitive=False, reasons={"small_n", "complementary"})
+    'Secret statistique'
+    >>> suppressed_label(10, sensitive=True, reasons={"small_n_sensitive"})
+    'Secret statistique'
+    """
+    reasons = {str(r) for r in reasons if r is not None and r == r}
+    if not sensitive and reasons and reasons <= set(COUNT_REASONS):
+        plural = "réponse" if threshold <= 1 else "réponses"
+        return f"Effectif insuffisant (moins de {threshold} {plural})"
+    return SECRET_LABEL
+
+
+def hidden_reasons(rows: pd.DataFrame) -> frozenset:
+    """Reason codes of the suppressed rows of a table (empty if it has no ``reason``)."""
+    if rows is None or "reason" not in rows or "suppressed" not in rows:
+        return frozenset({"unknown"})  # unknown reasons: never claim "too few answers"
+    sup = rows["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return frozenset(rows.loc[sup, "reason"].dropna().astype(str))
 
 
 @dataclass(frozen=True)
@@ -56,6 +97,7 @@ class IndicatorContext:
     synthetic: bool | None
     mode: str
     weights: str
+    reasons: frozenset = frozenset({"unknown"})
 
     @property
     def threshold(self) -> int:
@@ -64,9 +106,10 @@ class IndicatorContext:
 
     @property
     def suppressed_label(self) -> str:
-        """Legend label of the suppressed cells (the HTML map's wording)."""
-        plural = "réponse" if self.threshold <= 1 else "réponses"
-        return f"Effectif insuffisant (moins de {self.threshold} {plural})"
+        """Legend label of the suppressed cells (the HTML map's, :func:`suppressed_label`)."""
+        return suppressed_label(
+            self.threshold, sensitive=bool(self.indicator.sensitive), reasons=self.reasons
+        )
 
     @property
     def synthetic_text(self) -> str:
@@ -106,6 +149,12 @@ class MapContext:
     fmt: NumberFormat
     threshold: int
     sensitive: bool
+    reasons: frozenset = frozenset({"unknown"})
+
+    @property
+    def suppressed_label(self) -> str:
+        """Legend label of the hidden territories (:func:`suppressed_label`)."""
+        return suppressed_label(self.threshold, sensitive=self.sensitive, reasons=self.reasons)
 
     @property
     def label(self) -> str | None:
@@ -170,6 +219,7 @@ def map_context(
         fmt=fmt or default_fmt or NumberFormat.for_share(),
         threshold=int(min_n) if min_n is not None else (k_sensitive if sensitive else k),
         sensitive=sensitive,
+        reasons=hidden_reasons(rows),
     )
 
 
@@ -261,6 +311,7 @@ def indicator_context(
         synthetic=synthetic,
         mode=str(meta.get("mode", "public")),
         weights=str(meta.get("weights", "non précisé")),
+        reasons=hidden_reasons(aggregates[aggregates["indicator"] == indicator]),
     )
 
 

@@ -245,11 +245,17 @@ class LegendSpec:
 
     @property
     def suppressed(self) -> str:
-        """Label of territories whose value is not published (too few answers)."""
+        """Label of territories whose value is not published (too few answers by default)."""
         if self.suppressed_label:
             return self.suppressed_label
         plural = "réponse" if self.min_n <= 1 else "réponses"
         return f"Effectif insuffisant (moins de {self.min_n} {plural})"
+
+    @property
+    def suppressed_short(self) -> str:
+        """Short form of :attr:`suppressed`, in the tooltip and the data table."""
+        label = self.suppressed
+        return "effectif insuffisant" if label.startswith("Effectif insuffisant") else label.lower()
 
 
 @dataclass(frozen=True)

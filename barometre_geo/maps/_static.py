@@ -373,7 +373,9 @@ def static_map(
     note = ""
     if cls is None:
         note = f"Aucune valeur publiable à l'échelle des {LEVEL_LABELS[level]} : " + (
-            f"{n_sup} territoire(s) à effectif insuffisant." if n_sup else "aucune réponse."
+            f"{n_sup} territoire(s) — {ctx.suppressed_label.lower()}."
+            if n_sup
+            else "aucune réponse."
         )
     rc = {
         "font.family": "DejaVu Sans",

@@ -16,8 +16,10 @@
 * links to the national maps opened on the territory (``?territoire=…``), the
   code to embed the page, and a printable version (print CSS; the maps are SVG).
 
-Suppressed cells never show a value: they read « effectif insuffisant »
-(hatched on the maps), territories without answer « pas de réponse » (dotted).
+Suppressed cells never show a value: they read « secret statistique »
+(hatched on the maps; the cells carry no reason, so never « effectif insuffisant »:
+a complementary cell may hold many answers, :func:`._meta.suppressed_label`),
+territories without answer « pas de réponse » (dotted).
 The page has its own Content-Security-Policy (hashes of its inline style and
 script; no external resource at all).
 """
@@ -35,6 +37,7 @@ from .._format import format_count
 from ._data import LEVEL_LABELS, classes_and_colors, overall_rows, value_format
 from ._files import atomic_write
 from ._index import iframe_snippet
+from ._meta import SECRET_LABEL
 from ._palettes import NO_DATA_COLOR, SUPPRESSED_HATCH
 from ._places import Place
 from ._render import render_template
@@ -125,7 +128,7 @@ def _fmt_cell(cell, fmt) -> dict:
         return {"value": "pas de réponse", "ci": "", "n": "", "state": "nd"}
     value, low, high, n, suppressed = cell
     if suppressed or value != value:  # NaN
-        return {"value": "effectif insuffisant", "ci": "", "n": "", "state": "sup"}
+        return {"value": "secret statistique", "ci": "", "n": "", "state": "sup"}
     ci = f"{fmt.format(low)} – {fmt.format(high)}" if low == low and high == high else ""
     count = format_count(int(n)) if n == n else ""
     return {"value": fmt.format(value), "ci": ci, "n": count, "state": "ok"}
@@ -142,7 +145,7 @@ def _fill(cell, cls, colors) -> str:
 
 def _legend(cls, colors, threshold: int) -> list[dict]:
     items = [{"fill": c, "label": lab} for c, lab in zip(colors, cls.labels, strict=True)]
-    items.append({"fill": "url(#bg-sup)", "label": f"Effectif insuffisant (moins de {threshold})"})
+    items.append({"fill": "url(#bg-sup)", "label": SECRET_LABEL})
     items.append({"fill": "url(#bg-nd)", "label": "Pas de réponse"})
     return items
 

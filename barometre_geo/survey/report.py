@@ -2,6 +2,11 @@
 
 Built by :func:`barometre_geo.read_responses`; never holds personal data (raw
 values are masked before they get here, personal columns are named, not shown).
+Its tables link file and line to collectivities and to raw answers: the
+detailed form (:meth:`IngestReport.to_text`, :meth:`IngestReport.to_dict`) is
+private and says so (:data:`PRIVATE_NOTICE`);
+:func:`barometre_geo.survey.publish.public_text` and
+:func:`~barometre_geo.survey.publish.public_dict` give what may be published.
 Its tables keep each file as the user passed it (``file``); what it prints,
 serialises or shows in a notebook names each file by its name only
 (:func:`file_names`), so a published report never exposes anybody's folders.
@@ -18,7 +23,13 @@ from pathlib import PurePath
 
 import pandas as pd
 
-__all__ = ["REASONS", "STATES", "IngestReport", "common_folder", "file_names"]
+__all__ = ["PRIVATE_NOTICE", "REASONS", "STATES", "IngestReport", "common_folder", "file_names"]
+
+#: First line of every detailed (row-level) report.
+PRIVATE_NOTICE = (
+    "RAPPORT DÉTAILLÉ — PRIVÉ : il relie des lignes des exports à des réponses. "
+    "Ne le publiez pas et ne le joignez pas au dossier de sortie."
+)
 
 STATES = ("accepted", "superseded", "rejected")
 #: Rejection reasons (``rows.reason``) and their French labels.
@@ -297,10 +308,13 @@ class IngestReport:
 
     # ------------------------------------------------------------ exports
     def to_dict(self) -> dict:
-        """Return the report as JSON-serialisable dicts and lists.
+        """Return the detailed (private) report as JSON-serialisable dicts and lists.
 
         Files are named as the report shows them (:meth:`file_names`), without
-        their folders: the dict can be published as is.
+        their folders. It links file and line to collectivities (``rows``) and
+        to raw answers (``cells``, ``unknown_values``): it is private
+        (``private`` true, ``notice``); publish
+        :func:`barometre_geo.survey.publish.public_dict` instead.
 
         Examples
         --------
@@ -317,6 +331,8 @@ class IngestReport:
             return json.loads(frame.to_json(orient="records", force_ascii=False))
 
         return {
+            "private": True,
+            "notice": PRIVATE_NOTICE,
             "edition": self.edition,
             "synthetic": self.synthetic,
             "summary": self.summary(),
@@ -369,10 +385,12 @@ class IngestReport:
         }
 
     def to_text(self, *, limit: int = 20, folder: bool = False) -> str:
-        """Return the report as French text (what ``barometre-geo validate`` prints).
+        """Return the detailed (private) report as French text (``barometre-geo validate``).
 
-        Files are named by their name only (:meth:`file_names`), so the text
-        can be published as is.
+        Files are named by their name only (:meth:`file_names`). It lists
+        rejected rows, unknown answers and rejected cells with their lines, so
+        it starts with :data:`PRIVATE_NOTICE`: publish
+        :func:`barometre_geo.survey.publish.public_text` instead.
 
         Parameters
         ----------
@@ -386,7 +404,7 @@ class IngestReport:
         s = self.summary()
         names = self.file_names()
         synth = " — DONNÉES SYNTHÉTIQUES (démonstration)" if self.synthetic else ""
-        out = [f"Rapport d’import — édition {self.edition}{synth}"]
+        out = [PRIVATE_NOTICE, f"Rapport d’import — édition {self.edition}{synth}"]
         where = common_folder(names) if folder else None
         if where is not None:
             out.append(f"Fichiers lus dans le dossier {where}")
@@ -565,6 +583,8 @@ class IngestReport:
         ]
         if len(self.by_reason()):
             parts.append("<h4>Rejets</h4>" + table(self.by_reason()))
+        if len(self.unknown_values) or len(self.cells):
+            parts.append(f"<p><em>{escape(PRIVATE_NOTICE)}</em></p>")
         if len(self.unknown_values):
             parts.append("<h4>Valeurs inconnues</h4>" + table(self.unknown_values))
         if len(self.cells):
