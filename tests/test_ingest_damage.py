@@ -17,7 +17,7 @@ import io
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from barometre_geo.survey.read import read_table
@@ -196,6 +196,15 @@ def _build(header, data, m) -> Export:
 
 
 @given(m=mutations(N_SINGLE + N_MULTI))
+@example(  # a stray quote on the second-to-last row of a file cut in its last row
+    m={
+        "delim": ";",
+        "eol": "\n",
+        "encoding": "utf-8",
+        "picks": {"stray_quote": (8, 0)},
+        "cut": 0.3125,
+    }
+)
 @settings(max_examples=60, **SETTINGS)
 def test_reader_accounts_for_every_row_a_spreadsheet_shows(base, tmp_path, m):
     header, data = base

@@ -260,3 +260,42 @@ def test_unclosed_quote_after_a_lenient_complaint(tmp_path):
     assert t.cells.values.tolist() == [["1", "xy"], ["3", "4"], ["7", "8"]]
     assert [(d.line, d.reason) for d in t.damaged] == [(4, "damaged")]
     assert t.lines.tolist() == [2, 3, 5]
+
+
+STRAY_THEN_MULTILINE = (
+    "a;b;c;d;e;f\n"
+    "1;x;y;z;w;\n"
+    '"2;x;y;z;w;\n'  # stray quote on the second-to-last row
+    '3;x;y;z;w;"Réponses données avec la secrétaire.\nPoint à revoir."\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [
+        (None, [(3, "damaged")]),  # the last row is read, multi-line cell included
+        ("3;x", [(3, "damaged"), (4, "truncated")]),  # cut before the multi-line cell
+        ("Point", [(3, "damaged"), (4, "truncated")]),  # cut inside the multi-line cell
+    ],
+)
+def test_stray_quote_before_a_last_row_with_a_multiline_cell(tmp_path, cut, expected):
+    """Issue 12: the stray quote reaching the end of the file is not the truncated last row."""
+    text = STRAY_THEN_MULTILINE
+    if cut is not None:
+        text = text[: text.index(cut, text.index("\n3;")) + len(cut)]
+    t = read_table(_write(tmp_path / "stray.csv", text))
+    assert [(d.line, d.reason) for d in t.damaged] == expected
+    rows = [["1", "x", "y", "z", "w", ""]]
+    if cut is None:
+        rows.append(
+            ["3", "x", "y", "z", "w", "Réponses données avec la secrétaire.\nPoint à revoir."]
+        )
+    assert t.cells.values.tolist() == rows
+    assert t.lines.tolist() == [2, 4][: len(rows)]
+    assert len(t.cells) + len(t.damaged) == 3  # every row a spreadsheet shows
+
+
+def test_genuine_last_row_cut_inside_its_multiline_cell_stays_one_truncated_row(tmp_path):
+    t = read_table(_write(tmp_path / "cut.csv", 'a;b;c;d;e;f\n1;x;y;z;w;\n2;x;y;z;w;"p;r\nq'))
+    assert [(d.line, d.end, d.reason) for d in t.damaged] == [(3, 4, "truncated")]
+    assert t.lines.tolist() == [2]

@@ -15,7 +15,8 @@ the strict quoting rules:
   cell holds lines that look like rows, is a **stray quote**: its first line
   is rejected and the reading starts again on the next line, so each
   following row is read on its own (a stray quote reaching the end of the
-  file whose following lines hold no full row is a **truncated** last row);
+  file whose first line is not a full row and whose following lines hold no
+  full row is a **truncated** last row);
 * a single-line record badly quoted with the wrong number of cells has
   **misplaced quotes**: rejected (with the right number, it is read leniently,
   as pandas and spreadsheets do, and listed in a note);
@@ -222,6 +223,7 @@ def parse_records(text: str, delim: str, *, store: bool = False) -> CsvRecords:
                 if (
                     end >= total
                     and not _rows_inside(rec, width, delim)
+                    and not _row_with_quote(lines[start - 1], rec, width, delim)
                     and not _rows_after(lines, start, delim, width)
                 ):
                     k = next((i for i, v in enumerate(rec) if _has_break(v)), len(rec) - 1)
@@ -261,6 +263,22 @@ def _rows_after(lines: list[str], start: int, delim: str, width: int) -> bool:
         if len(rec) == width and not _blank(rec):
             return True
     return False
+
+
+def _row_with_quote(line: str, rec: list[str], width: int, delim: str) -> bool:
+    """Whether the first ``line`` of a record is a full row plus a stray opening quote.
+
+    Its cells, quotes taken as plain characters, are exactly the header's, and
+    the quoted cell already holds a delimiter on that line: the quote swallowed
+    the rest of the row, not a multi-line cell (whose first line would give
+    fewer cells, or more if its text held delimiters).
+    """
+    k = next((i for i, v in enumerate(rec) if _has_break(v)), None)
+    if k is None or delim not in _BREAK.split(rec[k], maxsplit=1)[0]:
+        return False
+    text = _BREAK.split(line, maxsplit=1)[0]
+    cells = next(csv.reader([text], delimiter=delim, quoting=csv.QUOTE_NONE), [])
+    return len(cells) == width
 
 
 def _truncated_in_quotes(header: list[str], k: int, start: int) -> str:
