@@ -679,12 +679,17 @@ def test_no_output_of_the_default_build_pairs_a_collectivity_with_an_answer(full
     finding the commune whose « Oui en partie » to cyber_pra the old
     ``rapports/import.json`` gave away); here it runs on every file of the default build.
     """
-    from _answer_links import answer_links, truth
+    from _answer_links import answer_links, public_structures, truth
+
+    from barometre_geo.coverage.structures import load_demo_structures
 
     proc, out = full_build
     assert proc.returncode == 0, proc.stderr
     demo = bg.load_demo()
-    rows = truth(list(dict.fromkeys(demo.report.rows["file"].astype(str))), demo.report)
+    # the coverage lists each commune's structures from the structures file (public)
+    public = public_structures(load_demo_structures(), bg.load_territories())
+    files = list(dict.fromkeys(demo.report.rows["file"].astype(str)))
+    rows = truth(files, demo.report, public)
     assert len(rows) > 3000
     assert answer_links(out, rows) == []
 
