@@ -23,8 +23,6 @@ is flushed once before it is swapped in (:mod:`barometre_geo.build.swap`).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -480,33 +478,23 @@ def render_all(
         for ind in indicators:
             done(ind, render_indicator(ind, job))
     else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
 
-        from .swap import held_signals
+        from .pool import forked_pool
 
         # warm the in-process caches (simplified geometries per level) before forking
         done(indicators[0], render_indicator(indicators[0], job))
         _JOB = job
-        pool, futures = None, {}
         try:
-            with held_signals():  # a pool half started by Ctrl-C/SIGTERM cannot be shut down
-                pool = ProcessPoolExecutor(
-                    max_workers=jobs,
-                    mp_context=multiprocessing.get_context("fork"),
-                    initializer=_init_worker,
-                    initargs=(os.getpid(),),
-                )
-                futures = {pool.submit(_run_one, ind): ind for ind in indicators[1:]}
-            other = meanwhile() if meanwhile else None
-            for fut in as_completed(futures):
-                done(futures[fut], fut.result())
-        except BaseException:
-            for fut in futures:  # do not start the others: the build is abandoned
-                fut.cancel()
-            raise
+
+            def submit(pool):
+                return {pool.submit(_run_one, ind): ind for ind in indicators[1:]}
+
+            with forked_pool(jobs, _init_worker, submit) as futures:
+                other = meanwhile() if meanwhile else None
+                for fut in as_completed(futures):
+                    done(futures[fut], fut.result())
         finally:
-            if pool is not None:  # wait for the running ones: they write into the staging
-                pool.shutdown(wait=True, cancel_futures=True)
             _JOB = None
     records = [rec for ind in indicators for rec in results[ind]["records"]]
     index = [rec for ind in indicators for rec in results[ind]["index"]]

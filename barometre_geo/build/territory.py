@@ -15,8 +15,6 @@ once per process (:class:`_Classes`).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -174,32 +172,17 @@ def render_territories(
                 if on_done:
                     on_done(place.key)
             return out
-        from concurrent.futures import ProcessPoolExecutor
+        from .pool import forked_pool
 
-        from .swap import held_signals
+        def submit(pool):
+            return [pool.submit(_render_one, place) for place in places]
 
-        pool, futures = None, []
-        try:
-            with held_signals():  # a pool half started by Ctrl-C/SIGTERM cannot be shut down
-                pool = ProcessPoolExecutor(
-                    max_workers=jobs,
-                    mp_context=multiprocessing.get_context("fork"),
-                    initializer=_init_worker,
-                    initargs=(os.getpid(),),
-                )
-                futures = [pool.submit(_render_one, place) for place in places]
+        with forked_pool(jobs, _init_worker, submit) as futures:
             out = []
             for fut in futures:
                 out.append(fut.result())
                 if on_done:
                     on_done(out[-1]["path"])
             return out
-        except BaseException:
-            for fut in futures:  # do not start the others: the build is abandoned
-                fut.cancel()
-            raise
-        finally:
-            if pool is not None:  # wait for the running ones: they write into the staging
-                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         _JOB = None
