@@ -30,12 +30,22 @@ _PACKAGES = (
 )
 
 
-def _versions() -> dict[str, dict[str, str | None]]:
+def _portable(path: str) -> str:
+    """``path`` with the installation prefix written ``<prefix>`` (no folder of the machine)."""
+    import os
+
+    for prefix in (sys.prefix, sys.base_prefix):
+        if path == prefix or path.startswith(prefix + os.sep):
+            return "<prefix>" + path[len(prefix) :].replace(os.sep, "/")
+    return os.path.basename(path)
+
+
+def _versions(portable: bool = False) -> dict[str, dict[str, str | None]]:
     from ._version import __version__
 
     system = {
         "python": sys.version.replace("\n", " "),
-        "executable": sys.executable,
+        "executable": _portable(sys.executable) if portable else sys.executable,
         "machine": platform.platform(),
     }
     libs: dict[str, str | None] = {}
@@ -49,7 +59,8 @@ def _versions() -> dict[str, dict[str, str | None]]:
         import pyproj
 
         libs["PROJ"] = pyproj.proj_version_str
-        libs["PROJ data dir"] = pyproj.datadir.get_data_dir()
+        datadir = pyproj.datadir.get_data_dir()
+        libs["PROJ data dir"] = _portable(datadir) if portable else datadir
     except ImportError:  # pragma: no cover
         libs["PROJ"] = None
     try:
@@ -67,13 +78,17 @@ def _versions() -> dict[str, dict[str, str | None]]:
     return {"system": system, "libraries": libs, "packages": deps}
 
 
-def show_versions(*, as_dict: bool = False):
+def show_versions(*, as_dict: bool = False, portable: bool = False):
     """Print (or return) versions useful in a bug report.
 
     Parameters
     ----------
     as_dict : bool, default False
         Return the information as a dict instead of printing it.
+    portable : bool, default False
+        Write the paths (Python executable, PROJ data) relative to the
+        installation prefix (``<prefix>/bin/python3``), as the build's manifest
+        does: no folder of the machine in a published file.
 
     Examples
     --------
@@ -81,8 +96,10 @@ def show_versions(*, as_dict: bool = False):
     >>> info = bg.show_versions(as_dict=True)
     >>> sorted(info)
     ['libraries', 'packages', 'system']
+    >>> bg.show_versions(as_dict=True, portable=True)["system"]["executable"].startswith("<")
+    True
     """
-    info = _versions()
+    info = _versions(portable)
     if as_dict:
         return info
     for section, values in info.items():

@@ -18,11 +18,53 @@ __all__ = [
     "SchemaError",
     "SourceError",
     "UnknownValueError",
+    "message",
 ]
 
 
 class BarometreGeoError(Exception):
-    """Base class of every error raised by barometre-geo."""
+    """Base class of every error raised by barometre-geo.
+
+    ``str(exc)`` is the English message (what Python code and notebooks see);
+    ``fr`` is the same message in French where it exists: the command line
+    prints it by default (see :func:`message`).
+
+    Parameters
+    ----------
+    *args
+        The English message, as for any exception.
+    fr : str, optional
+        The French message (file, line, value and what to do, as the English one).
+    """
+
+    def __init__(self, *args, fr: str | None = None):
+        super().__init__(*args)
+        self.fr = fr
+
+    def __reduce__(self):  # keep the French text through pickling (worker processes)
+        return (_rebuild, (type(self), self.args, self.fr))
+
+
+def _rebuild(cls, args, fr):
+    return cls(*args, fr=fr)
+
+
+def message(exc: BaseException, lang: str = "fr") -> str:
+    """Return the message of ``exc`` in ``lang`` (``"fr"`` or ``"en"``).
+
+    The French text of a :class:`BarometreGeoError` when asked and given,
+    else ``str(exc)``.
+
+    Examples
+    --------
+    >>> e = InputFileError("v1.csv: file not found.", fr="v1.csv : fichier introuvable.")
+    >>> message(e), message(e, "en")
+    ('v1.csv : fichier introuvable.', 'v1.csv: file not found.')
+    """
+    fr = getattr(exc, "fr", None)
+    if lang == "fr" and fr:
+        return str(fr)
+    return str(exc)
 
 
 class SchemaError(BarometreGeoError, ValueError):
@@ -56,7 +98,18 @@ class OfflineError(DownloadError):
 
 
 class BarometreGeoWarning(UserWarning):
-    """Base class of the warnings emitted by barometre-geo."""
+    """Base class of the warnings emitted by barometre-geo.
+
+    Like the errors, a warning may carry its French text (``fr``), which the
+    build's summary and manifest show.
+    """
+
+    def __init__(self, *args, fr: str | None = None):
+        super().__init__(*args)
+        self.fr = fr
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.args, self.fr))
 
 
 class DataQualityWarning(BarometreGeoWarning):

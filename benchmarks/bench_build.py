@@ -1,6 +1,7 @@
 """Benchmark: the full default `barometre-geo build`, cold and warm, vs an explore() loop.
 
-Run:  .venv/bin/python benchmarks/bench_build.py [--jobs 2] [--explore-sample 4]
+Run:  .venv/bin/python benchmarks/bench_build.py [--jobs 2] [--explore-sample 4] [--before main]
+      [--baseline DIR]
 
 Target: full default build (74 indicators, all levels, coverage, participation,
 tables, index, manifest) ≤ 60 s and ≤ 2 GB peak memory on 2 cores.
@@ -16,6 +17,13 @@ the RSS and of the PSS of the build and its workers, sampled every 0.1 s from
 ``/proc`` (Linux; RSS counts the pages shared after ``fork`` once per process,
 PSS shares them out: the PSS sum is the memory the tree really uses);
 CPU time (user + sys of the tree); output folder size.
+
+``--before REV``: the same default build of an earlier revision of the
+repository (``git archive REV`` into a temporary folder, run with this Python and
+``PYTHONPATH`` on it; ``--baseline DIR``: a tree already unpacked), measured in
+the same run, for a before/after of the wall time and of the output (by kind of
+file: maps, territory pages, GeoPackages — with the largest one-indicator file at
+EPCI/département/région level —, tables, index).
 
 Modelled estimates (issue 13): a third run, warm, with ``--estimates direct``
 (no small-area model) measures what the default ``--estimates model`` adds, in
@@ -77,10 +85,16 @@ def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def run_build(workdir: Path, cache: Path, jobs: int, extra: tuple = ()) -> dict:
+def run_build(
+    workdir: Path, cache: Path, jobs: int, extra: tuple = (), source: Path | None = None
+) -> dict:
+    """Run a build in ``workdir`` (``extra`` options; ``source``: another version's tree)."""
     exe = Path(sys.executable).with_name("barometre-geo")
     cmd = [str(exe), "build", "--quiet", "--jobs", str(jobs), *extra]
     env = {**os.environ, "BAROMETRE_GEO_CACHE": str(cache)}
+    if source is not None:
+        cmd = [sys.executable, "-m", "barometre_geo", *cmd[1:]]
+        env["PYTHONPATH"] = str(source.resolve())
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=subprocess.PIPE, text=True)
@@ -111,6 +125,31 @@ def run_build(workdir: Path, cache: Path, jobs: int, extra: tuple = ()) -> dict:
         "size": _folder_size(workdir / "maps"),
         "files": sum(1 for p in (workdir / "maps").rglob("*") if p.is_file()),
         "summary": out.strip().splitlines()[0] if out.strip() else "",
+        "kinds": _by_kind(workdir / "maps"),
+    }
+
+
+def _by_kind(folder: Path) -> dict:
+    """Files and bytes per kind of the manifest; the GeoPackages' and pages' extremes."""
+    import json
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    kinds: dict[str, list[int]] = {}
+    for f in manifest["files"]:
+        kinds.setdefault(f["kind"], []).append(int(f["size"]))
+    gpkg = [f for f in manifest["files"] if f["kind"] == "geopackage" and f.get("indicator")]
+    three = [f["size"] for f in gpkg if f.get("level") == "epci departement region"]
+    empty = sum(bool(f.get("empty")) for f in manifest["files"])
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    toc = index.split('id="sommaire"', 1)[-1].split("</nav>", 1)[0].count("<a ")
+    return {
+        "kinds": {k: (len(v), sum(v), max(v)) for k, v in kinds.items()},
+        "gpkg_indicator_max": max((f["size"] for f in gpkg), default=0),
+        "gpkg_three_levels_max": max(three, default=0),
+        "gpkg_three_levels_min": min(three, default=0),
+        "empty_pages": empty,
+        "index_links": index.count("<a "),
+        "index_toc": toc,
     }
 
 
@@ -156,6 +195,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--explore-sample", type=int, default=4)
+    parser.add_argument("--before", metavar="REV", help="also build this git revision (e.g. main)")
+    parser.add_argument(
+        "--baseline", metavar="DIR", type=Path,
+        help="source tree of another version (git archive <commit> | tar -x -C DIR): its "
+        "warm build is measured in the same run, after ours",
+    )  # fmt: skip
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-build-"))
     try:
@@ -166,7 +211,23 @@ def main() -> None:
         print(f"cpu count {os.cpu_count()}, jobs {args.jobs}, load {os.getloadavg()[0]:.1f}")
         cold = run_build(work, cache, args.jobs)
         warm = run_build(work, cache, args.jobs)  # replaces maps/ (previous build output)
+        before = None
+        if args.before:
+            source = root / "before"
+            source.mkdir()
+            repo = Path(__file__).resolve().parents[1]
+            archive = subprocess.run(["git", "-C", str(repo), "archive", args.before],
+                                     check=True, capture_output=True).stdout  # fmt: skip
+            subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
+            old_work = root / "work-before"
+            old_work.mkdir()
+            before = run_build(old_work, cache, args.jobs, source=source)
         direct = run_build(work, cache, args.jobs, ("--estimates", "direct"))
+        base = None
+        if args.baseline:
+            other = root / "baseline"
+            other.mkdir()
+            base = run_build(other, cache, args.jobs, source=args.baseline)
         explore_dir = root / "explore"
         explore_dir.mkdir()
         os.environ["BAROMETRE_GEO_CACHE"] = str(cache)
@@ -178,13 +239,18 @@ def main() -> None:
         f"\n{'':<44}{'wall s':>8}{'CPU s':>8}{'max RSS MB':>12}{'tree RSS MB':>13}"
         f"{'tree PSS MB':>13}"
     )
-    for name, r in (("barometre-geo build, cold (empty cache)", cold),
-                    ("barometre-geo build, warm", warm),
-                    ("  warm, --estimates direct (no model)", direct)):  # fmt: skip
+    runs = [("barometre-geo build, cold (empty cache)", cold),
+            ("barometre-geo build, warm", warm),
+            ("  warm, --estimates direct (no model)", direct)]  # fmt: skip
+    if base is not None:
+        runs.append(("baseline (--baseline), warm", base))
+    for name, r in runs:
         print(
             f"{name:<44}{r['wall']:>8.1f}{r['cpu']:>8.1f}{r['maxrss'] / mb:>12.0f}"
             f"{r['tree_rss'] / mb:>13.0f}{r['tree_pss'] / mb:>13.0f}"
         )
+    if base is not None:
+        print(f"  baseline output: {base['files']} files, {base['size'] / mb:.0f} MB")
     print(
         f"  output: {warm['files']} files, {warm['size'] / mb:.0f} MB — {warm['summary']}\n"
         f"explore() loop, départements only: {alt['n']} maps measured, "
@@ -200,6 +266,40 @@ def main() -> None:
         f"{(warm['tree_pss'] - direct['tree_pss']) / mb:+.0f} MB tree PSS "
         f"(target ≤ 20 s, ≤ 2 GB in all: {'met' if added <= 20 else 'NOT met'})"
     )
+    rows = [("this revision (warm)", warm)]
+    if before:
+        rows.append((f"{args.before} (warm cache)", before))
+    if base is not None:
+        rows.append(("baseline (warm cache)", base))
+    if before:
+        print(f"\nbefore: {args.before}, wall {before['wall']:.1f} s, CPU {before['cpu']:.1f} s")
+    labels = {
+        "carte": "HTML maps",
+        "territoire": "territory pages",
+        "geopackage": "GeoPackages",
+        "table": "tables (donnees/)",
+        "index": "index.html",
+        "rapport": "reports",
+    }
+    print(f"\n{'output (files, MB, largest kB)':<34}" + "".join(f"{n:>28}" for n, _ in rows))
+    for kind, label in labels.items():
+        cells = []
+        for _, r in rows:
+            n, size, big = r["kinds"]["kinds"].get(kind, (0, 0, 0))
+            cells.append(f"{n:>6} {size / mb:>9.1f} {big / 1024:>10.0f}")
+        print(f"{label:<34}" + "".join(f"{c:>28}" for c in cells))
+    for key, label in (("size", "whole folder MB"),):
+        print(f"{label:<34}" + "".join(f"{r[key] / mb:>28.1f}" for _, r in rows))
+    for key, label in (
+        ("gpkg_three_levels_max", "GeoPackage EPCI+dép.+rég., max MB"),
+        ("gpkg_three_levels_min", "GeoPackage EPCI+dép.+rég., min MB"),
+        ("gpkg_indicator_max", "GeoPackage of an indicator, max MB"),
+    ):
+        print(f"{label:<34}" + "".join(f"{r['kinds'][key] / mb:>28.2f}" for _, r in rows))
+    for key, label in (("empty_pages", "'aucune valeur publiable' pages"),
+                       ("index_links", "links in index.html"),
+                       ("index_toc", "table-of-contents links")):  # fmt: skip
+        print(f"{label:<34}" + "".join(f"{r['kinds'][key]:>28}" for _, r in rows))
     memory = max(cold["tree_pss"], warm["tree_pss"])
     ok = max(cold["wall"], warm["wall"]) <= 60 and memory <= 2 * 1024 * mb
     print(f"target ≤ 60 s and ≤ 2 GB: {'met' if ok else 'NOT met'} on this machine")

@@ -10,7 +10,10 @@ each in a fresh subprocess (time and peak RSS from ``resource.getrusage``):
   identify, de-duplicate, report);
 * the alternative a user would write: ``pandas.read_csv`` + a merge on the INSEE
   code column with the communes of the reference (no decoding, no de-duplication,
-  no EPCI/SIREN/name/postal-code identification, personal data kept).
+  no EPCI/SIREN/name/postal-code identification, personal data kept);
+* reading alone: ``read_table`` (every record checked against the header and the
+  quoting rules, damaged lines located: :mod:`barometre_geo.survey.records`)
+  next to ``pandas.read_csv`` (which would merge the rows after a stray quote).
 
 Targets: ≤ 10 s and ≤ 1.5 GB peak for 100,000 rows.
 
@@ -48,12 +51,25 @@ RESULT = {"rows": len(out), "matched": int(out["code"].notna().sum())}
 
 INGEST = """
 import barometre_geo as bg
-from barometre_geo.responses import read_responses
+from barometre_geo.survey.responses import read_responses
 r = read_responses(PATHS)
 s = r.report.summary()
 RESULT = {"rows": s["rows"], "accepted": s["accepted"], "superseded": s["superseded"],
           "rejected": s["rejected"], "responses": s["responses"],
           "collectivities": s["collectivities"], "unknown_values": s["unknown_values"]}
+"""
+
+RAW = """
+import pandas as pd
+frames = [pd.read_csv(p, sep=";", dtype=str) for p in PATHS]
+RESULT = {"rows": sum(len(f) for f in frames)}
+"""
+
+READ = """
+from barometre_geo.survey.read import read_table
+tables = [read_table(p) for p in PATHS]
+RESULT = {"rows": sum(len(t.cells) for t in tables),
+          "damaged": sum(len(getattr(t, "damaged", ())) for t in tables)}
 """
 
 RUNNER = """
@@ -195,7 +211,18 @@ def main() -> None:
     )
     alt = measure(ALTERNATIVE, paths)
     ing = measure(INGEST, paths)
+    raw = measure(RAW, paths)
+    read = measure(READ, paths)
     print(f"{'':40}{'wall s':>8}{'CPU s':>8}{'peak RSS MB':>13}")
+    print(
+        f"{'pandas.read_csv (3 files)':40}{raw['seconds']:>8.2f}{raw['cpu']:>8.2f}"
+        f"{raw['peak_mb']:>13.0f}   {raw['result']['rows']:,} rows"
+    )
+    print(
+        f"{'barometre_geo read_table (3 files)':40}{read['seconds']:>8.2f}{read['cpu']:>8.2f}"
+        f"{read['peak_mb']:>13.0f}   {read['result']['rows']:,} rows, "
+        f"{read['result']['damaged']:,} damaged lines"
+    )
     print(
         f"{'pandas.read_csv + merge on Code INSEE':40}{alt['seconds']:>8.2f}{alt['cpu']:>8.2f}"
         f"{alt['peak_mb']:>13.0f}   {alt['result']['matched']:,} of {alt['result']['rows']:,} "

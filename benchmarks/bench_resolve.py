@@ -148,7 +148,8 @@ def build_inputs(t, n: int, seed: int) -> tuple[list, list]:
         elif k == 7:  # postal code of a single commune
             i = rng.integers(len(post_keys))
             values.append(post_keys[i])
-            # also an INSEE code of another commune: read as such by documented precedence
+            # also an INSEE code of another commune: two readings (ambiguous for the resolver;
+            # read as the INSEE code by the alternatives, "preced.")
             both = post_keys[i] in codes_2025 and post_keys[i] != post_codes[i]
             truth.append((f"commune:{post_codes[i]}",) if both else f"commune:{post_codes[i]}")
         elif k == 8:  # EPCI name: long, DGCL short, or "CC"/"CA" + name
@@ -251,8 +252,9 @@ def score(found: list, status: list | None, truth: list) -> dict[str, float]:
     """Shares of rows resolved right, wrong, by precedence, ambiguous, unresolved.
 
     A truth in a 1-tuple is a postal code that is also the INSEE code of another
-    commune: reading it as the INSEE code is the documented precedence, counted
-    apart ("precedence"), not as an error.
+    commune: two readings of equal standing, which the resolver leaves ambiguous
+    (issue 14); reading it as the INSEE code, as the alternatives do, is counted
+    apart ("precedence"): wrong for a postal code, right for an INSEE code.
     """
     counts = dict.fromkeys(("right", "wrong", "precedence", "ambiguous", "unresolved"), 0)
     for i, f in enumerate(found):
@@ -338,7 +340,7 @@ def main() -> None:
         )
     print(
         "preced.: a postal code that is also another commune's INSEE code, read as the "
-        "INSEE code (documented precedence)"
+        "INSEE code (the resolver leaves such values ambiguous: two readings)"
     )
     wrong = [
         (values[i], truth[i], found[i])

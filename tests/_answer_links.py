@@ -28,11 +28,38 @@ from pathlib import Path
 _LINE_KEYS = ("line", "lines", "ligne", "lignes")
 _FILE_KEYS = ("file", "fichier")
 _CODE_KEYS = ("code", "collectivity", "response_id", "insee", "siren", "code_insee")
-_TEXT_REF = re.compile(r"([\w.-]+\.(?:csv|xlsx))\b[^\n]*?\blignes? ((?:\d+(?:, )?)+)")
+#: A file named, then its line(s) further on the same sentence. The gap is bounded: an
+#: unbounded lazy gap made the scan quadratic on the one-line JSON of the map pages
+#: (every « x.csv » scanned to the end of a 1 MB line: > 15 min on a default build), and
+#: a name starts a token (else every position of the pages' long encoded strings was a start).
+_TEXT_REF = re.compile(
+    r"(?<![\w.-])([\w.-]+\.(?:csv|xlsx))\b[^\n]{0,300}?\blignes? ((?:\d+(?:, )?)+)"
+)
 
 
-def truth(paths, report) -> dict:
-    """(file name, line) → {"codes": …, "answers": …} of every accepted or superseded row."""
+def public_structures(structures, territories) -> dict:
+    """Commune code → names of the structures covering it, from the structures file alone.
+
+    What the coverage publishes from public inputs (no answer enters it): a respondent
+    who names its structure in free text gives no secret when that name is the one the
+    structures file already lists for its commune.
+    """
+    from barometre_geo.coverage.measure import coverage
+
+    communes = coverage(structures, territories).communes
+    return {
+        str(code): {n.strip() for n in str(names).split(" ; ") if n.strip()}
+        for code, names in zip(communes["code"], communes["structures"], strict=True)
+        if str(names).strip() not in ("", "nan", "None")
+    }
+
+
+def truth(paths, report, public: dict | None = None) -> dict:
+    """(file name, line) → {"codes": …, "answers": …} of every accepted or superseded row.
+
+    ``public``: collectivity code → values published from public inputs for it
+    (:func:`public_structures`), which are no answer of the respondent's to protect.
+    """
     from barometre_geo.survey.columns import plan_columns
     from barometre_geo.survey.mapping import default_mapping
     from barometre_geo.survey.read import read_table
@@ -63,6 +90,8 @@ def truth(paths, report) -> dict:
                 for v in table.cells.iloc[i][answer_cols]
                 if str(v).strip() and not str(v).strip().replace(",", ".").isdigit()
             }
+            for c in codes:
+                answers -= (public or {}).get(c, set())
             out[(name, int(line))] = {"codes": codes - {"nan", "None"}, "answers": answers}
     return out
 
@@ -126,9 +155,12 @@ def _records(path: Path, answers: set[str]):
 
 def _line_refs(rec: dict) -> list[tuple[str, int]]:
     if "_text" in rec:
+        text = rec["_text"]
+        if "ligne" not in text or (".csv" not in text and ".xlsx" not in text):
+            return []
         return [
             (m.group(1), int(x))
-            for m in _TEXT_REF.finditer(rec["_text"])
+            for m in _TEXT_REF.finditer(text)
             for x in m.group(2).split(",")
             if x.strip().isdigit()
         ]

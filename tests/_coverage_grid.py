@@ -116,3 +116,13 @@ def grid_territories():
         cog=2025,
         source="grille de test",
     )
+
+
+#: Structures of the grid: s1 communes 1, 2, 5; s2 the eastern EPCI but 15 and 16;
+#: s3 communes 10, 11, 13, 14 (11 shared with s2); s4 the first island commune.
+GRID_STRUCTURES = [
+    {"id": "s1", "nom": "Syndicat 1", "membres": ["01001", "01002", "01005"]},
+    {"id": "s2", "nom": "Syndicat 2", "membres": ["200000016"], "exclus": ["01015", "01016"]},
+    {"id": "s3", "nom": "Agence 3", "membres": ["01010", "01011", "01013", "01014"]},
+    {"id": "s4", "nom": "Syndicat île", "membres": ["97401"]},
+]

@@ -29,6 +29,17 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     return cache
 
 
+@pytest.fixture(autouse=True)
+def _french_messages(monkeypatch):
+    """The command line speaks French unless the locale says English: pin the locale.
+
+    Tests that check English messages pass ``--lang en`` or set ``LANG=en_…``.
+    """
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
 @pytest.fixture(scope="session")
 def territories():
     """The embedded COG 2025 reference (loaded once per session; do not mutate)."""
@@ -51,3 +62,30 @@ def shared_data() -> Path:
         + ", ".join(str(p) for p in SHARED_CANDIDATES)
         + "); set BAROMETRE_GEO_SHARED_DATA to the folder holding opsn-sample/ and france-services/"
     )
+
+
+@pytest.fixture(scope="module")
+def demo_cache(tmp_path_factory):
+    """One cache folder per test module: the demo edition is generated once per module.
+
+    Modules that build opt in with ``pytestmark = pytest.mark.usefixtures("shared_demo_cache")``.
+    """
+    return tmp_path_factory.mktemp("demo-cache")
+
+
+@pytest.fixture
+def shared_demo_cache(demo_cache, monkeypatch):
+    """Point the cache at the module's ``demo_cache`` (instead of a folder per test)."""
+    monkeypatch.setenv("BAROMETRE_GEO_CACHE", str(demo_cache))
+    return demo_cache
+
+
+@pytest.fixture(scope="session")
+def demo_exports(tmp_path_factory, territories):
+    """The synthetic demo edition's raw export files, written once per session (do not modify).
+
+    Returns the three wave files (``;`` UTF-8 CSV, ``;`` Windows-1252 CSV, ``.xlsx``).
+    """
+    import barometre_geo as bg
+
+    return bg.write_demo_exports(tmp_path_factory.mktemp("demo-exports"), territories=territories)

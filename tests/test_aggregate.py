@@ -158,8 +158,8 @@ def test_universe_and_participation(small, territories):
 def test_universe_count_of_all_kinds(small, territories):
     t = agg(small, level=["departement", "france"], indicators="cyber_pca", mode="restricted")
     fr = cell(t, level="france", by="total")
-    # 34,875 communes + 1,253 EPCI + 93 + 14 conseils + 5 collectivités à statut particulier
-    assert fr["universe_count"] == 36240
+    # 34,875 communes + 1,255 EPCI + 93 + 14 conseils + 5 collectivités à statut particulier
+    assert fr["universe_count"] == 36242
     ain = cell(t, level="departement", code="01", by="total")
     epci_seated = int((territories.epci["departement"] == "01").sum())
     assert ain["universe_count"] == 391 + epci_seated + 1  # communes, EPCI, the council

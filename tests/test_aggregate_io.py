@@ -88,11 +88,19 @@ def test_compare_published_needs_options_rows(territories):
     reason="the synthetic demo edition (barometre_geo.demo) is not available",
 )
 def test_demo_reproduces_the_published_national_figures(tmp_path):
-    """End to end: raw demo export files → read_responses → aggregate → published figures."""
+    """End to end: raw demo export files → read_responses → aggregate → published figures.
+
+    A figure the protection hides in public mode is no calibration error: it must be of
+    a sensitive indicator, and ``test_demo.test_compare_published_matches_every_figure``
+    (strict xfail, ``HIDDEN_NATIONAL``) tracks it.
+    """
     from barometre_geo.demo.edition import load_demo
 
     responses = load_demo(cache_dir=tmp_path)
     cmp = bg.compare_published(responses)
     assert len(cmp) >= 40
-    bad = cmp[~cmp["matches"]]
+    hidden = cmp["note"] == "masqué (secret statistique)"
+    sensitive = {i.id for i in responses.catalogue.indicators if i.sensitive}
+    assert cmp.loc[hidden, "indicator"].isin(sensitive).all() and hidden.sum() <= 2
+    bad = cmp[~cmp["matches"] & ~hidden]
     assert bad.empty, bad[["indicator", "figure", "option", "kind", "published", "computed"]]

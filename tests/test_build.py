@@ -5,8 +5,10 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,15 +26,7 @@ FAST = ["--indicator", "cyber_pca", "--indicator", "inclusion_lieux_types",
         "--level", "epci", "--level", "region", "--jobs", "1"]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo_cache(tmp_path_factory):
-    """One cache folder for the module: the demo files are written once."""
-    return tmp_path_factory.mktemp("demo-cache")
-
-
-@pytest.fixture(autouse=True)
-def _shared_demo_cache(demo_cache, monkeypatch):
-    monkeypatch.setenv("BAROMETRE_GEO_CACHE", str(demo_cache))
+pytestmark = pytest.mark.usefixtures("shared_demo_cache")  # the demo is generated once
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +39,7 @@ def built(tmp_path_factory, demo_cache):
             out=out,
             indicators=["cyber_pca", "inclusion_lieux_types", "outils_materiel_reconditionne"],
             levels=["commune", "epci", "region"],
+            territoires=["reg-84", "Rhône", "971"],
             jobs=1,
         )
     return result
@@ -72,7 +67,12 @@ def test_manifest_lists_every_file_with_size_and_hash(built):
         assert entry["sha256"] == hashlib.sha256(data).hexdigest(), path
     assert manifest["generator"] == "barometre-geo build"
     assert manifest["versions"]["packages"]["barometre-geo"] == bg.__version__
-    assert manifest["settings"] == built.settings.as_dict()
+    assert manifest["settings"] == built.settings.portable(out)[0]
+    assert manifest["settings"]["out"] == "." and manifest["replay"].endswith(
+        "maps/parametres.toml"
+    )
+    text = (out / "manifest.json").read_text(encoding="utf-8")
+    assert str(out.parent) not in text and str(Path.cwd()) not in text  # no absolute path
     inputs = manifest["inputs"]
     assert len(inputs["exports"]) == 3 and all(len(h) == 64 for h in inputs["exports"].values())
     assert any(p.endswith("territoires.parquet") for p in inputs["reference"])
@@ -86,9 +86,9 @@ def test_pages_link_the_one_copy_of_leaflet_in_assets(built):
     out = built.out_dir
     folder = out / leaflet_folder()
     assert (folder / "leaflet.js").is_file() and (folder / "leaflet.css").is_file()
-    assets = [f for f in built.files if f.kind == "asset"]
-    assert {f.path for f in assets} == {
-        p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()
+    assets = {f.path for f in built.files if f.kind == "asset"}
+    assert assets == {p.relative_to(out).as_posix() for p in folder.rglob("*") if p.is_file()} | {
+        "assets/barometre-geo-integration.js"  # the host pages' script (iframe height)
     }
     pages = [f for f in built.files if f.kind == "carte" and not f.empty]
     assert pages
@@ -109,19 +109,25 @@ def test_outputs_per_indicator_and_level(built):
     files = {f.path: f for f in built.files}
     # headline indicator: a map per published level (cyber_pca is sensitive: région only)
     assert "cyber_pca.region.html" in files and "cyber_pca.epci.html" not in files
-    # per-option indicator: a map per option where publishable; one "nothing" page for communes
+    # per-option indicator: a map per option where publishable; no page where nothing is
     assert "inclusion_lieux_types.region.mediatheques.html" in files
-    assert files["inclusion_lieux_types.commune.html"].empty
-    assert not any(p.startswith("inclusion_lieux_types.commune.") and p.count(".") > 2
-                   for p in files)  # fmt: skip
-    page = (built.out_dir / "inclusion_lieux_types.commune.html").read_text(encoding="utf-8")
-    assert "Aucune valeur publiable" in page
+    assert not any(p.startswith("inclusion_lieux_types.commune") for p in files)
+    assert not any(f.empty for f in built.files)  # no "aucune valeur publiable" page at all
+    index = (built.out_dir / "index.html").read_text(encoding="utf-8")
+    entry = index[index.index('id="ind-inclusion-lieux-types"') :]
+    entry = entry[: entry.index("</li>\n</ul>")]
+    assert "Non publié à ce niveau : communes — moins de 5 réponses" in entry
+    assert built.not_published > 0 and "sans valeur publiable" in built.summary()
     # GeoPackages: levels with a publishable value only (communes are all masked in public mode)
     import pyogrio
 
     layers = {name for name, _ in pyogrio.list_layers(built.out_dir / files[
         "geopackages/inclusion_lieux_types.gpkg"].path)}  # fmt: skip
-    assert {"epci", "region", "france"} <= layers and "commune" not in layers
+    table = pd.read_csv(built.out_dir / "donnees" / "indicateurs.csv", dtype={"code": str})
+    shown = table[(table["indicator"] == "inclusion_lieux_types") & ~table["suppressed"]]
+    levels = set(shown["level"]) & {"commune", "epci", "departement", "region", "france"}
+    assert {"region", "france"} <= levels and "commune" not in levels
+    assert levels <= layers and "commune" not in layers
     for name in ("participation.commune.html", "participation.departement.html",
                  "couverture.html", "geopackages/couverture.gpkg", "donnees/indicateurs.csv",
                  "donnees/indicateurs.parquet", "donnees/dictionnaire.md",
@@ -133,10 +139,91 @@ def test_outputs_per_indicator_and_level(built):
     assert table["value_weighted"].notna().any()  # weights on by default
 
 
+def test_territory_pages(built):
+    files = {f.path: f for f in built.files if f.kind == "territoire"}
+    assert set(files) == {"territoire.reg-84.html", "territoire.dep-69.html", "territoire.971.html"}
+    page = (built.out_dir / "territoire.dep-69.html").read_text(encoding="utf-8")
+    assert "<h1>Rhône</h1>" in page and "Auvergne-Rhône-Alpes" in page  # next to its région
+    assert re.search(r'href="inclusion_lieux_types\.region\.\w+\.html\?territoire=dep-69"', page)
+    assert 'href="cyber_pca.region.html?territoire=dep-69"' in page
+    index = (built.out_dir / "index.html").read_text(encoding="utf-8")
+    assert 'href="territoire.reg-84.html"' in index and 'href="territoire.971.html"' in index
+    manifest = json.loads((built.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["settings"]["territoires"] == ["reg-84", "Rhône", "971"]
+
+
+def test_a_page_draws_the_estimates_when_published_else_the_direct_figures():
+    ind = bg.load_catalogue().get("outils_materiel_reconditionne")
+
+    def rows(direct: bool, model: bool) -> pd.DataFrame:
+        return pd.DataFrame({
+            "indicator": ind.id, "level": "departement", "code": ["01", "02"], "by": "total",
+            "option": None, "value": [40.0, 50.0] if direct else [None, None],
+            "suppressed": [not direct] * 2, "reason": [None if direct else "small_n"] * 2,
+            "model_publication": ["class" if model else "hidden"] * 2,
+            "model_class_low": [40.0, 40.0] if model else [None, None],
+        })  # fmt: skip
+
+    def page(direct: bool, model: bool):
+        (p,) = _build_maps.plan_pages(rows(direct, model), ind, ["departement"])
+        return p.publishable, p.estimates
+
+    assert page(True, True) == (True, None)  # the modelled map (indicator_map's default)
+    assert page(False, True) == (True, None)  # estimates published where direct figures are not
+    assert page(True, False) == (True, "direct")  # no estimate published: the direct map
+    assert page(False, False) == (False, None)  # nothing: no page, listed in the index
+    # without modelled columns (estimates="direct"), the default (direct) map
+    (p,) = _build_maps.plan_pages(
+        rows(True, False).drop(columns=["model_publication", "model_class_low"]),
+        ind,
+        ["departement"],
+    )
+    assert (p.publishable, p.estimates) == (True, None)
+
+
 def test_mean_with_few_distinct_values_gets_three_classes(built):
     # outils_materiel_reconditionne (a mean) has 2 distinct values at EPCI level in the demo
     page = (built.out_dir / "outils_materiel_reconditionne.epci.html").read_text(encoding="utf-8")
     assert "Aucune valeur publiable" not in page
+
+
+def _legend_classes(path: Path) -> list:
+    html = path.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'id="bgeo-data">(.*?)</script>', html, re.S).group(1))
+    return [(c["label"], c["color"]) for c in data["layers"][0]["legend"]["classes"]]
+
+
+def test_pages_say_their_source_and_share_classes_across_levels(built):
+    out = built.out_dir
+    pages = [f for f in built.files if f.kind == "carte" and f.indicator]
+    for f in pages:
+        html = (out / f.path).read_text(encoding="utf-8")
+        assert 'class="bgeo-source">Source : Baromètre Collectivités' in html, f.path
+        assert "COG 2025 ; traitements barometre-geo" in html and 'class="bgeo-skip' in html
+    # the same colour means the same value on every level of an indicator (or option)
+    by_map: dict = {}
+    for f in pages:
+        if not f.empty:
+            by_map.setdefault((f.indicator, f.option), []).append(out / f.path)
+    shared = [paths for paths in by_map.values() if len(paths) > 1]
+    assert shared
+    for paths in shared:
+        assert all(_legend_classes(p) == _legend_classes(paths[0]) for p in paths), paths
+    # ... and in the GeoPackage's styles of every level
+    gpkg = out / "geopackages" / "outils_materiel_reconditionne.gpkg"
+    with closing(sqlite3.connect(gpkg)) as con:
+        qml = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles"))
+    labels = [
+        label for label, _ in _legend_classes(out / "outils_materiel_reconditionne.region.html")
+    ]
+    for layer in ("epci", "region"):
+        assert re.findall(r'<range [^>]*label="([^"]*)"', qml[layer])[: len(labels)] == labels
+    # embedding: the host script ships, the snippets carry no inline style
+    assert "assets/barometre-geo-integration.js" in {f.path for f in built.files}
+    index = (out / "index.html").read_text(encoding="utf-8")
+    snippets = re.findall(r"&lt;iframe.*?&lt;/iframe&gt;", index)
+    assert snippets and not any("style=" in s for s in snippets)
+    assert "--base-url" in built.summary()
 
 
 class _Links(HTMLParser):
@@ -153,9 +240,10 @@ def test_index_links_resolve_and_synthetic_is_said(built):
     html = (built.out_dir / "index.html").read_text(encoding="utf-8")
     parser = _Links()
     parser.feed(html)
-    maps = {f.path for f in built.files if f.kind == "carte"}
+    maps = {f.path for f in built.files if f.kind in ("carte", "territoire")}
     local = [h for h in parser.links if h and not h.startswith(("http", "#"))]
-    assert set(local) == maps
+    assert set(local) == maps  # every page, each once; no link to a page that is not written
+    assert len(local) == len(set(local))
     assert all((built.out_dir / h).is_file() for h in local)
     assert "DÉMO SYNTHÉTIQUE" in html and "&lt;iframe" in html
     for name in ("cyber_pca.region.html", "participation.departement.html"):
@@ -178,7 +266,8 @@ def _personal_data(cache: Path) -> tuple[set[str], set[str], set[str]]:
 
 
 def _text_of(path: Path) -> str:
-    """Text content of an output file (GeoPackages: every text value of every table)."""
+    """Text content of an output file (GeoPackages: every text value of every table; XLSX:
+    the XML of the workbook)."""
     if path.suffix == ".gpkg":
         import sqlite3
 
@@ -194,6 +283,11 @@ def _text_of(path: Path) -> str:
         finally:
             con.close()
         return "\n".join(values)
+    if path.suffix == ".xlsx":  # the sheets' XML (text cells are inline strings)
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            return "\n".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith("xml"))
     return path.read_text(encoding="utf-8")
 
 
@@ -241,6 +335,59 @@ def test_ingest_report_names_the_exports_without_their_folders(built, demo_cache
         for folder in (demo_cache, base, built.out_dir):
             assert str(folder) not in content, path.name
     assert not re.search(r"(?:^|[\s\"'(])/\w", text + json.dumps(data, ensure_ascii=False))
+
+
+def _machine_folders(out: Path, *extra: Path) -> list[str]:
+    """The build's own folders: output, its parent (staging), checkout, prefix, home, extra."""
+    checkout = Path(bg.__file__).resolve().parents[1]
+    folders = {out, out.parent, checkout, Path(sys.prefix), Path.home(), *extra}
+    return sorted({os.path.abspath(f) for f in folders}, key=len, reverse=True)
+
+
+def _machine_paths_in(out: Path, folders: list[str]) -> list[tuple[str, str]]:
+    """Every (file, folder) such that the file holds the folder's absolute path.
+
+    Every file is read as bytes (HTML, JSON, TOML, text, GeoPackages, CSV…); a
+    Parquet file is also decoded (its pages are compressed).
+    """
+    import pyarrow.parquet as pq
+
+    hits = []
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        blobs = [path.read_bytes()]
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+            blobs.append(json.dumps(table.to_pylist(), default=str, ensure_ascii=False).encode())
+            blobs.append(repr(table.schema.metadata).encode())
+        for folder in folders:
+            if any(folder.encode() in blob for blob in blobs):
+                hits.append((path.relative_to(out).as_posix(), folder))
+    return hits
+
+
+def test_no_absolute_path_of_the_machine_in_any_output(built, demo_cache, tmp_path):
+    folders = _machine_folders(built.out_dir, demo_cache)
+    assert _machine_paths_in(built.out_dir, folders) == []
+    # the check can fail: the settings with absolute paths, or a binary file holding one
+    assert str(built.out_dir) in built.settings.to_toml()
+    planted = tmp_path / "copie"
+    shutil.copytree(built.out_dir, planted)
+    gpkg = planted / "geopackages" / "cyber_pca.gpkg"
+    gpkg.write_bytes(gpkg.read_bytes() + str(demo_cache).encode())
+    assert _machine_paths_in(planted, [str(demo_cache)]) == [
+        ("geopackages/cyber_pca.gpkg", str(demo_cache))
+    ]
+    # what replaced the paths still says where things are
+    manifest = json.loads((built.out_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["replay"] == "barometre-geo build --config maps/parametres.toml"
+    assert "barometre_geo/data/catalogue.yaml" in manifest["inputs"]["catalogue"]
+    assert any(p.endswith("cog2025/territoires.parquet") for p in manifest["inputs"]["reference"])
+    assert manifest["inputs"]["exports"] and all(
+        not os.path.isabs(p) for p in manifest["inputs"]["exports"]
+    )  # the exports by their name
+    assert "/" not in manifest["versions"]["system"]["executable"]
+    readme = (built.out_dir / "LISEZMOI.txt").read_text(encoding="utf-8")
+    assert "dossier maps/" in readme and "Ouvrez index.html" in readme
 
 
 # ------------------------------------------------------------------ settings
@@ -339,10 +486,12 @@ def test_rerun_replaces_the_folder_and_config_replays(built, tmp_path, capsys):
     code = main(["build", "--config", str(config), "--out", str(out),
                  "--indicator", "inclusion_cnfs", "--level", "region", "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
-    assert "Ouvrez" in capsys.readouterr().out
+    summary = capsys.readouterr().out
+    assert "Ouvrez" in summary and "conservé(s) : stale.html" in summary
     files = _tree(out)
-    assert "stale.html" not in files and "cyber_pca.region.html" not in files
+    assert "cyber_pca.region.html" not in files  # listed by the previous manifest: removed
     assert "inclusion_cnfs.region.html" in files
+    assert (out / "stale.html").read_text(encoding="utf-8") == "old"  # not listed: the user's
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     s = manifest["settings"]
     assert s["indicators"] == ["inclusion_cnfs"] and s["levels"] == ["region"]
@@ -421,10 +570,14 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 1, text
     assert "À vérifier" in text and "structures-problemes.csv" in text
-    assert not (out / "notes.txt").exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "x"  # --force keeps other files
     assert (out / "rapports" / "structures-problemes.csv").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["exit_code"] == 1 and manifest["problems"]
+    # a user's input is named relative to the output folder, never by its absolute path
+    assert manifest["settings"]["structures"] == "../structures.json"
+    assert list(manifest["inputs"]["structures"]) == ["structures.json"]
+    assert _machine_paths_in(out, _machine_folders(out)) == []
 
 
 # ----------------------------------------------------------------- CLI
@@ -442,11 +595,15 @@ def test_force_replaces_and_structures_problems_exit_1(tmp_path, capsys):
         (["--mode", "ouvert"], "Valid modes: public, restricted"),
         (["--territories", "nulle-part.gpkg"], "Territorial source 'nulle-part.gpkg' not found"),
         (["--static", "gif"], "Valid formats: png, svg"),
+        (["--territoire", "84"], "ambiguous: région Auvergne-Rhône-Alpes (reg-84) or dép"),
+        (["--territoire", "Bretgne"], "Unknown territory 'Bretgne'"),
+        (["--territoire", "toutes", "--territoire", "reg-84"], "stand alone"),
+        (["--base-url", "www.exemple.gouv.fr/cartes"], "e.g. 'https://www.exemple.gouv.fr/"),
     ],
 )
 def test_usage_errors_exit_2_without_traceback(tmp_path, capsys, args, match, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = main(["build", "--out", str(tmp_path / "maps"), *args])
+    code = main(["--lang", "en", "build", "--out", str(tmp_path / "maps"), *args])
     err = capsys.readouterr().err
     assert code == 2
     assert match in err and "Traceback" not in err
@@ -462,7 +619,8 @@ def test_internal_error_exits_3(tmp_path, capsys, monkeypatch):
     code = main(["build", "--out", str(tmp_path / "maps"), "--indicator", "cyber_pca",
                  "--level", "region", "--jobs", "1", "--quiet"])  # fmt: skip
     err = capsys.readouterr().err
-    assert code == 3 and "internal error: ZeroDivisionError" in err and "--debug" in err
+    assert code == 3 and "erreur interne : ZeroDivisionError" in err and "--debug" in err
+    assert "C’est un bogue" in err
     assert not (tmp_path / "maps").exists()
 
 
@@ -521,12 +679,17 @@ def test_no_output_of_the_default_build_pairs_a_collectivity_with_an_answer(full
     finding the commune whose « Oui en partie » to cyber_pra the old
     ``rapports/import.json`` gave away); here it runs on every file of the default build.
     """
-    from _answer_links import answer_links, truth
+    from _answer_links import answer_links, public_structures, truth
+
+    from barometre_geo.coverage.structures import load_demo_structures
 
     proc, out = full_build
     assert proc.returncode == 0, proc.stderr
     demo = bg.load_demo()
-    rows = truth(list(dict.fromkeys(demo.report.rows["file"].astype(str))), demo.report)
+    # the coverage lists each commune's structures from the structures file (public)
+    public = public_structures(load_demo_structures(), bg.load_territories())
+    files = list(dict.fromkeys(demo.report.rows["file"].astype(str)))
+    rows = truth(files, demo.report, public)
     assert len(rows) > 3000
     assert answer_links(out, rows) == []
 

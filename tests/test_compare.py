@@ -515,10 +515,10 @@ def test_cli_errors(demo, tmp_path, capsys, monkeypatch):
     assert main(["compare", "Vienne"]) == 2
     assert "--departement 38" in capsys.readouterr().err
     assert main(["compare", "01001", "--demo", "--responses", str(tmp_path / "x.csv")]) == 2
-    assert "not both" in capsys.readouterr().err
+    assert "pas les deux" in capsys.readouterr().err
     assert main(["compare", "01001", "--mapping", "m.yaml"]) == 2
-    assert "add --responses FILE" in capsys.readouterr().err
-    assert main(["compare", "01001", "--k", "0"]) == 2
+    assert "ajoutez --responses FICHIER" in capsys.readouterr().err
+    assert main(["--lang", "en", "compare", "01001", "--k", "0"]) == 2
     assert "k=0 must be an integer" in capsys.readouterr().err
 
 

@@ -8,21 +8,16 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
-from _coverage_grid import grid_territories
+from _coverage_grid import GRID_STRUCTURES, grid_territories
 
 import barometre_geo as bg
 from barometre_geo.cli import main
 from barometre_geo.coverage.measure import coverage
+from barometre_geo.coverage.nearby import Graph, Projected, nearby_uncovered
 from barometre_geo.coverage.structures import read_structures
 from barometre_geo.errors import DataQualityWarning, InputFileError, SchemaError, UnknownValueError
 from barometre_geo.territories.adjacency import components, rook_pairs
 
-GRID_STRUCTURES = [
-    {"id": "s1", "nom": "Syndicat 1", "membres": ["01001", "01002", "01005"]},
-    {"id": "s2", "nom": "Syndicat 2", "membres": ["200000016"], "exclus": ["01015", "01016"]},
-    {"id": "s3", "nom": "Agence 3", "membres": ["01010", "01011", "01013", "01014"]},
-    {"id": "s4", "nom": "Syndicat île", "membres": ["97401"]},
-]
 UNCOVERED = {"01006", "01009", "01015", "01016", "97402", "97403"}
 
 
@@ -102,15 +97,17 @@ def test_zones_are_rook_contiguous_and_dissolved(grid, grid_result):
     z = grid_result.zones
     # 6 and 9 touch only at a corner: two zones; 15 and 16 share an edge: one zone
     assert list(z["communes"]) == ["01015 01016", "01009", "01006", "97402 97403"]
-    assert list(z["zone_id"]) == ["Z0001", "Z0002", "Z0003", "Z0004"]
+    assert list(z["zone_id"]) == ["Z01-01", "Z01-02", "Z01-03", "Z974-01"]
     assert list(z["population"]) == [3100, 900, 600, 50]
     first = z.geometry.iloc[0]
     assert first.geom_type == "Polygon"
     assert first.equals(shapely.box(5.2, 46.3, 5.4, 46.4))
-    assert z.iloc[3]["departements"] == "974" and z.iloc[3]["zone"] == "974"
-    assert z.iloc[0]["nom"] == "Commune 16 (01) et 1 commune(s)"
+    assert z.iloc[3]["departement"] == "974" and z.iloc[3]["zone"] == "974"
+    assert z.iloc[0]["nom"] == "departement 01 (01) : Commune 16 et 1 autre commune"
+    assert z.iloc[1]["nom"] == "departement 01 (01) : Commune 9"
+    assert z.iloc[0]["commune_principale"] == "Commune 16"
     c = grid_result.communes.set_index("code")["uncovered_zone"]
-    assert c["01015"] == c["01016"] == "Z0001" and pd.isna(c["01001"])
+    assert c["01015"] == c["01016"] == "Z01-01" and pd.isna(c["01001"])
     assert z["area_km2"].iloc[0] == pytest.approx(
         grid.communes.set_index("code").loc[["01015", "01016"], "area_km2"].sum()
     )
@@ -146,16 +143,86 @@ def test_distances_in_km_in_the_zone_projection(grid, grid_result):
 def test_nearest_and_max_distance(grid):
     s = read_structures(GRID_STRUCTURES, territories=grid)
     r = coverage(s, grid, nearest=0)
-    assert r.nearby["adjacent"].all()
-    r = coverage(s, grid, nearest=5, max_distance_km=0.5)
-    far = r.nearby[~r.nearby["adjacent"]]
+    assert (r.nearby["adjacent"] | r.nearby["in_departements"]).all()
+    # the island structure serves a commune of 974: its other uncovered communes there are
+    # listed whatever the distance (97403 is 5 km away, beyond max_distance_km)
+    isl = coverage(s, grid, nearest=0, max_distance_km=0.5).nearby.set_index("commune")
+    isl = isl[isl["structure"] == "s4"]
+    assert list(isl.index) == ["97402", "97403"]
+    assert list(isl["adjacent"]) == [True, False] and isl["in_departements"].all()
+    assert list(isl["rank"]) == [1, 2] and isl.loc["97403", "distance_km"] > 4
+    # the radius rule alone (without the départements served)
+    c = grid.communes
+    members = s.members.assign(pos=pd.Index(c["code"]).get_indexer(s.members["commune"]))
+    covered = c["code"].isin(set(s.members["commune"])).to_numpy()
+    i, j, outer = rook_pairs(c.geometry.to_numpy())
+
+    graph = Graph(c, members, covered, i, j, outer, Projected(c))
+
+    def near(k, km):
+        out = nearby_uncovered(graph, nearest=k, max_distance_km=km)
+        out["commune"] = c["code"].to_numpy()[out["pos"]]
+        return out[~out["adjacent"]]
+
+    far = near(5, 0.5)
+    assert not far["home"].any()
     # within 0.5 km, only communes touching the territory at a corner (queen, not rook)
     assert (far["distance_km"] == 0).all()
     assert ("s3", "01016") in set(zip(far["structure"], far["commune"], strict=True))
-    r = coverage(s, grid, nearest=1, max_distance_km=500)
-    far = r.nearby[~r.nearby["adjacent"]]
+    far = near(1, 500)
     assert far.groupby("structure").size().max() == 1
     assert list(far.loc[far["structure"] == "s1", "commune"]) == ["01015"]
+    r = coverage(s, grid, nearest=1, max_distance_km=500)
+    far = r.nearby[~r.nearby["adjacent"]]
+    # s1 serves communes of département 01 only: its other uncovered communes are all listed
+    assert list(far.loc[far["structure"] == "s1", "commune"]) == ["01015", "01016"]
+    assert far["in_departements"].all()
+
+
+def test_commune_facts_and_nearest_structure(grid_result):
+    c = grid_result.communes.set_index("code")
+    assert (
+        c.loc["01006", "siren"]
+        == grid_result.territories.communes.set_index("code").loc["01006", "siren"]
+    )
+    assert c.loc["01006", "epci_nom"] == "epci 200000008"
+    assert c.loc["01006", "departement_nom"] == "departement 01"
+    assert c["answered_waves"].isna().all()  # no responses given: unknown
+    free = c[~c["covered"]]
+    # 6 shares an edge with 2, 5 (s1), 7 (s2) and 10 (s3): three structures at 0 km, by name
+    assert free.loc["01006", "nearest_structures"] == "s3 s1 s2"
+    assert free.loc["01006", "nearest_structures_nom"] == "Agence 3 ; Syndicat 1 ; Syndicat 2"
+    # 16 shares an edge with 12 (s2) and touches 11 (s2, s3) at a corner: both at 0 km
+    assert free.loc["01016", "nearest_structures"] == "s3 s2"
+    assert free["nearest_adjacent"].loc[["01006", "01009", "01015", "01016", "97402"]].all()
+    assert (free.loc[["01006", "01009", "01015", "01016", "97402"], "nearest_km"] == 0).all()
+    # 97403 is one commune (0.05°, about 5.2 km) away from the island structure: beyond
+    # the exact radius, rounded to the km on simplified contours
+    assert free.loc["97403", "nearest_structures"] == "s4"
+    assert free.loc["97403", "nearest_km"] == 5 and free.loc["97403", "nearest_approx"]
+    assert not free.loc["97403", "nearest_adjacent"]
+    assert c.loc[c["covered"], "nearest_structures"].isna().all()
+
+
+def test_structure_figures(grid):
+    s = read_structures(GRID_STRUCTURES, territories=grid)
+    answers = responses().assign(wave=[1, 1, 1, 2, 1, 3, 2, 1])
+    r = coverage(s, grid, responses=answers)
+    c = r.communes.set_index("code")
+    assert c.loc["01003", "answered_waves"] == "1, 2" and c.loc["01016", "answered_waves"] == ""
+    per = r.structures.set_index("id")
+    # s1 = communes 1, 2, 5 of the 16 of département 01; 1, 2 and 5 answered
+    assert per.loc["s1", "share_communes_departements"] == pytest.approx(3 / 16)
+    assert per.loc["s1", "share_population_departements"] == pytest.approx(800 / 13_600)
+    assert per.loc["s1", "n_respondents"] == 3
+    # its prospects: 6 (answered wave 2), 9 (adjacent), 15, 16 (its département)
+    near = r.nearby[r.nearby["structure"] == "s1"]
+    assert list(near["commune"]) == ["01009", "01006", "01015", "01016"]  # adjacent by population
+    assert per.loc["s1", "n_prospects"] == 4 and per.loc["s1", "n_prospects_answered"] == 1
+    assert near.set_index("commune").loc["01006", "answered_waves"] == "2"
+    assert list(per["cle"]) == ["s1", "s2", "s3", "s4"]
+    without = coverage(s, grid).structures
+    assert without["n_respondents"].isna().all()  # unknown without responses, not 0
 
 
 # ------------------------------------------------------------- real reference
@@ -173,9 +240,18 @@ def test_sample_coverage_is_consistent(sample_result, territories):
     assert len(codes) == len(set(codes)) == (~r.communes["covered"]).sum()
     assert r.zones["population"].sum() == fr["population"] - fr["population_covered"]
     assert r.zones["population"].is_monotonic_decreasing
-    # Île-de-France has no structure in the sample: a single zone holds Paris
+    # Île-de-France has no structure in the sample: Paris is a zone of its own (cut at the
+    # boundary of its département), the largest one, no longer 19 départements
     paris = r.communes.set_index("code").loc["75056", "uncovered_zone"]
-    assert r.zones.set_index("zone_id").loc[paris, "departements"].startswith("02 08 10")
+    assert paris == "Z75-01" == r.zones["zone_id"].iloc[0]
+    assert r.zones.iloc[0]["nom"] == "Paris (75) : Paris"
+    # every zone lies in one département; ids follow the population order within it
+    dep = r.communes.set_index("code")["departement"]
+    for _, z in r.zones.iterrows():
+        assert set(dep.loc[z["communes"].split()]) == {z["departement"]}
+        assert z["zone_id"].startswith(f"Z{z['departement']}-")
+    ranks = r.zones["zone_id"].str.split("-").str[1].astype(int)
+    assert (ranks.groupby(r.zones["departement"]).diff().dropna() == 1).all()
     # Haute-Saône is served by two structures of the sample
     assert rate(r, "departement", "70")["n_overlap"] == rate(r, "departement", "70")["n_communes"]
     assert "ADICA" in r.to_text()
@@ -197,8 +273,14 @@ def test_zones_match_an_independent_rook_adjacency(sample_result, territories):
     )
     zone = sample_result.communes.set_index("code").loc[sub["code"], "uncovered_zone"].to_numpy()
     free = ~pd.isna(zone)
-    both = free[i[edge]] & free[j[edge]]
-    assert (zone[i[edge]][both] == zone[j[edge]][both]).all()
+    dep = sub["departement"].to_numpy()
+    a, b = i[edge], j[edge]
+    both = free[a] & free[b]
+    same = both & (dep[a] == dep[b])
+    assert (zone[a][same] == zone[b][same]).all()
+    # uncovered neighbours across a département boundary are in different zones
+    across = both & (dep[a] != dep[b])
+    assert across.any() and (zone[a][across] != zone[b][across]).all()
 
 
 def test_real_distances_metropole_and_overseas(territories):
@@ -320,13 +402,29 @@ def test_geopackage_read_back(tmp_path, grid_result, grid):
     assert isl.crs.to_epsg() == 2975
     np.testing.assert_allclose(isl.geometry.area / 1e6, isl["area_km2"], rtol=1e-9)
     zones = pyogrio.read_dataframe(path, layer="zones_non_couvertes")
-    assert list(zones["zone_id"]) == ["Z0001", "Z0002", "Z0003"]
+    assert list(zones["zone_id"]) == ["Z01-01", "Z01-02", "Z01-03"]
     meta = pyogrio.read_dataframe(path, layer="metadonnees").set_index("cle")["valeur"]
     assert meta["cog"] == "2025"
     assert meta["couche:communes_974"].startswith("EPSG:2975 ; 3 entité(s)")
     fr = pyogrio.read_dataframe(path, layer="taux_france")
     assert list(fr["code"]) == ["FR", "FRM", "DROM"]
     assert not list(tmp_path.glob(".*part*"))
+    # standard metadata, one QGIS document a table (Layer Properties › Metadata), GeoPackage 1.2
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    con = sqlite3.connect(path)
+    docs = dict(
+        con.execute(
+            "SELECT r.table_name, m.metadata FROM gpkg_metadata_reference r JOIN gpkg_metadata m "
+            "ON m.id = r.md_file_id WHERE m.md_standard_uri = 'http://mrcc.com/qgis.dtd'"
+        ).fetchall()
+    )
+    assert set(docs) == set(layers) - {"layer_styles"} | {None}
+    assert ET.fromstring(docs["communes_974"]).find("extent/spatial").get("crs") == "EPSG:2975"
+    assert "OPSN" in ET.fromstring(docs[None]).findtext("abstract")
+    assert con.execute("PRAGMA user_version").fetchone() == (10200,)
+    con.close()
 
 
 def test_geopackage_with_survey(tmp_path, grid):
@@ -358,20 +456,27 @@ def test_html_map_uses_the_maps_machinery(tmp_path, grid_result):
 
 
 def test_neighbouring_structures_get_different_colours(grid_result):
-    from barometre_geo.coverage.export import SEVERAL, SEVERAL_COLOR, _category_colors
+    from barometre_geo.coverage.colors import STRUCTURE_COLORS, structure_colors
 
-    colors = _category_colors(grid_result, ["Syndicat 2", "Agence 3", "Syndicat 1", SEVERAL])
-    assert colors[SEVERAL] == SEVERAL_COLOR
-    # cells 2 | 3 share an edge: Syndicat 1 and Syndicat 2 differ
-    assert colors["Syndicat 1"] != colors["Syndicat 2"]
-    # Agence 3 (10, 13, 14) touches neither: it reuses the first colour
-    assert colors["Agence 3"] == colors["Syndicat 2"]
+    # s1 | s2 share the edge 2 | 3; s2 and s3 share commune 11 and the edges 7 | 11,
+    # 10 | 11, 11 | 12; s1 and s3 do not touch; s4 is an island
+    pairs = grid_result.neighbours
+    assert pairs.to_dict("list") == {
+        "structure_a": ["s1", "s2"],
+        "structure_b": ["s2", "s3"],
+        "shared": [0, 1],
+        "edges": [1, 3],
+    }
+    colors = structure_colors(["s4", "s3", "s2", "s1"], pairs)
+    assert colors["s1"] != colors["s2"] and colors["s2"] != colors["s3"]
+    assert set(colors.values()) <= set(STRUCTURE_COLORS)
+    assert len(set(colors.values())) == 4  # balanced: unused colours first
 
 
 def test_summary_text_and_repr(grid_result):
     s = grid_result.summary(top=2)
     assert json.dumps(s)
-    assert [z["zone_id"] for z in s["top_uncovered_zones"]] == ["Z0001", "Z0002"]
+    assert [z["zone_id"] for z in s["top_uncovered_zones"]] == ["Z01-01", "Z01-02"]
     text = grid_result.to_text()
     assert "13 communes couvertes sur 19 (68,4 %)" in text
     assert "<CoverageResult: 13/19 communes covered" in repr(grid_result)
@@ -393,7 +498,7 @@ def test_cli_on_the_real_sample(tmp_path, shared_data, capsys):
     assert "Structures lues : 30 (27 avec un territoire)" in text
     assert "sans territoire : ADICA, ANCT, TEST" in text
     assert "Zones non couvertes" in text and "« ADICA » n'a aucun territoire" in text
-    assert "dép. 01 03 04 05 06 07 11 13 … (+" in text  # long lists are shortened
+    assert "Z75-01  Paris (75) : Paris — 1 commune, 2" in text
     assert (out / "couverture.gpkg").is_file() and (out / "structures-problemes.csv").is_file()
     assert not (out / "couverture.html").exists()
     problems = pd.read_csv(out / "structures-problemes.csv")
@@ -402,6 +507,15 @@ def test_cli_on_the_real_sample(tmp_path, shared_data, capsys):
         "ANCT",
         "TEST",
     }
+    # prospect lists: one per structure with a territory, and France
+    lists = sorted((out / "couverture" / "prospects").glob("*.xlsx"))
+    assert len(lists) == 27
+    assert "Listes de prospects (CSV et XLSX) : 27 structure(s)" in text
+    france = pd.read_csv(out / "couverture" / "communes-non-couvertes.csv", dtype=str)
+    assert len(france) == 34_875 - 18_354
+    mega = pd.read_csv(out / "couverture" / "prospects" / "253514491.csv", dtype=str)  # Mégalis
+    assert mega["Limitrophe"].iloc[0] == "oui" and mega["Distance (km)"].iloc[0] == "0.0"
+    assert set(mega["Département"]) <= {"22", "29", "35", "56", "44", "50", "53"}
 
 
 @pytest.mark.slow
@@ -422,6 +536,9 @@ def test_cli_demo_json(tmp_path, capsys):
 def test_cli_errors(tmp_path, capsys):
     code = main(["coverage", "--structures", str(tmp_path / "absent.json"), "--out", str(tmp_path)])
     assert code == 2
+    assert "fichier introuvable. Vérifiez le chemin" in capsys.readouterr().err
+    args = ["--lang", "en", "coverage", "--structures", str(tmp_path / "absent.json")]
+    assert main([*args, "--out", str(tmp_path)]) == 2
     assert "no such file. Check the path" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["coverage", "--out", str(tmp_path)])

@@ -182,15 +182,36 @@ def _published(catalogue):
             yield ind, None, kind, value, "exact"
 
 
+#: Why some national figures of the demo are hidden: protection, not the demo's answers.
+HIDDEN_NATIONAL = (
+    "Protection hides national figures of sensitive indicators (cyber_pca, cyber_pra, "
+    "cyber_protections) in the demo drawn on the "
+    "reference of 1 January 2025 (the exact audit protects small groups of syndicats' answers "
+    "and picks the national cells as complements: without the syndicats' responses the "
+    "national cyber_pca figure is published). Pre-existing: on the former reference, demo "
+    "seeds 2 and 4 hid national figures too. To be settled by the protection of the edition "
+    "as one system (issue of the protection stage); remove this mark then."
+)
+
+
 @pytest.mark.slow
 def test_every_published_figure_within_two_points(r, national):
-    """End to end: raw exports -> reader -> statistics module -> published figures."""
-    checked = 0
+    """End to end: raw exports -> reader -> statistics module -> published figures.
+
+    Figures the protection hides are not the demo's calibration: they are listed and
+    must be of sensitive indicators (:data:`HIDDEN_NATIONAL`,
+    ``test_demo_shows_every_national_figure``); every other one is checked.
+    """
+    checked, hidden = 0, []
     for ind, option, group, target, precision in _published(r.catalogue):
         rows = national[national["indicator"] == ind.id]
         rows = rows[rows["by"] == "total"] if group == "total" else rows[rows["group"] == group]
         rows = rows[rows["option"].isna()] if option is None else rows[rows["option"] == option]
         assert len(rows) == 1, (ind.id, option, group)
+        if bool(rows["suppressed"].iloc[0]):
+            assert ind.sensitive, (ind.id, option, group)
+            hidden.append((ind.id, option, group))
+            continue
         value = float(rows["value"].iloc[0])
         tolerance = 2.0 if ind.kind == "percentage" else 0.02
         if precision == "below":
@@ -198,10 +219,26 @@ def test_every_published_figure_within_two_points(r, national):
         else:
             assert abs(value - target) <= tolerance, (ind.id, option, group, value, target)
         checked += 1
-    assert checked == 47  # every figure of published-figures.md carried by the catalogue
+    # every figure of published-figures.md carried by the catalogue
+    assert checked + len(hidden) == 47 and len(hidden) <= 2, hidden
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=HIDDEN_NATIONAL)
+def test_demo_shows_every_national_figure(r, national):
+    """Every national figure the report published is shown by the demo (restricted mode)."""
+    hidden = []
+    for ind, option, group, *_ in _published(r.catalogue):
+        rows = national[national["indicator"] == ind.id]
+        rows = rows[rows["by"] == "total"] if group == "total" else rows[rows["group"] == group]
+        rows = rows[rows["option"].isna()] if option is None else rows[rows["option"] == option]
+        if bool(rows["suppressed"].iloc[0]):
+            hidden.append((ind.id, option, group))
+    assert not hidden
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason=HIDDEN_NATIONAL)
 def test_compare_published_matches_every_figure(r):
     """The statistics module's own comparison, in public mode (what the main job shows)."""
     compare_published = getattr(bg, "compare_published", None)
@@ -221,8 +258,10 @@ def test_figures_follow_the_report_words(national):
         return float(rows["value"].iloc[0])
 
     assert share("inclusion_actions_mediation") < 0.5  # "une minorité"
-    assert share("cyber_protections", "aucun") < 0.1  # "une large majorité" protégée
-    assert share("cyber_pra") < 0.3 and share("infra_datacenter") < 0.15  # "peu"
+    aucun = share("cyber_protections", "aucun")  # NaN: hidden (HIDDEN_NATIONAL)
+    assert aucun < 0.1 or np.isnan(aucun)  # "une large majorité" protégée
+    pra = share("cyber_pra")  # NaN: hidden (HIDDEN_NATIONAL)
+    assert (pra < 0.3 or np.isnan(pra)) and share("infra_datacenter") < 0.15  # "peu"
     assert share("communication_audit_accessibilite") < 0.25
     assert share("donnees_plan_rgpd") > 0.5  # "dans la majorité des collectivités"
     assert share("services_rdv_cni") > 0.5  # "la majorité le propose"
@@ -437,7 +476,7 @@ def test_bad_arguments(tmp_path, capsys):
     with pytest.raises(UnknownValueError, match=r"give a whole number >= 0"):
         bg.load_demo(seed=-3)
     assert main(["demo-data", "--out", str(target)]) == 2
-    assert "is a file, not a folder" in capsys.readouterr().err
+    assert "ce chemin est un fichier, pas un dossier" in capsys.readouterr().err
 
 
 def test_demo_spec_is_complete():

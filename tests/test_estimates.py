@@ -15,6 +15,8 @@ from barometre_geo.errors import UnknownValueError
 from barometre_geo.protection.modelled import (
     ModelPublication,
     flip_audit,
+    hidden_answers,
+    hidden_cell_audit,
     publication_keys,
     publish_modelled,
 )
@@ -24,7 +26,10 @@ from barometre_geo.stats.estimates.model import MODEL_LEVELS, small_territory_an
 from barometre_geo.stats.prepare import _dedup_latest, indicator_measures, prepare_rows
 from barometre_geo.stats.units import build_geo
 
-INDICATORS = ["inclusion_cnfs", "cyber_pca", "outils_materiel_reconditionne", "infra_connexion"]
+#: A sensitive indicator whose national direct figure is published in the demo (so it is
+#: modelled), with many départements hidden (below k_sensitive, attribute rule).
+SENSITIVE = "cyber_rssi"
+INDICATORS = ["inclusion_cnfs", SENSITIVE, "outils_materiel_reconditionne", "infra_connexion"]
 LEVELS = ["epci", "departement", "region", "france"]
 
 
@@ -99,7 +104,7 @@ def test_model_columns_sit_next_to_the_direct_ones(tables):
             a.astype(object).where(a.notna(), None).equals(b.astype(object).where(b.notna(), None))
         ), c
     tot = model[(model["by"] == "total") & (model["level"] != "commune")]
-    sensitive_epci = (tot["indicator"] == "cyber_pca") & (tot["level"] == "epci")
+    sensitive_epci = (tot["indicator"] == SENSITIVE) & (tot["level"] == "epci")
     assert tot.loc[~sensitive_epci, "estimator"].eq("mrp").all()
     assert tot.loc[sensitive_epci, "estimator"].isna().all()
     shown = tot[tot["model_publication"] == "value"]
@@ -118,12 +123,42 @@ def test_modelled_national_share_of_collectivities_is_near_the_weighted_direct_o
         assert abs(row["model_value"] - row["value_weighted"]) < 0.04 * scale, row["indicator"]
 
 
-def test_sensitive_indicator_has_no_modelled_epci_figure(tables):
+def test_sensitive_indicator_has_no_modelled_epci_figure(demo, territories, tables, prepared):
     _, model = tables
-    rows = model[(model["indicator"] == "cyber_pca") & (model["level"] == "epci")]
+    rows = model[(model["indicator"] == SENSITIVE) & (model["level"] == "epci")]
     assert rows["model_value"].isna().all()
-    dep = model[(model["indicator"] == "cyber_pca") & (model["level"] == "departement")]
-    assert dep["model_publication"].eq("value").all()  # small départements: left out, synthetic
+    # small or hidden départements: left out of the model, synthetic, published in full —
+    # except inside a région left with 1 to k − 1 answers in the model (Guadeloupe: its
+    # département hidden, the région's own answer left), whose few answers the flip rule screens
+    geo, prep, aux, dedup = prepared
+    plan = indicator_measures(demo.catalogue.get(SENSITIVE), demo.data, prep.kind,
+                              options=False, dedup=dedup)  # fmt: skip
+    secret = _direct_secret(model, geo, SENSITIVE)
+    left_out = small_territory_answers(aux, plan.V, 10) | hidden_answers(secret, prep.units, plan.V)
+    reg = prep.units["region"][plan.V & ~left_out & (prep.units["region"] >= 0)]
+    n_reg = np.bincount(reg, minlength=geo.units("region"))
+    screened = set(geo.index["region"][(n_reg > 0) & (n_reg < 10)])
+    region_of = territories.departements.set_index("code")["region"]
+    dep = model[(model["indicator"] == SENSITIVE) & (model["level"] == "departement")]
+    inside = dep["code"].astype(object).map(region_of).isin(screened).to_numpy()
+    assert dep["model_publication"].notna().all()
+    assert dep.loc[~inside, "model_publication"].eq("value").all()
+    assert (dep.loc[~inside, "suppressed"]).sum() > 20  # hidden direct, modelled in full
+
+
+def test_sensitive_indicator_with_a_hidden_national_figure_has_no_modelled_figure(
+    demo, territories, covered
+):
+    """Its hidden national cell leaves every answer out of the model: nothing is published."""
+    kw = dict(level=["departement", "region", "france"], indicators="cyber_pca",
+              territories=territories)  # fmt: skip
+    direct = bg.aggregate(demo, **kw)
+    fr = direct[(direct["level"] == "france") & (direct["by"] == "total")]
+    assert fr["suppressed"].all()  # the demo's case in point (a complement of Île-de-France)
+    model = bg.aggregate(demo, **kw, estimates="model", covered=covered)
+    assert model["model_value"].isna().all() and model["model_class_low"].isna().all()
+    assert model["model_publication"].isna().all() and model["estimator"].isna().all()
+    assert model.attrs["barometre_geo"]["model"]["not_fitted"] == ["cyber_pca:"]
 
 
 def test_model_uses_nothing_of_the_demo_generator(demo, territories, covered, monkeypatch):
@@ -235,3 +270,102 @@ def test_coverage_moves_the_estimates(demo, territories, covered):
     with_cov = bg.aggregate(demo, covered=covered, **kw)["model_value"].to_numpy()
     without = bg.aggregate(demo, **kw)["model_value"].to_numpy()
     assert np.nanmax(np.abs(with_cov - without)) > 0.01
+
+
+def _direct_secret(table, geo, indicator):
+    """Hidden direct overall cells of one measure, per level, read from the published table."""
+    tot = table[(table["by"] == "total") & (table["indicator"] == indicator)]
+    tot = tot[tot["option"].isna()]
+    out = {}
+    for lv in ("departement", "region", "zone", "france"):
+        if lv == "zone":
+            rows = tot[tot["level"].isin(["france_metropolitaine", "outre_mer"])]
+            idx = np.where(rows["level"] == "france_metropolitaine", 0, 1)
+        elif lv == "france":
+            rows = tot[tot["level"] == "france"]
+            idx = np.zeros(len(rows), dtype=int)
+        else:
+            rows = tot[tot["level"] == lv]
+            idx = geo.index[lv].get_indexer(rows["code"].astype(object))
+        mask = np.zeros(geo.units(lv), dtype=bool)
+        mask[idx] = rows["suppressed"].to_numpy(bool)
+        out[lv] = mask
+    return out
+
+
+def test_no_modelled_figure_moves_with_a_hidden_sensitive_cell(demo, territories, tables, prepared):
+    """Disclosure hole of the first version: a département hidden by the attribute rule
+    (e.g. every answer "Non") had its modelled figure fitted on its answers, and published."""
+    geo, prep, aux, dedup = prepared
+    _, model = tables
+    ind = demo.catalogue.get(SENSITIVE)
+    plan = indicator_measures(ind, demo.data, prep.kind, options=False, dedup=dedup)
+    secret = _direct_secret(model, geo, SENSITIVE)
+    detailed = bg.aggregate(demo, level="departement", indicators=SENSITIVE,
+                            territories=territories, detailed_reasons=True)  # fmt: skip
+    assert (detailed["reason"] == "attribute_sensitive").sum() >= 5  # the case in point
+    assert secret["departement"].sum() > 20 and not secret["france"].any()
+    tot = model[(model["indicator"] == SENSITIVE) & (model["by"] == "total")]
+    published = {}
+    for lv in ("departement", "region"):
+        rows = tot[tot["level"] == lv]
+        tier = np.full(geo.units(lv), -1)
+        codes = rows["model_publication"].cat.codes.to_numpy()
+        tier[geo.index[lv].get_indexer(rows["code"].astype(object))] = codes
+        published[lv] = tier
+    n_units = {lv: geo.units(lv) for lv in MODEL_LEVELS}
+    small = small_territory_answers(aux, plan.V, 10)
+    kw = dict(aux=aux, kinds=plan.kinds, y=plan.values[0], valid=plan.V, is_mean=False,
+              n_units=n_units)  # fmt: skip
+    # the rule (the build's model): what the table publishes does not move
+    mm = fit_measure(**{**kw, "exclude": small | hidden_answers(secret, prep.units, plan.V)})
+    est = mm.estimates()
+    dep = tot[tot["level"] == "departement"]
+    shown = dep["model_publication"] == "value"
+    idx = geo.index["departement"].get_indexer(dep.loc[shown, "code"].astype(object))
+    np.testing.assert_allclose(est["departement"].value[idx], dep.loc[shown, "model_value"])
+    audit = dict(hidden=secret, units=prep.units, valid=plan.V)
+    assert hidden_cell_audit(mm, est, published, **audit) == []
+    # the rule off (only départements below k_sensitive left out): the hidden cells leak
+    mm_off = fit_measure(**{**kw, "exclude": small})
+    leaks = hidden_cell_audit(mm_off, mm_off.estimates(), published, **audit, each=False)
+    cells = {v["cell"] for v in leaks}
+    assert len(cells) >= 10 and {v["level"] for v in leaks} >= {"departement", "region"}
+
+
+def test_model_leaves_out_every_hidden_direct_cell_of_a_sensitive_measure(
+    demo, territories, monkeypatch
+):
+    """Every option of a sensitive question: the cells the model leaves out are those
+    the published direct table hides (option rows of a multiple choice hidden alone too)."""
+    import barometre_geo.indicators.modelled as modelled
+
+    seen = {}
+
+    def spy(table, plans, inds, *args, hidden=None, **kw):
+        seen.update(hidden=hidden, plans=plans)
+        return {}, {}, None
+
+    monkeypatch.setattr(modelled, "model_columns", spy)
+    table = bg.aggregate(demo, level=["departement", "region", "france"], options=True,
+                         indicators=["cyber_protections", "cyber_rssi", "inclusion_cnfs"],
+                         territories=territories, estimates="model")  # fmt: skip
+    geo = build_geo(territories)
+    hidden, plans = seen["hidden"], seen["plans"]
+    assert {plans[i].id for i, _ in hidden} == {"cyber_protections", "cyber_rssi"}
+    checked = 0
+    for (i, m), per_level in hidden.items():
+        rows = table[(table["indicator"] == plans[i].id) & (table["by"] == "total")]
+        option = plans[i].options[m]
+        rows = rows[rows["option"] == option] if option else rows[rows["option"].isna()]
+        for lv in ("departement", "region"):
+            part = rows[rows["level"] == lv]
+            want = np.zeros(geo.units(lv), dtype=bool)
+            want[geo.index[lv].get_indexer(part["code"].astype(object))] = part["suppressed"]
+            np.testing.assert_array_equal(per_level[lv], want, err_msg=f"{plans[i].id}:{option}")
+            checked += int(want.sum())
+    # option rows hidden alone: some options of cyber_protections differ from their cell
+    prot = [m for (i, m) in hidden if plans[i].id == "cyber_protections"]
+    masks = [hidden[(next(i for i, p in enumerate(plans) if p.id == "cyber_protections"), m)]
+             ["departement"] for m in prot]  # fmt: skip
+    assert any((a != masks[0]).any() for a in masks[1:]) and checked > 100

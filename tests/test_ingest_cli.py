@@ -88,6 +88,9 @@ def test_validate_with_a_mapping_file(export, tmp_path, capsys):
 def test_validate_exits_2_on_a_missing_file(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "absent.csv")]) == 2
     err = capsys.readouterr().err
+    assert "barometre-geo validate : erreur :" in err and "absent.csv : fichier introuvable" in err
+    assert main(["--lang", "en", "validate", str(tmp_path / "absent.csv")]) == 2
+    err = capsys.readouterr().err
     assert "barometre-geo validate: error:" in err and "absent.csv: file not found" in err
 
 
@@ -103,7 +106,7 @@ def test_validate_exits_2_without_an_identification_column(tmp_path, capsys):
     path = tmp_path / "x.csv"
     path.write_text("Commune;Vous avez un PCA ?\nPau;Oui\n", encoding="utf-8")
     assert main(["validate", str(path)]) == 2
-    assert "no column identifies the collectivity" in capsys.readouterr().err
+    assert "aucune colonne n’identifie la collectivité" in capsys.readouterr().err
 
 
 def test_validate_is_listed_in_the_help(capsys):

@@ -80,8 +80,11 @@ def test_tab_utf16_excel_unicode_text(tmp_path):
 
 
 def test_na_texts_stay_text_and_short_rows_are_padded(tmp_path):
-    t = read_table(_write(tmp_path / "v.csv", "a;b;c\nN/A;NA;\nx\n"))
-    assert t.cells.values.tolist() == [["N/A", "NA", ""], ["x", "", ""]]
+    t = read_table(_write(tmp_path / "v.csv", "a;b;c\nN/A;NA;\nx;y\n"))
+    assert t.cells.values.tolist() == [["N/A", "NA", ""], ["x", "y", ""]]
+    assert t.notes == (
+        "1 ligne plus courte que l’en-tête, complétée par des cellules vides (ligne 3).",
+    )
 
 
 def test_trailing_empty_cells_beyond_header_are_tolerated(tmp_path):
@@ -198,21 +201,24 @@ def test_utf16_without_bom_is_refused(tmp_path):
         read_table(path)
 
 
-def test_row_with_extra_cells_names_the_line(tmp_path):
-    path = _write(tmp_path / "ragged.csv", 'a;b\n1;"x\ny"\n3;4;5\n')
-    with pytest.raises(
-        InputFileError,
-        match=r"ragged\.csv: line 4 has 3 cells but the header has 2.*Fix: put that cell between",
-    ):
-        read_table(path)
+def test_row_with_extra_cells_is_rejected_alone_with_its_line(tmp_path):
+    path = _write(tmp_path / "ragged.csv", 'a;b\n1;"x\ny"\n3;4;5\n6;7\n')
+    t = read_table(path)
+    assert t.cells.values.tolist() == [["1", "x\ny"], ["6", "7"]]
+    assert t.lines.tolist() == [2, 5]
+    [d] = t.damaged
+    assert (d.line, d.reason) == (4, "damaged")
+    assert "3 cellules au lieu de 2" in d.detail and "entre guillemets" in d.detail
 
 
-def test_unclosed_quote_names_the_line(tmp_path):
+def test_unclosed_quote_rejects_its_line_and_reads_the_next_ones(tmp_path):
     path = _write(tmp_path / "quote.csv", 'a;b\n1;2\n3;"4\n5;6\n')
-    with pytest.raises(
-        InputFileError, match=r"quote\.csv: the quoted cell opened on line 3 is never closed.*Fix"
-    ):
-        read_table(path)
+    t = read_table(path)
+    assert t.cells.values.tolist() == [["1", "2"], ["5", "6"]]
+    assert t.lines.tolist() == [2, 4]
+    [d] = t.damaged
+    assert (d.line, d.reason) == (3, "damaged")
+    assert "guillemet ouvert dans la colonne 2 « b »" in d.detail and "Corrigez" in d.detail
 
 
 def test_lone_quote_inside_an_unquoted_cell_is_kept(tmp_path):
@@ -250,7 +256,46 @@ def test_huge_cells_in_a_ragged_file(tmp_path):
 def test_unclosed_quote_after_a_lenient_complaint(tmp_path):
     path = tmp_path / "q.csv"
     path.write_text('a;b\n1;"x"y\n3;4\n5;"6\n7;8\n', encoding="utf-8")
-    with pytest.raises(
-        InputFileError, match=r"q\.csv: the quoted cell opened on line 4 is never closed"
-    ):
-        read_table(path)
+    t = read_table(path)
+    assert t.cells.values.tolist() == [["1", "xy"], ["3", "4"], ["7", "8"]]
+    assert [(d.line, d.reason) for d in t.damaged] == [(4, "damaged")]
+    assert t.lines.tolist() == [2, 3, 5]
+
+
+STRAY_THEN_MULTILINE = (
+    "a;b;c;d;e;f\n"
+    "1;x;y;z;w;\n"
+    '"2;x;y;z;w;\n'  # stray quote on the second-to-last row
+    '3;x;y;z;w;"Réponses données avec la secrétaire.\nPoint à revoir."\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [
+        (None, [(3, "damaged")]),  # the last row is read, multi-line cell included
+        ("3;x", [(3, "damaged"), (4, "truncated")]),  # cut before the multi-line cell
+        ("Point", [(3, "damaged"), (4, "truncated")]),  # cut inside the multi-line cell
+    ],
+)
+def test_stray_quote_before_a_last_row_with_a_multiline_cell(tmp_path, cut, expected):
+    """Issue 12: the stray quote reaching the end of the file is not the truncated last row."""
+    text = STRAY_THEN_MULTILINE
+    if cut is not None:
+        text = text[: text.index(cut, text.index("\n3;")) + len(cut)]
+    t = read_table(_write(tmp_path / "stray.csv", text))
+    assert [(d.line, d.reason) for d in t.damaged] == expected
+    rows = [["1", "x", "y", "z", "w", ""]]
+    if cut is None:
+        rows.append(
+            ["3", "x", "y", "z", "w", "Réponses données avec la secrétaire.\nPoint à revoir."]
+        )
+    assert t.cells.values.tolist() == rows
+    assert t.lines.tolist() == [2, 4][: len(rows)]
+    assert len(t.cells) + len(t.damaged) == 3  # every row a spreadsheet shows
+
+
+def test_genuine_last_row_cut_inside_its_multiline_cell_stays_one_truncated_row(tmp_path):
+    t = read_table(_write(tmp_path / "cut.csv", 'a;b;c;d;e;f\n1;x;y;z;w;\n2;x;y;z;w;"p;r\nq'))
+    assert [(d.line, d.end, d.reason) for d in t.damaged] == [(3, 4, "truncated")]
+    assert t.lines.tolist() == [2]

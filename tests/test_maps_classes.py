@@ -34,11 +34,15 @@ from barometre_geo.maps import (
     write_indicator_gpkg,
 )
 from barometre_geo.maps._palettes import (
+    NEUTRAL_INK,
     NO_DATA_COLOR,
+    NO_DATA_PATTERN,
     SUPPRESSED_COLOR,
     SUPPRESSED_HATCH,
+    SUPPRESSED_PATTERN,
     color_difference,
     contrast_ratio,
+    pattern_contrast,
 )
 from barometre_geo.maps._qgis import NO_DATA_VALUE, qgis_color
 
@@ -174,27 +178,51 @@ def test_contrast_measures_match_their_definitions():
 SEQUENTIAL = [n for n in list_palettes("sequential") if n != "Greys"]
 
 
-@pytest.mark.parametrize("name", SEQUENTIAL)
-def test_no_answer_grey_differs_from_every_class(name):
-    """'Pas de réponse' must not read as the lowest class (it did with ColorBrewer's
-    near-white lightest colours: ΔE 5.3 for Purples and PuBu against #e6e6e6)."""
+@pytest.mark.parametrize("name", list_palettes())
+def test_no_answer_and_suppressed_textures_are_3_to_1_from_every_class(name):
+    """WCAG 1.4.11: 'Pas de réponse' and 'Effectif insuffisant' stand out from every class
+    of every palette at 3:1 or more (one of the texture's two colours does)."""
     pal = get_palette(name)
     for k in range(1, pal.k_range[1] + 1):
         for color in pal.for_k(k):
-            assert color_difference(NO_DATA_COLOR, color) >= 9.5, (k, color)
-    # the lightest class of the usual 3 to 6 classes stands out from the white legend
+            for pattern in (NO_DATA_PATTERN, SUPPRESSED_PATTERN):
+                assert pattern_contrast(pattern, color) >= 3, (k, color, pattern["kind"])
+
+
+def test_the_texture_rule_holds_for_any_colour_and_fails_for_a_flat_grey():
+    # any fill whatsoever is 3:1 from the white or from the ink (16 levels per channel)
+    steps = [f"{v:02x}" for v in range(0, 256, 17)]
+    worst = min(
+        pattern_contrast(NO_DATA_PATTERN, f"#{r}{g}{b}")
+        for r in steps
+        for g in steps
+        for b in steps
+    )
+    assert worst >= 3
+    # switched off (the former flat grey "Pas de réponse"): 1.09:1 from the lightest Blues class
+    flat = {"bg": NO_DATA_COLOR, "fg": NO_DATA_COLOR}
+    lightest = get_palette("Blues").for_k(5)[0]
+    assert pattern_contrast(flat, lightest) == pytest.approx(1.09, abs=0.01)
+    assert min(pattern_contrast(flat, c) for c in get_palette("Blues").for_k(5)) < 3
+
+
+@pytest.mark.parametrize("name", SEQUENTIAL)
+def test_lightest_class_stands_out_from_the_white_legend(name):
+    pal = get_palette(name)
     for k in range(3, 7):
         assert contrast_ratio(pal.for_k(k)[0], "#ffffff") >= 1.2, k
-    assert pal.for_k(5) == pal.colors[6][1:]  # one step darker than ColorBrewer's 5
+    if name != "DSFR":  # ColorBrewer's: one step darker than their 5
+        assert pal.for_k(5) == pal.colors[6][1:]
 
 
 def test_neutral_styles_stand_out_from_the_legend_and_each_other():
-    assert contrast_ratio(NO_DATA_COLOR, "#ffffff") >= 1.5  # the grey swatch on the legend
+    assert NO_DATA_PATTERN["kind"] != SUPPRESSED_PATTERN["kind"]  # dots, hatching
     assert contrast_ratio(SUPPRESSED_HATCH, SUPPRESSED_COLOR) >= 4.5  # hatching lines
-    assert color_difference(NO_DATA_COLOR, SUPPRESSED_COLOR) >= 15
-    # the swatch borders of the HTML legend (#767676) have 3:1 on white and on the grey
+    assert contrast_ratio(NEUTRAL_INK, NO_DATA_PATTERN["bg"]) >= 4.5  # dots
+    # the swatch borders of the HTML legend (#767676) have 3:1 on white
     assert contrast_ratio("#767676", "#ffffff") >= 3
-    assert contrast_ratio("#767676", NO_DATA_COLOR) >= 2.9
+    # categorical maps keep a flat grey "no category", distinct from white
+    assert color_difference(NO_DATA_COLOR, SUPPRESSED_COLOR) >= 15
 
 
 # ---------------------------------------------------------------- the three outputs agree
@@ -239,13 +267,11 @@ def test_html_geopackage_and_static_map_agree(territories, tmp_path, codes_value
     table = _mean_table(territories, codes_values)
     distinct = sorted(set(codes_values.values()))
     ind = "outils_materiel_reconditionne"
-    with pytest.warns(ClassificationWarning, match=rf"Only {len(distinct)} distinct"):
-        doc = indicator_map(table, territories, indicator=ind, level="departement", basemap="none")
-    with pytest.warns(ClassificationWarning, match=rf"Only {len(distinct)} distinct"):
-        gpkg = write_indicator_gpkg(table, territories, indicator=ind, out_dir=tmp_path)
-    with pytest.warns(ClassificationWarning, match=rf"Only {len(distinct)} distinct"):
-        png = static_map(table, territories, indicator=ind, level="departement",
-                         out_dir=tmp_path, basemap="none", dpi=60)  # fmt: skip
+    # the default classes choose one class per value (no warning: nothing was asked)
+    doc = indicator_map(table, territories, indicator=ind, level="departement", basemap="none")
+    gpkg = write_indicator_gpkg(table, territories, indicator=ind, out_dir=tmp_path)
+    png = static_map(table, territories, indicator=ind, level="departement",
+                     out_dir=tmp_path, basemap="none", dpi=60)  # fmt: skip
     c = doc.classification
     labels = tuple(MEAN.format(v) for v in distinct)
     colors = get_palette("Blues").for_k(len(distinct))
@@ -280,15 +306,15 @@ def test_html_geopackage_and_static_map_agree(territories, tmp_path, codes_value
         hit = next(i for i, (lo, hi, *_) in enumerate(rng) if lo <= v <= hi)
         assert (hit + 1 if hit < len(distinct) else None) == (None if np.isnan(classe) else classe)
     assert meta["classes:departement"] == "une classe par valeur : " + " ; ".join(labels)
-    # the grey "Pas de réponse" of the other départements, the same everywhere
-    assert _payload(doc.html)["layers"][0]["legend"]["no_data"]["color"] == NO_DATA_COLOR
-    grey = next(r[3] for r in rng if r[0] == r[1] == NO_DATA_VALUE)
-    assert renderer.find(f"symbols/symbol[@name='{grey}']/layer/prop[@k='color']").get(
-        "v"
-    ) == qgis_color(NO_DATA_COLOR)
-    # static map: same classes, each class colour drawn, and the grey
+    # the dotted "Pas de réponse" of the other départements, the same everywhere
+    assert _payload(doc.html)["layers"][0]["legend"]["no_data"]["pattern"] == NO_DATA_PATTERN
+    dots = next(r[3] for r in rng if r[0] == r[1] == NO_DATA_VALUE)
+    symbol = renderer.find(f"symbols/symbol[@name='{dots}']")
+    assert symbol.find("layer/prop[@k='color']").get("v") == qgis_color(NO_DATA_PATTERN["bg"])
+    assert symbol.find("layer[@class='PointPatternFill']") is not None
+    # static map: same classes, each class colour drawn, and the dark ink of the dots
     assert png.classification.labels == labels and png.classification.bins == c.bins
     with Image.open(png.path) as img:
         pixels = {tuple(p) for p in np.asarray(img.convert("RGB")).reshape(-1, 3)}
-    for color in (*colors, NO_DATA_COLOR):
+    for color in (*colors, NEUTRAL_INK):
         assert tuple(int(color[i : i + 2], 16) for i in (1, 3, 5)) in pixels

@@ -7,6 +7,7 @@ QGIS ``layer_styles`` table and the metadata table (sqlite3).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import xml.etree.ElementTree as ET
 
@@ -16,10 +17,12 @@ import pyogrio
 import pytest
 import shapely
 from _agg_tables import make_table
+from _qgis import run_qgis, system_qgis
 
 from barometre_geo.errors import InputFileError, SchemaError, UnknownValueError
-from barometre_geo.maps import classify, get_palette, indicator_map, write_indicator_gpkg
-from barometre_geo.maps._palettes import NO_DATA_COLOR
+from barometre_geo.maps import get_palette, indicator_map, write_indicator_gpkg
+from barometre_geo.maps._breaks import indicator_classes
+from barometre_geo.maps._palettes import NEUTRAL_INK, NO_DATA_PATTERN
 from barometre_geo.maps._qgis import LAYER_STYLES_COLUMNS, qgis_color
 
 ZONES = ("971", "972", "973", "974", "976")
@@ -125,12 +128,21 @@ def test_layers_crs_rows_and_columns(gpkg, territories):
     assert "75" in set(df["code"]) and "974" not in set(df["code"])
 
 
-def test_overseas_layers_measure_areas_right(gpkg, territories):
+def test_overseas_layers_measure_areas_right(gpkg, table, territories, tmp_path):
     ref = territories.departements.set_index("code")["area_km2"]
+    full = write_indicator_gpkg(
+        table, territories, indicator="cyber_pca", path=tmp_path / "full.gpkg", simplify=False
+    )
     for zone in ZONES:
         df = pyogrio.read_dataframe(gpkg, layer=f"departement_{zone}")
+        # the column is measured on the reference's contours, the generalised polygon is close
+        assert df["area_km2"].iloc[0] == pytest.approx(ref[zone])
         area = float(shapely.area(df.geometry.values).sum()) / 1e6
-        assert area == pytest.approx(ref[zone], rel=2e-3)
+        assert area == pytest.approx(ref[zone], rel=0.03)
+        exact = pyogrio.read_dataframe(full, layer=f"departement_{zone}")
+        assert float(shapely.area(exact.geometry.values).sum()) / 1e6 == pytest.approx(
+            ref[zone], rel=2e-3
+        )
     # the same island measured in Lambert-93 would be several percent off
     reunion = territories.departements[territories.departements["code"] == "974"]
     assert float(reunion.to_crs(2154).area.iloc[0]) / 1e6 > ref["974"] * 1.05
@@ -165,9 +177,16 @@ def test_values_and_classes_are_those_of_the_html_map(gpkg, table, territories):
     rows = table[(table["level"] == "departement") & (table["by"] == "total")]
     rows = rows.set_index(rows["code"].astype(str))
     shown = ~rows.loc[df["code"], "suppressed"].to_numpy()
-    np.testing.assert_allclose(df["value"][shown], rows.loc[df["code"], "value"][shown])
+    # shares are stored in % (the unit the metadata states), classified as the map in 0–1
+    np.testing.assert_allclose(df["value"][shown], 100 * rows.loc[df["code"], "value"][shown])
+    np.testing.assert_allclose(df["ci_high"][shown], 100 * rows.loc[df["code"], "ci_high"][shown])
+    np.testing.assert_allclose(df["participation"], 100 * rows.loc[df["code"], "participation"])
+    assert df["value"].max() > 1
     values = np.where(rows.loc[df["code"], "suppressed"], np.nan, rows.loc[df["code"], "value"])
-    expected = classify(values).assign(values) + 1
+    # the default classes: pooled over the table's levels (départements and régions here)
+    pooled = indicator_classes(table, "cyber_pca")
+    assert pooled.levels == ("departement", "region") and pooled.rounded
+    expected = pooled.assign(values) + 1
     assert (
         df["classe"].fillna(0).astype(int).tolist() == np.where(expected > 0, expected, 0).tolist()
     )
@@ -182,7 +201,8 @@ def test_values_and_classes_are_those_of_the_html_map(gpkg, table, territories):
         ]
     )
     counts = all_df["classe"].value_counts()
-    assert tuple(int(counts.get(i + 1, 0)) for i in range(5)) == doc.classification.counts
+    k = doc.classification.k
+    assert tuple(int(counts.get(i + 1, 0)) for i in range(k)) == doc.classification.counts
     assert set(all_df["classe_libelle"]) <= {
         *doc.classification.labels,
         "Pas de réponse",
@@ -220,27 +240,41 @@ def test_qml_is_a_graduated_renderer_with_the_map_classes(gpkg, table):
     assert renderer.get("attr") == (
         'CASE WHEN "suppressed" THEN -2 WHEN "value" IS NULL THEN -1 ELSE "value" END'
     )
-    palette = get_palette("Blues").for_k(5)
-    c = classify([0.5])
+    c = indicator_classes(table, "cyber_pca")
+    palette = get_palette("Blues").for_k(c.k)
     assert [r[2] for r in rng] == [
         *c.labels,
         "Pas de réponse",
         "Secret statistique",
     ]
-    bounds = list(zip([0.0, *c.bins[:-1]], c.bins, strict=True))
-    assert [(lo, hi) for lo, hi, *_ in rng[:5]] == bounds
-    for (_, _, _, sym), color in zip(rng[:5], palette, strict=True):
+    bounds = list(
+        zip(
+            [100 * c.lower, *(100 * b for b in c.bins[:-1])],
+            [100 * b for b in c.bins],
+            strict=True,
+        )
+    )
+    assert [(lo, hi) for lo, hi, *_ in rng[: c.k]] == bounds
+    for (_, _, _, sym), color in zip(rng[: c.k], palette, strict=True):
         layer = sym.find("layer")
         assert layer.get("class") == "SimpleFill"
         props = {p.get("k"): p.get("v") for p in layer.findall("prop")}
         options = {o.get("name"): o.get("value") for o in layer.findall("Option/Option")}
         assert props["color"] == options["color"] == qgis_color(color)
-    grey, hatched = rng[5][3], rng[6][3]
-    assert grey.find("layer/prop[@k='color']").get("v") == qgis_color(NO_DATA_COLOR)
+    dotted, hatched = rng[c.k][3], rng[c.k + 1][3]
+    # no answer: white, dark dots (the HTML map's texture, 3:1 from every class)
+    assert dotted.find("layer/prop[@k='color']").get("v") == qgis_color(NO_DATA_PATTERN["bg"])
+    assert [lyr.get("class") for lyr in dotted.findall("layer")] == [
+        "SimpleFill",
+        "PointPatternFill",
+    ]
+    dot = dotted.find("layer[@class='PointPatternFill']/symbol")
+    assert dot.get("type") == "marker" and dot.get("name") == f"@{c.k}@1"
+    assert dot.find("layer/prop[@k='color']").get("v") == qgis_color(NEUTRAL_INK)
     classes = [lyr.get("class") for lyr in hatched.findall("layer")]
     assert classes == ["SimpleFill", "LinePatternFill"]
     sub = hatched.find("layer[@class='LinePatternFill']/symbol")
-    assert sub.get("type") == "line" and sub.get("name") == "@6@1"
+    assert sub.get("type") == "line" and sub.get("name") == f"@{c.k + 1}@1"
     aliases = {a.get("field"): a.get("name") for a in ET.fromstring(qml).iter("alias")}
     assert aliases["value"] == "Valeur" and aliases["ci_low"] == "IC 95 % bas"
 
@@ -370,6 +404,125 @@ def test_metadata_table(territories, tmp_path):
         dict(read_sql(unknown, "SELECT cle, valeur FROM metadonnees"))["donnees_synthetiques"]
         == "non précisé"
     )
+
+
+# ---------------------------------------------------------------- standard GeoPackage
+
+
+def test_standard_metadata_tables(gpkg):
+    """gpkg_metadata / _reference as the specification defines them, one document a table."""
+    assert [r[1] for r in read_sql(gpkg, "PRAGMA table_info(gpkg_metadata)")] == [
+        "id", "md_scope", "md_standard_uri", "mime_type", "metadata",
+    ]  # fmt: skip
+    assert [r[1] for r in read_sql(gpkg, "PRAGMA table_info(gpkg_metadata_reference)")] == [
+        "reference_scope", "table_name", "column_name", "row_id_value", "timestamp",
+        "md_file_id", "md_parent_id",
+    ]  # fmt: skip
+    ext = read_sql(
+        gpkg,
+        "SELECT table_name, scope FROM gpkg_extensions WHERE extension_name = 'gpkg_metadata'",
+    )
+    assert sorted(ext) == [
+        ("gpkg_metadata", "read-write"),
+        ("gpkg_metadata_reference", "read-write"),
+    ]
+    docs = read_sql(
+        gpkg,
+        "SELECT r.reference_scope, r.table_name, m.md_scope, m.md_standard_uri, m.mime_type, "
+        "m.metadata, r.timestamp FROM gpkg_metadata_reference r "
+        "JOIN gpkg_metadata m ON m.id = r.md_file_id",
+    )
+    layers = set(dict(pyogrio.list_layers(gpkg))) - {"layer_styles"}
+    assert {d[1] for d in docs} == layers | {None}  # every table, and the file itself
+    contents = dict(read_sql(gpkg, "SELECT table_name, identifier FROM gpkg_contents"))
+    for scope, table, md_scope, uri, mime, xml, stamp in docs:
+        assert scope == ("geopackage" if table is None else "table")
+        assert (md_scope, uri, mime) == ("dataset", "http://mrcc.com/qgis.dtd", "text/xml")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", stamp)
+        root = ET.fromstring(xml)
+        assert root.tag == "qgis" and root.findtext("language") == "fra"
+        if table is not None:
+            assert root.findtext("title") == contents[table]
+        abstract = root.findtext("abstract")
+        assert "Question : " in abstract and "en %, de 0 à 100" in abstract
+        assert "aucune valeur sous 10 réponses" in abstract  # cyber_pca is sensitive
+        period = root.find("extent/temporal/period")
+        assert period.findtext("start").startswith("2023-11-01")
+    dep = ET.fromstring(next(d[5] for d in docs if d[1] == "departement"))
+    assert dep.findtext("crs/spatialrefsys/authid") == "EPSG:2154"
+    spatial = dep.find("extent/spatial")
+    assert spatial.get("crs") == "EPSG:2154" and 5e4 < float(spatial.get("minx")) < 2e5
+
+
+def test_geopackage_version_and_style_dates(gpkg):
+    # GeoPackage 1.2: read without warning by GDAL 3.6 / QGIS 3.22 (Debian 12)
+    assert read_sql(gpkg, "PRAGMA application_id") == [(0x47504B47,)]
+    assert read_sql(gpkg, "PRAGMA user_version") == [(10200,)]
+    for (when,) in read_sql(gpkg, "SELECT update_time FROM layer_styles"):
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", when)
+    assert read_sql(gpkg, "PRAGMA page_size") == [(512,)]
+
+
+@pytest.fixture(scope="module")
+def epci_files(territories, tmp_path_factory):
+    out = tmp_path_factory.mktemp("epci")
+    table = make_table(
+        territories, indicator="inclusion_cnfs", levels=("epci", "departement", "region"), seed=7
+    )
+    light = write_indicator_gpkg(table, territories, indicator="inclusion_cnfs", out_dir=out)
+    full = write_indicator_gpkg(
+        table, territories, indicator="inclusion_cnfs", path=out / "full.gpkg", simplify=False
+    )
+    return light, full
+
+
+def test_generalised_geometry_is_light(epci_files):
+    light, full = epci_files
+    # one headline indicator at EPCI, département and région level: about 2 MB (1.98 MB
+    # before the textured « pas de réponse » QGIS style, 1.6 kB more in each of 18 QML)
+    assert light.stat().st_size <= 2_100_000
+    assert full.stat().st_size > 3 * light.stat().st_size
+    meta = dict(read_sql(light, "SELECT cle, valeur FROM metadonnees"))
+    assert "EPCI : simplifiés à 1,2 km" in meta["geometrie"]
+    assert (
+        "contours du référentiel"
+        in dict(read_sql(full, "SELECT cle, valeur FROM metadonnees"))["geometrie"]
+    )
+
+
+def test_generalised_geometry_keeps_shared_borders(epci_files, territories):
+    light, _ = epci_files
+    epci = pyogrio.read_dataframe(light, layer="epci")
+    assert len(epci) == int((territories.epci["zone"] == "metropole").sum())
+    assert shapely.is_valid(epci.geometry.values).all()
+    assert shapely.coverage_is_valid(epci.geometry.values)  # no gap between neighbours, no overlap
+    dep = pyogrio.read_dataframe(light, layer="departement")
+    reg = pyogrio.read_dataframe(light, layer="region").set_index("code")
+    assert shapely.coverage_is_valid(dep.geometry.values)
+    for code, group in dep.groupby("region"):  # régions are their départements, exactly
+        union = shapely.union_all(group.geometry.values)
+        assert shapely.symmetric_difference(union, reg.loc[code, "geometry"]).area < 1.0
+    ref = territories.epci.set_index("code")["area_km2"]
+    area = shapely.area(epci.geometry.values) / 1e6
+    np.testing.assert_allclose(area.sum(), ref.loc[epci["code"]].sum(), rtol=0.005)
+
+
+def test_extra_columns_are_carried_in_the_value_unit(territories, tmp_path):
+    table = make_table(territories, levels=("region",), seed=8)
+    table["value_model"] = table["value"] * 0.9  # e.g. a small-area estimate
+    table["estimator"] = np.where(table["suppressed"], "fay_herriot", "direct")
+    out = write_indicator_gpkg(
+        table, territories, indicator="cyber_pca", out_dir=tmp_path, extra_columns=["estimator"]
+    )
+    df = pyogrio.read_dataframe(out, layer="region", read_geometry=False)
+    rows = table[(table["level"] == "region") & (table["by"] == "total")]
+    rows = rows.set_index(rows["code"].astype(str)).loc[df["code"]]
+    np.testing.assert_allclose(df["value_model"], 100 * rows["value_model"])
+    assert df["estimator"].tolist() == rows["estimator"].tolist()
+    meta = dict(read_sql(out, "SELECT cle, valeur FROM metadonnees"))
+    assert meta["colonne:value_model"] == "colonne du tableau des indicateurs (en %, de 0 à 100)"
+    nat = pyogrio.read_dataframe(out, layer="france")
+    assert nat["value_model"].max() > 1
 
 
 # ---------------------------------------------------------------- writing
@@ -503,65 +656,31 @@ def test_with_the_real_aggregate(territories, tmp_path):
 # ---------------------------------------------------------------- QGIS itself
 
 QGIS_SCRIPT = r"""
-import json, sys
-from collections import Counter
-from qgis.core import QgsApplication, QgsMapSettings, QgsRenderContext, QgsVectorLayer
-app = QgsApplication([], False)
-app.initQgis()
-lyr = QgsVectorLayer(sys.argv[1] + "|layername=" + sys.argv[2], "layer", "ogr")
-r = lyr.renderer()
-settings = QgsMapSettings()
-settings.setLayers([lyr])
-settings.setDestinationCrs(lyr.crs())
-settings.setExtent(lyr.extent())
-ctx = QgsRenderContext.fromMapSettings(settings)
-r.startRender(ctx, lyr.fields())
-keys = Counter()
-for f in lyr.getFeatures():
-    ctx.expressionContext().setFeature(f)
-    keys[",".join(r.legendKeysForFeature(f, ctx))] += 1
-r.stopRender(ctx)
-print(json.dumps({
-    "valid": lyr.isValid(), "crs": lyr.crs().authid(), "renderer": r.type(),
-    "ranges": [[g.lowerValue(), g.upperValue(), g.label(), g.symbol().color().name(),
-                [s.layerType() for s in g.symbol().symbolLayers()]] for g in r.ranges()],
-    "alias_value": lyr.attributeAlias(lyr.fields().indexOf("value")),
-    "keys": keys,
-}), flush=True)
-del r, lyr
-app.exitQgis()
+out["ranges"] = [[g.lowerValue(), g.upperValue(), g.label(), g.symbol().color().name(),
+                  [s.layerType() for s in g.symbol().symbolLayers()]] for g in r.ranges()]
+out["alias_value"] = lyr.attributeAlias(lyr.fields().indexOf("value"))
+md = lyr.metadata()
+out["md"] = {"title": md.title(), "abstract": md.abstract(), "keywords": md.keywords(),
+             "crs": md.crs().authid(), "history": md.history(), "licenses": md.licenses()}
 """
-
-
-def _system_qgis() -> str | None:
-    import shutil
-    import subprocess
-
-    for exe in ("/usr/bin/python3", shutil.which("python3")):
-        if (
-            exe
-            and subprocess.run([exe, "-c", "import qgis.core"], capture_output=True).returncode == 0
-        ):
-            return exe
-    return None
 
 
 @pytest.mark.slow
 def test_qgis_applies_the_style_when_opening_the_layer(gpkg, tmp_path):
     """QGIS (system python3-qgis) opens the layer with our style and classes."""
-    import os
-    import subprocess
-
-    exe = _system_qgis()
+    exe = system_qgis()
     if exe is None:
         pytest.skip("QGIS Python bindings not installed (apt-get install python3-qgis)")
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path),
-               QGIS_CUSTOM_CONFIG_PATH=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path))  # fmt: skip
     for layer, crs in (("departement", "EPSG:2154"), ("departement_974", "EPSG:2975")):
-        out = subprocess.run([exe, "-c", QGIS_SCRIPT, str(gpkg), layer], env=env,
-                             capture_output=True, text=True, timeout=120, check=True)  # fmt: skip
-        got = json.loads(out.stdout.strip().splitlines()[-1])
+        got = run_qgis(exe, QGIS_SCRIPT, gpkg, layer, tmp_path)
         assert got["valid"] and got["crs"] == crs and got["renderer"] == "graduatedSymbol"
+        assert "may only be partially supported" not in got["stderr"]  # GeoPackage 1.2
+        # the Metadata tab shows our gpkg_metadata document
+        md = got["md"]
+        assert md["title"].startswith("Plan de continuité d’activité (PCA) — départements")
+        assert "Question : " in md["abstract"] and "Secret statistique" in md["abstract"]
+        assert md["keywords"]["thème"] == ["Cybersécurité"] and md["crs"] == crs
+        assert any("Licence Ouverte 2.0" in x for x in md["licenses"])
         assert got["alias_value"] == "Valeur"
         (qml,) = qml_of(gpkg, layer)
         expected = [[lo, hi, label, (sym.find("layer/prop[@k='color']").get("v"))]

@@ -13,6 +13,7 @@ from test_maps_browser import _hover, _inside_point, _screenshot, browser, open_
 
 from barometre_geo.errors import UnknownValueError
 from barometre_geo.maps import indicator_map
+from barometre_geo.maps._indicator import SENSITIVE_MODEL_NOTE
 from barometre_geo.maps._modelled import COMPARISON_COLORS, MODEL_NOTE
 
 IND = "inclusion_cnfs"
@@ -71,6 +72,11 @@ def test_modelled_map_by_default_for_departements_not_regions(territories):
     direct = indicator_map(table, territories, indicator=IND, level="departement",
                            basemap="none", estimates="direct")  # fmt: skip
     assert '"modes":true' not in direct.html and MODEL_NOTE[:40] not in direct.html
+    assert SENSITIVE_MODEL_NOTE[:40] not in doc.html
+    sensitive = table.assign(indicator="cyber_pca")  # its hidden cells: synthetic figures
+    doc = indicator_map(sensitive, territories, indicator="cyber_pca", level="departement",
+                        basemap="none")  # fmt: skip
+    assert SENSITIVE_MODEL_NOTE[:40] in doc.html
     with pytest.raises(UnknownValueError, match="Valid values: model, direct"):
         indicator_map(table, territories, indicator=IND, level="departement", estimates="mrp")
 
@@ -84,9 +90,8 @@ def test_uncertainty_cue_and_comparison_mode(territories, open_page, tmp_path): 
     assert loaded.errors == [] and loaded.requests == []
     codes = list(territories.departements["code"])
     opacity = page.evaluate(
-        "(idx) => { const g = window.__bgeo.layers[0].group; const out = {};"
-        " g.eachLayer(p => { if (idx.includes(p._bgeo)) out[p._bgeo] = p.options.fillOpacity; });"
-        " return out; }",
+        "(idx) => { const l = window.__bgeo.layers[0]; const out = {};"
+        " idx.forEach(i => { out[i] = l.paint.fillOf(i).opacity; }); return out; }",
         [codes.index(c) for c in ("33", "13", "24")],
     )
     sure, unsure, class_only = (opacity[str(codes.index(c))] for c in ("33", "13", "24"))
@@ -102,19 +107,25 @@ def test_uncertainty_cue_and_comparison_mode(territories, open_page, tmp_path): 
     _screenshot(page, tmp_path, "map-modele")
     # the comparison view: one view at a time, its own legend
     page.get_by_label("Comparaison avec la France").check()
-    page.wait_for_function("!window.__bgeo.map.hasLayer(window.__bgeo.layers[0].group)")
+    _until(page, "!window.__bgeo.map.hasLayer(window.__bgeo.layers[0].group)")
     legend = page.locator(".bgeo-legend").inner_text()
     assert "Comparaison avec la France" in legend and "20,5" in legend
     assert "Significativement au-dessus" in legend and "Estimation incertaine" not in legend
-    color = page.evaluate(
-        "(i) => { let c = null; window.__bgeo.layers[1].group.eachLayer(p => {"
-        " if (p._bgeo === i) c = p.options.fillColor; }); return c; }",
-        codes.index("33"),
-    )
+    color = page.evaluate("(i) => window.__bgeo.layers[1].paint.fillOf(i).color", codes.index("33"))
     assert color == COMPARISON_COLORS[2]
     _screenshot(page, tmp_path, "map-modele-comparaison")
     page.get_by_label("Estimation modélisée").check()
-    page.wait_for_function("window.__bgeo.map.hasLayer(window.__bgeo.layers[0].group)")
+    _until(page, "window.__bgeo.map.hasLayer(window.__bgeo.layers[0].group)")
+
+
+def _until(page, expression: str, timeout_s: float = 10) -> None:
+    """Poll ``expression`` with evaluate (wait_for_function's eval is refused by the CSP)."""
+    import time
+
+    end = time.monotonic() + timeout_s
+    while not page.evaluate(f"!!({expression})"):
+        assert time.monotonic() < end, expression
+        time.sleep(0.05)
 
 
 def test_model_view_of_a_direct_table_says_how_to_get_one(territories):

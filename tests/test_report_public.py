@@ -87,9 +87,9 @@ def test_scan_finds_the_join_of_the_detailed_report_and_not_of_the_public_one(de
     (leaked / "rapports").mkdir(parents=True)
     write_detailed_report(demo, leaked / "rapports")
     found = answer_links(leaked, rows)
-    assert any("vague-1.csv line 1015" in f and "Oui en partie" in f for f in found), found
+    assert any("vague-1.csv line 1009" in f and "Oui en partie" in f for f in found), found
     # the two routes: the JSON's sections joined by line, and the text's lines
-    assert {f.split(":")[0] for f in found} >= {"demo-synthetique-vague-1.csv line 1015"}
+    assert {f.split(":")[0] for f in found} >= {"demo-synthetique-vague-1.csv line 1009"}
 
 
 def test_detailed_folder_must_lie_outside_the_output(tmp_path):
@@ -139,7 +139,7 @@ def test_validate_prints_the_private_report_and_public_on_demand(demo, capsys):
     (first,) = [f for f in dict.fromkeys(demo.report.rows["file"].astype(str)) if "vague-1" in f]
     assert main(["validate", first]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(PRIVATE_NOTICE) and "(lignes 1015)" in out
+    assert out.startswith(PRIVATE_NOTICE) and "(lignes 1009)" in out
     assert main(["validate", "--public", first]) == 0
     out = capsys.readouterr().out
-    assert PUBLIC_NOTICE in out and "1015" not in out and PRIVATE_NOTICE not in out
+    assert PUBLIC_NOTICE in out and "1009" not in out and PRIVATE_NOTICE not in out

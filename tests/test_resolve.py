@@ -120,20 +120,30 @@ def test_deduplication_keeps_row_alignment(territories):
 
 def test_every_current_commune_code_resolves_to_itself(territories):
     codes = territories.communes["code"]
-    r = bg.resolve(territories, codes)
+    r = bg.resolve(territories, codes, holds="insee")  # a column declared as INSEE codes
     assert (r["status"] == "resolved").all()
     assert (r["code"].to_numpy() == codes.to_numpy()).all()
     assert (r["method"] == "code_insee").all()
     assert set(r["kind"]) == {"commune", CSP}  # Paris is the Ville de Paris
     assert r.loc[r["code"] == "75056", "kind"].item() == CSP
+    # a column of unknown kind: itself, or ambiguous when also another commune's postal code
+    auto = bg.resolve(territories, codes)
+    assert own_or_among(auto, codes).all()
+    postal = set(ids_of(territories, "code_postal")["key"])
+    also = codes.isin(postal).to_numpy() & (auto["status"] == "ambiguous").to_numpy()
+    assert also.sum() > 1000
+    assert (auto.loc[also, "reason_code"] == "ambiguous_reading").all()
+    done = auto["status"] == "resolved"
+    assert (auto.loc[done, "code"] == codes[done]).all()
 
 
 def test_codes_that_lost_their_leading_zero(territories):
     codes = territories.communes.loc[territories.communes["code"].str.startswith("0"), "code"]
     for variant in (codes.str[1:], codes.str[1:].astype(int), codes.str[1:].astype(float)):
-        r = bg.resolve(territories, variant.tolist())
+        r = bg.resolve(territories, variant.tolist(), holds="insee")
         assert (r["code"].to_numpy() == codes.to_numpy()).all()
         assert (r["method"] == "code_insee+zero").all()
+        assert own_or_among(bg.resolve(territories, variant.tolist()), codes).all()
     assert one(territories, "1001.0")["code"] == "01001"
 
 
@@ -151,9 +161,14 @@ def test_corsica_codes(territories):
     # 20150: old code of 2B150 and postal code of Corse-du-Sud communes: never guessed
     r = one(territories, "20150")
     assert r["status"] == "ambiguous" and "2B150" in r["candidates"]
-    assert r["reason_code"] == "ambiguous_code"
-    assert r["reason"].startswith("ambigu : 20150 est à la fois un ancien code INSEE et un code")
-    assert r["reason"].endswith("donnez le code INSEE actuel, le nom ou le département")
+    assert r["reason_code"] == "ambiguous_reading"
+    assert r["reason"].startswith("ambigu : 20150 est un ancien code INSEE de ")
+    assert "et le code postal de " in r["reason"]
+    assert r["reason"].endswith("ou donnez le nom ou le département")
+    # declared: the INSEE reading (the old code), or the postal one
+    assert one(territories, "20150", holds="insee")["code"] == "2B150"
+    r = one(territories, "20150", holds="postal")
+    assert r["code"] != "2B150" and r["method"].startswith("code_postal")
 
 
 @pytest.mark.parametrize(
@@ -213,7 +228,7 @@ def test_codes_of_cog_2019_to_2023_gone_since(territories):
     # the 18 ambiguous ones are also postal codes, with the right commune among candidates
     amb = r["status"] == "ambiguous"
     assert amb.sum() < 25 and r.loc[amb, "reason"].str.contains("code postal").all()
-    assert (r.loc[amb, "reason_code"] == "ambiguous_code").all()
+    assert (r.loc[amb, "reason_code"] == "ambiguous_reading").all()
     # no code of 2019-2023 is ranked after postal codes as a pre-1968 code
     assert not set(old["code"]) & set(get_index(territories).legacy)
 
@@ -230,9 +245,15 @@ def test_collectivites_outre_mer_are_outside_the_reference(territories):
     for value in ("97502", "97500", "98818"):
         r = one(territories, value)
         assert (r["status"], r["reason_code"]) == ("unresolved", "outside_reference")
-        assert r["reason"].startswith(f"hors référence : {value} désigne ")
+        assert r["reason"].startswith(f"hors référence : {value} est le code ")
         assert "collectivité d'outre-mer" in r["reason"]
     assert ids_of(territories, "collectivite_outre_mer")["key"].isin(["97133"]).any()
+    # 98714: INSEE code of Bora-Bora, postal code of Papeete — both named, the INSEE one
+    # first; whatever the order of the identifiers (Papeete's code 98735 sorts after)
+    r = one(territories, "98714")
+    assert "98714 est le code INSEE de Bora-Bora et le code postal de Papeete" in r["reason"]
+    assert "le code INSEE de Bora-Bora," in one(territories, "98714", holds="insee")["reason"]
+    assert "le code postal de Papeete," in one(territories, "98714", holds="postal")["reason"]
 
 
 def test_unknown_codes(territories):
@@ -334,9 +355,15 @@ def test_siret_gives_its_siren(territories):
 
 def test_superseded_epci_siren_resolves_to_its_successor(territories):
     pred = ids_of(territories, "epci_predecesseur")
-    for key, successor in zip(pred["key"], pred["code"], strict=True):
+    successors = pred.groupby("key")["code"].agg(tuple)
+    assert (successors.str.len() == 1).sum() >= 10 and (successors.str.len() > 1).sum() >= 5
+    for key, succ in successors.items():
         r = one(territories, key)
-        assert (r["code"], r["method"], r["kind"]) == (successor, "epci_predecesseur", "epci")
+        if len(succ) == 1:  # merged into one EPCI: its SIREN is that EPCI
+            assert (r["code"], r["method"], r["kind"]) == (succ[0], "epci_predecesseur", "epci")
+        else:  # its communes went to several EPCI: never the first listed
+            assert (r["status"], r["reason_code"]) == ("ambiguous", "ambiguous_code")
+            assert set(r["candidates"]) == set(succ) and pd.isna(r["code"])
 
 
 def test_invalid_and_unknown_siren(territories):
@@ -625,10 +652,15 @@ def test_unknown_name_shows_the_name_searched(territories, value, shown):
 def test_postal_codes(territories):
     post = ids_of(territories, "code_postal").groupby("key")["code"].agg(tuple)
     # postal codes that are also INSEE codes of COG 2025 (communes, arrondissements,
-    # communes déléguées/associées) are read as INSEE codes first (documented precedence)
+    # communes déléguées/associées) have two readings of equal standing
     current = set(territories.communes["code"]) | set(get_index(territories).secondary)
     r = one(territories, "04100")  # Manosque's postal code, code of a commune déléguée
+    assert (r["status"], r["reason_code"]) == ("ambiguous", "ambiguous_reading")
+    assert set(r["candidates"]) == {"04120", "04112"}
+    r = one(territories, "04100", holds="insee")
     assert (r["code"], r["method"]) == ("04120", "commune_deleguee")
+    r = one(territories, "04100", holds="postal")
+    assert (r["code"], r["nom"], r["method"]) == ("04112", "Manosque", "code_postal")
     unique = post[(post.map(len) == 1) & ~post.index.isin(current)]
     r = bg.resolve(territories, unique.index.tolist())
     expected = unique.map(lambda c: c[0]).reset_index(drop=True)
@@ -663,15 +695,19 @@ def test_postal_code_shared_by_communes_of_two_departements(territories):
     assert dep[r["code"]] == lone
 
 
-def test_insee_code_first_then_postal_code(territories):
+def test_insee_code_and_postal_code_weigh_the_same(territories):
     # 01400: INSEE code of Seillonnaz, postal code of L'Abergement-Clémenciat and 9 others
     r = one(territories, "01400")
+    assert (r["status"], r["reason_code"]) == ("ambiguous", "ambiguous_reading")
+    assert "01400" in r["candidates"] and "01001" in r["candidates"]
+    r = one(territories, "01400", holds="insee")  # a column declared as INSEE codes
     assert (r["code"], r["method"]) == ("01400", "code_insee")
     r = one(territories, "01400 L'Abergement-Clémenciat")
     assert (r["code"], r["method"]) == ("01001", "code_postal+nom")
     r = one(territories, "Lyon 69001")  # 69001: Affoux's INSEE code, Lyon 1er's postal code
     assert (r["code"], r["method"]) == ("69123", "code_postal+nom")
-    assert one(territories, "69001")["code"] == "69001"
+    assert one(territories, "69001")["status"] == "ambiguous"
+    assert one(territories, "69001", holds="insee")["code"] == "69001"
     assert one(territories, "Mairie de Lyon (69001)")["code"] == "69123"
     r = one(territories, "69123 Lyon")
     assert (r["code"], r["method"]) == ("69123", "code_insee")
@@ -757,8 +793,10 @@ def test_reason_codes_are_listed_once_and_match_the_status(territories):
     assert all(isinstance(label, str) and label for label in REASON_CODES.values())
     values = ["Vienne", "20", "69001", "01400", "Sainte-Colombe", "Lyonn", "test", "a@b.fr",
               "SIVOM", "200069111", "21750001600018", "130025265", "99999", "1234567", "97502",
-              None, "N/A", "55273", "Saint-Martin (38)", "01001 Lyon"]  # fmt: skip
-    r = bg.resolve(territories, values, departement=[None, None, "38"] + [None] * 17)
+              None, "N/A", "55273", "Saint-Martin (38)", "01001 Lyon",
+              "60200", "60200"]  # fmt: skip
+    holds = ["auto"] * 21 + ["siren"]
+    r = bg.resolve(territories, values, departement=[None, None, "38"] + [None] * 19, holds=holds)
     amb, unres = r["status"] == "ambiguous", r["status"] == "unresolved"
     assert r.loc[amb, "reason_code"].isin(AMBIGUOUS_CODES).all()
     assert not r.loc[unres, "reason_code"].isin(AMBIGUOUS_CODES).any()
@@ -788,7 +826,8 @@ def test_every_identifier_kind_is_exercised(territories):
         "commune_associee": "01120",
         "code_postal": "75008",
         "nom_epci": "CC Faucigny - Glières",
-        "epci_predecesseur": "241200658",
+        "nom_epci_ancien": "CC du Pays de Lunel",
+        "epci_predecesseur": "245901061",  # CC de la Haute Deûle (DGCL 2019) -> MEL
         "siren_departement": "220100010",
         "siren_region": "233500016",
         "siren_collectivite_a_statut_particulier": "200094332",
@@ -870,7 +909,9 @@ def test_france_services_sites_resolve_by_code_and_by_name(territories, shared_d
     path = shared_data / "france-services" / "liste-fs-20240801.csv"
     df = pd.read_csv(path, dtype=str, encoding="utf-8")
     assert len(df) == 2845
-    by_code = bg.resolve_column(territories, df, "insee_com", departement_column="insee_dep")
+    by_code = bg.resolve_column(
+        territories, df, "insee_com", departement_column="insee_dep", holds="insee"
+    )
     by_name = bg.resolve_column(territories, df, "lib_com", departement_column="insee_dep")
     assert list(by_code.index) == list(df.index)
     # every row is accounted for: resolved, or unresolved / ambiguous with a reason

@@ -869,10 +869,19 @@ def test_fixed_wave_from_the_mapping(tmp_path, territories, catalogue, w1):
         territories,
         w1,
         rows,
-        mapping={"mapping_version": 1, "wave": 2, "edition": "essai"},
+        mapping={"mapping_version": 1, "wave": 1, "edition": "essai"},
     )
-    assert r.data["wave"].tolist() == [2]
-    assert r.edition == "essai" and r.data["response_id"].tolist() == ["essai:v2:commune:64445"]
+    assert r.data["wave"].tolist() == [1]
+    assert r.edition == "essai" and r.data["response_id"].tolist() == ["essai:v1:commune:64445"]
+    # declared for another wave than its questions': not counted in it, each cell reported
+    r = read(tmp_path, territories, w1, rows, mapping={"mapping_version": 1, "wave": 2})
+    assert r.data.empty and r.report.rows["reason"].tolist() == ["empty"]
+    assert len(r.report.cells) > 0
+    assert (
+        r.report.cells["issue"]
+        .str.startswith("question de la vague 1 dans un fichier déclaré vague 2")
+        .all()
+    )
 
 
 # ---------------------------------------------------------------- personal data

@@ -558,7 +558,7 @@ def test_cli_bad_source_is_one_clear_line(tmp_path):
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    assert "barometre-geo territories: error:" in proc.stderr and "not found" in proc.stderr
+    assert "barometre-geo territories : erreur :" in proc.stderr and "introuvable" in proc.stderr
 
 
 def test_cli_schema_error_exit_code(ref, tmp_path, capsys):

@@ -397,10 +397,14 @@ def test_error_csv_without_territory_column(tmp_path):
         read_structures(p)
 
 
-def test_error_csv_extra_cells(tmp_path):
-    p = write(tmp_path / "s.csv", "nom,membres\nA,01001,01002\n")
-    with pytest.raises(InputFileError, match=r"s\.csv, line 2: 1 more cell.*Quote the cells"):
-        read_structures(p)
+def test_csv_line_with_extra_cells_is_reported_and_left_out(tmp_path):
+    p = write(tmp_path / "s.csv", "nom,membres\nA,01001,01002\nB,01001\n")
+    with pytest.warns(DataQualityWarning, match=r"1 damaged line\(s\) left out"):
+        s = read_structures(p)
+    assert s.data["nom"].tolist() == ["B"]
+    [issue] = s.report.issues[s.report.issues["issue"] == "damaged_row"].to_dict("records")
+    assert issue["where"] == "s.csv, line 2" and issue["severity"] == "warning"
+    assert "3 cellules au lieu de 2" in issue["message"] and "guillemets" in issue["message"]
 
 
 def test_error_empty_csv(tmp_path):
@@ -409,12 +413,14 @@ def test_error_empty_csv(tmp_path):
         read_structures(p)
 
 
-def test_error_bad_wkt(tmp_path):
+def test_unreadable_wkt_is_reported_without_a_raw_geos_message(tmp_path):
     p = write(tmp_path / "s.csv", "nom,wkt\nA,POLYGON((1 2\n")
-    with pytest.raises(
-        InputFileError, match=r"line 2: cannot read the geometry.*Give a GeoJSON geometry"
-    ):
-        read_structures(p)
+    with pytest.warns(DataQualityWarning):
+        s = read_structures(p)
+    issues = s.report.issues.set_index("issue")
+    message = issues.loc["unreadable_geometry", "message"]
+    assert "géométrie illisible (s.csv, line 2)" in message and "POLYGON ((1 45" in message
+    assert "Exception" not in message and "no_territory" in issues.index
 
 
 @pytest.mark.filterwarnings("ignore:'crs' was not provided")

@@ -21,7 +21,7 @@ PKG = "barometre_geo"
 
 #: Stages from the lowest. Stages on one line share a rank and may not import each other.
 STAGES: list[tuple[str, ...]] = [
-    ("core",),  # errors, _version, _paths, _format, _show_versions
+    ("core",),  # errors, _version, _paths, _format, _xlsx, _show_versions, _tables, _workers
     ("territories",),
     ("survey",),
     ("stats",),

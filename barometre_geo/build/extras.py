@@ -3,8 +3,9 @@
 * :func:`write_participation`: which communes answered (commune map, by the
   number of waves answered) and the participation of communes per
   département (map + CSV);
-* :func:`write_coverage`: coverage of the structures (GeoPackage, HTML map,
-  text and JSON summaries, problems CSV);
+* :func:`write_coverage`: coverage of the structures (GeoPackage, HTML map with
+  one view per structure, prospect lists per structure and for France in CSV
+  and XLSX, text and JSON summaries, problems CSV);
 * :func:`write_ingest_report`: the public ingest report as text and JSON
   (counts; no line next to an answer, no personal data: the reader drops
   names, e-mails and phones, the report masks free text);
@@ -22,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .._tables import write_csv
 
 __all__ = [
     "check_detailed_folder",
@@ -87,9 +90,13 @@ def _synthetic_note(synthetic: bool) -> str:
     )
 
 
-def write_participation(responses, territories, root: Path, *, basemap, assets) -> list[dict]:
+def write_participation(
+    responses, territories, root: Path, *, basemap, assets, style="standard", catalogue=None
+) -> list[dict]:
     """Write the map of responding communes and the participation per département."""
     from ..maps import Field, LegendSpec, NumberFormat, categorical_map, choropleth, classify
+    from ..maps._captions import source_line
+    from ..survey.catalogue import load_catalogue
 
     data = responses.data
     communes = data[data["level"].astype("object") == "commune"]
@@ -100,6 +107,15 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
     com["reponse"] = n_waves.map(labels).where(n_waves > 0, None)
     note = _synthetic_note(responses.synthetic)
     n_resp = int((n_waves > 0).sum())
+    source = source_line(
+        None,
+        catalogue or load_catalogue(),
+        edition=str(responses.edition),
+        synthetic=bool(responses.synthetic),
+        responses=int(responses.data["response_id"].nunique()),
+        cog=str(getattr(territories, "cog", "") or ""),
+        wave=0,
+    ).text()
     doc = categorical_map(
         com,
         "reponse",
@@ -119,6 +135,9 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
         legend=LegendSpec(title="Participation", no_data_label="N’a pas répondu"),
         basemap=basemap,
         assets=assets,
+        source=source,
+        page_style=style,
+        territories=territories,
     )
     records = []
     path = root / "participation.commune.html"
@@ -147,7 +166,7 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
         ),
         classification=classify(dep["taux"].to_numpy(), scheme="fisher_jenks", k=5, fmt=share),
         fmt=share,
-        palette="Greens",
+        palette="DSFR" if style == "dsfr" else "Greens",
         fields=[
             Field("nom", "Département", kind="text"),
             Field("code", "Code", kind="text"),
@@ -157,10 +176,14 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
             Field("n_communes", "Communes"),
             Field("collectivites_repondantes", "Collectivités répondantes (tous types)"),
         ],
-        legend=LegendSpec(title="Communes ayant répondu"),
+        legend=LegendSpec(title="Part des communes ayant répondu à au moins une vague"),
         basemap=basemap,
         assets=assets,
+        source=source,
+        page_style=style,
+        territories=territories,
         national=share.format(national),
+        national_value=national,
         notes=[f"Valeur nationale : {share.format(national)} des communes."],
     )
     path = root / "participation.departement.html"
@@ -175,22 +198,34 @@ def write_participation(responses, territories, root: Path, *, basemap, assets) 
     ]
     path = root / "donnees" / "participation-departements.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    write_csv(table, path)
     records.append(_record(path, root, "table", "csv", level="departement"))
     return records
 
 
 def write_coverage(structures, territories, responses, root: Path, *, basemap, assets):
-    """Write the coverage outputs; return ``(records, result)``."""
-    from ..coverage.measure import coverage
+    """Write the coverage outputs; return ``(records, result)``.
 
-    result = coverage(structures, territories, responses=responses)
+    The agreement with the declared membership needs the profile question: without
+    it, it is skipped (:func:`~barometre_geo.build.skips.skipped_analyses` says so).
+    """
+    from ..coverage.lists import write_lists
+    from ..coverage.measure import coverage
+    from .skips import declared_column
+
+    result = coverage(
+        structures, territories, responses=responses, declared_column=declared_column(responses)
+    )
     records = []
+    for path in write_lists(result, root):
+        kind = "dictionnaire" if path.suffix == ".md" else "liste"
+        records.append(_record(path, root, kind, path.suffix.lstrip("."), level="commune"))
+    _point_dictionary(root)
     gpkg = root / "geopackages" / "couverture.gpkg"
     gpkg.parent.mkdir(parents=True, exist_ok=True)
     result.to_gpkg(gpkg)
     records.append(_record(gpkg, root, "geopackage", "gpkg", level="commune"))
-    doc = result.to_map(basemap=basemap, assets=assets)
+    doc = result.to_map(basemap=basemap, assets=assets, lists=True)
     path = _write(root / "couverture.html", doc.html)
     fr = result.national()
     records.append(
@@ -215,11 +250,28 @@ def write_coverage(structures, territories, responses, root: Path, *, basemap, a
     if len(problems):
         text += "\n\n" + result.report.to_text()
         path = reports / "structures-problemes.csv"
-        problems.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        write_csv(problems, path)
         records.append(_record(path, root, "rapport", "csv"))
     path = _write(reports / "couverture.txt", text + "\n")
     records.append(_record(path, root, "rapport", "txt"))
     return records, result
+
+
+def _point_dictionary(root: Path) -> None:
+    """Add the coverage to the build's data dictionary (``donnees/dictionnaire.md``)."""
+    from ..coverage.lists import DICTIONARY
+    from ..coverage.zones import ZONE_ID_SCHEME
+
+    path = root / "donnees" / "dictionnaire.md"
+    if not path.is_file():
+        return
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(
+            "\n## Couverture des structures de mutualisation\n\n"
+            "Zones non couvertes : communes non couvertes contiguës d'un même département. "
+            f"{ZONE_ID_SCHEME} Les listes de prospects (par structure et pour la France), "
+            f"leurs colonnes et la carte `couverture.html` : voir `{DICTIONARY}`.\n"
+        )
 
 
 def _json_default(obj):
@@ -234,22 +286,30 @@ def _json_default(obj):
     return str(obj)
 
 
-def write_ingest_report(responses, root: Path) -> list[dict]:
+def write_ingest_report(responses, root: Path, skipped=()) -> list[dict]:
     """Write the public ingest report as ``rapports/import.txt`` and ``rapports/import.json``.
 
     Counts, and unknown answers and rejected cells per column without their
     lines (:mod:`barometre_geo.survey.publish`): nothing in them links a row
     or a collectivity to an answer. The detailed report is
     :func:`write_detailed_report`'s, outside the published folder.
+    ``skipped``: the analyses of the build the exports cannot feed (one French line
+    each), added after the report itself.
     """
     from ..survey.publish import public_dict, public_text
 
     reports = root / "rapports"
     report = responses.report
-    text = _write(reports / "import.txt", public_text(report) + "\n")
+    body = public_text(report)
+    if skipped:
+        body += "\n\nAnalyses sautées (questions absentes des exports) :\n" + "\n".join(
+            f"  - {line}" for line in skipped
+        )
+    text = _write(reports / "import.txt", body + "\n")
+    data = {**public_dict(report), "skipped_analyses": list(skipped)}
     js = _write(
         reports / "import.json",
-        json.dumps(public_dict(report), ensure_ascii=False, indent=2, default=_json_default),
+        json.dumps(data, ensure_ascii=False, indent=2, default=_json_default),
     )
     return [_record(text, root, "rapport", "txt"), _record(js, root, "rapport", "json")]
 
@@ -276,7 +336,8 @@ def check_detailed_folder(folder, out) -> Path:
     target = Path(os.path.abspath(out))
     if private == target or target in private.parents:
         raise InputFileError(
-            f"--rapport-detaille {folder}: ce dossier est dans le dossier publié ({out}). "
+            f"--rapport-detaille {folder}: ce dossier est dans le dossier publié "
+            f"({Path(out).name}). "
             "Le rapport détaillé relie des lignes des exports à des réponses : donnez un "
             "dossier hors du dossier de sortie (par exemple ../rapport-prive)."
         )
@@ -306,29 +367,54 @@ def write_detailed_report(responses, folder: Path) -> list[Path]:
 
 
 def input_checksums(settings, territories, responses, catalogue, mapping_path) -> dict:
-    """sha256 of every input: reference, catalogue, mappings, exports, structures file."""
-    from .._paths import boundaries_dir, package_data
+    """sha256 of every input: reference, catalogue, mappings, exports, structures file.
 
-    def files(paths):
-        return {str(p): sha256_file(p) for p in paths}
+    Files are named without the building machine's folders: the package's own
+    files by their path in the package (``barometre_geo/data/catalogue.yaml``),
+    the user's by their name (or the shortest path telling homonyms apart).
+    """
+    from .._paths import boundaries_dir, package_data
+    from ..survey.report import file_names
+
+    def named(paths, names=None):
+        paths = [Path(p) for p in paths]
+        names = names or file_names(str(p) for p in paths)
+        return {names[str(p)]: sha256_file(p) for p in paths}
+
+    def packaged(paths):
+        root = Path(package_data("catalogue.yaml")).parents[1]
+        out = {}
+        for p in paths:
+            p = Path(p)
+            try:
+                out[(Path(root.name) / p.relative_to(root)).as_posix()] = sha256_file(p)
+            except ValueError:  # not inside the package (an editable checkout's boundaries/)
+                out[(Path(p.parent.name) / p.name).as_posix()] = sha256_file(p)
+        return out
 
     if settings.territories == "embedded":
         folder = boundaries_dir(territories.cog)
-        reference = files(sorted(p for p in folder.iterdir() if p.is_file()))
+        reference = packaged(sorted(p for p in folder.iterdir() if p.is_file()))
     elif Path(settings.territories).exists():
         src = Path(settings.territories)
-        reference = files(
+        reference = named(
             sorted(p for p in src.rglob("*") if p.is_file()) if src.is_dir() else [src]
         )
     else:  # a downloaded edition: its record carries the hashes
         reference = {settings.territories: territories.provenance.get("download")}
     exports = sorted({str(f) for f in responses.report.rows["file"].astype(str).unique()})
-    mappings = [package_data("mapping.yaml")] + ([Path(mapping_path)] if mapping_path else [])
-    structures = settings.structures or package_data("structures-illustratives.json")
+    mapping = packaged([package_data("mapping.yaml")])
+    if mapping_path:
+        mapping.update(named([mapping_path]))
+    structures = (
+        named([settings.structures])
+        if settings.structures
+        else packaged([package_data("structures-illustratives.json")])
+    )
     return {
         "reference": reference,
-        "catalogue": files([catalogue.path]),
-        "mapping": files(mappings),
-        "exports": files(exports),
-        "structures": files([structures]),
+        "catalogue": packaged([catalogue.path]),
+        "mapping": mapping,
+        "exports": named(exports, responses.report.file_names()) if exports else {},
+        "structures": structures,
     }

@@ -87,6 +87,21 @@ class BuildResult:
         Warnings raised while reading and computing (also in the manifest).
     elapsed : float
         Seconds.
+    masked : int
+        Cells hidden by the statistical secrecy.
+    not_published : int
+        Levels (or options at a level) of the indicators with nothing publishable:
+        no page, listed « non publié à ce niveau » in the index.
+    kept : tuple of str
+        Files of the output folder that were not the previous build's (the
+        user's): kept through the rebuild.
+    replaced : tuple of str
+        Files of the user's replaced by a file of the build (``force`` only).
+    cleaned : tuple of str
+        What was tidied before the work (stale staging folders; French).
+    skipped : tuple of str
+        Analyses the exports cannot feed (a question they lack), skipped: one French
+        line each, also in the ingest report and the manifest.
     """
 
     out_dir: Path
@@ -103,6 +118,11 @@ class BuildResult:
     warnings: tuple[str, ...] = ()
     elapsed: float = 0.0
     masked: int = 0
+    not_published: int = 0
+    kept: tuple[str, ...] = ()
+    replaced: tuple[str, ...] = ()
+    cleaned: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     @property
     def manifest(self) -> Path:
@@ -168,9 +188,11 @@ def build(
     estimates: str | None = None,
     static: str | None = None,
     basemap: str | None = None,
+    style: str | None = None,
     base_url: str | None = None,
     jobs: int | None = None,
     force: bool | None = None,
+    territoires=None,
     config=None,
     progress: bool = False,
     detailed_report=None,
@@ -222,12 +244,19 @@ def build(
         Also draw static maps (``statiques/``), without basemap.
     basemap : str, default ``"plan_ign"``
         Background of the HTML maps (``none`` for no tiles at all).
+    style : {"standard", "dsfr"}, default ``"standard"``
+        ``dsfr``: the DSFR's colour tokens, typography and sequential palette.
     base_url : str, optional
-        Public URL of the folder, used in the iframe snippets of the index.
+        Public address of the folder once published, for absolute iframe
+        snippets in the index (without it they are relative, and each
+        published page shows its own code, built from its address).
     jobs : int, default 2
         Worker processes for the per-indicator outputs (Linux; else 1).
     force : bool, default False
         Replace an output folder that is not a previous build.
+    territoires : list of str, default ``["toutes"]``
+        A page per territory: every région and département (``"toutes"``), none
+        (``"aucune"``) or these (``"reg-84"``, ``"dep-69"``, ``"971"``, a name).
     config : path-like, optional
         ``run.toml`` holding any of the settings above (unknown keys refused).
     progress : bool, default False
@@ -279,10 +308,13 @@ def build(
         estimates=estimates,
         static=static,
         basemap=basemap,
+        style=style,
         base_url=base_url,
         jobs=jobs,
         force=force,
+        territoires=territoires,
     )
+    from ..errors import message
     from .indicator import fast_gpkg_writes
     from .swap import check_target, discard, staging_folder, swap_in
 
@@ -292,18 +324,18 @@ def build(
     if detailed_report is not None:
         from .extras import check_detailed_folder
 
-        private = check_detailed_folder(detailed_report, target)
+        private = check_detailed_folder(detailed_report, target.path)
     steps = Steps(progress)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         state = _compute(settings, steps)
-    state["warnings"] = list(dict.fromkeys(str(w.message) for w in caught))
+    state["warnings"] = list(dict.fromkeys(_portable_text(message(w.message)) for w in caught))
     staging = staging_folder(target)
     try:
         with fast_gpkg_writes():
-            result = _write_all(settings, state, staging, target, steps, start)
+            result = _write_all(settings, state, staging.path, target.path, steps, start)
         steps.step("Remplacement du dossier de sortie")
-        swap_in(staging, target)
+        swapped = swap_in(staging, target)
     except BaseException:
         discard(staging)
         raise
@@ -311,7 +343,28 @@ def build(
         from .extras import write_detailed_report
 
         write_detailed_report(state["responses"], private)
-    return result
+    from dataclasses import replace
+
+    return replace(result, kept=swapped.kept, replaced=swapped.replaced, cleaned=target.cleaned)
+
+
+_ABSOLUTE = None
+
+
+def _portable_text(text: str) -> str:
+    r"""Return a message with the absolute folders of this machine cut off (names kept).
+
+    Examples
+    --------
+    >>> _portable_text("/home/ana/data/structures.json, record 3: see https://a.fr/b/c")
+    'structures.json, record 3: see https://a.fr/b/c'
+    """
+    import re
+
+    global _ABSOLUTE
+    if _ABSOLUTE is None:
+        _ABSOLUTE = re.compile(r"(?<![\w.:/~-])/(?:[^\s/:;,'\"«»()]+/)+([^\s/:;,'\"«»()]+)")
+    return _ABSOLUTE.sub(r"\1", text)
 
 
 def _compute(settings: BuildSettings, steps: Steps) -> dict:
@@ -323,6 +376,9 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
 
     steps.step("Référentiel territorial")
     t = load_territories(source=settings.territories)
+    from .territory import resolve_places
+
+    places = resolve_places(settings, t)  # an unknown territory stops here: nothing written
     catalogue = load_catalogue()
     steps.step("Lecture des réponses" + (" (démo synthétique)" if settings.demo else ""))
     if settings.demo:
@@ -335,13 +391,31 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         responses = read_responses(
             list(settings.responses), mapping=settings.mapping, territories=t
         )
+    if not len(responses.data):
+        s = responses.report.summary()
+        why = "; ".join(f"{r.label}: {r.rows}" for r in responses.report.by_reason().itertuples())
+        why_fr = " ; ".join(
+            f"{r.label} : {r.rows}" for r in responses.report.by_reason().itertuples()
+        )
+        raise InputFileError(
+            f"No response accepted in the exports: {s['rows']} row(s) read, all rejected "
+            f"({why or 'none'}). Nothing was written. `barometre-geo validate FILE…` lists "
+            "each row and why it was rejected.",
+            fr=f"Aucune réponse acceptée dans les exports : {s['rows']} ligne(s) lue(s), toutes "
+            f"rejetées ({why_fr or 'aucune'}). Rien n’a été écrit. `barometre-geo validate "
+            "FICHIER…` donne chaque ligne et la raison de son rejet.",
+        )
     selected, absent = _select(settings, catalogue, responses.indicators())
     if not selected:
+        listed = f"{', '.join(absent[:10])}{' …' if len(absent) > 10 else ''}"
         raise InputFileError(
-            "None of the selected indicators is in the exports "
-            f"({', '.join(absent[:10])}{' …' if len(absent) > 10 else ''}). Check the "
+            f"None of the selected indicators is in the exports ({listed}). Check the "
             "--indicator/--theme filters, or the mapping file if the exports name the "
-            "questions differently (`barometre-geo validate FILE` lists the columns read)."
+            "questions differently (`barometre-geo validate FILE` lists the columns read).",
+            fr=f"Aucun des indicateurs choisis n’est dans les exports ({listed}). Vérifiez les "
+            "filtres --indicator/--theme, ou le fichier de correspondance si les exports "
+            "nomment les questions autrement (`barometre-geo validate FICHIER` liste les "
+            "colonnes lues).",
         )
     steps.step("Structures de mutualisation")
     if settings.structures:
@@ -365,22 +439,29 @@ def _compute(settings: BuildSettings, steps: Steps) -> dict:
         estimates=settings.estimates,
         covered=structures.members["commune"] if settings.estimates == "model" else None,
     )
+    from .skips import skipped_analyses
+
     return {
         "territories": t,
         "catalogue": catalogue,
         "responses": responses,
         "selected": selected,
         "absent": absent,
+        "skipped": skipped_analyses(responses, catalogue, absent),
         "table": table,
         "structures": structures,
+        "places": places,
     }
 
 
 def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: float):
     from .._show_versions import show_versions
     from .._version import __version__
-    from ..maps import MapRecord, write_index
+    from ..errors import message
+    from ..maps import write_index
+    from ..maps._index import TerritoryLink
     from . import extras as extra
+    from .index import index_records
     from .indicator import _Job, render_all
     from .swap import GENERATOR
 
@@ -412,6 +493,8 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         basemap=settings.basemap,
         assets=assets,
         static=settings.static,
+        mode=settings.mode,
+        style=settings.style,
     )
     (root / "geopackages").mkdir(exist_ok=True)
     if assets == "local":  # one copy of Leaflet for every page of the folder
@@ -419,24 +502,31 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
 
         for path in write_leaflet(root):
             records.append(extra._record(path, root, "asset", path.suffix.lstrip(".")))
+    from ..maps._embed import EMBED_SCRIPT, write_embed_script
+
+    path = write_embed_script(root)  # the host pages' script (iframe height), CSP-safe
+    records.append(extra._record(path, root, "asset", "js"))
     if settings.static:
         (root / "statiques").mkdir(exist_ok=True)
 
     def meanwhile():  # in this process, while the workers draw the indicators
-        out = extra.write_participation(responses, t, root, basemap=settings.basemap, assets=assets)
+        out = extra.write_participation(
+            responses, t, root, basemap=settings.basemap, assets=assets, style=settings.style,
+            catalogue=catalogue,
+        )  # fmt: skip
         paths = _tables(table, responses, catalogue, root / "donnees")
         out += [extra._record(Path(p), root, "table", Path(p).suffix.lstrip(".")) for p in paths]
-        out += extra.write_ingest_report(responses, root)
+        out += extra.write_ingest_report(responses, root, state["skipped"])
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             cov_records, cov = extra.write_coverage(
                 state["structures"], t, responses, root, basemap=settings.basemap, assets=assets
             )
-        return out + cov_records, cov, [str(w.message) for w in caught]
+        return out + cov_records, cov, [_portable_text(message(w.message)) for w in caught]
 
     steps.step("Cartes et GeoPackages par indicateur ; participation, tableaux, couverture")
     with steps.bar(len(state["selected"]), "Cartes et GeoPackages") as bar:
-        ind_records, ind_warnings, (other, cov, cov_warnings) = render_all(
+        ind_records, ind_index, ind_warnings, (other, cov, cov_warnings) = render_all(
             job,
             state["selected"],
             jobs=settings.jobs,
@@ -448,31 +538,31 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         if w not in state["warnings"]:
             state["warnings"].append(w)
 
-    steps.step("Index, manifeste")
-    maps = [r for r in records if r["kind"] == "carte"]
-    order = {th.label: i for i, th in enumerate(catalogue.themes)}
-    maps.sort(key=lambda r: order.get(r["theme"], -1 if "Participation" in r["theme"] else 99))
     synthetic = bool(responses.synthetic)
+    places = state["places"]
+    steps.step(f"Pages par territoire ({len(places)})")
+    with steps.bar(len(places), "Pages par territoire") as bar:
+        terr_records = _territory_pages(
+            settings, state, job, ind_records, root, lambda _: bar.update(1)
+        )
+    records += terr_records
+
+    steps.step("Index, manifeste")
     write_index(
-        [
-            MapRecord(
-                file=r["path"],
-                title=r["title"],
-                theme=r["theme"],
-                level=_level_label(r["level"]),
-                national=r.get("national", ""),
-                description="Aucune valeur publiable à cette échelle." if r.get("empty") else "",
-            )
-            for r in maps
-        ],
+        index_records(records, ind_index, catalogue),
         root,
+        territories=[
+            TerritoryLink(r["path"], r["title"], r["code"], r["level"], r["region"])
+            for r in terr_records
+        ],
         title="Cartes du Baromètre Collectivités & Numérique"
         + (" — DÉMO SYNTHÉTIQUE" if synthetic else ""),
         description=index_description(settings, responses, synthetic),
         base_url=settings.base_url,
+        embed_script=EMBED_SCRIPT,
     )
     records.append({"path": "index.html", "kind": "index", "format": "html"})
-    (root / "parametres.toml").write_text(settings.to_toml(), encoding="utf-8")
+    (root / "parametres.toml").write_text(settings.to_toml(target), encoding="utf-8")
     records.append({"path": "parametres.toml", "kind": "parametres", "format": "toml"})
 
     report = responses.report
@@ -488,8 +578,8 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
     if len(cov.report.warnings):
         problems.append(
             f"{len(cov.report.warnings)} problème(s) dans le fichier des structures "
-            "(membres inconnus, structures sans territoire) : voir "
-            "rapports/structures-problemes.csv."
+            "(membres inconnus, structures sans territoire, colonnes mal nommées, lignes ou "
+            "géométries endommagées) : voir rapports/structures-problemes.csv."
         )
     masked = int(table["suppressed"].sum())
     result = BuildResult(
@@ -507,6 +597,8 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         warnings=tuple(state["warnings"]),
         elapsed=time.perf_counter() - start,
         masked=masked,
+        not_published=sum(not e["file"] for e in ind_index),
+        skipped=tuple(state["skipped"]),
     )
     (root / "LISEZMOI.txt").write_text(readme(result), encoding="utf-8")
     lis = _output_file(root, {"path": "LISEZMOI.txt", "kind": "lisezmoi", "format": "txt"})
@@ -520,9 +612,9 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "timings_s": steps.timings,
         "synthetic": synthetic,
         "edition": result.edition,
-        "settings": settings.as_dict(),
-        "replay": f"barometre-geo build --config {target / 'parametres.toml'}",
-        "versions": show_versions(as_dict=True),
+        "settings": settings.portable(target)[0],
+        "replay": f"barometre-geo build --config {target.name}/parametres.toml",
+        "versions": _portable_versions(show_versions(as_dict=True)),
         "inputs": extra.input_checksums(settings, t, responses, catalogue, settings.mapping),
         "aggregates": {
             k: meta.get(k) for k in ("k", "k_sensitive", "mode", "weights", "suppressed_cells")
@@ -533,6 +625,7 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         "rejected": result.rejected,
         "problems": list(result.problems),
         "warnings": list(result.warnings),
+        "skipped_analyses": list(result.skipped),
         "exit_code": result.exit_code,
         "files": [f.__dict__ for f in result.files],
     }
@@ -541,6 +634,57 @@ def _write_all(settings, state, root: Path, target: Path, steps: Steps, start: f
         encoding="utf-8",
     )
     return result
+
+
+def _territory_pages(settings, state, job, ind_records, root: Path, on_done) -> list[dict]:
+    """Write the territory pages (in ``settings.jobs`` processes); return their records."""
+    from ..maps._style import style_palette
+    from ..maps._territory import cell_index
+    from .territory import TerritoryJob, render_territories
+
+    if not state["places"]:
+        return []
+    responses, t = state["responses"], state["territories"]
+    levels = [lv for lv in settings.levels if lv != "commune" or settings.mode == "restricted"]
+    source = (
+        f"Source : {state['catalogue'].edition.name}, édition {responses.edition} ; "
+        f"référentiel COG {t.cog} (INSEE, IGN, Licence Ouverte 2.0) ; traitements barometre-geo."
+    )
+    tjob = TerritoryJob(
+        tables=job.tables,
+        cells=cell_index(state["table"], levels=levels),
+        territories=t,
+        catalogue=state["catalogue"],
+        levels=tuple(levels),
+        out=root,
+        synthetic=bool(responses.synthetic),
+        source=source,
+        k=settings.k,
+        k_sensitive=settings.k_sensitive,
+        base_url=settings.base_url,
+        map_levels=tuple(settings.levels),
+        palette=style_palette(settings.style),
+        pages={
+            (r["indicator"], r["level"], r["option"]): r["path"]
+            for r in ind_records
+            if r["kind"] == "carte"
+        },
+    )
+    return render_territories(tjob, state["places"], jobs=settings.jobs, on_done=on_done)
+
+
+def _portable_versions(versions: dict) -> dict:
+    """``show_versions`` without this machine's folders (interpreter and PROJ data paths)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in versions.items()}
+    system = out.get("system", {})
+    if system.get("executable"):
+        system["executable"] = Path(system["executable"]).name
+    for group in out.values():
+        if isinstance(group, dict):
+            for key, value in list(group.items()):
+                if isinstance(value, str) and os.path.isabs(value) and key != "executable":
+                    group[key] = Path(value).name
+    return out
 
 
 def _replace_files(result: BuildResult, files) -> BuildResult:
@@ -566,13 +710,8 @@ def _output_file(root: Path, rec: dict) -> OutputFile:
     )
 
 
-def _level_label(level) -> str:
-    from .indicator import LEVEL_TITLES
-
-    return LEVEL_TITLES.get(level or "", "")
-
-
 def _tables(table, responses, catalogue, folder: Path) -> list[str]:
+    from .._tables import write_csv
     from ..indicators.tables import compare_published, write_aggregates
 
     paths = list(write_aggregates(table, folder).values())
@@ -580,6 +719,6 @@ def _tables(table, responses, catalogue, folder: Path) -> list[str]:
         cmp = compare_published(table, catalogue)
         if len(cmp):
             path = folder / "comparaison-chiffres-publies.csv"
-            cmp.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+            write_csv(cmp, path)
             paths.append(str(path))
     return paths

@@ -17,14 +17,24 @@ def _fmt_int(n) -> str:
     return f"{int(n):,}".replace(",", "\u202f")
 
 
-def summary(r) -> str:
-    """Return the French summary of a :class:`~barometre_geo.build.BuildResult`."""
+def summary(r, *, folder: str | None = None) -> str:
+    """Return the French summary of a :class:`~barometre_geo.build.BuildResult`.
+
+    ``folder`` names the output folder, for a text written into it
+    (``LISEZMOI.txt``: the folder by its name alone, files relative to it — no
+    folder of the machine in an output). Default (the terminal): relative to
+    the working folder, or absolute when outside it.
+    """
     out = r.out_dir
-    try:
-        shown = os.path.relpath(out)
-    except ValueError:  # another drive (Windows)
-        shown = str(out)
-    shown = shown if not shown.startswith("..") else str(out)
+    if folder is not None:
+        shown, here = folder, ""
+    else:
+        try:
+            shown = os.path.relpath(out)
+        except ValueError:  # another drive (Windows)
+            shown = str(out)
+        shown = shown if not shown.startswith("..") else str(out)
+        here = f"{shown}/"
     lines = [f"Construction terminée en {r.elapsed:.0f} s — dossier {shown}/"]
     if r.synthetic:
         lines.append(
@@ -41,8 +51,14 @@ def summary(r) -> str:
     if r.rejected:
         why = ", ".join(f"{label} : {_fmt_int(n)}" for label, n in r.rejected.items())
         lines.append(
-            f"  Rejetées — {why} (comptes : {shown}/rapports/import.txt ; détail ligne par "
+            f"  Rejetées — {why} (comptes : {here}rapports/import.txt ; détail ligne par "
             "ligne, privé : barometre-geo validate, ou build --rapport-detaille DOSSIER)."
+        )
+    if ing.get("conflicts"):
+        lines.append(
+            f"  {_fmt_int(ing['conflicts'])} réponse(s) contredisant une autre réponse de la même "
+            f"collectivité à la même vague (autre fichier ou doublon) : comptes par fichier dans "
+            f"{here}rapports/import.txt."
         )
     if ing.get("unknown_values"):
         lines.append(
@@ -50,12 +66,18 @@ def summary(r) -> str:
             "vide(s) : complétez le fichier de correspondance (mapping) si besoin."
         )
     n_maps, n_gpkg = r._count("carte"), r._count("geopackage")
-    empty = sum(1 for f in r.files if f.kind == "carte" and f.empty)
+    missing = getattr(r, "not_published", 0)
     lines.append(
         f"Produit : {len(r.indicators)} indicateurs, {_fmt_int(n_maps)} cartes HTML"
         + (
-            f" (dont {_fmt_int(empty)} page{'s' if empty > 1 else ''} « aucune valeur publiable »)"
-            if empty
+            f" ({_fmt_int(missing)} niveau{'x' if missing > 1 else ''} sans valeur publiable : "
+            f"pas de page, signalé{'s' if missing > 1 else ''} dans l’index)"
+            if missing
+            else ""
+        )
+        + (
+            f", {_fmt_int(r._count('territoire'))} pages par territoire"
+            if r._count("territoire")
             else ""
         )
         + f", {_fmt_int(n_gpkg)} GeoPackages"
@@ -78,20 +100,39 @@ def summary(r) -> str:
             f"Couverture : {_fmt_int(c['n_covered'])} communes sur {_fmt_int(c['n_communes'])} "
             f"couvertes par une structure de mutualisation"
             + (
-                " (structures illustratives, pas la liste réelle des OPSN)."
+                " (structures illustratives, pas la liste réelle des OPSN)"
                 if not s.structures
-                else "."
+                else ""
             )
+            + " ; une vue par structure (couverture.html?structure=<SIREN>) et ses "
+            "communes à prospecter en CSV et XLSX (couverture/prospects/)."
         )
-    if r.absent:
-        lines.append("Indicateurs absents des exports : " + ", ".join(r.absent) + ".")
+    for line in r.skipped:  # absent indicators among them
+        lines.append(f"Sauté : {line}")
     for w in r.warnings[:5]:
         lines.append(f"Attention : {w}")
     if len(r.warnings) > 5:
         lines.append(f"… et {len(r.warnings) - 5} autre(s) avertissement(s) : voir manifest.json.")
     for p in r.problems:
         lines.append(f"À vérifier : {p}")
-    lines.append(f"Ouvrez {shown}/index.html")
+    for c in getattr(r, "cleaned", ()):
+        lines.append(f"Rangement : {c}.")
+    kept = getattr(r, "kept", ())
+    if kept:
+        shown_kept = ", ".join(kept[:5]) + (" …" if len(kept) > 5 else "")
+        lines.append(
+            f"{_fmt_int(len(kept))} fichier(s) du dossier qui ne viennent pas de la construction "
+            f"précédente, conservé(s) : {shown_kept}."
+        )
+    replaced = getattr(r, "replaced", ())
+    if replaced:
+        lines.append(
+            f"Remplacé(s) par la construction (--force) : {', '.join(replaced[:5])}"
+            + (" …" if len(replaced) > 5 else "")
+            + "."
+        )
+    lines.append(_embedding(s))
+    lines.append(f"Ouvrez {here}index.html")
     return "\n".join(lines)
 
 
@@ -106,7 +147,7 @@ class Steps:
         self._current, self._since = None, time.perf_counter()
 
     def step(self, text: str | None) -> None:
-        """Close the current step (its time is kept) and start ``text`` (None: none)."""
+        """Close the current step (its time goes to :attr:`timings`) and start ``text``."""
         now = time.perf_counter()
         if self._current:
             self.timings[self._current] = round(now - self._since, 2)
@@ -121,6 +162,23 @@ class Steps:
         from tqdm import tqdm
 
         return tqdm(total=total, desc=desc, unit=" ind.", disable=not self.enabled, leave=False)
+
+
+def _embedding(settings) -> str:
+    """Return the summary's line on embedding the maps in a website (base URL or not)."""
+    from ..maps._embed import EMBED_SCRIPT, frame_src
+
+    if not settings.base_url:
+        return (
+            "Intégration : codes <iframe> relatifs (adresse de publication inconnue). Une fois "
+            "le dossier publié, relancez avec --base-url https://…/cartes/ pour des codes "
+            "absolus ; chaque page publiée donne aussi le sien (« Intégrer cette carte »)."
+        )
+    return (
+        f"Intégration : codes <iframe> pour {settings.base_url} ; le site hôte autorise "
+        f"frame-src {frame_src(settings.base_url)} et sert une copie de {EMBED_SCRIPT} "
+        "(hauteur automatique, compatible script-src 'self')."
+    )
 
 
 def index_description(settings, responses, synthetic: bool) -> str:
@@ -143,15 +201,20 @@ def readme(result) -> str:
     """Return ``LISEZMOI.txt``: the summary and the layout of the folder."""
     return (
         "Sorties de `barometre-geo build`\n"
-        "================================\n\n" + result.summary() + "\n\nContenu du dossier\n"
+        "================================\n\n"
+        + summary(result, folder=result.out_dir.name)
+        + "\n\nContenu du dossier\n"
         "------------------\n"
-        "index.html                  toutes les cartes par thème, valeur nationale, code <iframe>\n"
+        "index.html                  les cartes par thème (sommaire, recherche), les territoires\n"
+        "assets/                     Leaflet ; barometre-geo-integration.js pour le site hôte\n"
         "<indicateur>.<niveau>.html  une carte par indicateur et niveau (et par modalité)\n"
+        "territoire.<code>.html      une page par région et département (version imprimable)\n"
         "participation.*.html        communes ayant répondu ; participation par département\n"
         "couverture.html             couverture par les structures de mutualisation\n"
         "geopackages/                un GeoPackage par indicateur (styles QGIS), couverture.gpkg\n"
         "donnees/                    tableau des résultats (CSV, Parquet), dictionnaire\n"
         "rapports/                   rapport d’import, couverture\n"
-        "parametres.toml             rejouer : barometre-geo build --config parametres.toml\n"
+        "parametres.toml             rejouer (depuis le dossier parent) : barometre-geo build "
+        f"--config {result.out_dir.name}/parametres.toml\n"
         "manifest.json               chaque fichier, taille, sha256 ; versions ; entrées\n"
     )

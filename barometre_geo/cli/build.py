@@ -26,6 +26,7 @@ run.toml (every key optional; paths relative to the file; flags override it):
   levels = ["departement", "region"]         k = 5     k_sensitive = 10
   mode = "public"     assets = "local"       weights = true    static = "png"
   basemap = "plan_ign"  base_url = "https://…/cartes/"  jobs = 2   force = false
+  territoires = ["reg-84", "dep-69"]         (default "toutes"; "aucune": no territory page)
 The output folder holds parametres.toml: `barometre-geo build --config
 maps/parametres.toml` replays a run.
 
@@ -111,7 +112,26 @@ def add_parser(sub):
         help="also draw static maps: png or svg (about 1 s per map; default: none)",
     )
     add("--basemap", help="background of the HTML maps: plan_ign (default), osm, cartodb, none")
-    add("--base-url", metavar="URL", help="public URL of the folder, for the iframe snippets")
+    add(
+        "--style",
+        choices=["standard", "dsfr"],
+        help="look of the pages: standard (default) or dsfr (the DSFR's colours, typography "
+        "and palette, for État websites)",
+    )
+    add(
+        "--base-url",
+        metavar="URL",
+        help="public address of the folder once published (https://…/cartes/): absolute "
+        "iframe snippets in the index (default: relative; each published page shows its own)",
+    )
+    add(
+        "--territoire",
+        action="append",
+        dest="territoires",
+        metavar="CODE",
+        help="a page for this territory: reg-84, dep-69, 971 or a name (repeatable; default "
+        "'toutes': every région and département; 'aucune': none)",
+    )
     add("--jobs", type=int, metavar="N", help="worker processes (default 2)")
     add(
         "--force",
@@ -154,9 +174,11 @@ def run(args) -> int:
         estimates=args.estimates,
         static=args.static,
         basemap=args.basemap,
+        style=args.style,
         base_url=args.base_url,
         jobs=args.jobs,
         force=args.force,
+        territoires=args.territoires,
         config=args.config,
         progress=not args.quiet,
         detailed_report=args.detailed_report,

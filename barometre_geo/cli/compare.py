@@ -67,11 +67,15 @@ def run(args) -> int:
     if args.demo and args.responses:
         raise InputFileError(
             "Give --responses FILE… or --demo, not both, e.g. "
-            "'barometre-geo compare 01053 --responses vague1.csv'."
+            "'barometre-geo compare 01053 --responses vague1.csv'.",
+            fr="Donnez --responses FICHIER… ou --demo, pas les deux, par exemple "
+            "« barometre-geo compare 01053 --responses vague1.csv ».",
         )
     if args.mapping and not args.responses:
         raise InputFileError(
-            "--mapping applies to --responses files: add --responses FILE…, or drop --mapping."
+            "--mapping applies to --responses files: add --responses FILE…, or drop --mapping.",
+            fr="--mapping s’applique aux fichiers de --responses : ajoutez --responses "
+            "FICHIER…, ou retirez --mapping.",
         )
     if args.responses:
         from ..survey.responses import read_responses

@@ -21,7 +21,9 @@ def add_parser(sub):
             "Read a structures file (CSV, JSON, GeoJSON or GeoPackage), compute which communes "
             "each structure serves, the shares covered per EPCI, département, région and "
             "France, the uncovered zones and the uncovered communes near each structure, and "
-            "write them to DIR/couverture.gpkg and the map DIR/couverture.html. Exit code 1 "
+            "write them to DIR/couverture.gpkg, the map DIR/couverture.html (one view per "
+            "structure: couverture.html?structure=<SIREN>) and the prospect lists (CSV and "
+            "XLSX) in DIR/couverture/. Exit code 1 "
             "when members are unknown or structures have no usable territory (see "
             "DIR/structures-problemes.csv)."
         ),
@@ -34,6 +36,17 @@ def add_parser(sub):
         help="use the illustrative structures shipped with the package (not the real OPSN)",
     )
     p.add_argument("--out", metavar="DIR", required=True, help="output folder (created)")
+    p.add_argument(
+        "--responses",
+        nargs="+",
+        metavar="FILE",
+        default=None,
+        help="survey exports (CSV or .xlsx): the maps and lists then say which communes "
+        "answered the barometer (waves) and the summary compares participation",
+    )
+    p.add_argument(
+        "--mapping", default=None, help="mapping file of the exports (YAML; see 'validate')"
+    )
     p.add_argument("--layer", default=None, help="GeoPackage layer of the structures file")
     p.add_argument("--nearest", type=int, default=10, help="nearest uncovered communes listed")
     p.add_argument(
@@ -54,6 +67,8 @@ def add_parser(sub):
 
 def run(args) -> int:
     """Run the command."""
+    from .._tables import write_csv
+    from ..coverage.lists import PROSPECTS_DIR, write_lists
     from ..coverage.measure import coverage
     from ..coverage.structures import load_demo_structures, read_structures
     from ..errors import DataQualityWarning
@@ -70,22 +85,32 @@ def run(args) -> int:
             if args.demo
             else read_structures(args.structures, territories=territories, layer=args.layer)
         )
+    responses = None
+    if args.responses:
+        from ..survey.responses import read_responses
+
+        responses = read_responses(args.responses, mapping=args.mapping, territories=territories)
     result = coverage(
-        structures, territories, nearest=args.nearest, max_distance_km=args.max_distance_km
+        structures,
+        territories,
+        responses=responses,
+        nearest=args.nearest,
+        max_distance_km=args.max_distance_km,
     )
     files = [out / "couverture.gpkg", out / "couverture-resume.json"]
     result.to_gpkg(files[0])
+    lists = write_lists(result, out)
     summary = result.summary(top=args.top)
     files[1].write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     problems = result.report.warnings
     if len(problems):
         path = out / "structures-problemes.csv"
-        problems.to_csv(path, index=False, encoding="utf-8")
+        write_csv(problems, path)
         files.append(path)
     if not args.no_html:
-        files.append(result.to_html(out / "couverture.html", basemap=args.basemap))
+        files.append(result.to_html(out / "couverture.html", basemap=args.basemap, lists=True))
     if args.json:
-        summary["files"] = [str(f) for f in files]
+        summary["files"] = [str(f) for f in files + lists]
         summary["problems"] = problems[["nom", "issue", "value", "message"]].to_dict("records")
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
@@ -93,4 +118,9 @@ def run(args) -> int:
         if len(problems):
             print(result.report.to_text())
         print("Fichiers écrits : " + ", ".join(str(f) for f in files))
+        n = (len(lists) - 3) // 2
+        print(
+            f"Listes de prospects (CSV et XLSX) : {n} structure(s) dans {out / PROSPECTS_DIR}, "
+            f"France entière : {lists[-3]} ; dictionnaire des données : {lists[-1]}"
+        )
     return EXIT_PROBLEMS if len(problems) else EXIT_OK

@@ -78,7 +78,9 @@ def run(args) -> int:
     if args.demo == bool(args.files):
         raise InputFileError(
             "Give export files or --demo (not both, not neither), e.g. "
-            "'barometre-geo indicators --demo --out sortie/'."
+            "'barometre-geo indicators --demo --out sortie/'.",
+            fr="Donnez des fichiers d’export ou --demo (l’un des deux, pas les deux), par "
+            "exemple « barometre-geo indicators --demo --out sortie/ ».",
         )
     if args.demo:
         from ..demo.edition import load_demo

@@ -123,7 +123,8 @@ def find_collectivity(code, data: pd.DataFrame, territories, *, departement=None
             "départements, régions), its SIREN (EPCI, syndicats) or its official name, "
             "e.g. compare('01053', responses)."
         )
-    res = territories.resolve([typed], departement=departement).iloc[0]
+    # documented as an INSEE code, a SIREN or a name: a 5-digit code is never a postal code
+    res = territories.resolve([typed], departement=departement, holds="insee").iloc[0]
     levels, codes = _column(data, "level"), _column(data, "code")
     if res["status"] == "ambiguous":
         listed, hint = _candidates(res, territories, data)

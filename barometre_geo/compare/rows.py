@@ -212,6 +212,10 @@ def fiche_rows(answered, peers, cells, labels, type_label, stratum, cat) -> list
                         break
                     skipped.append(f"{labels[g]} : {reason}")
                 cell = cells.get((used, ind.id, opt)) if used else None
+                if cell is not None and bool(cell.suppressed):  # this option's row alone hidden
+                    why = _reason_fr(str(cell.reason), peers.k, peers.k_sensitive)
+                    skipped.append(f"{labels[used]} : {why}")
+                    cell = used = None
                 note = "" if not skipped else "Non affiché — " + " ; ".join(skipped) + "."
                 if used is None:
                     note += " Aucun groupe publiable."

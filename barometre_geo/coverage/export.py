@@ -1,4 +1,6 @@
-"""Exports of a :class:`~barometre_geo.coverage.CoverageResult`: GeoPackage and HTML map.
+"""Exports of a :class:`~barometre_geo.coverage.CoverageResult`: GeoPackage, HTML file.
+
+The map itself is :mod:`.map`; the prospect lists :mod:`.lists`.
 
 GeoPackage layout
 -----------------
@@ -16,17 +18,28 @@ measured in a GIS are right everywhere. Layers:
 ``chevauchements``         pairs of structures serving the same communes
 ``taux_france``            national rates (no geometry)
 ``structures``             per structure: size, neighbours (no geometry)
-``communes_proches``       uncovered communes near each structure (no geometry)
+``structures_voisines``    neighbouring structures (no geometry)
+``communes_proches``       each structure's prospects (no geometry)
 ``participation``,         crossing with the survey, when responses were
 ``accord_declaration``     given (no geometry)
-``metadonnees``            every layer, its CRS and its description, the COG,
-                           the parameters and the source (no geometry)
+``metadonnees``            every layer, its CRS and its description, every
+                           column, the COG, the parameters and the source
+``layer_styles``           QGIS styles (:mod:`.style`): the HTML map's colours,
+                           uncovered communes hatched, zones outlined
 =========================  =================================================
+
+Geometry columns are named ``geom`` and polygons written as multipolygons,
+as in the indicator GeoPackages. As they are too: GeoPackage 1.2, the rates per
+EPCI, département and région on the indicators' generalised geometry
+(:func:`~barometre_geo.maps._generalise.generalised_level`), no R-tree under 100
+features, and the standard ``gpkg_metadata`` documents QGIS shows (one per table
+and one for the file, :mod:`barometre_geo.maps._gpkg_meta`).
 """
 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,25 +48,34 @@ import pandas as pd
 from ..errors import InputFileError
 from ..territories.crs import ZONE_CRS
 
-__all__ = ["coverage_map", "write_gpkg", "write_html"]
+__all__ = ["write_gpkg", "write_html"]
 
 _DESCRIPTIONS = {
     "communes": "Communes : couverture, nombre et noms des structures",
     "taux_epci": "Part des communes, de la population et de la superficie couvertes, par EPCI",
     "taux_departement": "Parts couvertes par département",
     "taux_region": "Parts couvertes par région",
-    "zones_non_couvertes": "Zones non couvertes : communes contiguës (arête commune) fusionnées",
+    "zones_non_couvertes": (
+        "Zones non couvertes : communes non couvertes contiguës (arête commune) d'un même "
+        "département, fusionnées ; identifiant Z<département>-<rang par population>"
+    ),
     "chevauchements": "Paires de structures desservant les mêmes communes",
     "taux_france": "Parts couvertes : France, France métropolitaine, outre-mer",
     "structures": "Par structure : communes, population, communes non couvertes voisines",
     "communes_proches": "Communes non couvertes voisines ou proches de chaque structure (km)",
     "participation": "Taux de participation à l'enquête, territoire couvert ou non",
     "accord_declaration": "Adhésion déclarée par les répondants / couverture spatiale",
+    "structures_voisines": "Paires de structures voisines (territoires contigus ou partagés)",
+    "metadonnees": "Couches, colonnes, sources, paramètres (cle, valeur)",
 }
 
 
-def _split_by_zone(gdf, name: str):
-    """Yield (layer name, projected GeoDataFrame, epsg) per zone."""
+def _split_by_zone(gdf, name: str, geometry=None):
+    """Yield (layer name, projected GeoDataFrame, epsg) per zone.
+
+    ``geometry``: zone → polygons by code, already projected (the generalised
+    geometry of :func:`barometre_geo.maps.generalised_level`), else the rows' own.
+    """
     zones = gdf["zone"].astype(str).to_numpy()
     for zone in ["metropole", *sorted(set(zones) - {"metropole"})]:
         mask = zones == zone
@@ -61,7 +83,12 @@ def _split_by_zone(gdf, name: str):
             continue
         epsg = ZONE_CRS[zone]
         layer = name if zone == "metropole" else f"{name}_{zone}"
-        yield layer, gdf.loc[mask].to_crs(epsg), epsg
+        sub = gdf.loc[mask]
+        if geometry is None:
+            yield layer, sub.to_crs(epsg), epsg
+        else:
+            geoms = geometry[zone].reindex(sub["code"].astype(str)).to_numpy()
+            yield layer, sub.set_geometry(geoms, crs=epsg), epsg
 
 
 def _plain(df: pd.DataFrame) -> pd.DataFrame:
@@ -73,17 +100,38 @@ def _plain(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@contextmanager
+def _one_fsync(path: Path):
+    """SQLite skips its per-statement fsyncs; the file is flushed once at the end."""
+    from ..maps._files import fast_gpkg_writes
+
+    with fast_gpkg_writes():
+        yield
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def write_gpkg(result, path) -> Path:
     """Write a coverage result to a GeoPackage (see the module docstring for layers).
 
-    The file is written next to ``path`` then renamed, so a failed write never
-    leaves a half-written GeoPackage; an existing file is replaced.
+    Styled for QGIS (``layer_styles``: the colours of the HTML map, uncovered
+    communes hatched; :mod:`.style`), with French column aliases and a
+    ``metadonnees`` table describing every layer and column. The file is
+    written next to ``path`` then renamed, so a failed write never leaves a
+    half-written GeoPackage; an existing file is replaced.
 
     Returns
     -------
     pathlib.Path
     """
     import pyogrio
+
+    from ..maps._generalise import generalised_level, tolerance_text
+    from ..maps._gpkg import GEOMETRY_COLUMN
+    from ..maps._gpkg_meta import GPKG_VERSION, finish_gpkg
+    from ..maps._qgis import layer_styles_frame
+    from .colors import categories
+    from .style import column_rows, layer_styles, metadata_rows
 
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
@@ -94,166 +142,151 @@ def write_gpkg(result, path) -> Path:
         )
     tmp = path.with_name(f".{path.stem}.part.gpkg")
     tmp.unlink(missing_ok=True)
+    when = datetime.now(UTC).replace(microsecond=0)
     catalogue: list[dict] = []
+    styles: list[dict] = []
+    columns: dict[str, None] = {}
+    cats = categories(result)
 
-    def write(df, layer, epsg=None, description=""):
-        pyogrio.write_dataframe(df, tmp, layer=layer, driver="GPKG")
+    def write(df, layer, epsg=None, name=""):
+        description = _DESCRIPTIONS.get(name, "")
+        opts = {"IDENTIFIER": f"Couverture OPSN — {layer}", "DESCRIPTION": description}
+        if epsg:
+            opts["GEOMETRY_NAME"] = GEOMETRY_COLUMN
+            if len(df) < 100:  # a few overseas polygons: an R-tree would outweigh them
+                opts["SPATIAL_INDEX"] = "NO"
+        pyogrio.write_dataframe(
+            df,
+            tmp,
+            layer=layer,
+            driver="GPKG",
+            promote_to_multi=bool(epsg),
+            layer_options=opts,
+            dataset_options=None if tmp.exists() else {"VERSION": GPKG_VERSION},
+            use_arrow=True,  # a third faster than row by row for these string columns
+        )
+        columns.update(dict.fromkeys(c for c in df.columns if c != "geometry"))
+        if epsg:
+            styles.extend(layer_styles(result, name, layer, df.columns, cats))
         catalogue.append(
             {
                 "layer": layer,
                 "crs": f"EPSG:{epsg}" if epsg else "",
                 "features": len(df),
                 "description": description,
+                "bounds": tuple(df.total_bounds) if epsg and len(df) else None,
             }
         )
 
     try:
-        spatial = [
-            ("communes", result.communes),
-            ("taux_epci", result.rates_at("epci")),
-            ("taux_departement", result.rates_at("departement")),
-            ("taux_region", result.rates_at("region")),
-            ("zones_non_couvertes", result.zones),
-            ("chevauchements", result.overlaps),
-        ]
-        for name, gdf in spatial:
-            for layer, projected, epsg in _split_by_zone(gdf, name):
-                write(projected, layer, epsg, _DESCRIPTIONS[name])
-        national = result.rates[result.rates["level"].isin(["france", "france_metropolitaine"])]
-        national = pd.concat([national, result.rates[result.rates["level"] == "outre_mer"]])
-        write(_plain(national), "taux_france", description=_DESCRIPTIONS["taux_france"])
-        write(_plain(result.structures), "structures", description=_DESCRIPTIONS["structures"])
-        write(_plain(result.nearby), "communes_proches", None, _DESCRIPTIONS["communes_proches"])
-        if result.survey is not None:
-            write(
-                _plain(result.survey.participation),
-                "participation",
-                None,
-                _DESCRIPTIONS["participation"],
-            )
-            if result.survey.agreement is not None:
-                accord = result.survey.agreement.reset_index()
-                accord.columns = [str(c) for c in accord.columns]
-                write(
-                    _plain(accord), "accord_declaration", None, _DESCRIPTIONS["accord_declaration"]
+        with _one_fsync(tmp):
+            spatial = [
+                ("communes", result.communes),
+                ("taux_epci", result.rates_at("epci")),
+                ("taux_departement", result.rates_at("departement")),
+                ("taux_region", result.rates_at("region")),
+                ("zones_non_couvertes", result.zones),
+                ("chevauchements", result.overlaps),
+            ]
+            for name, gdf in spatial:
+                # rates per EPCI, département, région: the indicators' generalised geometry
+                level = name.removeprefix("taux_") if name.startswith("taux_") else None
+                geometry = generalised_level(result.territories, level) if level else None
+                for layer, projected, epsg in _split_by_zone(gdf, name, geometry):
+                    write(projected, layer, epsg, name)
+            national = result.rates[result.rates["level"].isin(["france", "france_metropolitaine"])]
+            national = pd.concat([national, result.rates[result.rates["level"] == "outre_mer"]])
+            write(_plain(national), "taux_france", name="taux_france")
+            write(_plain(result.structures), "structures", name="structures")
+            write(_plain(result.neighbours), "structures_voisines", name="structures_voisines")
+            write(_plain(result.nearby), "communes_proches", name="communes_proches")
+            if result.survey is not None:
+                write(_plain(result.survey.participation), "participation", name="participation")
+                if result.survey.agreement is not None:
+                    accord = result.survey.agreement.reset_index()
+                    accord.columns = [str(c) for c in accord.columns]
+                    write(_plain(accord), "accord_declaration", name="accord_declaration")
+            meta = metadata_rows(result, when)
+            meta.append(
+                (
+                    "geometrie",
+                    "communes, zones, chevauchements : contours du référentiel ; taux : "
+                    + tolerance_text(["epci", "departement", "region"])
+                    + " ; superficies mesurées sur les contours du référentiel",
                 )
-        meta = [
-            ("titre", "Couverture par les structures de mutualisation (OPSN)"),
-            ("cog", str(result.parameters["cog"])),
-            ("source_structures", str(result.parameters["source"])),
-            ("nearest", str(result.parameters["nearest"])),
-            ("max_distance_km", str(result.parameters["max_distance_km"])),
-            ("genere_le", datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
-            (
-                "projections",
-                "Métropole : EPSG:2154 (Lambert-93) ; outre-mer : une couche par département "
-                "suffixée de son code, dans sa projection (971/972 EPSG:5490, 973 EPSG:2972, "
-                "974 EPSG:2975, 976 EPSG:4471). Superficies en km² mesurées dans ces projections.",
-            ),
-        ]
-        meta += [
-            (
-                f"couche:{c['layer']}",
-                f"{c['crs'] or 'sans géométrie'} ; {c['features']} entité(s) ; {c['description']}",
             )
-            for c in catalogue
-        ]
-        write(pd.DataFrame(meta, columns=["cle", "valeur"]), "metadonnees")
+            meta += [
+                (
+                    f"couche:{c['layer']}",
+                    f"{c['crs'] or 'sans géométrie'} ; {c['features']} entité(s) ; "
+                    f"{c['description']}",
+                )
+                for c in catalogue
+            ]
+            meta += column_rows(columns)
+            write(pd.DataFrame(meta, columns=["cle", "valeur"]), "metadonnees", name="metadonnees")
+            frame = layer_styles_frame(styles, geometry_column=GEOMETRY_COLUMN, when=when)
+            pyogrio.write_dataframe(
+                frame, tmp, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"}
+            )
+            finish_gpkg(
+                tmp, _standard_metadata(result, catalogue), when=f"{when:%Y-%m-%dT%H:%M:%S}.000Z"
+            )
         os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal"))):
+            leftover.unlink(missing_ok=True)
     return path
 
 
-#: Colour of communes served by several structures (Paul Tol's indigo, outside Okabe-Ito).
-SEVERAL_COLOR = "#332288"
-SEVERAL = "Plusieurs structures"
-
-
-def _category_colors(result, categories: list[str]) -> dict[str, str]:
-    """Give neighbouring structures different colours (greedy graph colouring).
-
-    More structures than a qualitative palette has colours are normal, so a
-    colour is reused by structures that never touch; the tooltip names them.
-    """
-    from ..maps._palettes import get_palette
-    from ..territories.adjacency import rook_pairs
-
-    palette = list(get_palette("OkabeIto", kind="qualitative").for_k(8))
-    cat = result.communes["categorie"].to_numpy()
-    i, j, _ = rook_pairs(result.communes.geometry.to_numpy())
-    differ = cat[i] != cat[j]
-    pairs = set(zip(cat[i][differ].tolist(), cat[j][differ].tolist(), strict=True))
-    neighbours: dict[str, set] = {c: set() for c in categories}
-    for a, b in pairs:
-        if a in neighbours and b in neighbours:
-            neighbours[a].add(b)
-            neighbours[b].add(a)
-    colors = {SEVERAL: SEVERAL_COLOR}
-    for c in categories:
-        if c in colors:
-            continue
-        taken = [colors[n] for n in neighbours[c] if n in colors]
-        # more coloured neighbours than colours: take the colour they use least
-        colors[c] = min(palette, key=lambda p, t=taken: (t.count(p), palette.index(p)))
-    return colors
-
-
-def coverage_map(result, *, title: str | None = None, basemap="plan_ign", assets="inline"):
-    """Return the coverage map: communes coloured by serving structure, uncovered outlined.
-
-    Built with :func:`barometre_geo.maps.categorical_map` (the machinery of the
-    indicator maps). Communes served by one structure take its colour
-    (neighbouring structures always differ), communes served by several are
-    « Plusieurs structures », uncovered ones are « Non couverte » and drawn
-    again, outlined, in a « Zone non couverte » layer. Tooltips: commune, code,
-    structures, population, uncovered zone.
-    """
-    from .._format import format_count, format_number
-    from ..maps import Field, LegendSpec, categorical_map
-
-    com = result.communes
-    counts = com.loc[com["n_structures"] == 1, "categorie"].value_counts()
-    categories = list(counts.index) + ([SEVERAL] if (com["n_structures"] > 1).any() else [])
-    gdf = com[["nom", "code", "structures", "population", "uncovered_zone", "geometry"]].copy()
-    gdf["categorie"] = com["categorie"].where(com["covered"], None)
-    gdf["non_couverte"] = ~com["covered"]
-    gdf["structures"] = gdf["structures"].replace("", "aucune")
-    gdf["uncovered_zone"] = gdf["uncovered_zone"].fillna("")
-    fr = result.national()
-    description = (
-        f"{format_count(fr['n_covered'])} communes couvertes sur "
-        f"{format_count(fr['n_communes'])} ({format_number(100 * fr['share_communes'])} %) ; "
-        f"{format_count(len(result.zones))} zones non couvertes. Structures : "
-        f"{Path(str(result.parameters['source'])).name}, COG {result.parameters['cog']}."
-    )
-    return categorical_map(
-        gdf,
-        "categorie",
-        title=title or "Couverture par les structures de mutualisation",
-        description=description,
-        categories=categories,
-        colors=_category_colors(result, categories),
-        highlight="non_couverte",
-        highlight_label="Zone non couverte",
-        fields=[
-            Field("nom", "Commune", kind="text"),
-            Field("code", "Code INSEE", kind="text"),
-            Field("structures", "Structure(s)", kind="text", main=True),
-            Field("population", "Population"),
-            Field("uncovered_zone", "Zone non couverte", kind="text"),
-        ],
-        legend=LegendSpec(title="Structure de mutualisation", no_data_label="Non couverte"),
-        basemap=basemap,
-        assets=assets,
-    )
-
-
 def write_html(result, path, **options) -> Path:
-    """Write the coverage map (:func:`coverage_map`) to an HTML file."""
+    """Write the coverage map (:func:`~.map.coverage_map`) to an HTML file."""
+    from .map import coverage_map
+
     path = Path(path)
     if not path.parent.is_dir():
         raise InputFileError(
             f"{path.parent}: no such folder. Create it first (mkdir -p {path.parent})."
         )
     return coverage_map(result, **options).save(path)
+
+
+def _standard_metadata(result, catalogue) -> list:
+    """Documents of ``gpkg_metadata`` (shown by QGIS's Metadata tab): the file, each table."""
+    from ..maps._gpkg_meta import LayerMetadata
+
+    cog = result.parameters["cog"]
+    abstract = (
+        "Couverture du territoire par les structures de mutualisation (OPSN) : communes "
+        "desservies, parts couvertes par EPCI, département, région, zones non couvertes. "
+        f"Référentiel : COG {cog} (INSEE, IGN ADMIN EXPRESS, Licence Ouverte 2.0)."
+    )
+    common = {
+        "keywords": {"mots-clés": ["OPSN", "mutualisation", "collectivités territoriales"]},
+        "licenses": [
+            "Référentiel territorial (INSEE COG, IGN ADMIN EXPRESS) : Licence Ouverte 2.0."
+        ],
+        "history": ["Produit par barometre-geo (coverage)."],
+    }
+    docs = [
+        LayerMetadata(
+            None,
+            identifier="barometre-geo:couverture",
+            title="Couverture par les structures de mutualisation (OPSN)",
+            abstract=abstract,
+            **common,
+        )
+    ]
+    for c in catalogue:
+        docs.append(
+            LayerMetadata(
+                c["layer"],
+                identifier=f"barometre-geo:couverture:{c['layer']}",
+                title=f"Couverture OPSN — {c['layer']}",
+                abstract=f"{c['description'] or c['layer']}.\n{abstract}",
+                crs=c["crs"] or None,
+                extent=c["bounds"],
+                **common,
+            )
+        )
+    return docs

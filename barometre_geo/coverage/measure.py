@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SchemaError, UnknownValueError
+from .read import source_name
 from .survey import DECLARED_COLUMN, SurveyCrossing
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,11 +48,18 @@ class CoverageResult:
     Attributes
     ----------
     communes : geopandas.GeoDataFrame
-        Every commune (EPSG:4326): ``code``, ``nom``, ``epci``, ``departement``,
-        ``region``, ``zone``, ``population``, ``area_km2``, ``covered``,
+        Every commune (EPSG:4326): ``code``, ``siren``, ``nom``, ``epci``,
+        ``epci_nom``, ``departement``, ``departement_nom``, ``region``,
+        ``zone``, ``population``, ``area_km2``, ``covered``,
         ``n_structures``, ``structures`` (names, `` ; ``-separated),
-        ``structure_ids``, ``categorie`` (the serving structure, « Plusieurs
-        structures » or « Non couverte », for maps), ``uncovered_zone``.
+        ``structure_ids``, ``categorie`` (the serving structure's name — with
+        its key when two share a name —, « Plusieurs structures » or « Non
+        couverte », for maps and styles), ``answered_waves``
+        (« 1, 3 »; empty: did not answer; NA: no responses given),
+        ``uncovered_zone``; for uncovered communes, their nearest
+        structure(s): ``nearest_structures`` (ids), ``nearest_structures_nom``,
+        ``nearest_km``, ``nearest_adjacent``, ``nearest_approx`` (see
+        :mod:`~barometre_geo.coverage.nearby`).
     rates : pandas.DataFrame
         One row per territory of each level in :data:`RATE_LEVELS`: ``level``,
         ``code``, ``nom``, ``n_communes``, ``n_covered``, ``share_communes``,
@@ -59,28 +67,42 @@ class CoverageResult:
         ``area_km2``, ``area_covered_km2``, ``share_area``, ``n_overlap``
         (communes served by two structures or more), ``n_structures``.
     zones : geopandas.GeoDataFrame
-        Uncovered zones sorted by population: ``zone_id``, ``nom``,
-        ``n_communes``, ``population``, ``area_km2``, ``departements``,
-        ``regions``, ``zone``, ``communes`` (space-separated codes).
+        Uncovered zones (contiguous uncovered communes of one département)
+        sorted by population: ``zone_id`` (``Z14-01``: see
+        :data:`~barometre_geo.coverage.zones.ZONE_ID_SCHEME`), ``nom``,
+        ``commune_principale``, ``n_communes``, ``population``, ``area_km2``,
+        ``departement``, ``departement_nom``, ``region``, ``zone``,
+        ``communes`` (space-separated codes).
     overlaps : geopandas.GeoDataFrame
         One row per pair of structures serving common communes.
     structures : pandas.DataFrame
-        Per structure: ``id``, ``nom``, ``type``, ``n_communes``,
-        ``population``, ``area_km2``, ``departements``, ``n_shared``,
-        ``n_adjacent_uncovered``, ``population_adjacent_uncovered``,
-        ``nearest_uncovered_km``.
+        Per structure: ``id``, ``cle`` (key in URLs and file names),
+        ``nom``, ``siren``, ``type``, ``statut``, ``n_communes``,
+        ``population``, ``area_km2``, ``departements``, its share of them
+        (``n_communes_departements``, ``population_departements``,
+        ``share_communes_departements``, ``share_population_departements``),
+        ``n_shared``, ``n_respondents``, ``n_adjacent_uncovered``,
+        ``population_adjacent_uncovered``, ``nearest_uncovered_km``,
+        ``n_prospects``, ``n_prospects_answered``.
     nearby : pandas.DataFrame
-        Uncovered communes near each structure: ``structure``,
-        ``nom_structure``, ``rank``, ``commune``, ``nom``, ``departement``,
-        ``population``, ``adjacent`` (shares an edge with the territory),
-        ``distance_km``. All adjacent communes, then the ``nearest`` closest
-        others within ``max_distance_km``.
+        The prospects of each structure, ranked (adjacent first, then
+        distance, then population): ``structure``, ``nom_structure``,
+        ``rank``, ``commune``, ``siren``, ``nom``, ``departement``,
+        ``departement_nom``, ``epci``, ``epci_nom``, ``population``,
+        ``adjacent`` (shares an edge with the territory), ``distance_km``,
+        ``in_departements``, ``answered_waves``, ``uncovered_zone``. Every
+        adjacent commune, every uncovered commune of the départements it
+        serves, then the ``nearest`` closest others within ``max_distance_km``.
+    neighbours : pandas.DataFrame
+        Neighbouring structures (``structure_a < structure_b``): ``shared``
+        (communes served by both), ``edges`` (commune edges between them).
     survey : SurveyCrossing or None
         Crossing with the responses, when given.
     report : StructuresReport
         The reading report of the structures.
     parameters : dict
-        COG, structures source, ``nearest``, ``max_distance_km``.
+        COG, structures source, ``nearest``, ``max_distance_km``,
+        ``synthetic_responses`` (the responses are the synthetic demo; None without).
     territories : Territories
         The reference used (geometries of the levels for exports).
     """
@@ -91,6 +113,7 @@ class CoverageResult:
     overlaps: gpd.GeoDataFrame
     structures: pd.DataFrame
     nearby: pd.DataFrame
+    neighbours: pd.DataFrame
     survey: SurveyCrossing | None
     report: StructuresReport
     parameters: dict
@@ -133,7 +156,7 @@ class CoverageResult:
         zones = self.zones.head(top)
         out = {
             "cog": self.parameters["cog"],
-            "structures_source": self.parameters["source"],
+            "structures_source": source_name(self.parameters["source"]),
             "structures": len(self.structures),
             "structures_with_territory": int((self.structures["n_communes"] > 0).sum()),
             "unknown_members": len(self.report.unknown_members),
@@ -141,7 +164,7 @@ class CoverageResult:
             "national": {lv: self.national(lv) for lv in _NATIONAL},
             "uncovered_zones": len(self.zones),
             "top_uncovered_zones": [
-                {k: z[k] for k in ("zone_id", "nom", "n_communes", "population", "departements")}
+                {k: z[k] for k in ("zone_id", "nom", "n_communes", "population", "departement")}
                 | {"area_km2": round(float(z["area_km2"]), 1), "population": int(z["population"])}
                 for _, z in zones.iterrows()
             ],
@@ -173,18 +196,53 @@ class CoverageResult:
 
         return write_gpkg(self, path)
 
-    def to_map(self, *, title: str | None = None, basemap="plan_ign", assets="inline"):
+    def to_map(self, *, title: str | None = None, basemap="plan_ign", assets="inline", lists=False):
         """Return the coverage map as a :class:`barometre_geo.maps.MapDocument`.
 
         Communes coloured by the structure serving them (neighbouring structures
-        always get different colours), « Plusieurs structures » where they
-        overlap, uncovered communes outlined in their own layer; tooltips give
-        the structures, the population and the uncovered zone. Same machinery
-        and options as the indicator maps (``basemap``, ``assets``).
+        never share a colour), « Plusieurs structures » where they overlap,
+        uncovered communes hatched and uncovered zones outlined; a compact,
+        searchable legend; one view per structure (``?structure=<cle>``) with
+        its figures and prospects. Same machinery and options as the indicator
+        maps (``basemap``, ``assets``); ``lists=True`` links each view to the
+        prospect lists written next to the page (:mod:`~barometre_geo.coverage.lists`).
+        See :mod:`barometre_geo.coverage.map`.
         """
-        from .export import coverage_map
+        from .map import coverage_map
 
-        return coverage_map(self, title=title, basemap=basemap, assets=assets)
+        return coverage_map(self, title=title, basemap=basemap, assets=assets, lists=lists)
+
+    def prospects(self, structure: str | None = None) -> pd.DataFrame:
+        """Return a prospect list with its French headers, as written to CSV and XLSX.
+
+        Parameters
+        ----------
+        structure : str, optional
+            A structure's id or key (``structures["cle"]``): its prospects,
+            adjacent first, then by distance and population. ``None``: every
+            uncovered commune of France with its nearest structure.
+
+        Examples
+        --------
+        >>> import barometre_geo as bg
+        >>> r = bg.coverage([{"nom": "Syndicat de Corse-du-Sud", "departements": ["2A"]}])
+        >>> r.prospects("syndicat-de-corse-du-sud")["Département"].unique().tolist()
+        ['2B']
+        """
+        from .lists import france_list, prospect_list
+
+        return france_list(self) if structure is None else prospect_list(self, structure)
+
+    def to_lists(self, folder) -> list:
+        """Write every prospect list (CSV, XLSX) and their dictionary under ``folder``.
+
+        ``couverture/prospects/<cle>.csv|.xlsx``, ``couverture/communes-non-couvertes``
+        and ``couverture/dictionnaire.md`` (see :mod:`barometre_geo.coverage.lists`),
+        next to where ``to_html(..., lists=True)`` links them. Returns the paths.
+        """
+        from .lists import write_lists
+
+        return write_lists(self, folder)
 
     def to_html(self, path, **options):
         """Write :meth:`to_map` to an HTML file (atomic); returns the path."""
@@ -210,13 +268,12 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %".replace(".", ",")
 
 
+def _dec(x: float, spec: str = ".2g") -> str:
+    return format(x, spec).replace(".", ",")
+
+
 def _num(x) -> str:
     return f"{int(x):,}".replace(",", "\u202f")
-
-
-def _short(codes: str, limit: int = 8) -> str:
-    parts = codes.split()
-    return codes if len(parts) <= limit else " ".join(parts[:limit]) + f" … (+{len(parts) - limit})"
 
 
 def _text(r: CoverageResult, *, top: int) -> str:
@@ -238,23 +295,26 @@ def _text(r: CoverageResult, *, top: int) -> str:
             f"({_pct(n['share_communes'])}), population {_pct(n['share_population'])}, "
             f"superficie {_pct(n['share_area'])} ; {_num(n['n_overlap'])} en chevauchement"
         )
-    lines.append(f"Zones non couvertes : {_num(s['uncovered_zones'])} ; les plus peuplées :")
+    lines.append(
+        f"Zones non couvertes : {_num(s['uncovered_zones'])} (communes non couvertes contiguës "
+        "d'un même département ; Z14-01 = la plus peuplée du Calvados) ; les plus peuplées :"
+    )
     for z in s["top_uncovered_zones"]:
         lines.append(
-            f"  {z['zone_id']}  {z['nom']} — {_num(z['n_communes'])} communes, "
-            f"{_num(z['population'])} hab., {_num(z['area_km2'])} km², "
-            f"dép. {_short(z['departements'])}"
+            f"  {z['zone_id']}  {z['nom']} — {_num(z['n_communes'])} "
+            f"commune{'s' if z['n_communes'] > 1 else ''}, "
+            f"{_num(z['population'])} hab., {_num(z['area_km2'])} km²"
         )
     if "survey" in s:
         v = s["survey"]
         lines.append(
             f"Participation : {_pct(v['rate_covered'])} des communes couvertes ont répondu, "
-            f"{_pct(v['rate_uncovered'])} des non couvertes (p = {v['p_value']:.2g})"
+            f"{_pct(v['rate_uncovered'])} des non couvertes (p = {_dec(v['p_value'])})"
         )
         if v["kappa"] is not None:
             lines.append(
                 f"Accord déclaré / couverture : {_pct(v['agreement_rate'])}, "
-                f"kappa = {v['kappa']:.2f}"
+                f"kappa = {_dec(v['kappa'], '.2f')}"
             )
     return "\n".join(lines)
 
@@ -338,11 +398,17 @@ def _joined(members: pd.DataFrame, names: dict, count: np.ndarray):
     return noms, ids
 
 
+def _epci_names(territories) -> dict:
+    epci = territories.epci
+    return dict(zip(epci["code"], epci["nom"], strict=True))
+
+
 def _check_params(nearest, max_distance_km) -> None:
     if isinstance(nearest, bool) or not isinstance(nearest, (int, np.integer)) or nearest < 0:
         raise UnknownValueError(
             f"nearest={nearest!r}: give the number of nearest uncovered communes to list per "
-            "structure, an integer >= 0 (0 lists only the adjacent ones)."
+            "structure, an integer >= 0 (0 lists only the adjacent ones and those of the "
+            "départements it serves)."
         )
     if not isinstance(max_distance_km, (int, float)) or not 0 < max_distance_km <= 500:
         raise UnknownValueError(
@@ -396,9 +462,12 @@ def coverage(
     """
     from ..territories.adjacency import rook_pairs
     from ..territories.load import load_territories
+    from .colors import structure_pairs
+    from .nearby import Graph, Projected, nearby_uncovered, nearest_structure
+    from .prospects import nearest_columns, prospect_table, structure_labels, structure_table
     from .structures import Structures, read_structures
-    from .survey import survey_crossing
-    from .zones import nearby_uncovered, overlap_pairs, uncovered_zones
+    from .survey import answered_waves, survey_crossing
+    from .zones import overlap_pairs, uncovered_zones
 
     _check_params(nearest, max_distance_km)
     if territories is None:
@@ -416,27 +485,46 @@ def coverage(
     n = len(src)
     count = np.bincount(members["pos"], minlength=n)
     covered = count > 0
-    c = src[["code", "nom", "epci", "departement", "region", "zone", "population"]].copy()
+    c = src[["code", "siren", "nom", "epci", "departement", "region", "zone"]].copy()
+    c["population"] = src["population"]
+    deps = territories.departements
+    dep_names = dict(zip(deps["code"], deps["nom"], strict=True))
+    c.insert(c.columns.get_loc("epci") + 1, "epci_nom", c["epci"].map(_epci_names(territories)))
+    c.insert(
+        c.columns.get_loc("departement") + 1, "departement_nom", c["departement"].map(dep_names)
+    )
     c["area_km2"] = src["area_km2"]
     c["covered"] = covered
     c["n_structures"] = count.astype("int64")
     c["structures"], c["structure_ids"] = _joined(members, names, count)
+    labels = structure_labels(structures.data)
     c["categorie"] = np.where(
-        count == 0, "Non couverte", np.where(count > 1, "Plusieurs structures", c["structures"])
+        count == 0,
+        "Non couverte",
+        np.where(count > 1, "Plusieurs structures", c["structure_ids"].map(labels)),
     )
 
+    c["answered_waves"] = pd.array(
+        answered_waves(c["code"], responses) if responses is not None else [pd.NA] * n,
+        dtype="string",
+    )
     i, j, outer = rook_pairs(src.geometry.to_numpy())
-    zones, zone_of = uncovered_zones(src, covered, i, j)
+    zones, zone_of = uncovered_zones(src, covered, i, j, departement_names=dep_names)
     c["uncovered_zone"] = pd.array(zone_of, dtype="string")
+    graph = Graph(src, members, covered, i, j, outer, Projected(src))
+    found = nearest_structure(graph)
+    for name, values in nearest_columns(found, names, n).items():
+        c[name] = values
     import geopandas as gpd
 
     communes = gpd.GeoDataFrame(c, geometry=src.geometry.to_numpy(), crs=src.crs)
     rates = _rates(c, members, territories)
     overlaps = overlap_pairs(src, members, names)
-    near = nearby_uncovered(
-        src, members, covered, i, j, outer, nearest=nearest, max_distance_km=max_distance_km
-    )
-    nearby, per_structure = _nearby_tables(near, structures, c, members, nearest)
+    served = structures.data["departements"].fillna("").str.split()
+    home = dict(zip(structures.data["id"], served, strict=True))
+    near = nearby_uncovered(graph, nearest=nearest, max_distance_km=max_distance_km, home=home)
+    nearby = prospect_table(near, structures, c, nearest)
+    per_structure = structure_table(structures, c, members, nearby)
     survey = None
     if responses is not None:
         survey = survey_crossing(
@@ -449,6 +537,7 @@ def coverage(
         overlaps=overlaps,
         structures=per_structure,
         nearby=nearby,
+        neighbours=structure_pairs(members, i, j),
         survey=survey,
         report=structures.report,
         parameters={
@@ -456,60 +545,9 @@ def coverage(
             "source": structures.source,
             "nearest": int(nearest),
             "max_distance_km": float(max_distance_km),
+            "synthetic_responses": (
+                bool(getattr(responses, "synthetic", False)) if responses is not None else None
+            ),
         },
         territories=territories,
     )
-
-
-def _nearby_tables(near, structures, c, members, nearest):
-    names = dict(zip(structures.data["id"], structures.data["nom"], strict=True))
-    pop = c["population"].fillna(0).astype("int64").to_numpy()
-    near = near.assign(population=pop[near["pos"].to_numpy()])
-    adj = near[near["adjacent"]].sort_values(
-        ["structure", "population"], ascending=[True, False], kind="stable"
-    )
-    far = near[~near["adjacent"]].sort_values(["structure", "distance_km"], kind="stable")
-    far = far.groupby("structure", sort=False).head(nearest)
-    table = pd.concat([adj, far], ignore_index=True)
-    order = pd.Categorical(table["structure"], categories=list(structures.data["id"]))
-    table = table.assign(_o=order).sort_values(
-        ["_o", "adjacent", "distance_km"], ascending=[True, False, True], kind="stable"
-    )
-    pos = table["pos"].to_numpy()
-    nearby = pd.DataFrame(
-        {
-            "structure": table["structure"].to_numpy(),
-            "nom_structure": table["structure"].map(names).to_numpy(),
-            "rank": table.groupby("structure", sort=False).cumcount().to_numpy() + 1,
-            "commune": c["code"].to_numpy()[pos],
-            "nom": c["nom"].to_numpy()[pos],
-            "departement": c["departement"].to_numpy()[pos],
-            "population": table["population"].to_numpy(),
-            "adjacent": table["adjacent"].to_numpy(dtype=bool),
-            "distance_km": table["distance_km"].to_numpy(dtype=float).round(3),
-        }
-    )
-    d = structures.data.set_index("id")
-    pos_all = members["pos"].to_numpy()
-    m = pd.DataFrame(
-        {
-            "id": members["structure"].to_numpy(),
-            "population": pop[pos_all],
-            "area_km2": c["area_km2"].to_numpy()[pos_all],
-            "shared": (c["n_structures"].to_numpy()[pos_all] > 1).astype("int64"),
-        }
-    ).groupby("id")
-    a = nearby[nearby["adjacent"]].groupby("structure")
-    f = nearby.groupby("structure")["distance_km"].min()
-    per = pd.DataFrame({"id": d.index, "nom": d["nom"].to_numpy(), "type": d["type"].to_numpy()})
-    per["n_communes"] = d["n_communes"].to_numpy()
-    per["population"] = m["population"].sum().reindex(d.index).fillna(0).astype("int64").to_numpy()
-    per["area_km2"] = m["area_km2"].sum().reindex(d.index).fillna(0.0).to_numpy()
-    per["departements"] = d["departements"].to_numpy()
-    per["n_shared"] = m["shared"].sum().reindex(d.index).fillna(0).astype("int64").to_numpy()
-    per["n_adjacent_uncovered"] = a.size().reindex(d.index).fillna(0).astype("int64").to_numpy()
-    per["population_adjacent_uncovered"] = (
-        a["population"].sum().reindex(d.index).fillna(0).astype("int64").to_numpy()
-    )
-    per["nearest_uncovered_km"] = f.reindex(d.index).to_numpy()
-    return nearby, per

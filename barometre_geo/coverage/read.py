@@ -31,8 +31,6 @@ field           aliases
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
@@ -42,7 +40,7 @@ from pathlib import Path
 
 from ..errors import InputFileError, SchemaError
 
-__all__ = ["RawStructure", "load_records"]
+__all__ = ["RawStructure", "load_records", "source_name"]
 
 _ALIASES = {
     "id": ("id", "identifiant", "uuid"),
@@ -148,24 +146,111 @@ def _scalar(value) -> str | None:
     return str(value).strip()
 
 
+#: French wording of GEOS' validity reasons (``shapely.is_valid_reason``), by prefix.
+_INVALID_FR = {
+    "Self-intersection": "le contour se recoupe",
+    "Ring Self-intersection": "un anneau se recoupe",
+    "Too few points": "trop peu de points",
+    "Hole lies outside shell": "un trou est hors du contour",
+    "Holes are nested": "des trous sont imbriqués",
+    "Interior is disconnected": "l’intérieur est coupé en morceaux",
+    "Nested shells": "des contours sont imbriqués",
+    "Duplicate Rings": "des anneaux sont en double",
+    "Invalid Coordinate": "une coordonnée est invalide",
+    "Ring is not closed": "un anneau n’est pas fermé",
+}
+
+
+def _invalid_fr(reason: str) -> str:
+    import re
+
+    for prefix, text in _INVALID_FR.items():
+        if reason.startswith(prefix):
+            point = re.search(r"\[([-\d.eE]+) ([-\d.eE]+)", reason)
+            return text + (f" au point ({point[1]}, {point[2]})" if point else "")
+    return "géométrie invalide"
+
+
+def _close_rings(value):
+    """Repeat the first point of each unclosed ring of a GeoJSON (Multi)Polygon."""
+    if not isinstance(value, dict):
+        return value
+
+    def close(ring):
+        if isinstance(ring, list) and len(ring) >= 3 and ring[0] != ring[-1]:
+            return [*ring, ring[0]]
+        return ring
+
+    kind, coords = value.get("type"), value.get("coordinates")
+    if kind == "Polygon" and isinstance(coords, list):
+        return {**value, "coordinates": [close(r) for r in coords]}
+    if kind == "MultiPolygon" and isinstance(coords, list):
+        return {**value, "coordinates": [[close(r) for r in p] for p in coords]}
+    return value
+
+
 def _geometry(value, where: str):
-    """Parse a GeoJSON mapping, WKT text or shapely geometry (EPSG:4326)."""
+    """Parse a GeoJSON mapping, WKT text or shapely geometry (EPSG:4326), repairing it.
+
+    Returns ``(geometry or None, issues)``: an unclosed ring is closed, an
+    invalid polygon (self-intersection…) repaired with :func:`shapely.make_valid`,
+    each reported (French, no raw GEOS message); an unreadable geometry is
+    left out and reported. Never raises on the geometry's content.
+    """
     import shapely
 
     if _blank(value):
-        return None
+        return None, []
+    issues = []
     if isinstance(value, shapely.Geometry):
-        return value
-    try:
-        if isinstance(value, dict):
-            return shapely.from_geojson(json.dumps(value))
-        return shapely.from_wkt(str(value))
-    except shapely.errors.ShapelyError as exc:
-        raise InputFileError(
-            f"{where}: cannot read the geometry {str(value)[:60]!r} ({exc}). "
-            "Give a GeoJSON geometry (JSON) or WKT text (CSV) in longitude/latitude "
-            "(EPSG:4326), e.g. 'POLYGON ((1 45, 2 45, 2 46, 1 45))'."
-        ) from exc
+        geom = value
+    else:
+        is_json = isinstance(value, dict)
+        text = json.dumps(value) if is_json else str(value)
+        try:
+            geom = shapely.from_geojson(text) if is_json else shapely.from_wkt(text)
+        except (shapely.errors.ShapelyError, ValueError, TypeError):
+            try:
+                geom = (
+                    shapely.from_geojson(json.dumps(_close_rings(value)))
+                    if is_json
+                    else shapely.from_wkt(text, on_invalid="fix")
+                )
+            except (shapely.errors.ShapelyError, ValueError, TypeError):
+                geom = None
+            if geom is None or geom.is_empty:
+                return None, [
+                    (
+                        "geometry",
+                        text[:60],
+                        "unreadable_geometry",
+                        f"géométrie illisible ({where}) : ni un WKT ni une géométrie GeoJSON "
+                        "complets ; elle est ignorée. Donnez un polygone en longitude/latitude "
+                        "(EPSG:4326), par exemple « POLYGON ((1 45, 2 45, 2 46, 1 45)) ».",
+                    )
+                ]
+            issues.append(
+                (
+                    "geometry",
+                    "polygone",
+                    "invalid_geometry",
+                    f"anneau non fermé ({where}) : le dernier point doit répéter le premier ; "
+                    "refermé automatiquement, vérifiez le polygone.",
+                )
+            )
+    if not shapely.is_valid(geom):
+        reason = str(shapely.is_valid_reason(geom))
+        geom = shapely.make_valid(geom)
+        issues.append(
+            (
+                "geometry",
+                "polygone",
+                "invalid_geometry",
+                f"polygone invalide ({where}) : {_invalid_fr(reason)} ; réparé avec "
+                "shapely.make_valid (vérifiez le territoire obtenu).",
+            )
+        )
+    return geom, issues
 
 
 def _from_mapping(row: dict, where: str, separators: str) -> RawStructure:
@@ -181,25 +266,89 @@ def _from_mapping(row: dict, where: str, separators: str) -> RawStructure:
         elif canon == "membre":
             raw.membres.extend(_split(value, separators))
         elif canon == "geometry":
-            raw.geometry = _geometry(value, where)
+            raw.geometry, problems = _geometry(value, where)
+            raw.issues.extend(problems)
     return raw
+
+
+#: Every accepted field name (canonical form), for the closest-name hints.
+_KNOWN = sorted(_LOOKUP)
+
+
+def unknown_fields(names, where: str, counts: dict | None = None) -> list[dict]:
+    """Issues for the field names no alias knows: the closest known name, or "not used".
+
+    A name close to a known one (``exlus`` → ``exclus``) is a warning: the
+    coverage would silently miss what that column says. Others (``services``,
+    ``nom_avec_article`` of the OPSN directory) are listed as unused (info).
+
+    Examples
+    --------
+    >>> [(i["value"], i["severity"]) for i in unknown_fields(["nom", "exlus", "services"], "f")]
+    [('exlus', 'warning'), ('services', 'info')]
+    """
+    import difflib
+
+    out = []
+    for name in names:
+        canon = _canon(name)
+        if not canon or canon in _LOOKUP or canon in ("properties", "type_geometrie"):
+            continue
+        close = difflib.get_close_matches(canon, _KNOWN, n=1, cutoff=0.75)
+        n = (counts or {}).get(name)
+        rows = f" ({n} enregistrement{'s' if n > 1 else ''})" if n else ""
+        if close:
+            canon_close = _LOOKUP[close[0]]
+            message = (
+                f"colonne « {name} » inconnue{rows}, ignorée : vouliez-vous dire « {close[0]} »"
+                + (f" (champ {canon_close})" if canon_close != close[0] else "")
+                + " ? Renommez-la, sinon ce qu’elle dit ne compte pas dans la couverture."
+            )
+            severity = "warning"
+        else:
+            message = (
+                f"colonne « {name} » non utilisée{rows} (champs reconnus : "
+                + ", ".join(_ALIASES)
+                + ")."
+            )
+            severity = "info"
+        out.append(
+            {
+                "where": where,
+                "field": str(name),
+                "value": close[0] if close else "",
+                "issue": "unknown_column",
+                "severity": severity,
+                "message": message,
+            }
+        )
+    return out
 
 
 def _check_columns(columns, source: str) -> bool:
     """Raise if a table lacks a name column or any territory column; return long layout."""
     canon = {_LOOKUP.get(_canon(c)) for c in columns}
+    found = ", ".join(map(str, columns))
     if not canon & {"nom", "id", "siren", "siret"}:
         raise SchemaError(
-            f"{source}: no column naming the structures (found: {', '.join(map(str, columns))}). "
-            "Add a 'nom' column (or 'siren'/'siret'/'id')."
+            f"{source}: no column naming the structures (found: {found}). "
+            "Add a 'nom' column (or 'siren'/'siret'/'id').",
+            fr=f"{source} : aucune colonne ne nomme les structures (trouvées : {found}). "
+            "Ajoutez une colonne « nom » (ou « siren », « siret », « id »).",
         )
     if not canon & set(_TERRITORY_FIELDS):
+        close = [i for i in unknown_fields(columns, source) if i["severity"] == "warning"]
+        hint = "".join(f" « {i['field']} » : « {i['value']} » ?" for i in close)
         raise SchemaError(
-            f"{source}: no territory column (found: {', '.join(map(str, columns))}). "
+            f"{source}: no territory column (found: {found}).{hint} "
             "Add at least one of 'membres' (INSEE codes or SIREN separated by ';' or '|', "
             "or ',' in a ';'-delimited file), "
             "'departements', 'regions' or 'wkt' (polygon), or use one row per member "
-            "with a 'membre' column."
+            "with a 'membre' column.",
+            fr=f"{source} : aucune colonne de territoire (trouvées : {found}).{hint} Ajoutez "
+            "au moins l’une de « membres » (codes INSEE ou SIREN séparés par « ; » ou « | »), "
+            "« departements », « regions » ou « wkt » (polygone), ou une ligne par membre "
+            "avec une colonne « membre ».",
         )
     return "membre" in canon
 
@@ -233,6 +382,7 @@ def _group_long(raws: list[RawStructure]) -> list[RawStructure]:
                 )
         for name in _LIST_FIELDS:
             getattr(first, name).extend(getattr(raw, name))
+        first.issues.extend(raw.issues)
         if raw.geometry is not None:
             first.geometry = (
                 raw.geometry if first.geometry is None else first.geometry.union(raw.geometry)
@@ -257,34 +407,55 @@ def _read_text(path: Path) -> tuple[str, str]:
             continue
     raise InputFileError(
         f"{path}: neither UTF-8 nor Windows-1252 text. Save the file as UTF-8 "
-        "(in a spreadsheet: « CSV UTF-8 »)."
+        "(in a spreadsheet: « CSV UTF-8 »).",
+        fr=f"{path} : ni UTF-8 ni Windows-1252. Enregistrez le fichier en UTF-8 (dans un "
+        "tableur : « CSV UTF-8 »).",
     )
 
 
-def _read_csv(path: Path) -> tuple[list[RawStructure], str]:
-    text, encoding = _read_text(path)
-    first = text.splitlines()[0] if text.strip() else ""
-    if not first:
+def _read_csv(path: Path) -> tuple[list[RawStructure], str, list[dict]]:
+    """Read a CSV with the survey reader: damaged lines are reported, never merged."""
+    from ..survey.read import read_table
+
+    text, _ = _read_text(path)  # undecodable: the structures file's own message
+    if not text.strip():
         raise InputFileError(
-            f"{path}: the file is empty. Give a header line then one row per structure."
+            f"{path}: the file is empty. Give a header line then one row per structure.",
+            fr=f"{path} : le fichier est vide. Donnez une ligne d’en-tête puis une ligne par "
+            "structure.",
         )
-    delimiter = max(",;\t", key=first.count)
-    separators = "".join(s for s in ";|," if s != delimiter)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    long = _check_columns(reader.fieldnames or [], str(path))
+    table = read_table(path)
+    name = path.name
+    issues = [
+        {
+            "where": f"{name}, line {d.line}",
+            "field": "ligne",
+            "value": str(d.line),
+            "issue": "damaged_row",
+            "severity": "warning",
+            "message": f"{name}, ligne {d.line} ignorée : {d.detail}",
+        }
+        for d in table.damaged
+    ]
+    issues += [
+        {
+            "where": name,
+            "field": "fichier",
+            "value": "",
+            "issue": "reading_note",
+            "severity": "info",
+            "message": f"{name} : {note}",
+        }
+        for note in table.notes
+    ]
+    long = _check_columns(table.headers, name)
+    issues += unknown_fields(table.headers, name)
+    separators = "".join(x for x in ";|," if x != table.delimiter)
     raws = []
-    for row in reader:
-        if None in row:
-            raise InputFileError(
-                f"{path}, line {reader.line_num}: {len(row[None])} more cell(s) than columns "
-                f"({row[None][:3]!r}). Quote the cells that contain the delimiter "
-                f"{delimiter!r}, or separate members with "
-                f"{' or '.join(repr(s) for s in separators[:2])}."
-            )
-        if all(_blank(v) for v in row.values()):
-            continue
-        raws.append(_from_mapping(row, f"{path}, line {reader.line_num}", separators))
-    return (_group_long(raws) if long else raws), encoding
+    for line, row in zip(table.lines.tolist(), table.cells.itertuples(index=False), strict=True):
+        record = dict(zip(table.headers, row, strict=True))
+        raws.append(_from_mapping(record, f"{name}, line {line}", separators))
+    return (_group_long(raws) if long else raws), table.encoding or "", issues
 
 
 def _records_from_json(doc, source: str) -> list:
@@ -305,41 +476,51 @@ def _records_from_json(doc, source: str) -> list:
     )
 
 
-def _read_json(path: Path) -> list[RawStructure]:
+def _read_json(path: Path) -> tuple[list[RawStructure], list[dict]]:
     text, _ = _read_text(path)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputFileError(
             f"{path}, line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg}). "
-            "Fix the syntax (a missing comma or quote is the usual cause)."
-        ) from exc
-    return _from_records(_records_from_json(doc, str(path)), str(path))
+            "Fix the syntax (a missing comma or quote is the usual cause).",
+            fr=f"{path}, ligne {exc.lineno}, colonne {exc.colno} : JSON invalide ({exc.msg}). "
+            "Corrigez la syntaxe (une virgule ou un guillemet manquant, le plus souvent).",
+        ) from None
+    return _from_records(_records_from_json(doc, path.name), path.name)
 
 
-def _from_records(records: list, source: str) -> list[RawStructure]:
-    raws = []
+def _from_records(records: list, source: str) -> tuple[list[RawStructure], list[dict]]:
+    raws, keys = [], {}
     for i, rec in enumerate(records, start=1):
         where = f"{source}, record {i}"
         if not isinstance(rec, dict):
             raise InputFileError(
                 f"{where}: expected an object with 'nom' and a territory, got "
-                f"{type(rec).__name__} {str(rec)[:40]!r}. Give one object per structure."
+                f"{type(rec).__name__} {str(rec)[:40]!r}. Give one object per structure.",
+                fr=f"{source}, enregistrement {i} : un objet avec « nom » et un territoire est "
+                f"attendu, pas {type(rec).__name__} {str(rec)[:40]!r}. Donnez un objet par "
+                "structure.",
             )
+        for key in rec:
+            keys[key] = keys.get(key, 0) + 1
         raws.append(_from_mapping(rec, where, ";|,"))
-    return raws
+    return raws, unknown_fields(list(keys), source, keys)
 
 
-def _read_frame(df, source: str, *, row: str) -> list[RawStructure]:
+def _read_frame(df, source: str, *, row: str) -> tuple[list[RawStructure], list[dict]]:
     import pandas as pd
 
     long = _check_columns(list(df.columns), source)
     geometry_name = df.geometry.name if hasattr(df, "crs") else None
+    issues = unknown_fields([c for c in df.columns if c != geometry_name], source)
     if geometry_name is not None:
         if df.crs is None:
             raise InputFileError(
                 f"{source}: the polygons have no CRS. Set it (e.g. "
-                "gdf.set_crs('EPSG:2154')) or write the layer with its CRS."
+                "gdf.set_crs('EPSG:2154')) or write the layer with its CRS.",
+                fr=f"{source} : les polygones n’ont pas de système de coordonnées. Indiquez-le "
+                "(par exemple gdf.set_crs('EPSG:2154')) ou écrivez la couche avec son SCR.",
             )
         df = df.to_crs(4326)
         df = pd.DataFrame(df).rename(columns={geometry_name: "geometry"})
@@ -347,7 +528,7 @@ def _read_frame(df, source: str, *, row: str) -> list[RawStructure]:
         _from_mapping(rec, f"{source}, {row} {i}", ";|,")
         for i, rec in enumerate(df.to_dict("records"), start=0 if row == "row" else 1)
     ]
-    return _group_long(raws) if long else raws
+    return (_group_long(raws) if long else raws), issues
 
 
 def load_records(source, *, layer=None) -> tuple[list[RawStructure], str, dict]:
@@ -356,44 +537,77 @@ def load_records(source, *, layer=None) -> tuple[list[RawStructure], str, dict]:
     Returns
     -------
     (list of RawStructure, source label, metadata dict)
+        The label names a file by its name only (reports are published);
+        ``metadata["issues"]`` lists the file-level problems (unknown
+        columns, damaged CSV lines) as dicts ``where, field, value, issue,
+        severity, message``.
     """
     import pandas as pd
 
     if isinstance(source, pd.DataFrame):
-        return _read_frame(source, "DataFrame", row="row"), "DataFrame", {}
+        raws, issues = _read_frame(source, "DataFrame", row="row")
+        return raws, "DataFrame", {"issues": issues}
     if isinstance(source, (list, tuple)):
-        return _from_records(list(source), "records"), "records", {}
+        raws, issues = _from_records(list(source), "records")
+        return raws, "records", {"issues": issues}
     if not isinstance(source, (str, os.PathLike)):
         raise InputFileError(
             f"Cannot read structures from a {type(source).__name__}. Give a path "
-            "(.csv, .json, .geojson, .gpkg), a list of dicts or a (Geo)DataFrame."
+            "(.csv, .json, .geojson, .gpkg), a list of dicts or a (Geo)DataFrame.",
+            fr=f"Impossible de lire des structures depuis un {type(source).__name__}. Donnez "
+            "un chemin (.csv, .json, .geojson, .gpkg), une liste de dict ou un (Geo)DataFrame.",
         )
     path = Path(source)
     if not path.is_file():
         raise InputFileError(
-            f"{path}: no such file. Check the path (current folder: {Path.cwd()})."
+            f"{path}: no such file. Check the path (current folder: {Path.cwd()}).",
+            fr=f"{path} : fichier introuvable. Vérifiez le chemin (dossier courant : "
+            f"{Path.cwd()}).",
         )
     suffix = path.suffix.lower()
     meta: dict = {}
     if suffix in (".csv", ".txt", ".tsv"):
-        raws, meta["encoding"] = _read_csv(path)
+        raws, meta["encoding"], meta["issues"] = _read_csv(path)
     elif suffix in (".json", ".geojson"):
-        raws = _read_json(path)
+        raws, meta["issues"] = _read_json(path)
     elif suffix == ".gpkg":
         import pyogrio
 
-        layers = [name for name, _ in pyogrio.list_layers(path)]
+        try:
+            layers = [name for name, _ in pyogrio.list_layers(path)]
+        except Exception as exc:  # not a GeoPackage: GDAL's many error types
+            raise InputFileError(
+                f"{path}: not a readable GeoPackage ({type(exc).__name__}). Open it in QGIS "
+                "and save it again, or give a CSV or GeoJSON file.",
+                fr=f"{path} : GeoPackage illisible ({type(exc).__name__}). Ouvrez-le dans QGIS "
+                "et enregistrez-le à nouveau, ou donnez un fichier CSV ou GeoJSON.",
+            ) from None
         if layer is None:
             layer = layers[0]
         elif layer not in layers:
             raise SchemaError(
-                f"{path}: no layer {layer!r}. Layers in the file: {', '.join(layers)}."
+                f"{path}: no layer {layer!r}. Layers in the file: {', '.join(layers)}.",
+                fr=f"{path} : pas de couche {layer!r}. Couches du fichier : {', '.join(layers)}.",
             )
         gdf = pyogrio.read_dataframe(path, layer=layer)
-        raws = _read_frame(gdf, f"{path} (layer {layer})", row="feature")
+        raws, meta["issues"] = _read_frame(gdf, f"{path.name} (layer {layer})", row="feature")
         meta["layer"] = layer
     else:
         raise InputFileError(
-            f"{path}: unsupported file type {suffix!r}. Use .csv, .json, .geojson or .gpkg."
+            f"{path}: unsupported file type {suffix!r}. Use .csv, .json, .geojson or .gpkg.",
+            fr=f"{path} : type de fichier {suffix!r} non lu. Utilisez .csv, .json, .geojson ou "
+            ".gpkg.",
         )
-    return raws, str(path), meta
+    return raws, path.name, meta
+
+
+def source_name(source: str) -> str:
+    """Return the structures file's name alone, for what is published (no machine folder).
+
+    Examples
+    --------
+    >>> source_name("/srv/data/operators.json"), source_name("records")
+    ('operators.json', 'records')
+    """
+    text = str(source)
+    return os.path.basename(text) if ("/" in text or os.sep in text) else text

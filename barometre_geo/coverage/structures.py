@@ -54,6 +54,17 @@ __all__ = ["Structures", "StructuresReport", "load_demo_structures", "read_struc
 
 DEMO_FILE = "structures-illustratives.json"
 
+#: Problems of the file rather than of a member, and how the warning names them.
+_FILE_ISSUES = {
+    "unknown_column": ("misspelt column(s) ignored", "colonne(s) mal nommée(s) ignorée(s)"),
+    "invalid_geometry": ("invalid polygon(s) repaired", "polygone(s) invalide(s) réparé(s)"),
+    "unreadable_geometry": (
+        "unreadable geometry(ies) left out",
+        "géométrie(s) illisible(s) ignorée(s)",
+    ),
+    "damaged_row": ("damaged line(s) left out", "ligne(s) endommagée(s) ignorée(s)"),
+}
+
 _ISSUE_COLUMNS = ["structure", "nom", "where", "field", "value", "issue", "severity", "message"]
 _DATA_COLUMNS = [
     "id",
@@ -82,7 +93,11 @@ class StructuresReport:
         ``ambiguous_member``, ``unknown_departement``, ``unknown_region``,
         ``no_territory``, ``malformed_siret``, ``invalid_siren``,
         ``not_polygon``, ``polygon_outside``, ``excluded_outside``,
-        ``conflicting_value``, ``duplicate_id``, ``missing_name``, ``narrowed``),
+        ``conflicting_value``, ``duplicate_id``, ``missing_name``, ``narrowed``;
+        for the file: ``unknown_column`` — a warning when close to a known
+        name, naming it —, ``invalid_geometry`` (repaired with
+        ``shapely.make_valid``), ``unreadable_geometry``, ``damaged_row``,
+        ``reading_note``),
         ``severity`` (``warning`` or ``info``) and a French ``message``.
     source : str
         The file or object read.
@@ -126,7 +141,8 @@ class StructuresReport:
             return "Aucun problème de lecture."
         lines = [f"{len(w)} problème(s) de lecture :"]
         for r in w.head(limit).itertuples():
-            lines.append(f"  - {r.nom} : {r.message}")
+            who = r.nom if isinstance(r.nom, str) and r.nom else "fichier"
+            lines.append(f"  - {who} : {r.message}")
         if len(w) > limit:
             lines.append(f"  … et {len(w) - limit} autre(s) (voir Structures.report.issues).")
         return "\n".join(lines)
@@ -275,8 +291,17 @@ def read_structures(path_or_records, *, territories=None, layer: str | None = No
         from ..territories.load import load_territories
 
         territories = load_territories()
-    raws, source, _meta = load_records(path_or_records, layer=layer)
+    raws, source, meta = load_records(path_or_records, layer=layer)
     add = _Issues()
+    for issue in meta.get("issues", ()):  # file-level: unknown columns, damaged lines
+        add.ident, add.nom, add.where = "", "", issue["where"]
+        add(
+            issue["field"],
+            issue["value"],
+            issue["issue"],
+            issue["message"],
+            severity=issue["severity"],
+        )
     rows, member_frames, seen_ids = [], [], set()
     codes = territories.communes["code"].to_numpy()
     for n, raw in enumerate(raws, start=1):
@@ -340,12 +365,32 @@ def read_structures(path_or_records, *, territories=None, layer: str | None = No
     ).astype({"structure": "str", "commune": "str", "via": "str"})
     report = StructuresReport(pd.DataFrame(add.rows, columns=_ISSUE_COLUMNS), source)
     if not data.empty and len(report.unknown_members) + len(report.without_territory):
+        names = ", ".join(report.without_territory[:5]) or "-"
         warnings.warn(
-            f"{source}: {len(report.unknown_members)} unknown member(s) and "
-            f"{len(report.without_territory)} structure(s) without territory "
-            f"({', '.join(report.without_territory[:5]) or '-'}); they are left out of the "
-            "coverage. See Structures.report.issues for the details and how to fix them.",
-            DataQualityWarning,
+            DataQualityWarning(
+                f"{source}: {len(report.unknown_members)} unknown member(s) and "
+                f"{len(report.without_territory)} structure(s) without territory ({names}); "
+                "they are left out of the coverage. See Structures.report.issues for the "
+                "details and how to fix them.",
+                fr=f"{source} : {len(report.unknown_members)} membre(s) inconnu(s) et "
+                f"{len(report.without_territory)} structure(s) sans territoire ({names}), "
+                "laissés hors de la couverture ; le détail et la façon de corriger sont dans le "
+                "rapport des structures.",
+            ),
+            stacklevel=2,
+        )
+    other = report.warnings[report.warnings["issue"].isin(_FILE_ISSUES)]
+    if len(other):
+        counts = other["issue"].value_counts()
+        warnings.warn(
+            DataQualityWarning(
+                f"{source}: "
+                + ", ".join(f"{n} {_FILE_ISSUES[k][0]}" for k, n in counts.items())
+                + ". See Structures.report.issues for the details and how to fix them.",
+                fr=f"{source} : "
+                + ", ".join(f"{n} {_FILE_ISSUES[k][1]}" for k, n in counts.items())
+                + " ; le détail et la façon de corriger sont dans le rapport des structures.",
+            ),
             stacklevel=2,
         )
     return Structures(data, members_df, report, source, int(territories.cog))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..errors import SchemaError, UnknownValueError
 
-__all__ = ["DECLARED_COLUMN", "SurveyCrossing", "survey_crossing"]
+__all__ = ["DECLARED_COLUMN", "SurveyCrossing", "answered_waves", "survey_crossing"]
 
 #: Profile question: does the collectivity belong to a mutualisation structure?
 DECLARED_COLUMN = "profil_mutualisation"
@@ -127,6 +127,52 @@ def _frame(responses) -> pd.DataFrame:
     return data
 
 
+def _commune_rows(data: pd.DataFrame, codes) -> pd.DataFrame:
+    """Commune responses (``kind == "commune"``), their codes checked against ``codes``."""
+    rows = data[(data["kind"] == "commune") & data["commune"].notna()]
+    unknown = sorted(set(rows["commune"]) - set(codes))
+    if unknown:
+        raise SchemaError(
+            f"{len(unknown)} responding commune code(s) are not in the territorial reference "
+            f"(first 5: {', '.join(unknown[:5])}). The responses were resolved against another "
+            "COG: read them with read_responses(..., territories=) using the same Territories."
+        )
+    return rows
+
+
+def answered_waves(codes, responses) -> np.ndarray:
+    """Waves each commune answered, as text (« 1, 3 »; empty when it did not answer).
+
+    Parameters
+    ----------
+    codes : sequence of str
+        INSEE codes of the communes (``territories.communes["code"]``).
+    responses : Responses or pandas.DataFrame
+        Only commune responses count. Without a ``wave`` column, a commune
+        that answered gets « oui ».
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"kind": ["commune"] * 3, "commune": ["01001", "01001", "01002"],
+    ...                    "wave": [3, 1, 2]})
+    >>> answered_waves(["01001", "01002", "01003"], df).tolist()
+    ['1, 3', '2', '']
+    """
+    codes = pd.Index(codes)
+    rows = _commune_rows(_frame(responses), codes)
+    out = np.full(len(codes), "", dtype=object)
+    if not len(rows):
+        return out
+    if "wave" in rows.columns:
+        waves = rows.groupby("commune")["wave"].agg(
+            lambda w: ", ".join(str(int(x)) for x in sorted(set(w.dropna())))
+        )
+    else:
+        waves = pd.Series("oui", index=pd.unique(rows["commune"]))
+    out[codes.get_indexer(waves.index)] = waves.to_numpy()
+    return out
+
+
 def _declared(rows: pd.DataFrame, column: str) -> pd.Series:
     """Latest non-empty declared answer per commune."""
     if column not in rows.columns:
@@ -166,15 +212,7 @@ def survey_crossing(
     regions : pandas.DataFrame
         ``territories.regions`` (codes and names).
     """
-    data = _frame(responses)
-    rows = data[(data["kind"] == "commune") & data["commune"].notna()]
-    unknown = sorted(set(rows["commune"]) - set(communes["code"]))
-    if unknown:
-        raise SchemaError(
-            f"{len(unknown)} responding commune code(s) are not in the territorial reference "
-            f"(first 5: {', '.join(unknown[:5])}). The responses were resolved against another "
-            "COG: read them with read_responses(..., territories=) using the same Territories."
-        )
+    rows = _commune_rows(_frame(responses), communes["code"])
     responding = communes["code"].isin(set(rows["commune"])).to_numpy()
     covered = communes["covered"].to_numpy(dtype=bool)
     scopes = [("FR", "France", np.ones(len(communes), dtype=bool))]

@@ -139,7 +139,8 @@ def _resolve_members(territories, values: list, departement=None) -> pd.DataFram
         given = [values[i] if not isinstance(values[i], dict) else texts[i] for i in rest]
         # the hint only chooses among homonyms: a code elsewhere is a legitimate member
         hints = [departement if re.search(r"[^\W\d_]{2}", texts[i]) else None for i in rest]
-        res = resolve(territories, given, departement=hints)
+        # a member is a territory: a 5-digit code is its INSEE code, never a postal code
+        res = resolve(territories, given, departement=hints, holds="insee")
         out.iloc[rest, 1:] = res[COLUMNS[1:]].astype(object).to_numpy()
     return out
 

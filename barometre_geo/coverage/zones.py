@@ -1,4 +1,4 @@
-"""Geometry of coverage: uncovered zones, overlaps, uncovered communes near structures.
+"""Geometry of coverage: uncovered zones and overlaps (distances: :mod:`.nearby`).
 
 Used by :func:`barometre_geo.coverage.coverage`; works on row positions of
 ``territories.communes`` (a valid polygonal coverage).
@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..territories.adjacency import components
 
-__all__ = ["nearby_uncovered", "overlap_pairs", "uncovered_zones"]
+__all__ = ["ZONE_ID_SCHEME", "overlap_pairs", "uncovered_zones"]
 
 
 def _join(values) -> str:
@@ -24,8 +24,29 @@ def _union(geoms):
     return shapely.coverage_union_all(np.asarray(geoms, dtype=object))
 
 
-def uncovered_zones(communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray):
-    """Dissolve contiguous uncovered communes (sharing an edge) into zones.
+#: How zone ids read; quoted in the map legend, the GeoPackage and the data dictionary.
+ZONE_ID_SCHEME = (
+    "Identifiant « Z<département>-<rang> » : zone non couverte du département, numérotée "
+    "par population décroissante dans ce département (Z14-01 : la plus peuplée du Calvados)."
+)
+
+
+def _zone_name(dep_name: str, dep: str, top: str, n: int) -> str:
+    """« Calvados (14) : Caen et 12 autres communes »."""
+    rest = "" if n == 1 else f" et {n - 1} autre" + (" commune" if n == 2 else "s communes")
+    return f"{dep_name} ({dep}) : {top}{rest}"
+
+
+def uncovered_zones(
+    communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray, *, departement_names=None
+):
+    """Dissolve contiguous uncovered communes of one département into zones.
+
+    Two uncovered communes are in the same zone when a chain of uncovered
+    communes of their département links them edge to edge (rook adjacency):
+    zones never cross a département boundary, so that each zone is in the
+    hands of one set of local actors (préfecture, conseil départemental,
+    OPSN of the département) and stays small enough to act on.
 
     Parameters
     ----------
@@ -35,19 +56,23 @@ def uncovered_zones(communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray)
         Covered flag per commune (row position).
     i, j : numpy.ndarray
         Rook adjacency pairs of the communes (row positions).
+    departement_names : mapping, optional
+        Département code → name, for the zone names (default: the code).
 
     Returns
     -------
     (geopandas.GeoDataFrame, numpy.ndarray)
-        The zones sorted by population (ids ``Z0001``…), and for each commune
-        the id of its zone (``None`` when covered).
+        The zones sorted by population (ids in :data:`ZONE_ID_SCHEME`), and
+        for each commune the id of its zone (``None`` when covered).
     """
     import geopandas as gpd
 
+    names = dict(departement_names or {})
+    dep_all = communes["departement"].astype(str).to_numpy()
     free = np.flatnonzero(~covered)
     local = np.full(len(communes), -1, dtype=np.int64)
     local[free] = np.arange(len(free))
-    both = ~covered[i] & ~covered[j]
+    both = ~covered[i] & ~covered[j] & (dep_all[i] == dep_all[j])
     labels = components(len(free), local[i[both]], local[j[both]])
     sub = communes.iloc[free]
     pop = sub["population"].fillna(0).astype("int64").to_numpy()
@@ -59,41 +84,62 @@ def uncovered_zones(communes, covered: np.ndarray, i: np.ndarray, j: np.ndarray)
             "nom": sub["nom"].to_numpy(),
             "population": pop,
             "area_km2": sub["area_km2"].to_numpy(),
-            "departement": sub["departement"].to_numpy(),
+            "departement": dep_all[free],
             "region": sub["region"].to_numpy(),
             "zone": sub["zone"].to_numpy(),
         }
     )
     geoms = communes.geometry.to_numpy()
+    # one sort for every zone: its communes by code, its main commune first by population
+    frame = frame.sort_values(["label", "code"], kind="stable", ignore_index=True)
+    groups = frame.groupby("label", sort=True)
+    top = frame.sort_values(
+        ["label", "population", "code"], ascending=[True, False, True], kind="stable"
+    ).drop_duplicates("label")
+    agg = groups.agg(
+        n_communes=("code", "size"),
+        population=("population", "sum"),
+        area_km2=("area_km2", "sum"),
+        first=("code", "first"),
+    )
+    top = top.set_index("label").loc[agg.index]
+    codes = frame["code"].to_numpy()
+    positions = frame["pos"].to_numpy()
+    index = groups.indices
     rows = []
-    for _, g in frame.groupby("label", sort=False):
-        top = g.sort_values(["population", "code"], ascending=[False, True]).iloc[0]
+    for label, t, a in zip(agg.index, top.itertuples(), agg.itertuples(), strict=True):
+        idx = index[label]
+        dep = t.departement
         rows.append(
             {
-                "nom": f"{top['nom']} ({top['departement']})"
-                + (f" et {len(g) - 1} commune(s)" if len(g) > 1 else ""),
-                "n_communes": len(g),
-                "population": int(g["population"].sum()),
-                "area_km2": float(g["area_km2"].sum()),
-                "departements": _join(g["departement"]),
-                "regions": _join(g["region"]),
-                "zone": top["zone"],
-                "communes": " ".join(sorted(g["code"])),
-                "first": g["code"].min(),
-                "positions": g["pos"].to_numpy(),
-                "geometry": _union(geoms[g["pos"].to_numpy()]),
+                "nom": _zone_name(names.get(dep, dep), dep, t.nom, a.n_communes),
+                "commune_principale": t.nom,
+                "n_communes": a.n_communes,
+                "population": int(a.population),
+                "area_km2": float(a.area_km2),
+                "departement": dep,
+                "departement_nom": names.get(dep, dep),
+                "region": t.region,
+                "zone": t.zone,
+                "communes": " ".join(codes[idx]),
+                "first": a.first,
+                "positions": positions[idx],
+                "geometry": _union(geoms[positions[idx]]),
             }
         )
-    cols = ["zone_id", "nom", "n_communes", "population", "area_km2", "departements", "regions"]
-    cols += ["zone", "communes", "geometry"]
+    cols = ["zone_id", "nom", "commune_principale", "n_communes", "population", "area_km2"]
+    cols += ["departement", "departement_nom", "region", "zone", "communes", "geometry"]
     zone_of = np.full(len(communes), None, dtype=object)
     if not rows:
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=communes.crs), zone_of
     zones = pd.DataFrame(rows).sort_values(
         ["population", "area_km2", "first"], ascending=[False, False, True], ignore_index=True
     )
-    width = max(4, len(str(len(zones))))
-    zones["zone_id"] = [f"Z{k:0{width}d}" for k in range(1, len(zones) + 1)]
+    rank = zones.groupby("departement", sort=False).cumcount() + 1
+    width = zones.groupby("departement")["departement"].transform("size").astype(str).str.len()
+    zones["zone_id"] = [
+        f"Z{d}-{k:0{max(2, w)}d}" for d, k, w in zip(zones["departement"], rank, width, strict=True)
+    ]
     for zid, positions in zip(zones["zone_id"], zones["positions"], strict=True):
         zone_of[positions] = zid
     zones["population"] = zones["population"].astype("int64")
@@ -143,117 +189,3 @@ def overlap_pairs(communes, members: pd.DataFrame, names: dict):
         )
     out = pd.DataFrame(rows).sort_values(["n_communes", "structure_a"], ascending=[False, True])
     return gpd.GeoDataFrame(out[cols].reset_index(drop=True), geometry="geometry", crs=communes.crs)
-
-
-def _nearest(edge, tree, cand_all, excluded: set, k: int, d: float):
-    """Return the ``k`` candidates nearest to the polygons ``edge`` within ``d`` metres.
-
-    Searches growing radii (2 km, 10 km, ``d``): when ``k`` candidates are found
-    within a radius, the ``k`` nearest overall are among them.
-    """
-    import shapely
-
-    b = shapely.bounds(edge)
-    sub = shapely.STRtree(edge)
-    for r in sorted({x for x in (2000.0, 10000.0) if x < d} | {d}):
-        boxes = shapely.box(b[:, 0] - r, b[:, 1] - r, b[:, 2] + r, b[:, 3] + r)
-        cand = cand_all[np.unique(tree.query(boxes)[1])]
-        cand = cand[[int(c) not in excluded for c in cand]]
-        if len(cand) == 0:
-            continue
-        (which, _), dist = sub.query_nearest(
-            tree.geometries.take(np.searchsorted(cand_all, cand)),
-            return_distance=True,
-            all_matches=False,
-        )
-        cand, ok = cand[which], dist <= r
-        if ok.sum() >= k or r == d:
-            best = np.argsort(dist[ok], kind="stable")[:k]
-            return pd.DataFrame({"pos": cand[ok][best], "distance_km": dist[ok][best] / 1000.0})
-    return None
-
-
-def nearby_uncovered(
-    communes,
-    members: pd.DataFrame,
-    covered: np.ndarray,
-    i: np.ndarray,
-    j: np.ndarray,
-    outer: np.ndarray,
-    *,
-    nearest: int,
-    max_distance_km: float,
-) -> pd.DataFrame:
-    """Uncovered communes adjacent to each structure and the nearest other ones.
-
-    Distances are measured in the projection of each zone (Lambert-93, or the
-    overseas département's UTM projection), between the structure's territory
-    and the commune, and only within a zone (never across oceans).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``structure``, ``pos``, ``distance_km``, ``adjacent``.
-    """
-    import geopandas as gpd
-    import shapely
-
-    from ..territories.crs import zone_crs
-
-    n = len(communes)
-    sidx, structures = pd.factorize(members["structure"])
-    pos = members["pos"].to_numpy()
-    key_in = sidx.astype(np.int64) * n + pos
-    # both directions of each edge, then (structure, member commune, neighbour)
-    src = np.concatenate([i, j])
-    dst = np.concatenate([j, i])
-    order = np.argsort(src, kind="stable")
-    src, dst = src[order], dst[order]
-    start = np.searchsorted(src, pos, "left")
-    stop = np.searchsorted(src, pos, "right")
-    counts = stop - start
-    rep_s = np.repeat(sidx, counts)
-    rep_src = np.repeat(pos, counts)
-    offsets = np.cumsum(counts) - counts
-    idx = np.arange(counts.sum()) - np.repeat(offsets, counts) + np.repeat(start, counts)
-    nb = dst[idx]
-    outside = ~np.isin(rep_s.astype(np.int64) * n + nb, key_in)
-    adj = pd.DataFrame({"s": rep_s[outside & ~covered[nb]], "pos": nb[outside & ~covered[nb]]})
-    adj = adj.drop_duplicates()
-    boundary = np.unique(rep_s[outside].astype(np.int64) * n + rep_src[outside])
-    boundary = np.union1d(boundary, key_in[outer[pos]])
-    b_s, b_pos = boundary // n, boundary % n
-
-    out = [adj.assign(distance_km=0.0, adjacent=True)]
-    zones = communes["zone"].to_numpy()
-    free = np.flatnonzero(~covered)
-    if nearest > 0 and len(free):
-        needed = np.union1d(free, b_pos)
-        projected = np.empty(n, dtype=object)
-        for zone in pd.unique(zones[needed]):
-            sel = needed[zones[needed] == zone]
-            projected[sel] = (
-                gpd.GeoSeries(communes.geometry.to_numpy()[sel], crs=communes.crs)
-                .to_crs(zone_crs(zone))
-                .to_numpy()
-            )
-        d = max_distance_km * 1000.0
-        trees = {}
-        adj_pos = {k: set(g.tolist()) for k, g in adj.groupby("s")["pos"]}
-        for s in np.unique(b_s):
-            mine = b_pos[b_s == s]
-            for zone in pd.unique(zones[mine]):
-                edge = mine[zones[mine] == zone]
-                if zone not in trees:
-                    cand_all = free[zones[free] == zone]
-                    trees[zone] = (cand_all, shapely.STRtree(projected[cand_all]))
-                cand_all, tree = trees[zone]
-                if len(cand_all) == 0:
-                    continue
-                excluded = adj_pos.get(int(s), set())
-                found = _nearest(projected[edge], tree, cand_all, excluded, nearest, d)
-                if found is not None:
-                    out.append(found.assign(s=s, adjacent=False))
-    res = pd.concat(out, ignore_index=True)
-    res["structure"] = np.asarray(structures)[res["s"].to_numpy().astype(np.int64)]
-    return res[["structure", "pos", "distance_km", "adjacent"]]

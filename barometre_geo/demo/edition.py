@@ -47,7 +47,7 @@ README = "LISEZMOI.txt"
 _FORMAT = 1  # bump when the generated files change for the same seed
 _STEM = "demo-synthetique-vague-{wave}"
 _SOURCES = ("edition.py", "sample.py", "answers.py", "targets.py", "people.py", "write.py",
-            "xlsx.py")  # fmt: skip
+            "../_xlsx.py")  # fmt: skip
 _DATA = ("catalogue.yaml", "mapping.yaml", "structures-illustratives.json")
 _LOADED: dict = {}
 
@@ -58,7 +58,9 @@ def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not 0 <= seed < 2**63:
         raise UnknownValueError(
             f"seed={seed!r}: give a whole number >= 0 (the same seed always gives the same "
-            f"files; the default is {DEMO_SEED})."
+            f"files; the default is {DEMO_SEED}).",
+            fr=f"seed={seed!r} : donnez un entier >= 0 (la même graine donne toujours les "
+            f"mêmes fichiers ; {DEMO_SEED} par défaut).",
         )
     return int(seed)
 
@@ -70,7 +72,10 @@ def _check_folder(out_dir) -> Path:
     if out.exists() and not out.is_dir():
         raise InputFileError(
             f"{out}: this path is a file, not a folder. Give the folder where the demo "
-            f"exports go, e.g. --out {out.with_suffix('')}-demo (it is created if missing)."
+            f"exports go, e.g. --out {out.with_suffix('')}-demo (it is created if missing).",
+            fr=f"{out} : ce chemin est un fichier, pas un dossier. Donnez le dossier où écrire "
+            f"les exports de démonstration, par exemple --out {out.with_suffix('')}-demo (il "
+            "est créé s’il n’existe pas).",
         )
     return out
 

@@ -29,6 +29,8 @@ from .people import fake_people, function_of
 __all__ = ["FILE_FORMATS", "build_rows", "unique_postal_codes", "write_table"]
 
 SYNTHETIC_HEADER = "Données synthétiques"
+#: Title of the wave-3 workbook (file properties).
+SYNTHETIC_TITLE = "Données synthétiques — démonstration, pas le baromètre réel"
 IDENT = [
     SYNTHETIC_HEADER,
     "ID de la réponse",
@@ -324,9 +326,10 @@ def _text(value) -> str:
 def write_table(path: Path, headers: list[str], rows: list[dict], fmt: str) -> None:
     """Write one wave file deterministically (byte-identical for the same rows)."""
     if fmt == "xlsx":
-        from .xlsx import xlsx_bytes
+        from .._xlsx import xlsx_bytes
 
-        path.write_bytes(xlsx_bytes(headers, [[r.get(h) for h in headers] for r in rows]))
+        rows = [[r.get(h) for h in headers] for r in rows]
+        path.write_bytes(xlsx_bytes(headers, rows, title=SYNTHETIC_TITLE))
         return
     buf = io.StringIO(newline="")
     crlf = fmt == "csv-cp1252"

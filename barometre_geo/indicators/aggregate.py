@@ -436,11 +436,13 @@ def aggregate(
     plans, inds = plans[:n_out], inds[:n_out]
     model_report = None
     if estimates == "model":
+        from ..protection.modelled import hidden_direct_units
         from .modelled import add_rows, model_columns
 
         extra, model_report, more = model_columns(
-            table, plans, inds, prep, geo, covered=covered, k=k, k_sensitive=k_sensitive
-        )
+            table, plans, inds, prep, geo, covered=covered, k=k, k_sensitive=k_sensitive,
+            hidden=hidden_direct_units(cs, prot, plans),
+        )  # fmt: skip
         for name, col in extra.items():
             table[name] = col
         table = add_rows(table, more, geo)

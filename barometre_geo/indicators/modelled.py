@@ -65,6 +65,7 @@ def model_columns(
     covered,
     k: int,
     k_sensitive: int,
+    hidden: dict | None = None,
 ) -> tuple[dict, dict, pd.DataFrame]:
     """Modelled columns aligned on ``table``, a report for ``attrs``, and the missing EPCI rows.
 
@@ -86,6 +87,11 @@ def model_columns(
         Communes served by a mutualisation structure (coverage covariate).
     k, k_sensitive : int
         Thresholds of the flip rule.
+    hidden : dict, optional
+        Hidden direct cells of the sensitive measures
+        (:func:`barometre_geo.protection.modelled.hidden_direct_units`): the model
+        leaves out their answers, and the zone and France modelled figures are
+        hidden where the direct ones are.
     """
     from ..protection.modelled import PUBLICATIONS, publication_keys
     from ..stats.estimates.design import auxiliary
@@ -143,7 +149,7 @@ def model_columns(
         if levels or "france" in wanted_levels:
             todo.append((i, tuple(levels)))
     _STATE.update(aux=aux, plans=plans, units=prep.units, n_units=n_units, k=k,
-                  k_sensitive=k_sensitive)  # fmt: skip
+                  k_sensitive=k_sensitive, hidden=hidden or {})  # fmt: skip
     try:
         results = _run(todo)
         for (i, levels), measures in zip(todo, results, strict=True):
@@ -203,7 +209,7 @@ MODEL_JOBS = 2
 
 def _model_plan(task) -> list:
     """Fit, estimate and protect every measure of one indicator (runs in a worker)."""
-    from ..protection.modelled import publish_modelled
+    from ..protection.modelled import hidden_answers, publish_modelled
     from ..stats.estimates.model import fit_measure, single_thread, small_territory_answers
 
     i, levels = task
@@ -212,8 +218,10 @@ def _model_plan(task) -> list:
     k_eff = st["k_sensitive"] if plan.sensitive else st["k"]
     out, start = [], None
     with single_thread():
-        exclude = small_territory_answers(aux, plan.V, k_eff)
+        small = small_territory_answers(aux, plan.V, k_eff)
         for m, option in enumerate(plan.options):
+            secret = st["hidden"].get((i, m))  # sensitive: the hidden direct cells
+            exclude = small if secret is None else small | hidden_answers(secret, units, plan.V)
             mm = fit_measure(
                 aux, kinds=plan.kinds, y=plan.values[m], valid=plan.V, is_mean=plan.is_mean,
                 n_units=st["n_units"], start=start, exclude=exclude,
@@ -235,6 +243,8 @@ def _model_plan(task) -> list:
                     u = units[lv][mm.rows]
                     cnt = np.bincount(u[u >= 0], minlength=len(e.value))
                     tier = np.where(np.isfinite(e.value), np.where(cnt >= k_eff, 0, 2), -1)
+                    if secret is not None and lv in secret:  # the direct figure's fate
+                        tier = np.where(secret[lv][: len(tier)] & (tier >= 0), 2, tier)
                 per_level[lv] = (e, tier)
             out.append((m, option, (mm.family, float(est["france"].value[0]), per_level)))
     return out
@@ -246,9 +256,42 @@ def _run(todo: list) -> list:
 
     jobs = min(MODEL_JOBS, len(todo))
     if jobs > 1 and "fork" in mp.get_all_start_methods():
-        with mp.get_context("fork").Pool(jobs) as pool:
+        import os
+        import signal
+
+        # the workers are forked with SIGINT and SIGTERM blocked: they reach their
+        # initializer (default SIGTERM) before any signal, even one sent at once
+        held = {signal.SIGINT, signal.SIGTERM}
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+        try:
+            pool = mp.get_context("fork").Pool(
+                jobs, initializer=_init_worker, initargs=(os.getpid(),)
+            )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+        with pool:
             return pool.map(_model_plan, todo, chunksize=1)
     return [_model_plan(t) for t in todo]
+
+
+def _init_worker(parent: int) -> None:
+    """Prepare a model-fitting worker.
+
+    They die with their parent (:func:`~barometre_geo._workers.die_with_parent`)
+    and take back the default SIGTERM, which ``Pool.terminate`` sends when the
+    pool closes: a worker must not inherit the command line's SIGTERM handler
+    (it raised in the worker and printed a traceback after a build, or left the
+    pool hanging); Ctrl-C is the parent's to handle. Forked with both signals
+    blocked (:func:`_run`), it unblocks them once its handlers are set.
+    """
+    import signal
+
+    from .._workers import die_with_parent
+
+    die_with_parent(parent)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _categoricals(pub: np.ndarray, unsure: np.ndarray, vs: np.ndarray) -> dict:

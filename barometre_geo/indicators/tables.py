@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._tables import write_csv
 from ..protection.rules import describe_reasons
 
 __all__ = ["DICTIONARY", "compare_published", "write_aggregates"]
@@ -196,9 +197,7 @@ def write_aggregates(table: pd.DataFrame, out_dir, *, name: str = "indicateurs")
     meta = dict(table.attrs.get("barometre_geo", {}))
     plain = table.copy()
     plain.attrs = {}
-    plain.to_csv(
-        paths["csv"], index=False, encoding="utf-8", lineterminator="\n", float_format="%.6g"
-    )
+    write_csv(plain, paths["csv"], float_format="%.6g")
     plain.to_parquet(paths["parquet"], index=False)
     extra = [c for c in table.columns if c not in DICTIONARY]
     rows = [
@@ -206,7 +205,7 @@ def write_aggregates(table: pd.DataFrame, out_dir, *, name: str = "indicateurs")
         for c in table.columns
         if c in DICTIONARY
     ] + [{"colonne": c, "type": str(table[c].dtype), "description": ""} for c in extra]
-    pd.DataFrame(rows).to_csv(paths["dictionary_csv"], index=False, encoding="utf-8")
+    write_csv(pd.DataFrame(rows), paths["dictionary_csv"])
     md = [
         f"# Dictionnaire des données — {name}",
         "",

@@ -15,8 +15,10 @@ repository. Three modes:
 * ``cdn``: the page links jsDelivr with a Subresource Integrity hash computed
   from the packaged file, so a tampered CDN copy is refused by the browser.
 
-Our own script and stylesheet (``templates/bgeo.js``, ``templates/bgeo.css``)
-are always inlined (a few kB).
+Our own scripts and stylesheet (``templates/bgeo-canvas.js``, ``bgeo.js``,
+``bgeo-page.js``, ``bgeo.css``) are always inlined (a few tens of kB);
+``bgeo-views.js`` only in the pages with views or compact legends
+(:func:`._render.page_script`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from functools import cache
 from importlib import resources
 
 __all__ = [
+    "PAGE_SCRIPTS",
     "bgeo_css",
     "bgeo_js",
+    "compact",
     "leaflet_assets",
     "leaflet_folder",
     "leaflet_version",
@@ -152,13 +156,43 @@ def _template(name: str) -> str:
     return resources.files("barometre_geo.maps").joinpath(f"templates/{name}").read_text("utf-8")
 
 
+#: Our page scripts, in load order: drawing (canvas), map layer, page around the map.
+PAGE_SCRIPTS = ("bgeo-canvas.js", "bgeo.js", "bgeo-page.js")
+
+
+def compact(text: str) -> str:
+    r"""Drop comment-only lines, blank lines and indentation of our JS/CSS (~25 % lighter).
+
+    Only whole-line comments go (``//…`` lines and ``/* … */`` blocks opening a
+    line): the code itself is untouched, line by line (no string or regular
+    expression of our files spans lines).
+
+    Examples
+    --------
+    >>> compact("/* head\n * more */\nvar a = 1;  // keep\n\n  // gone\n  f(a);")
+    'var a = 1;  // keep\nf(a);'
+    """
+    out, block = [], False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if block:
+            block = "*/" not in stripped
+            continue
+        if stripped.startswith("/*"):
+            block = "*/" not in stripped
+            continue
+        if stripped and not stripped.startswith("//"):
+            out.append(stripped)
+    return "\n".join(out)
+
+
 @cache
 def bgeo_js() -> str:
-    """Our map script (``templates/bgeo.js``)."""
-    return _template("bgeo.js")
+    """Our map scripts (:data:`PAGE_SCRIPTS` from ``templates/``), as one compact inline block."""
+    return compact("\n".join(_template(name) for name in PAGE_SCRIPTS))
 
 
 @cache
 def bgeo_css() -> str:
-    """Our page stylesheet (``templates/bgeo.css``)."""
-    return _template("bgeo.css")
+    """Our page stylesheet (``templates/bgeo.css``), compact."""
+    return compact(_template("bgeo.css"))

@@ -14,15 +14,26 @@ import pandas as pd
 
 from .._format import NumberFormat
 from ..errors import SchemaError
-from ._classify import Classification, classify
+from ._breaks import data_classes
+from ._captions import national_mark
+from ._classify import Classification
 from ._document import MapDocument
 from ._geometry import encode_geometry, simplify_coverage
 from ._layers import NO_DATA, SUPPRESSED, layer_spec
-from ._options import Basemap, Field, LegendSpec, MapStyle, parse_assets
+from ._layout import insets_of, places_of
+from ._options import Basemap, Field, LegendSpec, MapStyle, Outline, parse_assets
+from ._overlays import outline_layers
 from ._palettes import get_palette
-from ._render import Page, render_page, zones_of
+from ._render import Page, page_script, render_page, zones_of
+from ._style import parse_style, style_palette
+from ._views import ViewSet, views_payload
 
-__all__ = ["categorical_map", "choropleth", "empty_map"]
+__all__ = ["HATCH_BG", "HATCH_FG", "HATCH_PATTERN", "categorical_map", "choropleth", "empty_map"]
+
+#: Hatch of the ``hatched`` categories of :func:`categorical_map` (light grey lines on
+#: white, lighter than the dark ink of "Effectif insuffisant": these categories recede).
+HATCH_BG, HATCH_FG = "#ffffff", "#a6a6a6"
+HATCH_PATTERN = {"kind": "hatch", "bg": HATCH_BG, "fg": HATCH_FG}
 
 
 def _prepare(gdf, columns: Sequence[str], what: str):
@@ -67,8 +78,10 @@ def _default_fields(gdf, value_field: Field | None) -> list[Field]:
 
 def _geometry(gdf, style: MapStyle):
     n = len(gdf)
-    simplified = simplify_coverage(gdf.geometry.values, style.tolerance(n))
-    return simplified, encode_geometry(simplified, quantum=style.grid(n))
+    tolerance = style.tolerance(n)
+    simplified = simplify_coverage(gdf.geometry.values, tolerance)
+    # simplify_coverage orients the rings (not when it returns the input: tolerance 0)
+    return simplified, encode_geometry(simplified, quantum=style.grid(n), orient=tolerance <= 0)
 
 
 def _finish(
@@ -83,23 +96,40 @@ def _finish(
     assets: str,
     classification: Classification | None,
     national: str,
+    style: MapStyle | None = None,
+    source: str = "",
+    page_style: str = "standard",
+    territories=None,
     modes: bool = False,
+    extra: dict | None = None,
+    scripts: tuple[str, ...] = (),
 ) -> MapDocument:
+    style = style or MapStyle()
     basemap = Basemap.parse(basemap)
     assets = parse_assets(assets)
     zones = zones_of(simplified)
+    insets = insets_of(simplified, zones) if style.insets else []
     b = gdf.total_bounds
     page = Page(
         title=title,
         description=description,
         notes=tuple(notes),
+        source=source,
+        insets=tuple({"id": i["id"], "label": i["label"]} for i in insets),
+        style=parse_style(page_style),
+        # long legends (a class per structure) fold and scroll inside the map instead
+        legend_in_map=any(layer["legend"].get("compact") for layer in layers),
         data={
             "layers": layers,
             "zones": zones,
+            "insets": insets,
+            "places": places_of(gdf, territories),
             "bounds": [[b[1], b[0]], [b[3], b[2]]],
             "page_size": 50,
             **({"modes": True} if modes else {}),
+            **(extra or {}),
         },
+        extra_js=tuple(page_script(name) for name in scripts),
     )
     html, csp = render_page(page, tiles=basemap.tiles(), basemap_label=basemap.label, assets=assets)
     return MapDocument(
@@ -113,7 +143,15 @@ def _finish(
     )
 
 
-def empty_map(title: str, message: str, *, description: str = "", notes=()) -> MapDocument:
+def empty_map(
+    title: str,
+    message: str,
+    *,
+    description: str = "",
+    notes=(),
+    source: str = "",
+    page_style: str = "standard",
+) -> MapDocument:
     """Return a page without map that says why (e.g. no publishable value).
 
     Examples
@@ -122,7 +160,14 @@ def empty_map(title: str, message: str, *, description: str = "", notes=()) -> M
     >>> doc.empty, "Aucune valeur publiable." in doc.html
     (True, True)
     """
-    page = Page(title=title, description=description, notes=tuple(notes), empty=message)
+    page = Page(
+        title=title,
+        description=description,
+        notes=tuple(notes),
+        empty=message,
+        source=source,
+        style=parse_style(page_style),
+    )
     html, csp = render_page(page, tiles=None, basemap_label="", assets="inline")
     return MapDocument(html=html, title=title, csp=csp, n_features=0, empty=True)
 
@@ -135,7 +180,7 @@ def choropleth(
     description: str = "",
     classification: Classification | None = None,
     fmt: NumberFormat | None = None,
-    palette: str = "Blues",
+    palette: str | None = None,
     suppressed: str | None = None,
     fields: Sequence[Field] | None = None,
     legend: LegendSpec | None = None,
@@ -144,6 +189,10 @@ def choropleth(
     assets: str = "inline",
     notes: Sequence[str] = (),
     national: str = "",
+    national_value: float | None = None,
+    source: str = "",
+    page_style: str = "standard",
+    territories=None,
 ) -> MapDocument:
     """Draw a choropleth of ``column`` as an embeddable HTML page.
 
@@ -157,12 +206,14 @@ def choropleth(
     title, description : str
         Page title (``<title>`` and heading) and text description (RGAA).
     classification : Classification, optional
-        Default: :func:`classify` of the values with ``fmt`` (fixed
-        0–20–…–100 % breaks for shares, Fisher–Jenks otherwise).
+        Default: Fisher–Jenks natural breaks of the values, rounded to readable
+        bounds (:func:`~._breaks.data_classes`; one class per value when there
+        are at most 5 distinct values).
     fmt : NumberFormat, optional
         Default: shares in percent, one decimal.
-    palette : str
-        A sequential or diverging palette (see :func:`list_palettes`).
+    palette : str, optional
+        A sequential or diverging palette (see :func:`list_palettes`); default
+        ``Blues``, ``DSFR`` with ``page_style="dsfr"``.
     suppressed : str, optional
         Boolean column: ``True`` draws "Effectif insuffisant" (hatched).
     fields : sequence of Field, optional
@@ -180,6 +231,16 @@ def choropleth(
         Lines under the map (source, method).
     national : str
         National figure, already formatted, shown in the index.
+    national_value : float, optional
+        The national value, marked in the legend beside its class.
+    source : str
+        The source line under the map (kept in the map-only variant).
+    page_style : {"standard", "dsfr"}
+        ``dsfr``: the DSFR's colour tokens and typography (:mod:`._style`).
+    territories : Territories, optional
+        Régions and départements that a deep link (``?territoire=84``,
+        ``?territoire=dep-69``) can open, named; default: those of the
+        features' ``region`` / ``departement`` columns.
 
     Returns
     -------
@@ -199,7 +260,7 @@ def choropleth(
     >>> regions["part"] = np.linspace(0.1, 0.9, len(regions))
     >>> doc = choropleth(regions, "part", title="Exemple", basemap="none")
     >>> doc.n_features, doc.classification.labels[0]
-    (18, 'de 0\u202f% à 20\u202f%')
+    (18, 'de 10\u202f% à 20\u202f%')
     """
     style = style or MapStyle()
     cols = [column] + ([suppressed] if suppressed else [])
@@ -229,12 +290,15 @@ def choropleth(
             ),
             description=description,
             notes=notes,
+            source=source,
+            page_style=page_style,
         )
-    classification = classification or classify(values, fmt=fmt)
+    classification = classification or data_classes([values], fmt=fmt)
     classification = classification.with_counts(values)
     cls = classification.assign(values).astype(np.int64)
     cls[np.isnan(values)] = NO_DATA
     cls[sup] = SUPPRESSED
+    palette = palette or style_palette(page_style)
     kind = "diverging" if get_palette(palette).kind == "diverging" else "sequential"
     colors = get_palette(palette, kind=kind).for_k(classification.k)
     value_field = Field(column, legend.title or "Valeur", kind="number", fmt=fmt, main=True)
@@ -245,7 +309,7 @@ def choropleth(
     ]
     layer = layer_spec(
         layer_id="choropleth",
-        name=legend.title or title,
+        name=title,
         data=gdf,
         geometry=geometry,
         cls=cls,
@@ -253,6 +317,7 @@ def choropleth(
         fields=fields,
         legend=legend,
         style=style,
+        national=national_mark(classification, national_value, fmt),
     )
     return _finish(
         gdf=gdf,
@@ -265,6 +330,10 @@ def choropleth(
         assets=assets,
         classification=classification,
         national=national,
+        style=style,
+        source=source,
+        page_style=page_style,
+        territories=territories,
     )
 
 
@@ -286,6 +355,12 @@ def categorical_map(
     basemap: Basemap | str | None = "plan_ign",
     assets: str = "inline",
     notes: Sequence[str] = (),
+    source: str = "",
+    page_style: str = "standard",
+    territories=None,
+    hatched: Sequence[str] = (),
+    outlines: Sequence[Outline] = (),
+    views: ViewSet | None = None,
 ) -> MapDocument:
     """Draw territories coloured by category, with an optional highlighted-zones layer.
 
@@ -308,6 +383,14 @@ def categorical_map(
         Boolean column: territories drawn in the highlighted-zones layer.
     highlight_label, highlight_color : str
         Legend label and outline colour of that layer.
+    hatched : sequence of str
+        Categories drawn hatched (grey lines on white) instead of a colour,
+        e.g. « Non couverte »: they recede behind the coloured ones.
+    outlines : sequence of Outline
+        Groups of territories outlined over the map (not interactive).
+    views : ViewSet, optional
+        Selectable views (one per structure…): a selector, ``?<param>=<key>``
+        URLs, a panel under the map (see :mod:`._views`).
 
     Examples
     --------
@@ -359,12 +442,24 @@ def categorical_map(
             data=shown,
             geometry=geometry,
             cls=cls,
-            classes=[{"label": c, "color": colors[c]} for c in categories],
+            classes=[
+                {"label": c, "color": colors[c]}
+                | ({"pattern": dict(HATCH_PATTERN)} if c in set(hatched) else {})
+                for c in categories
+            ],
             fields=fields,
             legend=legend,
             style=style,
+            no_data_pattern=False,
         )
     ]
+    layers += outline_layers(outlines, shown, simplified, style)
+    extra = {}
+    if views is not None:
+        import shapely
+
+        extra["views"] = views_payload(views, shapely.bounds(simplified), categories)
+    scripts = ("bgeo-views.js",) if views is not None or legend.compact or outlines else ()
     if highlight:
         mask = shown[highlight].fillna(False).astype(bool).to_numpy()
         if mask.any():
@@ -380,6 +475,7 @@ def categorical_map(
                     fields=fields,
                     legend=LegendSpec(title=highlight_label, counts=legend.counts),
                     style=MapStyle(stroke_weight=0, outline_weight=style.outline_weight),
+                    no_data_pattern=False,
                 )
             )
     return _finish(
@@ -393,4 +489,10 @@ def categorical_map(
         assets=assets,
         classification=None,
         national="",
+        style=style,
+        source=source,
+        page_style=page_style,
+        territories=territories,
+        extra=extra,
+        scripts=scripts,
     )

@@ -92,6 +92,11 @@ class Classification:
         One class per distinct value (the data had no more distinct values
         than classes asked): ``bins`` are those values, ``labels`` print them,
         and :meth:`assign` refuses any other value.
+    rounded : bool
+        The scheme's breaks were rounded to readable bounds (:mod:`._breaks`).
+    levels : tuple of str
+        Levels whose values the breaks were computed on (pooled across levels:
+        the same colour means the same value on each of their maps).
     """
 
     scheme: str
@@ -102,6 +107,8 @@ class Classification:
     fmt: NumberFormat = _SHARE
     pooled: bool = False
     exact: bool = False
+    rounded: bool = False
+    levels: tuple[str, ...] = ()
 
     @property
     def k(self) -> int:
@@ -176,6 +183,8 @@ class Classification:
             "counts": list(self.counts),
             "pooled": self.pooled,
             "exact": self.exact,
+            "rounded": self.rounded,
+            "levels": list(self.levels),
         }
 
 

@@ -189,7 +189,11 @@ def join_rows(
     for col in keep:
         if col in ("code", "suppressed", "reason", "low_reliability", "nom", *_TEXT_COLUMNS):
             continue
-        merged[col] = pd.to_numeric(merged[col], errors="coerce").astype("float64")
+        number = pd.to_numeric(merged[col], errors="coerce")
+        text = not pd.api.types.is_numeric_dtype(merged[col])
+        if text and merged[col].notna().any() and number.isna().all():
+            continue  # a text column (e.g. the estimator of a model), kept as text
+        merged[col] = number.astype("float64")
     sup = merged["suppressed"].to_numpy()
     for col in hidden:
         if col in merged.columns:

@@ -1,4 +1,4 @@
-"""Safe output paths and atomic writes of the map pages and their assets."""
+"""Safe output paths and atomic writes of the map pages, their assets and GeoPackages."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import os
 import re
 import tempfile
 import unicodedata
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..errors import SchemaError
 
-__all__ = ["atomic_write", "map_path", "slugify"]
+__all__ = ["atomic_write", "fast_gpkg_writes", "map_path", "slugify"]
 
 
 def slugify(text: str, *, max_length: int = 80) -> str:
@@ -99,3 +100,21 @@ def atomic_write(path: str | os.PathLike, text: str | bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+@contextmanager
+def fast_gpkg_writes():
+    """Let SQLite skip fsync on GeoPackage writes (flush the file or folder once, after).
+
+    GDAL's configuration is process-wide: the previous value is restored on exit,
+    so that a notebook calling :func:`barometre_geo.build` keeps its own setting.
+    """
+    import pyogrio
+
+    key = "OGR_SQLITE_SYNCHRONOUS"
+    before = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: "OFF"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({key: before})

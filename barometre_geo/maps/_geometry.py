@@ -5,7 +5,8 @@ edges shared by neighbouring polygons once, so the simplified communes still
 tile the territory: no slivers, no gaps. Results are cached in-process per
 geometry content and tolerance (the commune coverage takes ~2 s to simplify).
 
-Encoding: coordinates are quantised on a grid of ``quantum`` degrees, the
+Encoding: rings are oriented (exteriors counter-clockwise, holes clockwise),
+coordinates are quantised on a grid of ``quantum`` degrees, the
 closing vertex of each ring is dropped, and the whole coordinate stream is
 written as zig-zag deltas in base-64 variable-length quantities (the VLQ of
 source maps: 5 bits per character plus a continuation bit), one ASCII string
@@ -97,6 +98,9 @@ def _fingerprint(geoms: np.ndarray) -> str:
 def simplify_coverage(geoms, tolerance: float) -> np.ndarray:
     """Simplify a polygon coverage, keeping shared edges shared (cached in-process).
 
+    The result's rings are oriented (exteriors counter-clockwise, holes
+    clockwise), as :func:`encode_geometry` wants them.
+
     Parameters
     ----------
     geoms : array-like of shapely geometries
@@ -125,7 +129,7 @@ def simplify_coverage(geoms, tolerance: float) -> np.ndarray:
     if hit is not None:
         return hit
     try:
-        out = shapely.coverage_simplify(arr, tolerance)
+        out = shapely.orient_polygons(shapely.coverage_simplify(arr, tolerance))
     except shapely.errors.GEOSException as exc:
         raise SchemaError(
             f"Coverage simplification failed ({exc}): the polygons do not form a valid "
@@ -177,8 +181,11 @@ class EncodedGeometry:
         }
 
 
-def encode_geometry(geoms, *, quantum: float = 1e-4) -> EncodedGeometry:
+def encode_geometry(geoms, *, quantum: float = 1e-4, orient: bool = True) -> EncodedGeometry:
     """Encode polygons into compact strings (see the module docstring).
+
+    ``orient=False`` skips orienting the rings, for polygons already oriented
+    (those of :func:`simplify_coverage`).
 
     Examples
     --------
@@ -193,6 +200,10 @@ def encode_geometry(geoms, *, quantum: float = 1e-4) -> EncodedGeometry:
 
     arr = np.asarray(geoms, dtype=object)
     n = len(arr)
+    # exteriors counter-clockwise, holes clockwise: the page fills many features in
+    # one path with the non-zero rule (holes stay holes, enclaves stay filled)
+    if orient:
+        arr = shapely.orient_polygons(arr)
     polys, poly_idx = shapely.get_parts(arr, return_index=True)
     kinds = shapely.get_type_id(polys)
     if polys.size and not np.isin(kinds, (3,)).all():

@@ -31,9 +31,11 @@ columns per option in the same layer (``value_<option>``,
 headline (``value``…). One layer per option would multiply the layers by the
 number of options on top of the six zones; with columns, one layer shows
 every option in the attribute table and the field calculator. Each option
-has its own QGIS style in ``layer_styles`` (Layer Properties › Symbology ›
-Style › Load Style › From database); the headline (else the first option)
-is the default one.
+has its own QGIS style in ``layer_styles``, stored with the metropolitan
+layer of its level (Layer Properties › Symbology › Style › Load Style ›
+From database; QGIS lists them for the overseas layers too, under "other
+styles", and they apply there unchanged); the headline (else the first
+option) is the default style of every layer.
 
 Cells never leak: on a suppressed row, the value, its confidence intervals
 (weighted or not), ``deff``, ``n`` and ``low_reliability`` are NULL.
@@ -51,10 +53,9 @@ import numpy as np
 import pandas as pd
 
 from .._format import NumberFormat
-from .._version import __version__
 from ..errors import InputFileError
-from ..protection.rules import describe_reasons
 from ..territories.crs import ZONE_CRS
+from ._breaks import resolve_classes
 from ._classify import Classification
 from ._data import (
     HIDDEN_COLUMNS,
@@ -66,7 +67,17 @@ from ._data import (
     scheme_label,
 )
 from ._files import map_path
-from ._meta import check_output, indicator_context, published_levels, reference_text
+from ._generalise import generalised_level
+from ._gpkg_docs import (
+    aliases,
+    column_docs,
+    in_value_unit,
+    metadata_table,
+    standard_metadata,
+    unit_scale,
+)
+from ._gpkg_meta import GPKG_VERSION, finish_gpkg
+from ._meta import check_output, indicator_context, published_levels
 from ._qgis import graduated_qml, layer_styles_frame
 from ._render import ZONE_LABELS
 
@@ -96,57 +107,7 @@ _CELL = (
     "model_vs_france",
 )
 _SHARED = ("n", "deff", "participation", "population_share")
-_DESCRIPTIONS = {
-    "code": ("Code", "code INSEE (SIREN pour un EPCI)"),
-    "nom": ("Nom", "nom officiel"),
-    "departement": ("Département", "code du département"),
-    "region": ("Région", "code de la région"),
-    "population": ("Population", "population municipale (INSEE)"),
-    "area_km2": ("Superficie (km²)", "superficie en km², mesurée dans la projection de la zone"),
-    "value": ("Valeur", "valeur publiée, non pondérée ({unit}) ; NULL si masquée ou sans réponse"),
-    "ci_low": ("IC 95 % bas", "borne basse de l'intervalle de confiance à 95 %"),
-    "ci_high": ("IC 95 % haut", "borne haute de l'intervalle de confiance à 95 %"),
-    "value_weighted": (
-        "Valeur pondérée",
-        "estimation pondérée (calage) ; NULL là où elle révélerait des réponses",
-    ),
-    "ci_low_weighted": ("IC 95 % bas (pondéré)", "borne basse, taille effective de Kish"),
-    "ci_high_weighted": ("IC 95 % haut (pondéré)", "borne haute, taille effective de Kish"),
-    "suppressed": ("Masquée", "vrai : secret statistique (motif : reason) ; valeur NULL"),
-    "reason": (
-        "Motif du masquage",
-        describe_reasons(),
-    ),
-    "low_reliability": ("Fiabilité faible", "moins de 30 réponses ou IC de plus de ±15 points"),
-    "model_value": (
-        "Estimation modélisée",
-        "part des collectivités ({unit}) prédite par le modèle multiniveau (MRP) ; NULL si "
-        "seule la classe est publiée ou secrète",
-    ),
-    "model_ci_low": ("IC 95 % bas (modèle)", "borne basse de l'intervalle de l'estimation"),
-    "model_ci_high": ("IC 95 % haut (modèle)", "borne haute de l'intervalle de l'estimation"),
-    "model_class_low": ("Classe modélisée (bas)", "borne basse de la classe de l'estimation"),
-    "model_class_high": ("Classe modélisée (haut)", "borne haute de la classe de l'estimation"),
-    "model_publication": (
-        "Publication (modèle)",
-        "value : valeur ; class : classe seule (peu de réponses) ; hidden : secret",
-    ),
-    "model_uncertain": ("Estimation incertaine", "l'intervalle à 95 % couvre plusieurs classes"),
-    "model_vs_france": (
-        "Comparaison avec la France",
-        "above / below : significativement au-dessus / en dessous ; similar : non distinguable",
-    ),
-    "classe": ("Classe", "numéro de la classe de la carte (1 = la plus basse) ; NULL sans valeur"),
-    "classe_libelle": (
-        "Libellé de la classe",
-        "classe de la carte, « Pas de réponse », « Secret statistique » ou « Effectif "
-        "insuffisant » (toutes les cases masquées l'étant faute de réponses)",
-    ),
-    "n": ("Réponses", "nombre de réponses valides ; NULL si masquée"),
-    "deff": ("Effet de plan", "effet de plan de Kish de la pondération"),
-    "participation": ("Participation", "répondants / collectivités de l'univers (0–1)"),
-    "population_share": ("Part de la population", "population des communes répondantes (0–1)"),
-}
+_TEXT_CELL = ("model_publication", "model_vs_france")  # text (``reason`` too)
 
 
 def _target(out_dir, path) -> Path | None:
@@ -166,10 +127,21 @@ def _option_order(aggregates: pd.DataFrame, ind) -> tuple[bool, list[str]]:
     return bool(rows["option"].isna().any()), order
 
 
-def _block(gdf, rows, level, classification, ctx, palette, suffix):
-    """Columns of one cell group (headline or option) and its classes."""
+def _extra_columns(rows: pd.DataFrame, extra: Sequence[str]) -> tuple[str, ...]:
+    """Cell columns beyond :data:`_CELL`: ``value_*``/``ci_*`` ones and those asked."""
+    auto = [c for c in rows.columns if in_value_unit(c) and c not in _CELL]
+    return tuple(dict.fromkeys([*auto, *(c for c in extra if c in rows.columns)]))
+
+
+def _block(gdf, rows, level, classification, ctx, palette, suffix, extra=()):
+    """Columns of one cell group (headline or option) and its classes.
+
+    Values are classified as the HTML map classifies them (shares 0–1), then
+    written in the unit the metadata states (shares in %).
+    """
+    cell = (*_CELL, *_extra_columns(rows, extra))
     merged = join_rows(
-        gdf, rows, level=level, columns=(*_CELL, *_SHARED), hidden=HIDDEN_COLUMNS, what=_WHAT
+        gdf, rows, level=level, columns=(*cell, *_SHARED), hidden=HIDDEN_COLUMNS, what=_WHAT
     )
     values = merged["value"].to_numpy()
     cls, colors = classes_and_colors(
@@ -180,26 +152,32 @@ def _block(gdf, rows, level, classification, ctx, palette, suffix):
     labels = np.where(sup, ctx.suppressed_label, "Pas de réponse").astype(object)
     if cls is not None:
         labels[idx >= 0] = np.asarray(cls.labels, dtype=object)[idx[idx >= 0]]
+    scale = unit_scale(ctx)
     out = pd.DataFrame(index=merged.index)
-    for col in _CELL:
+    for col in cell:
         if col not in merged.columns:
             continue
         if col.endswith("_weighted") and not merged[col].notna().any():
             continue  # aggregated without weights
         series = merged[col]
-        if col in ("reason", "model_publication", "model_vs_france"):
-            series = series.astype("object").where(series.notna(), None)
-        elif col == "model_uncertain":
+        if col == "model_uncertain":
             series = series.astype("boolean")
+        elif col == "reason" or not pd.api.types.is_numeric_dtype(series):
+            series = series.astype("object").where(series.notna(), None)
+        elif in_value_unit(col):
+            series = series * scale
         out[f"{col}{suffix}"] = series
     out[f"classe{suffix}"] = pd.array(np.where(idx >= 0, idx + 1, 0), dtype="Int16")
     out.loc[idx < 0, f"classe{suffix}"] = pd.NA
     out[f"classe_libelle{suffix}"] = labels
-    shared = merged[[c for c in _SHARED if c in merged.columns]]
+    shared = merged[[c for c in _SHARED if c in merged.columns]].copy()
+    for col in ("participation", "population_share"):  # shares of the universe, in %
+        if col in shared.columns:
+            shared[col] = shared[col] * 100.0
     return out, shared, cls, colors
 
 
-def _level_table(aggregates, gdf, level, ctx, options, headline, classification, palette):
+def _level_table(aggregates, gdf, level, ctx, options, headline, classification, palette, extra=()):
     base_cols = ["code", "nom"] + [c for c in ("departement", "region") if c in gdf and c != "code"]
     base = gdf[[*base_cols, "population", "area_km2", "zone", "geometry"]].reset_index(drop=True)
     base = base.assign(code=base["code"].astype(str))
@@ -208,7 +186,10 @@ def _level_table(aggregates, gdf, level, ctx, options, headline, classification,
     for opt in groups:
         rows = overall_rows(aggregates, ctx.indicator.id, level, opt, what=_WHAT)
         suffix = "" if opt is None else f"_{opt}"
-        block, sh, cls, colors = _block(gdf, rows, level, classification, ctx, palette, suffix)
+        # the HTML map's classes: pooled over the levels of the table, one per option
+        chosen = resolve_classes(classification, aggregates, ctx.indicator.id, option=opt,
+                                 fmt=ctx.fmt)  # fmt: skip
+        block, sh, cls, colors = _block(gdf, rows, level, chosen, ctx, palette, suffix, extra)
         blocks.append(block)
         shared = sh if shared is None else shared.combine_first(sh)
         styles.append((opt, suffix, cls, colors))
@@ -219,33 +200,23 @@ def _level_table(aggregates, gdf, level, ctx, options, headline, classification,
     return table, styles
 
 
-def _zones(table: pd.DataFrame, level: str):
+def _zones(table: pd.DataFrame, level: str, geometry: dict[str, pd.Series]):
+    """Yield ``(zone, layer, GeoDataFrame)`` per zone, in its projection, generalised."""
     import geopandas as gpd
 
     zones = table["zone"].astype(str).to_numpy()
     for zone in ["metropole", *sorted(set(zones) - {"metropole"})]:
         mask = zones == zone
         if mask.any():
-            sub = gpd.GeoDataFrame(table.loc[mask].drop(columns="zone"), crs="EPSG:4326")
+            sub = table.loc[mask].drop(columns=["zone", "geometry"]).reset_index(drop=True)
+            geoms = geometry[zone].reindex(sub["code"].astype(str)).to_numpy()
             name = level if zone == "metropole" else f"{level}_{zone}"
-            yield zone, name, sub.to_crs(ZONE_CRS[zone]).reset_index(drop=True)
-
-
-def _aliases(columns: Sequence[str], option_labels: dict[str, str]) -> dict[str, str]:
-    out = {}
-    for col in columns:
-        base, label = col, ""
-        for opt, text in option_labels.items():
-            if col.endswith(f"_{opt}") and col[: -len(opt) - 1] in _DESCRIPTIONS:
-                base, label = col[: -len(opt) - 1], f" — {text}"
-        if base in _DESCRIPTIONS:
-            out[col] = _DESCRIPTIONS[base][0] + label
-    return out
+            yield zone, name, gpd.GeoDataFrame(sub, geometry=geoms, crs=ZONE_CRS[zone])
 
 
 def _style_rows(layer, level, table_cols, styles, ctx, option_labels) -> list[dict]:
     outline = 0.0 if level in ("commune", "epci") else 0.15
-    aliases = _aliases(table_cols, option_labels)
+    names = aliases(table_cols, option_labels)
     rows = []
     for i, (opt, suffix, cls, colors) in enumerate(styles):
         name = "Carte" if opt is None else option_labels.get(opt, opt)
@@ -257,88 +228,14 @@ def _style_rows(layer, level, table_cols, styles, ctx, option_labels) -> list[di
             no_data_label="Pas de réponse",
             suppressed_label=ctx.suppressed_label,
             outline_width=outline,
-            aliases=aliases,
+            aliases=names if i == 0 else None,  # the default style names the fields once
+            scale=unit_scale(ctx),
         )
         what = ctx.indicator.label + ("" if opt is None else f" — {name}")
         rows.append(
             {"layer": layer, "name": name, "qml": qml, "default": i == 0, "description": what}
         )
     return rows
-
-
-def _metadata(ctx, territories, levels, catalog, columns, classes, when) -> pd.DataFrame:
-    import json
-
-    ind, cat = ctx.indicator, ctx.catalogue
-    ed = cat.edition
-    theme = cat.theme(ind.theme)
-    wave = ed.wave(ind.wave) if ind.wave else None
-    method = {
-        "share": "part des réponses valides égales à : " + ", ".join(ind.positive),
-        "distribution": "répartition des réponses valides entre les options"
-        + (" ; titre : part de " + ", ".join(ind.positive) if ind.positive else ""),
-        "share_per_option": "part des répondants ayant coché chaque option",
-        "mean": "moyenne des réponses (en %)",
-    }[ind.statistic]
-    prov = getattr(territories, "provenance", {}) or {}
-    meta = [
-        ("titre", ind.label),
-        ("indicateur", ind.id),
-        ("question", ind.question),
-        ("theme", f"{theme.id} — {theme.label}"),
-        ("vague", f"{ind.wave}" + (f" ({wave.start} – {wave.end})" if wave else " (profil)")),
-        ("edition", f"{ed.name}, édition {ctx.edition}"),
-        ("donnees_synthetiques", ctx.synthetic_text),
-        ("univers", f"{ind.universe} ({', '.join(ind.universe_kinds)})"),
-        ("statistique", f"{ind.statistic} : {method}"),
-        ("unite", ctx.fmt.unit or "sans unité"),
-        ("niveaux", ", ".join(levels)),
-        (
-            "intervalle_confiance",
-            "95 % ; Wilson pour les parts, Student pour les moyennes ; valeurs pondérées : "
-            "taille d'échantillon effective de Kish",
-        ),
-        ("ponderation", ctx.weights),
-        ("seuil_k", str(ctx.k)),
-        ("seuil_k_sensible", str(ctx.k_sensitive)),
-        ("indicateur_sensible", "oui" if ind.sensitive else "non"),
-        ("seuil_applique", str(ctx.threshold)),
-        ("mode_publication", ctx.mode),
-        ("source_enquete", ctx.survey_text()),
-        ("source_rapport", ind.source),
-        ("referentiel", reference_text(territories)),
-        ("referentiel_provenance", json.dumps(prov, ensure_ascii=False, default=str)),
-        ("palette", "ColorBrewer (Cynthia Brewer, Apache-2.0), gris / hachuré : sans valeur"),
-        (
-            "projections",
-            "Métropole : EPSG:2154 (Lambert-93) ; outre-mer : une couche par département "
-            "suffixée de son code, dans sa projection (971/972 EPSG:5490, 973 EPSG:2972, "
-            "974 EPSG:2975, 976 EPSG:4471) ; superficies en km² mesurées dans ces projections.",
-        ),
-        ("genere_le", when.strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("barometre_geo_version", __version__),
-    ]
-    if ind.published is not None and ind.published.value is not None:
-        meta.append(("valeur_nationale_publiee", ctx.fmt.format(ind.published.value)))
-    meta += [(f"classes:{key}", text) for key, text in classes]
-    meta += [(f"couche:{c['layer']}", c["text"]) for c in catalog]
-    meta += [(f"colonne:{c}", d) for c, d in columns.items()]
-    return pd.DataFrame(meta, columns=["cle", "valeur"])
-
-
-def _column_docs(columns: Sequence[str], ctx, option_labels) -> dict[str, str]:
-    out = {}
-    unit = "part de 0 à 1" if ctx.fmt.share else (ctx.fmt.unit or "valeur")
-    for col in columns:
-        if col in ("geometry", "zone"):
-            continue
-        base, label = col, ""
-        for opt, text in option_labels.items():
-            if col.endswith(f"_{opt}") and col[: -len(opt) - 1] in _DESCRIPTIONS:
-                base, label = col[: -len(opt) - 1], f" (option « {text} »)"
-        if base in _DESCRIPTIONS:
-            out[col] = _DESCRIPTIONS[base][1].format(unit=unit) + label
-    return out
 
 
 def write_indicator_gpkg(
@@ -354,9 +251,11 @@ def write_indicator_gpkg(
     synthetic: bool | None = None,
     k: int | None = None,
     k_sensitive: int | None = None,
-    classification: Classification | None = None,
+    classification: Classification | dict | None = None,
     palette: str = "Blues",
     fmt: NumberFormat | None = None,
+    simplify: bool = True,
+    extra_columns: Sequence[str] = (),
 ) -> Path:
     """Write one indicator to a GeoPackage styled for QGIS (layout in the module docstring).
 
@@ -382,12 +281,24 @@ def write_indicator_gpkg(
     k, k_sensitive : int, optional
         Suppression thresholds quoted in the legend and the metadata
         (default: the table's ``attrs``, then 5 and 10).
-    classification : Classification, optional
-        Classes of every layer (default: those of the HTML map, per level).
+    classification : Classification or dict, optional
+        Classes of every layer, or ``{option or None: Classification}``
+        (default: those of the HTML map: natural breaks pooled over the
+        table's levels, rounded, per option).
     palette : str
         Sequential or diverging palette (:func:`list_palettes`).
     fmt : NumberFormat, optional
         Default: percent for shares, the indicator's unit for means.
+    simplify : bool, default True
+        Generalised geometry (:mod:`~barometre_geo.maps._generalise`: EPCI,
+        départements and régions simplified at 1.2 km, shared borders kept):
+        a 1,250-EPCI layer weighs 0.8 MB instead of 5.5 MB. ``False`` writes
+        the reference's contours as they are.
+    extra_columns : sequence of str, optional
+        Further cell columns of the table to carry with each option group
+        (text or numbers). Columns named ``value*``, ``ci_low*``,
+        ``ci_high*`` (a model estimate…) are carried anyway, in the unit of
+        ``value``.
 
     Returns
     -------
@@ -437,17 +348,27 @@ def write_indicator_gpkg(
     when = datetime.now(UTC).replace(microsecond=0)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part.gpkg")
-    catalog, styles, classes, columns = [], [], [], {}
+    catalog, styles, classes, columns, described = [], [], [], {}, []
 
     def write(df, layer, *, epsg=None, title, description):
         opts = {"IDENTIFIER": title, "DESCRIPTION": description}
         if epsg:
             opts["GEOMETRY_NAME"] = GEOMETRY_COLUMN
+            if len(df) < 100:  # a few overseas polygons: an R-tree would outweigh them
+                opts["SPATIAL_INDEX"] = "NO"
         pyogrio.write_dataframe(
-            df, tmp, layer=layer, driver="GPKG", promote_to_multi=bool(epsg), layer_options=opts
+            df,
+            tmp,
+            layer=layer,
+            driver="GPKG",
+            promote_to_multi=bool(epsg),
+            layer_options=opts,
+            dataset_options=None if tmp.exists() else {"VERSION": GPKG_VERSION},
         )
         crs = f"EPSG:{epsg}" if epsg else "sans géométrie"
         catalog.append({"layer": layer, "text": f"{crs} ; {len(df)} entité(s) ; {description}"})
+        bounds = tuple(df.total_bounds) if epsg and len(df) else None
+        described.append((layer, title, description, f"EPSG:{epsg}" if epsg else None, bounds))
 
     try:
         for level in levels:
@@ -460,26 +381,29 @@ def write_indicator_gpkg(
                 headline,
                 classification,
                 palette,
+                extra_columns,
             )
-            columns.update(_column_docs(table.columns, ctx, option_labels))
+            columns.update(column_docs(table.columns, ctx, option_labels))
             for opt, _, cls, _ in level_styles:
                 key = level if opt is None else f"{level}:{opt}"
                 text = " ; ".join(cls.labels) if cls is not None else "aucune valeur publiable"
                 scheme = scheme_label(cls) if cls is not None else ""
                 classes.append((key, f"{scheme} : {text}" if cls is not None else text))
-            for zone, layer, projected in _zones(table, level):
+            geometry = generalised_level(territories, level, simplify=simplify)
+            for zone, layer, projected in _zones(table, level, geometry):
                 where = "métropole" if zone == "metropole" else ZONE_LABELS[zone]
                 write(
                     projected,
                     layer,
                     epsg=ZONE_CRS[zone],
                     title=f"{ctx.indicator.label} — {LEVEL_LABELS[level]} ({where})",
-                    description=f"{LEVEL_LABELS[level].capitalize()} ({where}) : {indicator}",
+                    description=f"{LEVEL_LABELS[level][0].upper()}{LEVEL_LABELS[level][1:]} "
+                    f"({where}) : {indicator}",
                 )
-                styles += _style_rows(
-                    layer, level, projected.columns, level_styles, ctx, option_labels
-                )
-        nat = _national_table(aggregates, ctx, headline, options)
+                # every layer gets its default style, the metropolitan one the others too
+                shown = level_styles if zone == "metropole" else level_styles[:1]
+                styles += _style_rows(layer, level, projected.columns, shown, ctx, option_labels)
+        nat = _national_table(aggregates, ctx, headline, options, extra_columns)
         if len(nat):
             write(
                 nat,
@@ -487,7 +411,7 @@ def write_indicator_gpkg(
                 title=f"{ctx.indicator.label} — France",
                 description="France, France métropolitaine, outre-mer (sans géométrie)",
             )
-        meta = _metadata(ctx, territories, levels, catalog, columns, classes, when)
+        meta = metadata_table(ctx, territories, levels, catalog, columns, classes, when, simplify)
         write(
             meta,
             "metadonnees",
@@ -498,6 +422,11 @@ def write_indicator_gpkg(
         pyogrio.write_dataframe(
             frame, tmp, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"}
         )
+        finish_gpkg(
+            tmp,
+            standard_metadata(ctx, territories, described, levels, simplify=simplify),
+            when=when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        )
         os.replace(tmp, target)
     finally:
         for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-journal", "-wal"))):
@@ -505,13 +434,14 @@ def write_indicator_gpkg(
     return target
 
 
-def _national_table(aggregates, ctx, headline, options) -> pd.DataFrame:
+def _national_table(aggregates, ctx, headline, options, extra=()) -> pd.DataFrame:
     rows = national_rows(aggregates, ctx.indicator.id)
     if not len(rows):
         return pd.DataFrame()
     keys = rows[["level", "code"]].astype(str).drop_duplicates()
     base = keys.assign(nom=[_national_name(lv) for lv in keys["level"]]).reset_index(drop=True)
     parts = [base]
+    cell = (*_CELL, *_extra_columns(rows, extra))
     for i, opt in enumerate(([None] if headline else []) + list(options)):
         if "option" not in rows.columns:
             sub = rows
@@ -524,13 +454,22 @@ def _national_table(aggregates, ctx, headline, options) -> pd.DataFrame:
             if col in merged.columns:
                 merged[col] = merged[col].astype("object").where(~merged["suppressed"], None)
         suffix = "" if opt is None else f"_{opt}"
-        cols = [c for c in (*_CELL, *(_SHARED if i == 0 else ())) if c in merged.columns]
+        cols = [c for c in (*cell, *(_SHARED if i == 0 else ())) if c in merged.columns]
         block = merged[cols].rename(columns={c: f"{c}{suffix}" for c in cols if c not in _SHARED})
-        for col in block.columns:
-            if block[col].dtype == object and not col.startswith(("reason", "suppressed")):
-                block[col] = pd.to_numeric(block[col], errors="coerce")
-            elif col.startswith("reason"):
-                block[col] = block[col].astype("object").where(block[col].notna(), None)
+        for src, col in zip(cols, block.columns, strict=True):
+            if src == "model_uncertain":
+                block[col] = block[col].astype("boolean")
+                continue
+            if src in ("reason", "suppressed", *_TEXT_CELL) or src in extra:
+                if src == "reason" or not pd.api.types.is_numeric_dtype(block[col]):
+                    block[col] = block[col].astype("object").where(block[col].notna(), None)
+                continue
+            number = pd.to_numeric(block[col], errors="coerce")
+            if in_value_unit(src):
+                number = number * unit_scale(ctx)
+            elif src in ("participation", "population_share"):
+                number = number * 100.0
+            block[col] = number
         parts.append(block)
     return pd.concat(parts, axis=1)
 

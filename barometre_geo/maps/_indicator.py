@@ -7,7 +7,7 @@ the choropleth with the full tooltip: name, code, value, class, number of
 answers, 95 % confidence interval and participation. Suppressed cells are
 hatched (« Secret statistique », or « Effectif insuffisant » when every hidden
 cell was hidden for its count: :func:`._meta.suppressed_label`), territories
-without answer grey.
+without answer dotted ("Pas de réponse").
 
 The number format (percent for shares, the unit of a mean) and the threshold
 quoted in the legend ("moins de k réponses", ``k_sensitive`` for a sensitive
@@ -24,6 +24,8 @@ import pandas as pd
 
 from .._format import NumberFormat
 from ..territories.reference import parse_level
+from ._breaks import resolve_classes
+from ._captions import map_texts
 from ._choropleth import choropleth, empty_map
 from ._classify import Classification
 from ._data import LEVEL_LABELS, REQUIRED_COLUMNS, join_rows, national_rows, overall_rows
@@ -43,14 +45,18 @@ def indicator_map(
     description: str = "",
     option: str | None = None,
     fmt: NumberFormat | None = None,
-    classification: Classification | None = None,
-    palette: str = "Blues",
+    classification: Classification | dict | None = None,
+    palette: str | None = None,
     min_n: int | None = None,
     catalogue=None,
     style: MapStyle | None = None,
     basemap: Basemap | str | None = "plan_ign",
     assets: str = "inline",
     notes=(),
+    edition: str | None = None,
+    synthetic: bool | None = None,
+    page_style: str = "standard",
+    modelled: str = "",
     estimates: str | None = None,
 ):
     """Draw one indicator at one level from an aggregates table.
@@ -73,8 +79,12 @@ def indicator_map(
     fmt : NumberFormat, optional
         Default: the classification's, else the catalogue's (percent for
         shares, the unit of a mean), else the table's ``statistic``.
-    classification : Classification, optional
-        E.g. from :func:`classify_pooled` to share breaks across waves.
+    classification : Classification or dict, optional
+        E.g. from :func:`classify_pooled` to share breaks across waves, or
+        ``{option or None: Classification}``. Default: natural breaks of the
+        published values of every level in ``aggregates``, pooled and rounded
+        (:func:`~._breaks.indicator_classes`: the same colour means the same
+        value on the indicator's maps at every level).
     min_n : int, optional
         The suppression threshold quoted in the legend. Default: the table's
         ``attrs["barometre_geo"]`` ``k``, or ``k_sensitive`` for a sensitive
@@ -82,6 +92,13 @@ def indicator_map(
     catalogue : Catalogue, optional
         Default :func:`barometre_geo.load_catalogue`. Indicators outside it
         are drawn too, with the defaults.
+    edition, synthetic : optional
+        For the source line; default ``aggregates.attrs["barometre_geo"]``.
+    page_style : {"standard", "dsfr"}
+        See :func:`choropleth`.
+    modelled : str
+        A sentence for model-based figures, appended to the source line and
+        under the legend (empty for direct estimates).
     estimates : {"model", "direct"}, optional
         ``"model"`` draws the model-based estimates of
         ``aggregate(..., estimates="model")`` (:func:`~._modelled.modelled_map`:
@@ -117,7 +134,7 @@ def indicator_map(
         aggregates,
         indicator,
         catalogue=catalogue,
-        fmt=fmt or (classification.fmt if classification else None),
+        fmt=fmt or (classification.fmt if isinstance(classification, Classification) else None),
         min_n=min_n,
     )
     fmt, min_n = ctx.fmt, ctx.threshold
@@ -129,8 +146,17 @@ def indicator_map(
         title = f"{name} — {LEVEL_LABELS[level]}"
     mode = _parse_estimates(estimates, aggregates, level)
     if mode == "model":
+        from ._modelled import MODEL_SOURCE
+
+        texts = map_texts(
+            aggregates, territories, indicator=indicator, entry=ctx.indicator, option=option,
+            classification=None, edition=edition, synthetic=synthetic, catalogue=catalogue,
+            modelled=modelled or MODEL_SOURCE,
+        )  # fmt: skip
+        known = territories if hasattr(territories, "level") else None
         return _modelled(aggregates, gdf, indicator, level, option, title, description, ctx,
-                         palette, style, basemap, assets, notes)  # fmt: skip
+                         palette, style, basemap, assets, notes, source=texts.source,
+                         page_style=page_style, territories=known)  # fmt: skip
     rows = overall_rows(aggregates, indicator, level, option, what="indicator_map")
     keep = ("value", "n", "ci_low", "ci_high", "participation", "suppressed")
     merged = join_rows(gdf, rows, level=level, columns=keep)
@@ -146,7 +172,22 @@ def indicator_map(
     if national:
         notes.insert(0, f"Valeur nationale : {national}.")
     label = suppressed_label(min_n, sensitive=ctx.sensitive, reasons=hidden_reasons(rows))
-    legend = LegendSpec(title=title, min_n=min_n, subtitle="", suppressed_label=label)
+    if not isinstance(classification, Classification):
+        classification = resolve_classes(
+            classification, aggregates, indicator, option=option, fmt=fmt
+        )
+    texts = map_texts(
+        aggregates, territories, indicator=indicator, entry=ctx.indicator, option=option,
+        classification=classification, edition=edition, synthetic=synthetic,
+        catalogue=catalogue, modelled=modelled,
+    )  # fmt: skip
+    legend = LegendSpec(
+        title=texts.legend_title,
+        min_n=min_n,
+        subtitle=texts.legend_subtitle,
+        note=modelled,
+        suppressed_label=label,
+    )
     n_sup = int(merged["suppressed"].sum())
     if not np.isfinite(merged["value"].to_numpy()).any():
         doc = empty_map(
@@ -155,6 +196,8 @@ def indicator_map(
             + (f" : {n_sup} territoire(s) — {label.lower()}." if n_sup else " : aucune réponse."),
             description=description,
             notes=notes,
+            source=texts.source,
+            page_style=page_style,
         )
         return replace(doc, national=national)
     share = NumberFormat.for_share()
@@ -183,6 +226,10 @@ def indicator_map(
         assets=assets,
         notes=notes,
         national=national,
+        national_value=texts.national_value,
+        source=texts.source,
+        page_style=page_style,
+        territories=territories if hasattr(territories, "level") else None,
     )
 
 
@@ -216,9 +263,20 @@ def _national_texts(aggregates, indicator, option, fmt):
     return direct, model
 
 
+#: Under the modelled map of a sensitive indicator (French).
+SENSITIVE_MODEL_NOTE = (
+    "Indicateur sensible : là où le chiffre direct d'un département ou d'une région est "
+    "secret, le modèle n'utilise aucune de ses réponses ; son estimation est synthétique "
+    "(type, taille et couverture de ses collectivités, effet de sa région) et ne dit rien "
+    "de ses répondants."
+)
+
+
 def _modelled(aggregates, gdf, indicator, level, option, title, description, ctx, palette,
-              style, basemap, assets, notes):  # fmt: skip
+              style, basemap, assets, notes, *, source="", page_style="standard",
+              territories=None):  # fmt: skip
     from ._modelled import modelled_map
+    from ._style import style_palette
 
     national, nat_model = _national_texts(aggregates, indicator, option, ctx.fmt)
     notes = list(notes)
@@ -227,11 +285,15 @@ def _modelled(aggregates, gdf, indicator, level, option, title, description, ctx
         if nat_model is not None:
             line += f" ; part modélisée des collectivités : {ctx.fmt.format(nat_model)}"
         notes.insert(0, line + ".")
+    if ctx.indicator is not None and ctx.indicator.sensitive:
+        notes.append(SENSITIVE_MODEL_NOTE)
     mean = ctx.indicator is not None and ctx.indicator.kind == "percentage"
     doc = modelled_map(
         aggregates, gdf, indicator=indicator, level=level, option=option, title=title,
         description=description, fmt=ctx.fmt, mean=mean, min_n=ctx.threshold,
-        national=national, national_model=nat_model, palette=palette, style=style,
-        basemap=basemap, assets=assets, notes=notes,
+        national=national, national_model=nat_model,
+        palette=palette or style_palette(page_style), style=style, basemap=basemap,
+        assets=assets, notes=notes, source=source, page_style=page_style,
+        territories=territories,
     )  # fmt: skip
     return replace(doc, national=national)

@@ -19,9 +19,9 @@ from .._format import NumberFormat, format_count
 from ..errors import SchemaError
 from ._geometry import EncodedGeometry, encode_vlq
 from ._options import Field, LegendSpec, MapStyle
-from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH
+from ._palettes import NO_DATA_COLOR, NO_DATA_PATTERN, SUPPRESSED_PATTERN
 
-__all__ = ["NO_DATA", "SUPPRESSED", "layer_spec", "text_column"]
+__all__ = ["NO_DATA", "SUPPRESSED", "coded_text_column", "layer_spec", "text_column"]
 
 NO_DATA, SUPPRESSED = -1, -2
 _SEPARATORS = ("|", "~", "^", "\t", "\u001f")
@@ -42,6 +42,29 @@ def text_column(values: Sequence[str]) -> dict | list:
         if not any(sep in v for v in vals):
             return {"sep": sep, "s": sep.join(vals)}
     return vals
+
+
+def coded_text_column(values: Sequence[str]) -> dict | list:
+    """Ship a text column, as codes into its distinct values when they repeat.
+
+    A column of EPCI or département names repeats each value hundreds of
+    times over the 34,875 communes: it ships as ``{"dict": [...], "i": VLQ}``
+    (the distinct values once, then one code per feature); a column of mostly
+    distinct values ships as :func:`text_column`.
+
+    Examples
+    --------
+    >>> coded_text_column(["Ain", "Ain", "Aisne", "Ain", "Aisne", "Ain", "Ain", "Ain"])
+    {'dict': ['Ain', 'Aisne'], 'i': 'AACBCBAA'}
+    >>> coded_text_column(["a", "b"])
+    {'sep': '|', 's': 'a|b'}
+    """
+    vals = ["" if v is None or v is pd.NA or v != v else str(v) for v in values]
+    codes, uniques = pd.factorize(pd.Series(vals, dtype="object"))
+    if len(vals) < 8 or len(uniques) > len(vals) / 4:
+        return text_column(vals)
+    deltas = np.diff(codes, prepend=0)  # runs of equal values cost one character each
+    return {"dict": [str(u) for u in uniques], "i": encode_vlq(deltas)}
 
 
 def _number_column(series: pd.Series, fmt: NumberFormat, where: str) -> list:
@@ -65,7 +88,7 @@ def _field_payload(df: pd.DataFrame, fd: Field) -> dict:
             )
     out = {"label": fd.label, "type": fd.kind, "main": fd.main}
     if fd.kind == "text":
-        out["data"] = text_column(df[fd.columns[0]].tolist())
+        out["data"] = coded_text_column(df[fd.columns[0]].tolist())
     elif fd.kind == "number":
         out["fmt"] = fd.number_format.to_js()
         out["data"] = _number_column(df[fd.columns[0]], fd.number_format, fd.columns[0])
@@ -86,6 +109,9 @@ def layer_spec(
     fields: Sequence[Field],
     legend: LegendSpec,
     style: MapStyle,
+    national: dict | None = None,
+    no_data_pattern: bool = True,
+    interactive: bool = True,
 ) -> dict:
     """Assemble one layer's payload.
 
@@ -96,9 +122,17 @@ def layer_spec(
     cls : numpy.ndarray of int
         Class (or category) index per feature; ``-1`` no answer, ``-2`` suppressed.
     classes : sequence of dict
-        ``{"label", "color"}`` (``"outline"`` optional; ``color`` None = no fill).
+        ``{"label", "color"}`` (``"outline"`` optional; ``color`` None = no fill;
+        ``"pattern"`` optional: a texture ``{"kind": "hatch" | "dots", "bg", "fg"}``
+        drawn instead of the colour).
     fields : sequence of Field
         The first one is the tooltip title (a text field, the name).
+    national : dict, optional
+        The national value's mark in the legend (:func:`~._captions.national_mark`).
+    no_data_pattern : bool
+        Draw "no answer" dotted (indicator maps); ``False``: in :data:`NO_DATA_COLOR`.
+    interactive : bool
+        ``False``: no tooltip nor pointer events (an outline drawn over another layer).
     """
     if not fields or fields[0].kind != "text":
         raise SchemaError(
@@ -122,28 +156,31 @@ def layer_spec(
             "fill_opacity": style.fill_opacity,
             "highlight": style.highlight_color,
             "outline_weight": style.outline_weight,
+            "interactive": bool(interactive),
         },
         "legend": {
             "title": legend.title or name,
             "subtitle": legend.subtitle,
             "note": legend.note,
             "counts": legend.counts,
+            "compact": legend.compact,
             "classes": legend_classes,
             "no_data": {
                 "label": legend.no_data,
                 "short": legend.no_data.lower(),
                 "color": NO_DATA_COLOR,
+                "pattern": dict(NO_DATA_PATTERN) if no_data_pattern else None,
                 "n": n_no,
                 "count": format_count(n_no),
             },
             "suppressed": {
                 "label": legend.suppressed,
                 "short": legend.suppressed_short,
-                "hatch": True,
-                "pattern": {"bg": SUPPRESSED_COLOR, "fg": SUPPRESSED_HATCH},
+                "pattern": dict(SUPPRESSED_PATTERN),
                 "n": n_sup,
                 "count": format_count(n_sup),
             },
+            "national": national,
         },
         "fields": [_field_payload(data, fd) for fd in fields],
     }

@@ -34,7 +34,7 @@ from ._layers import NO_DATA, SUPPRESSED, layer_spec
 from ._options import Basemap, Field, LegendSpec, MapStyle
 from ._palettes import get_palette
 
-__all__ = ["COMPARISON_COLORS", "MODEL_NOTE", "modelled_map"]
+__all__ = ["COMPARISON_COLORS", "MODEL_NOTE", "MODEL_SOURCE", "modelled_map"]
 
 #: Colours of the comparison with France (below, not distinguishable, above).
 COMPARISON_COLORS = ("#2166ac", "#e0e0e0", "#b2182b")
@@ -52,6 +52,8 @@ MODEL_NOTE = (
     "la région — puis appliquée à toutes les collectivités du territoire ; elle suppose que "
     "ces caractéristiques expliquent qui a répondu."
 )
+#: What the source line adds under a modelled map (``_captions.SourceLine.modelled``).
+MODEL_SOURCE = "estimations modélisées par un modèle multiniveau (voir la note sous la carte)"
 _TIER_TEXT = {
     "value": "valeur et intervalle",
     "class": "classe seule (peu de réponses : la valeur exacte pourrait trahir une réponse)",
@@ -62,9 +64,21 @@ MODEL_COLUMNS_NEEDED = ("model_value", "model_ci_low", "model_ci_high", "model_c
                         "model_publication", "model_uncertain", "model_vs_france")  # fmt: skip
 
 
-def _class_labels(breaks, fmt: NumberFormat) -> list[str]:
-    lows = [0.0, *breaks[:-1]]
-    return [f"de {fmt.format(lo)} à {fmt.format(hi)}" for lo, hi in zip(lows, breaks, strict=True)]
+def model_classes(values, *, mean: bool, fmt: NumberFormat):
+    """Return the :class:`~._classify.Classification` of the modelled figures' fixed classes.
+
+    The class-only tier of :mod:`barometre_geo.protection.modelled` is screened
+    against these bounds (:data:`~barometre_geo.protection.modelled.MODEL_SHARE_BREAKS`,
+    ``MODEL_MEAN_BREAKS``), so a build drawing modelled maps uses them on every
+    level of the indicator (the same colour means the same value everywhere).
+    ``values``: the values to count per class (any level).
+    """
+    from ..protection.modelled import MODEL_MEAN_BREAKS, MODEL_SHARE_BREAKS
+    from ._classify import classify
+
+    breaks = MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS
+    values = np.clip(np.asarray(values, dtype=float), 0.0, breaks[-1])
+    return classify(values, scheme="user_defined", bins=breaks, fmt=fmt)
 
 
 def _direct_text(row, fmt: NumberFormat, min_n: int) -> str:
@@ -98,12 +112,16 @@ def modelled_map(
     basemap: Basemap | str | None = "plan_ign",
     assets: str = "inline",
     notes=(),
+    source: str = "",
+    page_style: str = "standard",
+    territories=None,
 ) -> MapDocument:
     """Draw the modelled estimates of one indicator at one level (two views, see module).
 
     ``gdf`` holds the level's polygons (``code``, ``nom``). ``national`` is the
     formatted direct national figure (the report's); ``national_model`` the
     modelled national share of collectivities, quoted by the comparison view.
+    ``source``, ``page_style``, ``territories``: as :func:`~._choropleth.choropleth`.
 
     Raises
     ------
@@ -144,7 +162,8 @@ def modelled_map(
         from ._choropleth import empty_map
 
         return empty_map(title, "Aucune estimation modélisée publiable à cette échelle.",
-                         description=description, notes=notes)  # fmt: skip
+                         description=description, notes=notes, source=source,
+                         page_style=page_style)  # fmt: skip
     # texts of the tooltips and the table
     merged["_vs"] = [_VS_TEXT.get(v, "non publiée") if t == "value" else "non publiée"
                      for v, t in zip(vs, tier, strict=True)]  # fmt: skip
@@ -163,7 +182,7 @@ def modelled_map(
         Field("_tier", "Publication", kind="text"),
     ]
     colors = get_palette(palette, kind="sequential").for_k(len(breaks))
-    labels = _class_labels(breaks, fmt)
+    labels = list(model_classes(merged["model_value"], mean=mean, fmt=fmt).labels)
     secret = f"Secret (estimation qui pourrait trahir une réponse, moins de {min_n} réponses)"
     legend = LegendSpec(
         title=title, min_n=min_n, subtitle="Estimation modélisée",
@@ -211,7 +230,8 @@ def modelled_map(
     doc = _finish(
         gdf=merged, simplified=simplified, layers=[layer, cmp_layer], title=title,
         description=description, notes=notes, basemap=basemap, assets=assets,
-        classification=None, national=national, modes=True,
+        classification=None, national=national, modes=True, style=style, source=source,
+        page_style=page_style, territories=territories,
     )  # fmt: skip
     return doc
 

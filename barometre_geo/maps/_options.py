@@ -23,6 +23,7 @@ __all__ = [
     "Field",
     "LegendSpec",
     "MapStyle",
+    "Outline",
     "parse_assets",
 ]
 
@@ -53,7 +54,8 @@ def parse_assets(assets: str) -> str:
     value = str(assets).strip().lower()
     if value not in ASSETS:
         raise UnknownValueError(
-            f"Unknown assets mode {assets!r}. Valid modes: {', '.join(ASSETS)}."
+            f"Unknown assets mode {assets!r}. Valid modes: {', '.join(ASSETS)}.",
+            fr=f"Mode de ressources {assets!r} inconnu. Modes possibles : {', '.join(ASSETS)}.",
         )
     return value
 
@@ -157,6 +159,10 @@ class MapStyle:
         (EPCI), 0.01° otherwise (départements, régions).
     quantum : float, optional
         Coordinate grid in degrees; default ``simplify / 16`` (≥ 0.00005°).
+    insets : bool, default True
+        Draw the overseas départements and, for layers finer than the
+        département, Île-de-France in insets beside metropolitan France
+        (:mod:`~._layout`); ``False``: the main map alone.
     """
 
     stroke_color: str = "#ffffff"
@@ -166,6 +172,7 @@ class MapStyle:
     outline_weight: float = 2.0
     simplify: float | None = None
     quantum: float | None = None
+    insets: bool = True
 
     def tolerance(self, n: int) -> float:
         """Simplification tolerance for a layer of ``n`` features."""
@@ -215,6 +222,11 @@ class LegendSpec:
         Show the number of territories per class.
     note : str
         A last line under the classes.
+    compact : bool
+        For long legends (a class per structure): a button folds the legend
+        (folded at first on maps under 600 px wide), a search box filters
+        its entries, and the list scrolls within the height the map leaves
+        it — the legend never runs past the map.
     """
 
     title: str = ""
@@ -224,6 +236,7 @@ class LegendSpec:
     suppressed_label: str | None = None
     counts: bool = True
     note: str = ""
+    compact: bool = False
 
     @property
     def no_data(self) -> str:
@@ -243,6 +256,35 @@ class LegendSpec:
         """Short form of :attr:`suppressed`, in the tooltip and the data table."""
         label = self.suppressed
         return "effectif insuffisant" if label.startswith("Effectif insuffisant") else label.lower()
+
+
+@dataclass(frozen=True)
+class Outline:
+    """Outlines of groups of territories drawn over a map (e.g. uncovered zones).
+
+    The territories sharing a value of ``column`` are dissolved (on the map's
+    own simplified geometry, so outlines fall exactly on the territories'
+    borders) and drawn as an outline only, not interactive: the tooltips stay
+    those of the territories. The legend shows ``label`` and ``note``.
+
+    Attributes
+    ----------
+    column : str
+        Group of each territory (empty or missing: not outlined).
+    label : str
+        Legend label.
+    color : str
+    weight : float
+        Line width in pixels.
+    note : str
+        Legend note (e.g. how the groups are named).
+    """
+
+    column: str
+    label: str
+    color: str = "#3a3a3a"
+    weight: float = 1.2
+    note: str = ""
 
 
 FieldKind = Literal["text", "number", "range", "class"]

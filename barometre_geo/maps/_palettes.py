@@ -13,23 +13,28 @@ two ends for diverging ones, its first colours for qualitative ones.
 
 The neutral styles of cells without a value ("Pas de réponse", "Effectif
 insuffisant") are fixed here too, so the HTML maps, the static maps and the
-QGIS styles draw them the same way. Contrast: ColorBrewer's lightest
-sequential colours (``#eff3ff`` in Blues) are nearly white and cannot be told
-from a light grey "Pas de réponse" — on a commune map, where most territories
-have no answer, the lowest class vanished. So sequential palettes start one
-step darker (``k`` classes are the ``k`` darkest colours of the ``k + 1``
-scheme, up to 8 classes; 9 use the 9-colour scheme) and "Pas de réponse" is
-a mid-light neutral grey (:data:`NO_DATA_COLOR`): every class of every
-sequential palette but Greys differs from it by ΔE*ab ≥ 9.8 (the lightest of
-5 Blues by 12.8; it was 5 to 8 for the blue and purple palettes with the
-former ``#e6e6e6``), the lightest class stands out from the white legend
-(1.24 to 1.79:1, was 1.02 to 1.21), the grey too (1.5:1), and "Effectif
-insuffisant" is white, hatched in a grey of 4.5:1 on white. Luminance
-contrast between two light fills cannot reach 3:1; the class is also given
-by the legend labels, the tooltip and the data table (RGAA 3.1). Greys
-itself cannot be told from a grey "Pas de réponse" by colour: prefer
-another palette. :func:`contrast_ratio` (WCAG) and
-:func:`color_difference` (CIE76) measure this.
+QGIS styles draw them the same way. They must be told from every class at a
+contrast of at least 3:1 (WCAG 1.4.11, graphical objects): no flat fill can be,
+since a light grey is 1.1:1 from the lightest class of Blues and a dark one
+close to the darkest. So both are white textures in a dark ink,
+:data:`NEUTRAL_INK`: dots for "Pas de réponse" (:data:`NO_DATA_PATTERN`),
+hatching for "Effectif insuffisant" (:data:`SUPPRESSED_PATTERN`). Whatever the
+colour of a class, its contrast with white or with the ink is at least 3:1
+(the ink is dark enough that the two ranges overlap: a colour of relative
+luminance up to 0.30 is 3:1 from white, from 0.23 up it is 3:1 from the ink);
+:func:`pattern_contrast` measures it and the tests check every class of every
+palette. Sequential palettes still start one step darker than ColorBrewer's
+(``k`` classes are the ``k`` darkest colours of the ``k + 1`` scheme, up to 8
+classes; 9 use the 9-colour scheme) so that the lightest class stands out from
+the white legend. :data:`NO_DATA_COLOR`, a mid-light grey, remains the fill of
+the categorical maps' "no category" (e.g. "Non couverte").
+:func:`contrast_ratio` (WCAG) and :func:`color_difference` (CIE76) measure
+colours.
+
+The ``DSFR`` palette is the sequential scale of DSFR Chart (the État's design
+system for data visualisation, ``@gouvfr/dsfr-chart``, light theme: from
+``dsfr-chart-colors-09`` #dbdaff to ``dsfr-chart-colors-10`` #00005f,
+interpolated in sRGB as its ``chroma.scale`` does), used by ``--style dsfr``.
 """
 
 from __future__ import annotations
@@ -43,26 +48,37 @@ from typing import Literal
 from ..errors import UnknownValueError
 
 __all__ = [
+    "DSFR_SCALE",
+    "NEUTRAL_INK",
     "NO_DATA_COLOR",
+    "NO_DATA_PATTERN",
     "SUPPRESSED_COLOR",
     "SUPPRESSED_HATCH",
+    "SUPPRESSED_PATTERN",
     "Palette",
     "PaletteKind",
     "color_difference",
     "contrast_ratio",
     "get_palette",
     "list_palettes",
+    "pattern_contrast",
 ]
 
 PaletteKind = Literal["sequential", "diverging", "qualitative"]
 
-#: Fill of territories without any answer ("Pas de réponse"): a mid-light neutral grey,
-#: distinct from the lightest class of the sequential palettes (module docstring).
-NO_DATA_COLOR = "#d0d0d0"
+#: Dark ink of the textures of territories without a published value (11:1 on white).
+NEUTRAL_INK = "#3a3a3a"
+#: "Pas de réponse" (no answer): dark dots on white (module docstring).
+NO_DATA_PATTERN = {"kind": "dots", "bg": "#ffffff", "fg": NEUTRAL_INK, "size": 6, "radius": 1.1}
 #: Background of suppressed territories ("Effectif insuffisant"), drawn hatched.
 SUPPRESSED_COLOR = "#ffffff"
-#: Colour of the hatching lines of suppressed territories (contrast 4.5:1 on white).
-SUPPRESSED_HATCH = "#767676"
+#: Colour of the hatching lines of suppressed territories.
+SUPPRESSED_HATCH = NEUTRAL_INK
+#: "Effectif insuffisant" (too few answers): dark hatching on white.
+SUPPRESSED_PATTERN = {"kind": "hatch", "bg": SUPPRESSED_COLOR, "fg": SUPPRESSED_HATCH, "size": 8,
+                      "width": 1.3}  # fmt: skip
+#: Fill of "no category" in categorical maps (e.g. a commune no structure serves).
+NO_DATA_COLOR = "#d0d0d0"
 
 
 def _linear(hex_color: str) -> tuple[float, float, float]:
@@ -76,11 +92,27 @@ def contrast_ratio(a: str, b: str) -> float:
 
     Examples
     --------
-    >>> round(contrast_ratio(SUPPRESSED_HATCH, "#ffffff"), 2)
+    >>> round(contrast_ratio("#767676", "#ffffff"), 2)
     4.54
     """
     lum = sorted(0.2126 * r + 0.7152 * g + 0.0722 * b for r, g, b in (_linear(a), _linear(b)))
     return (lum[1] + 0.05) / (lum[0] + 0.05)
+
+
+def pattern_contrast(pattern, color: str) -> float:
+    """Contrast of a two-colour texture with a flat fill: that of its better-contrasting colour.
+
+    A texture stands out from a fill when one of its colours does (WCAG 1.4.11
+    asks 3:1 for graphical objects).
+
+    Examples
+    --------
+    >>> round(pattern_contrast(NO_DATA_PATTERN, "#c6dbef"), 1)  # lightest class of Blues
+    8.0
+    >>> round(pattern_contrast(NO_DATA_PATTERN, "#08519c"), 1)  # darkest
+    7.9
+    """
+    return max(contrast_ratio(pattern["bg"], color), contrast_ratio(pattern["fg"], color))
 
 
 def _lab(hex_color: str) -> tuple[float, float, float]:
@@ -179,6 +211,22 @@ class Palette:
         return smallest[:k]
 
 
+#: Ends of DSFR Chart's sequential scale (light theme), see the module docstring.
+DSFR_SCALE = ("#dbdaff", "#00005f")
+
+
+def _interpolate(a: str, b: str, n: int) -> tuple[str, ...]:
+    """``n`` colours evenly spaced from ``a`` to ``b`` in sRGB, both ends included."""
+    ca = [int(a[i : i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i : i + 2], 16) for i in (1, 3, 5)]
+    out = []
+    for j in range(n):
+        t = j / (n - 1)
+        mixed = (round(x + (y - x) * t) for x, y in zip(ca, cb, strict=True))
+        out.append("#" + "".join(f"{v:02x}" for v in mixed))
+    return tuple(out)
+
+
 @cache
 def _load() -> dict[str, Palette]:
     text = resources.files("barometre_geo.maps").joinpath("data/palettes.json").read_text("utf-8")
@@ -187,6 +235,8 @@ def _load() -> dict[str, Palette]:
     for p in doc["palettes"]:
         colors = {int(k): tuple(v) for k, v in p["colors"].items()}
         out[p["name"]] = Palette(p["name"], p["kind"], bool(p["colorblind_safe"]), colors)
+    dsfr = {n: _interpolate(*DSFR_SCALE, n) for n in range(3, 10)}
+    out["DSFR"] = Palette("DSFR", "sequential", True, dsfr)
     return out
 
 

@@ -14,10 +14,12 @@ read by ``QgsGraduatedSymbolRenderer::create``: ``<ranges>`` of
 ``<range lower upper symbol label render>`` and ``<symbols>`` of fill
 symbols) with the classes and palette colours of the HTML map. QGIS does not
 draw features whose classified value is NULL, so the renderer classifies an
-expression: ``-2`` for suppressed cells (white, hatched grey: a
+expression: ``-2`` for suppressed cells (white, hatched in dark ink: a
 ``LinePatternFill`` over a ``SimpleFill``), ``-1`` for territories without
-answer (grey), the value otherwise. Values are shares (0–1) or means (0–100):
-the two sentinels never collide with a value. Ranges are closed on both sides
+answer (white, dotted in the same ink: a ``PointPatternFill``), the value
+otherwise — the HTML map's textures, 3:1 from every class. Values are in %
+(shares stored 0–100, ``scale=100`` on classes made in 0–1) or a mean's unit,
+never negative: the two sentinels never collide with a value. Ranges are closed on both sides
 and the first match wins, which reproduces the right-closed classes of
 :class:`~._classify.Classification`. Symbol layer properties are written
 both as ``<Option type="Map">`` (QGIS ≥ 3.16) and as legacy ``<prop k v>``
@@ -34,13 +36,14 @@ from datetime import datetime
 import pandas as pd
 
 from ._classify import Classification
-from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH
+from ._palettes import NEUTRAL_INK, NO_DATA_PATTERN, SUPPRESSED_COLOR, SUPPRESSED_HATCH
 
 __all__ = [
     "LAYER_STYLES_COLUMNS",
     "NO_DATA_VALUE",
     "SUPPRESSED_VALUE",
     "class_expression",
+    "finish_qml",
     "graduated_qml",
     "layer_styles_frame",
     "qgis_color",
@@ -129,36 +132,34 @@ def _fill_layer(symbol: ET.Element, color: str, outline: str, outline_width: flo
     )
 
 
-def _hatch_layer(symbol: ET.Element, name: str) -> None:
-    layer = ET.SubElement(symbol, "layer", {"class": "LinePatternFill"}, enabled="1", locked="0")
+def _texture_layer(symbol, name, kind, props, sub_kind, sub_class, sub_props) -> None:
+    """Add a pattern fill layer (``kind``) drawing a sub-symbol (``@name@1``)."""
+    layer = ET.SubElement(symbol, "layer", {"class": kind}, enabled="1", locked="0")
     layer.set("pass", "0")
-    _options(
-        layer,
-        {
-            "angle": "45",
-            "color": qgis_color(SUPPRESSED_HATCH),
-            "distance": "1.2",
-            "distance_unit": "MM",
-            "line_width": "0.2",
-            "line_width_unit": "MM",
-            "offset": "0",
-            "offset_unit": "MM",
-        },
-    )
-    line = _symbol(layer, f"@{name}@1", kind="line")  # sub-symbol: symbol @ layer index
-    sub = ET.SubElement(line, "layer", {"class": "SimpleLine"}, enabled="1", locked="0")
+    _options(layer, props)
+    sub_symbol = _symbol(layer, f"@{name}@1", kind=sub_kind)
+    sub = ET.SubElement(sub_symbol, "layer", {"class": sub_class}, enabled="1", locked="0")
     sub.set("pass", "0")
-    _options(
-        sub,
-        {
-            "capstyle": "square",
-            "joinstyle": "bevel",
-            "line_color": qgis_color(SUPPRESSED_HATCH),
-            "line_style": "solid",
-            "line_width": "0.2",
-            "line_width_unit": "MM",
-        },
-    )
+    _options(sub, sub_props)
+
+
+def _hatch_layer(symbol: ET.Element, name: str) -> None:
+    width = {"line_width": "0.2", "line_width_unit": "MM"}
+    hatch = {"angle": "45", "color": qgis_color(SUPPRESSED_HATCH), "distance": "1.2",
+             "distance_unit": "MM", **width, "offset": "0", "offset_unit": "MM"}  # fmt: skip
+    line = {"capstyle": "square", "joinstyle": "bevel",
+            "line_color": qgis_color(SUPPRESSED_HATCH), "line_style": "solid", **width}  # fmt: skip
+    _texture_layer(symbol, name, "LinePatternFill", hatch, "line", "SimpleLine", line)
+
+
+def _dots_layer(symbol: ET.Element, name: str) -> None:
+    grid = {"distance_x": "1.1", "distance_x_unit": "MM", "distance_y": "1.1",
+            "distance_y_unit": "MM", "displacement_x": "0.55", "displacement_x_unit": "MM",
+            "displacement_y": "0", "displacement_y_unit": "MM", "offset_x": "0",
+            "offset_y": "0"}  # fmt: skip
+    dot = {"color": qgis_color(NEUTRAL_INK), "name": "circle", "outline_style": "no",
+           "size": "0.35", "size_unit": "MM"}  # fmt: skip
+    _texture_layer(symbol, name, "PointPatternFill", grid, "marker", "SimpleMarker", dot)
 
 
 def _num(x: float) -> str:
@@ -178,6 +179,7 @@ def graduated_qml(
     outline_width: float = 0.1,
     aliases: Mapping[str, str] | None = None,
     display_field: str = "nom",
+    scale: float = 1.0,
 ) -> str:
     r"""Return a QML document with a ``graduatedSymbol`` renderer.
 
@@ -194,9 +196,14 @@ def graduated_qml(
     outline, outline_width : str, float
         Border colour and width (mm; ``0``: no border).
     aliases : mapping of str to str, optional
-        French names of the columns in the attribute table.
+        French names of the columns in the attribute table (style category
+        ``Fields``; without it the style is ``Symbology`` only, and loading it
+        keeps the layer's aliases).
     display_field : str
         Field naming the features (Identify, tooltips).
+    scale : float, default 1
+        Factor from the classification's values to the stored ones (100 when
+        shares classified in 0–1 are stored in %).
 
     Examples
     --------
@@ -210,7 +217,8 @@ def graduated_qml(
     >>> r.get("type"), len(r.find("ranges"))
     ('graduatedSymbol', 7)
     """
-    root = ET.Element("qgis", version=_QGIS_VERSION, styleCategories="Symbology|Fields")
+    categories = "Symbology|Fields" if aliases else "Symbology"
+    root = ET.Element("qgis", version=_QGIS_VERSION, styleCategories=categories)
     renderer = ET.SubElement(
         root,
         "renderer-v2",
@@ -226,10 +234,10 @@ def graduated_qml(
     symbols = ET.SubElement(renderer, "symbols")
     items: list[tuple[float, float, str, str | None]] = []
     if classification is not None:
-        bounds = [classification.lower, *classification.bins]
+        bounds = [classification.lower * scale, *(b * scale for b in classification.bins)]
         for i, label in enumerate(classification.labels):
             items.append((bounds[i], bounds[i + 1], label, colors[i]))
-    items.append((NO_DATA_VALUE, NO_DATA_VALUE, no_data_label, NO_DATA_COLOR))
+    items.append((NO_DATA_VALUE, NO_DATA_VALUE, no_data_label, "dots"))
     items.append((SUPPRESSED_VALUE, SUPPRESSED_VALUE, suppressed_label, None))
     for i, (lower, upper, label, color) in enumerate(items):
         ET.SubElement(
@@ -242,21 +250,30 @@ def graduated_qml(
             render="true",
         )
         sym = _symbol(symbols, str(i))
-        # hatched cells get a grey border: white on white would hide their shape
-        edge = outline if color else SUPPRESSED_HATCH
-        _fill_layer(sym, color or SUPPRESSED_COLOR, edge, outline_width)
+        textured = color is None or color == "dots"
+        # textured cells get a dark border: white on white would hide their shape
+        edge = SUPPRESSED_HATCH if textured else outline
+        fill = NO_DATA_PATTERN["bg"] if color == "dots" else color or SUPPRESSED_COLOR
+        _fill_layer(sym, fill, edge, outline_width)
         if color is None:
             _hatch_layer(sym, str(i))
+        elif color == "dots":
+            _dots_layer(sym, str(i))
     source = ET.SubElement(renderer, "source-symbol")
-    _fill_layer(_symbol(source, "0"), NO_DATA_COLOR, outline, outline_width)
+    _fill_layer(_symbol(source, "0"), NO_DATA_PATTERN["bg"], outline, outline_width)
     ET.SubElement(renderer, "classificationMethod", id="Fixed")  # keep our classes
+    return finish_qml(root, aliases, display_field)
+
+
+def finish_qml(root: ET.Element, aliases: Mapping[str, str] | None, display_field: str) -> str:
+    """Add the field aliases, the display field and the geometry type; return the QML text."""
     if aliases:
         al = ET.SubElement(root, "aliases")
         for i, (field, name) in enumerate(aliases.items()):
             ET.SubElement(al, "alias", field=field, index=str(i), name=name)
     ET.SubElement(root, "previewExpression").text = _quote(display_field)
     ET.SubElement(root, "layerGeometryType").text = "2"  # polygons
-    ET.indent(root)
+    # no indentation: a QML per layer and option, in every GeoPackage of the build
     return _DOCTYPE + ET.tostring(root, encoding="unicode") + "\n"
 
 

@@ -30,7 +30,17 @@ import numpy as np
 from .._version import __version__
 from ._assets import bgeo_css, bgeo_js, leaflet_assets, leaflet_version
 
-__all__ = ["ZONE_LABELS", "Page", "csp_for", "json_for_script", "render_page", "zones_of"]
+__all__ = [
+    "ZONE_BOXES",
+    "ZONE_LABELS",
+    "Page",
+    "csp_for",
+    "json_for_script",
+    "page_script",
+    "render_page",
+    "render_template",
+    "zones_of",
+]
 
 ZONE_LABELS = {
     "metropole": "France métropolitaine",
@@ -45,12 +55,23 @@ _FALLBACK_BOUNDS = [[41.3, -5.2], [51.1, 9.6]]  # metropolitan France
 
 @dataclass
 class Page:
-    """Everything the page template needs besides the folium elements."""
+    """Everything the page template needs besides the folium elements.
+
+    ``source`` is the source line under the map (kept in the map-only variant);
+    ``insets`` the inset frames (``{"id", "label"}``, see :mod:`._layout`);
+    ``style`` the page style (:mod:`._style`); ``extra_js`` optional scripts
+    inlined after ours (:func:`page_script`); ``legend_in_map``: the legends are
+    controls inside the map (compact legends of many classes) rather than a
+    column beside it.
+    """
 
     title: str
     description: str = ""
     notes: tuple[str, ...] = ()
     empty: str = ""
+    source: str = ""
+    insets: tuple[dict, ...] = ()
+    style: str = "standard"
     data: dict = field(default_factory=dict)
     data_id: str = "bgeo-data"
     table_id: str = "bgeo-table"
@@ -58,6 +79,15 @@ class Page:
     bgeo_js: str = ""
     data_json: str = ""
     generator: str = ""
+    extra_js: tuple[str, ...] = ()
+    legend_in_map: bool = False
+
+
+def page_script(name: str) -> str:
+    """Text of an optional page script of ``templates/`` (e.g. ``bgeo-views.js``), compact."""
+    from ._assets import _template, compact
+
+    return compact(_template(name))
 
 
 def json_for_script(obj) -> str:
@@ -72,8 +102,8 @@ def json_for_script(obj) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-# Bounding boxes (west, south, east, north) that tell the zones apart.
-_ZONE_BOXES = {
+#: Bounding boxes (west, south, east, north) that tell the zones apart.
+ZONE_BOXES = {
     "metropole": (-6.0, 41.0, 10.0, 51.6),
     "971": (-62.0, 15.7, -60.8, 16.7),
     "972": (-61.4, 14.2, -60.7, 15.0),
@@ -101,7 +131,7 @@ def zones_of(geoms) -> list[dict]:
     b = shapely.bounds(arr)
     cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
     zones = []
-    for zid, (w, s, e, n) in _ZONE_BOXES.items():
+    for zid, (w, s, e, n) in ZONE_BOXES.items():
         mask = (cx >= w) & (cx <= e) & (cy >= s) & (cy <= n)
         if not mask.any():
             continue
@@ -120,6 +150,16 @@ def _env():
         loader=PackageLoader("barometre_geo.maps", "templates"),
         autoescape=select_autoescape(["html"]),
     )
+
+
+def render_template(name: str, **context) -> str:
+    """Render a page template and put its own CSP (hashes of its inline blocks) in it.
+
+    The template marks the place of the ``<meta>`` with ``<!--bgeo-csp-->``.
+    """
+    html = _env().get_template(name).render(**context)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{csp_for(html)}">'
+    return html.replace("<!--bgeo-csp-->", meta, 1)
 
 
 @cache
@@ -257,8 +297,10 @@ def render_page(page: Page, *, tiles: dict | None, basemap_label: str, assets: s
     """
     import folium
 
+    from ._style import style_css
+
     figure_cls, map_cls, draw_cls, raw_cls = _classes()
-    page.css = bgeo_css()
+    page.css = bgeo_css() + style_css(page.style)
     page.bgeo_js = bgeo_js()
     page.generator = (
         f"barometre-geo {__version__} (folium {folium.__version__}, Leaflet {leaflet_version()})"

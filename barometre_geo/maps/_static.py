@@ -1,13 +1,17 @@
 """Static maps of an indicator (PNG, SVG) for reports and websites: :func:`static_map`.
 
 The map shows the same rows, classes, colours and legend as the HTML map
-(:func:`~._indicator.indicator_map`): French class labels with the number of
-territories, "Pas de réponse" in grey, "Effectif insuffisant (moins de k
-réponses)" hatched. Metropolitan France is drawn in Lambert-93 (EPSG:2154),
-each overseas département in an inset in its own projection, labelled; commune
-maps add an Île-de-France inset (its communes are a few pixels wide at
-national scale). Title, question, national figure, and a source line: survey
-edition (flagged when synthetic), territorial reference, basemap credit.
+(:func:`~._indicator.indicator_map`): a legend titled by what the value counts,
+the classification named, French class labels with the number of territories,
+the national value marked beside its class, "Pas de réponse" dotted,
+"Effectif insuffisant (moins de k réponses)" hatched (both 3:1 from every
+class). Metropolitan France is drawn in Lambert-93 (EPSG:2154), each overseas
+département in an inset in its own projection, labelled; commune and EPCI maps
+add an Île-de-France inset (its territories are a few pixels wide at national
+scale). Title, question, national figure, and the source line of the HTML map
+(:class:`~._captions.SourceLine`: survey, edition, wave and dates of collection,
+responses, COG, treatment; flagged when synthetic), then the contours' licence
+and the basemap credit.
 
 Rendering uses matplotlib's Agg (PNG) or SVG canvases on a bare
 :class:`~matplotlib.figure.Figure`: no pyplot, no display, no global state.
@@ -30,6 +34,8 @@ from .._format import NumberFormat, format_count
 from .._version import __version__
 from ..errors import SchemaError, UnknownValueError
 from ..territories.reference import parse_level
+from ._breaks import resolve_classes
+from ._captions import classes_text, national_mark, national_n, source_line, value_meaning
 from ._classify import Classification
 from ._data import (
     LEVEL_LABELS,
@@ -37,15 +43,14 @@ from ._data import (
     join_rows,
     national_rows,
     overall_rows,
-    scheme_label,
 )
 from ._files import atomic_write, map_path
 from ._meta import check_output, indicator_context, published_levels, reference_text
 from ._options import MapStyle
-from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH
+from ._palettes import NEUTRAL_INK, NO_DATA_PATTERN, SUPPRESSED_COLOR
 from ._render import ZONE_LABELS
 from ._static_basemap import draw_tiles, parse_basemap
-from ._static_draw import HATCH, draw_layer, draw_outlines, frame, project_zones, scale_bar
+from ._static_draw import DOTS, HATCH, draw_layer, draw_outlines, frame, project_zones, scale_bar
 
 __all__ = ["FORMATS", "RASTER_ABOVE", "StaticMap", "static_map"]
 
@@ -130,18 +135,21 @@ def _target(path, out_dir, name, indicator, level, option, format) -> tuple[Path
 
 
 def _legend_title(ctx, option: str | None, cls: Classification | None) -> str:
-    ind = ctx.indicator
-    if option is not None:
-        head = f"Part citant « {ind.option(option).label} »"
-    elif ind.statistic == "mean":
-        head = "Moyenne des réponses" + (f" ({ctx.fmt.unit})" if ctx.fmt.unit else "")
-    else:
-        labels = [ind.option(p).label for p in ind.positive] if ind.positive else []
-        head = "Part des réponses" + (" « " + " » ou « ".join(labels) + " »" if labels else "")
-    head = "\n".join(textwrap.wrap(head, 34))
+    head = "\n".join(textwrap.wrap(value_meaning(ctx.indicator, option, ctx.catalogue), 36))
     if cls is not None:
-        head += f"\nClasses : {scheme_label(cls)}"
+        head += "\n" + "\n".join(textwrap.wrap(classes_text(cls), 40))
     return head
+
+
+def _national_value(aggregates, ctx, option) -> float | None:
+    rows = national_rows(aggregates, ctx.indicator.id)
+    rows = rows[rows["level"] == "france"]
+    if "option" in rows.columns:
+        rows = rows[rows["option"].isna()] if option is None else rows[rows["option"] == option]
+    if len(rows) != 1 or bool(rows["suppressed"].iloc[0]):
+        return None
+    value = float(rows["value"].iloc[0])
+    return value if np.isfinite(value) else None
 
 
 def _national(aggregates, ctx, option, fmt: NumberFormat) -> str:
@@ -161,20 +169,24 @@ def _national(aggregates, ctx, option, fmt: NumberFormat) -> str:
     return text + (f", {format_count(int(r['n']))} réponses" if np.isfinite(float(r["n"])) else "")
 
 
-def _legend(fig, cls, colors, counts, ctx, option, n_no, n_sup):
+def _legend(fig, cls, colors, counts, ctx, option, n_no, n_sup, mark):
     from matplotlib.patches import Patch
 
     handles = []
     if cls is not None:
-        for label, color, count in zip(cls.labels, colors, counts, strict=True):
-            handles.append(Patch(facecolor=color, edgecolor="#999999", linewidth=0.4,
-                                 label=f"{label} ({format_count(count)})"))  # fmt: skip
-    handles.append(Patch(facecolor=NO_DATA_COLOR, edgecolor="#999999", linewidth=0.4,
-                         label=f"Pas de réponse ({format_count(n_no)})"))  # fmt: skip
+        for i, (label, color, count) in enumerate(zip(cls.labels, colors, counts, strict=True)):
+            text = f"{label} ({format_count(count)})"
+            if mark and mark["class"] == i:  # the national value, on the scale
+                text += f"\n◆ {mark['label']}"
+            handles.append(Patch(facecolor=color, edgecolor="#999999", linewidth=0.4, label=text))
+    dots = Patch(facecolor=NO_DATA_PATTERN["bg"], edgecolor="#999999", linewidth=0.4, hatch=DOTS,
+                 label=f"Pas de réponse ({format_count(n_no)})")  # fmt: skip
+    dots.set_hatchcolor(NEUTRAL_INK)
+    handles.append(dots)
     sup_label = textwrap.fill(f"{ctx.suppressed_label} ({format_count(n_sup)})", 30)
     sup = Patch(facecolor=SUPPRESSED_COLOR, edgecolor="#999999", linewidth=0.4, hatch=HATCH,
                 label=sup_label)  # fmt: skip
-    sup.set_hatchcolor(SUPPRESSED_HATCH)
+    sup.set_hatchcolor(NEUTRAL_INK)
     handles.append(sup)
     leg = fig.legend(
         handles=handles,
@@ -247,6 +259,7 @@ def static_map(
     basemap="auto",
     timeout: float = 5.0,
     dpi: int = 200,
+    modelled: str = "",
 ) -> StaticMap:
     """Draw one indicator at one level as a PNG or SVG file.
 
@@ -273,8 +286,10 @@ def static_map(
         Default: "<label> — <level>".
     catalogue, edition, synthetic, k, k_sensitive
         As :func:`write_indicator_gpkg`.
-    classification : Classification, optional
-        Default: the HTML map's (fixed 0–20–…–100 % for shares).
+    classification : Classification or dict, optional
+        Default: the HTML map's (natural breaks pooled over the levels of
+        ``aggregates``, rounded: :func:`~._breaks.indicator_classes`); a dict
+        ``{option or None: Classification}`` gives one per option.
     palette : str
     fmt : NumberFormat, optional
         Default: percent for shares, the unit for means.
@@ -286,6 +301,8 @@ def static_map(
         Network timeout of each tile request (seconds).
     dpi : int
         Resolution of PNG files (and of embedded images in SVG).
+    modelled : str
+        A sentence for model-based figures, appended to the source line.
 
     Returns
     -------
@@ -313,7 +330,7 @@ def static_map(
     >>> m = static_map(agg, t, indicator="cyber_pca", level="region",
     ...                out_dir=tempfile.mkdtemp(), basemap="none")
     >>> m.path.name, m.n_features, m.classification.counts
-    ('cyber_pca.region.png', 18, (0, 0, 18, 0, 0))
+    ('cyber_pca.region.png', 18, (18,))
     """
     import matplotlib as mpl
     from matplotlib.figure import Figure
@@ -341,6 +358,9 @@ def static_map(
     merged = join_rows(gdf, rows, level=level, columns=("value", "n", "suppressed"), what=_WHAT)
     values = merged["value"].to_numpy()
     sup = merged["suppressed"].to_numpy()
+    classification = resolve_classes(
+        classification, aggregates, indicator, option=option, fmt=ctx.fmt
+    )
     cls, colors = classes_and_colors(
         values, classification=classification, fmt=ctx.fmt, palette=palette
     )
@@ -373,16 +393,25 @@ def static_map(
             credit = tiles.credit
         main = axes_crs[0][0]
         counts = cls.counts if cls is not None else ()
-        _legend(fig, cls, colors, counts, ctx, option, n_no, n_sup)
+        mark = national_mark(cls, _national_value(aggregates, ctx, option), ctx.fmt)
+        _legend(fig, cls, colors, counts, ctx, option, n_no, n_sup, mark)
         scale_bar(main)
+        line = source_line(
+            ctx.indicator,
+            ctx.catalogue,
+            edition=ctx.edition,
+            synthetic=ctx.synthetic,
+            responses=national_n(aggregates, indicator, option),
+            cog=str(getattr(territories, "cog", "") or ""),
+            modelled=modelled,
+        )
         source = " ".join(
             s
             for s in (
-                ctx.survey_text(),
+                line.text(),
                 "Valeurs non pondérées ; intervalles de confiance à 95\u202f%.",
                 reference_text(territories),
                 f"{credit}." if credit else "",
-                f"Carte : barometre-geo {__version__}.",
             )
             if s
         )
@@ -444,7 +473,7 @@ def _draw_map(fig, territories, gdf, level, idx, colors, raster) -> list:
             spine.set_visible(zone != "metropole")
             spine.set_color("#999999")
         axes_crs.append((ax, zp.epsg))
-    if level == "commune" and "metropole" in zones:
+    if level in ("commune", "epci") and "metropole" in zones:
         in_idf = np.flatnonzero(gdf["region"].astype(str).to_numpy() == _IDF)
         if len(in_idf):
             sub = gdf.iloc[in_idf]

@@ -18,9 +18,10 @@ import numpy as np
 
 from ..territories.crs import ZONE_CRS
 from ._geometry import simplify_coverage
-from ._palettes import NO_DATA_COLOR, SUPPRESSED_COLOR, SUPPRESSED_HATCH
+from ._palettes import NEUTRAL_INK, NO_DATA_PATTERN, SUPPRESSED_COLOR, SUPPRESSED_HATCH
 
 __all__ = [
+    "DOTS",
     "HATCH",
     "ZonePaths",
     "draw_layer",
@@ -31,8 +32,10 @@ __all__ = [
     "scale_bar",
 ]
 
-#: Hatch of suppressed territories (matplotlib pattern), in the HTML map's grey.
+#: Hatch of suppressed territories (matplotlib pattern), in the HTML map's dark ink.
 HATCH = "//////"
+#: Dots of territories without an answer, in the same ink (3:1 from every class).
+DOTS = "...."
 NO_DATA, SUPPRESSED = -1, -2
 
 
@@ -106,7 +109,7 @@ def draw_layer(ax, paths, cls, colors, *, edgecolor="#ffffff", linewidth=0.0, ra
 
     cls = np.asarray(cls)
     styles = [(i, color, None) for i, color in enumerate(colors)]
-    styles += [(NO_DATA, NO_DATA_COLOR, None), (SUPPRESSED, SUPPRESSED_COLOR, HATCH)]
+    styles += [(NO_DATA, NO_DATA_PATTERN["bg"], DOTS), (SUPPRESSED, SUPPRESSED_COLOR, HATCH)]
     for value, face, hatch in styles:
         idx = np.flatnonzero(cls == value)
         if not len(idx):
@@ -124,7 +127,7 @@ def draw_layer(ax, paths, cls, colors, *, edgecolor="#ffffff", linewidth=0.0, ra
         )
         if hatch:
             col.set_hatch(hatch)
-            col.set_hatchcolor(SUPPRESSED_HATCH)
+            col.set_hatchcolor(NEUTRAL_INK)
             col.set_hatch_linewidth(0.5)
         col.set_rasterized(rasterized)
         ax.add_collection(col, autolim=False)

@@ -44,6 +44,28 @@ Respondents of a territory with at least ``k`` answers are protected by the
 threshold itself, as for direct figures: their flips are not screened (a
 respondent of another territory moves a figure only through the shared
 coefficients, by the same amount whoever they are).
+
+Sensitive indicators keep all their rules (:func:`hidden_direct_units`)
+------------------------------------------------------------------------
+A département with 12 answers, all "Non", to ``cyber_pca`` has its direct cell
+hidden by the attribute rule; a modelled figure fitted on those answers would be
+low, and publish what the secret hides. So, for a sensitive indicator, **the
+model leaves out the answers of every département, région and zone whose direct
+overall figure of the same measure is hidden** — whatever the reason: fewer than
+``k_sensitive`` answers, the attribute rule, a complementary cell (which could
+otherwise be recovered and subtracted from its parent) or, for an option of a
+multiple-choice question, its option row alone. The modelled figure of such a
+territory is then *synthetic* (the types, sizes and coverage of its
+collectivities, its région's and neighbours' effects): it is published with its
+interval, and neither it nor any other modelled figure (région, France, the
+neighbours) depends on a single answer of the hidden cell — so no combination of
+published figures can give that cell back. Where the national direct figure is
+hidden, no modelled figure of the measure is published. Whether a cell is hidden
+is itself published by the direct table, so leaving it out tells nothing more.
+:func:`hidden_cell_audit` checks it the slow way (refits with every answer of a
+hidden cell flipped, one by one and all together, and compares every published
+element of every territory); ``tests/test_estimates.py`` shows it finds leaks
+with the rule off.
 """
 
 from __future__ import annotations
@@ -56,8 +78,12 @@ __all__ = [
     "MODEL_MEAN_BREAKS",
     "MODEL_SHARE_BREAKS",
     "PUBLICATIONS",
+    "SECRET_LEVELS",
     "ModelPublication",
     "flip_audit",
+    "hidden_answers",
+    "hidden_cell_audit",
+    "hidden_direct_units",
     "publication_keys",
     "publish_modelled",
 ]
@@ -69,6 +95,8 @@ MODEL_MEAN_BREAKS: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0, 100.0)
 #: Publication tiers of a modelled figure, finest first.
 PUBLICATIONS: tuple[str, ...] = ("value", "class", "hidden")
 _LEVELS = ("epci", "departement", "region")
+#: Levels whose hidden direct cells of a sensitive indicator the model leaves out.
+SECRET_LEVELS: tuple[str, ...] = ("departement", "region", "zone", "france")
 
 
 @dataclass
@@ -357,4 +385,148 @@ def _audit(mm, est, published, *, units, valid, k):
                         "tier": PUBLICATIONS[int(tier[i])],
                         "before": kv0[i].tolist(), "after": kv1[i].tolist(),
                     })  # fmt: skip
+    return violations
+
+
+def hidden_direct_units(cs, prot, plans) -> dict:
+    """Territories whose direct overall figure of a sensitive measure is hidden.
+
+    Parameters
+    ----------
+    cs : CellSums
+        The cells of :func:`barometre_geo.stats.cells.cell_sums`.
+    prot : Protection
+        Their protection (:func:`barometre_geo.protection.apply.protect`): hidden
+        cells, and option rows of multiple-choice questions hidden alone.
+    plans : list
+        The indicator plans, in the order of the cells' indicators.
+
+    Returns
+    -------
+    dict
+        ``{(plan, measure): {level: bool array over the level's units}}`` for the
+        measures of sensitive plans, at the levels of :data:`SECRET_LEVELS`
+        (every unit of those levels has an overall cell).
+    """
+    from ..stats.units import GEO_LEVELS
+
+    first = np.r_[0, np.cumsum([len(p.values) for p in plans])[:-1]].astype(np.int64)
+    total = cs.c_by[cs.m_cell] == 0
+    row_hidden = prot.hidden[cs.m_cell] | prot.row_hidden
+    out: dict = {}
+    for i, plan in enumerate(plans):
+        if not plan.sensitive:
+            continue
+        for m in range(len(plan.values)):
+            mine = total & (cs.m_measure == first[i] + m)
+            per_level = {}
+            for lv in SECRET_LEVELS:
+                sel = mine & (cs.c_level[cs.m_cell] == GEO_LEVELS.index(lv))
+                units = cs.c_unit[cs.m_cell[sel]]
+                mask = np.zeros(int(units.max()) + 1 if len(units) else 0, dtype=bool)
+                mask[units] = row_hidden[sel]
+                per_level[lv] = mask
+            out[(i, m)] = per_level
+    return out
+
+
+def hidden_answers(hidden: dict, units: dict, valid: np.ndarray) -> np.ndarray:
+    """Mask of the valid answers that lie in a hidden direct cell (see :func:`hidden_direct_units`).
+
+    ``hidden`` is one measure's ``{level: bool array over units}``, ``units``
+    the territory of each response per level (−1: none).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hidden = {"departement": np.array([False, True]), "france": np.array([False])}
+    >>> units = {"departement": np.array([0, 1, 1, -1]), "france": np.zeros(4, int)}
+    >>> hidden_answers(hidden, units, np.array([True, True, False, True])).tolist()
+    [False, True, False, False]
+    """
+    out = np.zeros(len(valid), dtype=bool)
+    for lv, mask in hidden.items():
+        u = np.asarray(units[lv])
+        ok = (u >= 0) & (u < len(mask))
+        hit = np.zeros(len(u), dtype=bool)
+        hit[ok] = mask[u[ok]]
+        out |= hit
+    return out & np.asarray(valid, dtype=bool)
+
+
+def hidden_cell_audit(
+    mm, est: dict, published: dict, *, hidden: dict, units: dict, valid: np.ndarray,
+    each: bool = True,
+) -> list[dict]:  # fmt: skip
+    """Check that no published modelled figure moves with the answers of a hidden direct cell.
+
+    For every territory of ``hidden`` (a sensitive measure's hidden direct
+    cells) holding valid answers, the model is refitted (Newton to convergence,
+    variance parameters held) with all of the cell's answers flipped at once
+    and, if ``each``, with each one flipped in turn; every published element
+    of every territory of ``published`` (``{level: tiers}``, levels of
+    :func:`barometre_geo.stats.estimates.model.MODEL_LEVELS`) is recomputed.
+
+    Returns
+    -------
+    list of dict
+        One per (flip, territory) whose published elements change (``cell``
+        ``(level, unit)``, ``responses`` flipped, ``level``, ``unit``, ``tier``,
+        ``before``, ``after``); empty when no published figure depends on the
+        hidden cells. A respondent the model leaves out is flipped too: nothing
+        may change.
+    """
+    from ..stats.estimates.model import single_thread
+
+    with single_thread():
+        return _hidden_audit(mm, est, published, hidden, units, valid, each)
+
+
+def _hidden_audit(mm, est, published, hidden, units, valid, each):
+    fam = mm.family
+    model_row = np.full(len(valid), -1)
+    model_row[mm.rows] = np.arange(len(mm.rows))
+    y0 = mm.model.y
+    flipped = _flipped_answers(y0, fam)
+    nat0 = float(est["france"].value[0])
+    shown = {lv: np.flatnonzero(np.asarray(t) >= 0) for lv, t in published.items()}
+    shown = {lv: u for lv, u in shown.items() if len(u)}
+    subset = {**shown, "france": np.array([0])}
+    base = {}
+    for lv, us in shown.items():
+        e = est[lv]
+        base[lv] = publication_keys(e.value[us], e.ci_low[us], e.ci_high[us], nat0, fam)
+    violations: list = []
+    for lv, mask in hidden.items():
+        u = np.asarray(units[lv])
+        for cell in np.flatnonzero(mask).tolist():
+            resp = np.flatnonzero(valid & (u == cell))
+            if not len(resp):
+                continue
+            flips = [resp] + ([np.array([r]) for r in resp] if each and len(resp) > 1 else [])
+            for group in flips:
+                y = y0.copy()
+                r = model_row[group]
+                r = r[r >= 0]
+                y[r] = flipped[r]
+                if len(r):
+                    theta, L = mm.refit(y)
+                    e2 = mm.estimates(tuple(subset), theta=theta, chol=L, subset=subset)
+                else:
+                    e2 = est
+                nat = float(e2["france"].value[0])
+                for flv, us in shown.items():
+                    tier = np.asarray(published[flv])[us]
+                    f = e2[flv]
+                    kv1, kc1 = publication_keys(f.value[us], f.ci_low[us], f.ci_high[us], nat, fam)
+                    kv0, kc0 = base[flv]
+                    bad = ((tier == 0) & np.any(kv0 != kv1, axis=1)) | (
+                        (tier == 1) & np.any(kc0 != kc1, axis=1)
+                    )
+                    for j in np.flatnonzero(bad):
+                        violations.append({
+                            "cell": (lv, int(cell)), "responses": group.tolist(), "level": flv,
+                            "unit": int(us[j]), "tier": PUBLICATIONS[int(tier[j])],
+                            "before": kv0[j].tolist(), "after": kv1[j].tolist(),
+                        })  # fmt: skip
     return violations

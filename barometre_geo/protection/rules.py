@@ -304,7 +304,9 @@ def parse_mode(mode: str) -> str:
     if value not in MODES:
         raise UnknownValueError(
             f"Unknown mode {mode!r}. Valid modes: {', '.join(MODES)} "
-            "('public' for open data, 'restricted' for the collectivities' own platform)."
+            "('public' for open data, 'restricted' for the collectivities' own platform).",
+            fr=f"Mode {mode!r} inconnu. Modes possibles : {', '.join(MODES)} (« public » pour "
+            "les données ouvertes, « restricted » pour la plateforme des collectivités).",
         )
     return value
 
@@ -318,13 +320,21 @@ def check_thresholds(k: int, k_sensitive: int) -> tuple[int, int]:
     (5, 10)
     """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
-        raise UnknownValueError(f"k={k!r} must be an integer ≥ 1 (default 5).")
+        raise UnknownValueError(
+            f"k={k!r} must be an integer ≥ 1 (default 5).",
+            fr=f"k={k!r} doit être un entier ≥ 1 (5 par défaut).",
+        )
     if isinstance(k_sensitive, bool) or not isinstance(k_sensitive, int | np.integer):
-        raise UnknownValueError(f"k_sensitive={k_sensitive!r} must be an integer (default 10).")
+        raise UnknownValueError(
+            f"k_sensitive={k_sensitive!r} must be an integer (default 10).",
+            fr=f"k_sensitive={k_sensitive!r} doit être un entier (10 par défaut).",
+        )
     if k_sensitive < k:
         raise UnknownValueError(
             f"k_sensitive={k_sensitive} is below k={k}: sensitive indicators can never use a "
-            f"lower threshold than the others. Pass k_sensitive >= {k}."
+            f"lower threshold than the others. Pass k_sensitive >= {k}.",
+            fr=f"k_sensitive={k_sensitive} est inférieur à k={k} : un indicateur sensible ne "
+            f"peut pas avoir un seuil plus bas que les autres. Donnez k_sensitive >= {k}.",
         )
     return int(k), int(k_sensitive)
 

@@ -192,7 +192,9 @@ def parse_by(by, data: pd.DataFrame, indicator_columns: set[str]) -> list[str]:
         if name not in valid:
             raise UnknownValueError(
                 f"Unknown breakdown by={item!r}. Valid breakdowns: {', '.join(valid)} "
-                "(a categorical column of responses.data may be used, e.g. a coverage column)."
+                "(a categorical column of responses.data may be used, e.g. a coverage column).",
+                fr=f"Ventilation by={item!r} inconnue. Ventilations possibles : "
+                f"{', '.join(valid)} (ou une colonne catégorielle de responses.data).",
             )
         if name != "stratum" and name not in data:
             raise SchemaError(

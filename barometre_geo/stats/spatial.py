@@ -268,8 +268,8 @@ def spatial_autocorrelation(
     >>> row = stats.moran.iloc[0]
     >>> row["indicator"], row["level"], bool(row["n_units"] >= 30)
     ('infra_saas', 'departement', True)
-    >>> row["interpretation"][:45]  # random_responses draws answers by région
-    'Autocorrélation spatiale positive significati'
+    >>> row["interpretation"][:45]  # a mild regional effect, not significant here
+    'Pas d’autocorrélation spatiale significative '
     """
     levels = _levels(level)
     weights = _parse(weights, get_args(Weights), "weights")

@@ -263,12 +263,14 @@ class CalibrationWeights:
 
     @property
     def converged(self) -> bool:
-        """Whether every raking converged."""
-        return bool(self.report["converged"].all())
+        """Whether every raking converged (True when there was nothing to weight)."""
+        return "converged" not in self.report or bool(self.report["converged"].all())
 
     @property
     def fallbacks(self) -> int:
         """Number of rakings that met one margin only (both were infeasible)."""
+        if "margins" not in self.report:
+            return 0
         return int(self.report["margins"].str.contains("fallback").sum())
 
     def __repr__(self) -> str:

@@ -15,7 +15,15 @@ import pandas as pd
 
 from .text import map_unique, mask
 
-__all__ = ["build_data", "deduplicate"]
+__all__ = ["KEEP_RULES", "build_data", "conflicts", "deduplicate"]
+
+#: What each ``keep`` rule keeps (French, for the reports).
+KEEP_RULES = {
+    "latest_complete": "la réponse la plus complète est gardée (à égalité, la plus récente, "
+    "puis la dernière lue)",
+    "latest": "la réponse la plus récente est gardée (à égalité, la dernière lue)",
+    "first": "la première réponse est gardée (la plus ancienne, puis la première lue)",
+}
 
 
 def _rank_order(rid_codes, answers, dates, order, keep: str) -> np.ndarray:
@@ -45,12 +53,15 @@ def deduplicate(rows: dict, keep: str) -> tuple[np.ndarray, np.ndarray, list]:
     -------
     primary : bool array
         Rows that give their identification to a response.
+        ``rows["replaced_by"]`` is set: for each superseded row, the row kept
+        instead (-1 elsewhere).
     merged : list of (primary row, [other accepted rows of the same response])
     """
     state, rid = rows["state"], rows["response_id"]
     ok = np.flatnonzero(state == "accepted")
     n = len(state)
     primary = np.zeros(n, dtype=bool)
+    replaced_by = rows.setdefault("replaced_by", np.full(n, -1, dtype=np.int64))
     merged: list = []
     if not len(ok):
         return primary, merged
@@ -71,6 +82,7 @@ def deduplicate(rows: dict, keep: str) -> tuple[np.ndarray, np.ndarray, list]:
     simple = ~is_head & ~np.isin(group_of, list(special))
     for i, h in zip(ranked[simple], heads[simple], strict=True):
         state[i] = "superseded"
+        replaced_by[i] = h
         rows["detail"][i] = f"remplacée par la ligne {rows['line'][h]} de {rows['name'][h]}"
     for g in sorted(special):
         members = ranked[group_of == g]
@@ -78,6 +90,7 @@ def deduplicate(rows: dict, keep: str) -> tuple[np.ndarray, np.ndarray, list]:
         for i in members:
             if i != head and masks[i] & taken:
                 state[i] = "superseded"
+                replaced_by[i] = head
                 rows["detail"][i] = (
                     f"remplacée par la ligne {rows['line'][head]} de {rows['name'][head]}"
                 )
@@ -87,6 +100,74 @@ def deduplicate(rows: dict, keep: str) -> tuple[np.ndarray, np.ndarray, list]:
         if extra:
             merged.append((int(head), extra))
     return primary, merged
+
+
+def conflicts(rows: dict, answered: pd.DataFrame, values: pd.DataFrame, columns: dict, keep: str):
+    """Count contradictory answers between each superseded row and the row kept instead.
+
+    Two rows of the same collectivity and wave contradict each other when a
+    question answered in both got different answers. Counted per pair of
+    files (the kept row's, the superseded row's), never per collectivity:
+    the table can be published.
+
+    Parameters
+    ----------
+    rows : dict of arrays
+        ``replaced_by`` (from :func:`deduplicate`) and ``name`` (file names shown).
+    answered : DataFrame
+        Bool per row and question id: the row answered the question.
+    values : DataFrame
+        Decoded answers per row (question columns).
+    columns : dict
+        Question id -> its columns in ``values`` (one per option for multiple choice).
+    keep : str
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``file`` (kept), ``other_file`` (superseded), ``responses`` (superseded
+        rows contradicting the kept one), ``answers`` (questions answered
+        differently), ``rule`` (French).
+    """
+    out_columns = ["file", "other_file", "responses", "answers", "rule"]
+    lost = np.flatnonzero(rows.get("replaced_by", np.array([], dtype=np.int64)) >= 0)
+    if not len(lost):
+        return pd.DataFrame(columns=out_columns)
+    kept = rows["replaced_by"][lost]
+    differ = np.zeros(len(lost), dtype=np.int64)
+    for qid, cols in columns.items():
+        if qid not in answered.columns:
+            continue
+        both = answered[qid].to_numpy()[lost] & answered[qid].to_numpy()[kept]
+        if not both.any():
+            continue
+        changed = np.zeros(len(lost), dtype=bool)
+        for col in cols:
+            if col not in values.columns:
+                continue
+            a = values[col].astype(object).to_numpy()
+            x, y = a[lost], a[kept]
+            nx, ny = pd.isna(x), pd.isna(y)
+            same = nx & ny
+            pair = ~nx & ~ny
+            same[pair] = [bool(u == v) for u, v in zip(x[pair], y[pair], strict=True)]
+            changed |= ~same
+        differ += both & changed
+    frame = pd.DataFrame(
+        {
+            "file": rows["name"][kept],
+            "other_file": rows["name"][lost],
+            "responses": (differ > 0).astype(np.int64),
+            "answers": differ,
+        }
+    )
+    frame = frame[frame["responses"] > 0]
+    if not len(frame):
+        return pd.DataFrame(columns=out_columns)
+    out = frame.groupby(["file", "other_file"], sort=False)[["responses", "answers"]].sum()
+    out = out.reset_index()
+    out["rule"] = KEEP_RULES[keep]
+    return out[out_columns]
 
 
 def build_data(

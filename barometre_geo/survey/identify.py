@@ -1,9 +1,12 @@
 """Identifying the collectivity behind each response row.
 
 Identifier columns are tried in order of reliability — SIREN/SIRET, INSEE code,
-postal code, then the name typed by hand — through the resolver
-(:func:`barometre_geo.resolve.resolve`), with the département column as a hint and
-the declared type of collectivity as a check. Syndicats (absent from the
+a code column of unknown kind, postal code, then the name typed by hand — through
+the resolver (:func:`barometre_geo.resolve.resolve`): each column read as what it
+holds (the mapping's ``holds:``, else :data:`~barometre_geo.survey.mapping.DEFAULT_HOLDS`),
+with the name on the row and the département column settling codes of two
+readings, and the declared type of collectivity as a check. Values the mapping
+corrects (``corrections:``) are replaced by the code the user confirmed. Syndicats (absent from the
 territorial reference) are kept when their département is known. The territory
 columns of the responses (``commune``, ``epci``, ``departement``, ``region``,
 ``population``, ``siren``, ``type_label``) are then read from the reference.
@@ -16,8 +19,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from ..territories import reasons as why
-from .text import key, keys, map_keys, map_unique, mask
+from .text import key, map_keys, map_unique, mask
 
 __all__ = [
     "CSP",
@@ -30,8 +32,9 @@ __all__ = [
 ]
 
 CSP = "collectivite_a_statut_particulier"
-_ORDER = ("siren", "insee", "code_postal", "nom")
-_CODE_ROLES = ("siren", "insee", "code_postal")
+_ORDER = ("siren", "insee", "code", "code_postal", "nom")
+_CODE_ROLES = ("siren", "insee", "code", "code_postal")
+_NAMED_ROLES = ("insee", "code", "code_postal")  # codes the name on the row may settle
 _NATURE = {
     "CC": "Communauté de communes",
     "CA": "Communauté d’agglomération",
@@ -41,7 +44,13 @@ _NATURE = {
 }
 _LEVEL_LABEL = {"commune": "Commune", "departement": "Département", "region": "Région"}
 #: How the report names each identifier column and kind of collectivity.
-_ROLE_FR = {"siren": "SIREN", "insee": "code INSEE", "code_postal": "code postal", "nom": "nom"}
+_ROLE_FR = {
+    "siren": "SIREN",
+    "insee": "code INSEE",
+    "code": "code",
+    "code_postal": "code postal",
+    "nom": "nom",
+}
 _KIND_FR = {
     "commune": "commune",
     "epci": "EPCI",
@@ -135,12 +144,15 @@ def profile_of(fonction: pd.Series, profiles: dict) -> pd.Series:
 # ---------------------------------------------------------------------- resolution
 
 
-def _resolve_unique(territories, values: pd.Series, hints: pd.Series) -> pd.DataFrame:
-    """Resolve each distinct (value, hint) pair once; return results aligned on ``values``."""
+def _resolve_unique(
+    territories, values: pd.Series, hints: pd.Series, *, holds: str = "auto", names=None
+) -> pd.DataFrame:
+    """Resolve each distinct (value, hint, name) once; return results aligned on ``values``."""
     from ..territories.resolve import resolve
 
     pairs = pd.DataFrame({"v": values.to_numpy(), "h": hints.to_numpy()})
     pairs["h"] = pairs["h"].astype(object).where(pairs["h"].notna(), "")
+    pairs["n"] = "" if names is None else names.to_numpy(dtype=object)
     uniq = pairs.drop_duplicates().reset_index(drop=True)
     uniq = uniq[uniq["v"].str.strip() != ""].reset_index(drop=True)
     if len(uniq):
@@ -148,147 +160,136 @@ def _resolve_unique(territories, values: pd.Series, hints: pd.Series) -> pd.Data
             territories,
             uniq["v"].tolist(),
             departement=[h or None for h in uniq["h"]],
+            holds=holds,
+            names=None if names is None else [n or None for n in uniq["n"]],
         ).reset_index(drop=True)
-        res["v"], res["h"] = uniq["v"], uniq["h"]
+        res["v"], res["h"], res["n"] = uniq["v"], uniq["h"], uniq["n"]
     else:
-        res = pd.DataFrame(columns=["v", "h", *_RESOLVED[:-1]])
+        res = pd.DataFrame(columns=["v", "h", "n", *_RESOLVED[:-1], "method"])
         res["candidates"] = pd.Series(dtype=object)
-    merged = pairs.merge(res, on=["v", "h"], how="left")
+    merged = pairs.merge(res, on=["v", "h", "n"], how="left")
     merged.index = values.index
     return merged
 
 
-def _recheck_with_name(territories, res, codes: pd.Series, names: pd.Series, dept) -> pd.DataFrame:
-    """Let the name written next to a code arbitrate when it does not name the same commune.
-
-    A postal code typed in the INSEE column is often also the INSEE code of another
-    commune (64230: Gan's INSEE code, Lescar's postal code). Where the name of the
-    row does not contain the name of the commune the code reads as, the resolver
-    reads ``"code name"`` again: resolved, it wins; ambiguous (code and name
-    contradict each other), the row becomes ambiguous; unresolved (a generic or
-    junk name), the reading of the code alone stays.
-    """
-    found = res["nom"].fillna("").astype(str)
-    doubt = (res["status"] == "resolved").to_numpy() & (names.str.strip() != "").to_numpy()
-    if not doubt.any():
-        return res
-    name_keys = pd.Series("", index=names.index, dtype=object)
-    name_keys[doubt] = " " + keys(names[doubt]) + " "
-    found_keys = pd.Series("", index=names.index, dtype=object)
-    found_keys[doubt] = " " + keys(found[doubt]) + " "
-    same = np.array([f in n for f, n in zip(found_keys, name_keys, strict=True)], dtype=bool)
-    doubt &= ~same
-    if not doubt.any():
-        return res
-    combined = (codes.str.strip() + " " + names.str.strip()).where(doubt, "")
-    again = _resolve_unique(territories, combined, dept)
-    take = doubt & again["status"].isin(["resolved", "ambiguous"]).to_numpy()
-    out = res.copy()
-    for col in _RESOLVED:
-        out[col] = out[col].astype(object)
-        out.loc[take, col] = again.loc[take, col].astype(object)
-    out["contradiction"] = take & (again["status"] == "ambiguous").to_numpy()
+def _name_contradictions(territories, res, values, dept, holds: str) -> np.ndarray:
+    """Rows whose code contradicts the name on the row (not only the département)."""
+    contra = (res["reason_code"] == "contradiction").to_numpy()
+    if not contra.any():
+        return contra
+    alone = _resolve_unique(territories, values[contra], dept[contra], holds=holds)
+    out = np.zeros(len(res), dtype=bool)
+    out[np.flatnonzero(contra)] = (alone["reason_code"] != "contradiction").to_numpy()
     return out
 
 
-def _resolve_postal(territories, values: pd.Series, names, dept: pd.Series) -> pd.DataFrame:
-    """Read a postal-code column as postal codes (never as INSEE codes).
+#: Separates the value and the name of a correction meant for the rows of that name only.
+CORRECTION_SEPARATOR = " | "
 
-    One commune: resolved. Several: the département hint, then the name written on
-    the row (read by the resolver next to the code) choose; else ambiguous.
+
+def _corrected(
+    territories, values: pd.Series, corrections: dict, names: pd.Series | None = None
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Rows whose value the mapping corrects, and the resolution of the codes it gives.
+
+    A correction is the user's confirmation of a suggestion: the caller passes only the
+    values left ambiguous or unresolved, so a value resolved on its row is never changed.
+    A key ``"value | name"`` corrects the value on the rows of that name only, and wins
+    over a key of the value alone.
     """
-    idf = territories.identifiers
-    table = idf[idf["kind"] == "code_postal"].groupby("key")["code"].agg(tuple).to_dict()
-    cog = getattr(territories, "cog", 2025)
-    com = territories.communes.set_index("code")
-    dep_of, nom_of = com["departement"].to_dict(), com["nom"].to_dict()
-    digits = values.str.replace(r"\D", "", regex=True)
-    digits = digits.where(digits.str.len() != 4, "0" + digits)
-    hints = dept.astype(object).where(dept.notna(), "")
-    empty = (values.str.strip() == "").to_numpy()
-
-    def read(cp: str, hint: str):
-        cands = tuple(table.get(cp, ()))
-        if hint:
-            cands = tuple(c for c in cands if dep_of.get(c) == hint) or cands
-        if not cands:
-            code, reason = why.postal_unknown(cp, cog)
-            return ("unresolved", "unknown", None, None, None, reason, code, ())
-        if len(cands) == 1:
-            return ("resolved", "commune", cands[0], "commune", nom_of[cands[0]], "", "", ())
-        code, reason = why.postal_shared(cp, cands)
-        return ("ambiguous", "commune", None, "commune", None, reason, code, cands)
-
-    pair = digits.astype(str) + "|" + hints.astype(str)
-    readings = map_unique(pair, lambda p: read(*p.split("|")))
-    cols = ["status", "kind", "code", "level", "nom", "reason", "reason_code", "candidates"]
-    out = pd.DataFrame(
+    general, specific = {}, {}
+    for k, v in corrections.items():
+        value, sep, name = k.partition(CORRECTION_SEPARATOR.strip())
+        if sep and name.strip():
+            specific[(key(value), key(name))] = v
+        else:
+            general[key(k)] = v
+    value_keys = map_keys(values, lambda k: k)
+    name_keys = map_keys(names, lambda k: k) if names is not None else [""] * len(values)
+    targets = pd.Series(
         [
-            (None, None, None, None, None, "", "", ()) if e else r
-            for r, e in zip(readings, empty, strict=True)
+            (specific.get((kv, kn)) or general.get(kv)) if kv else None
+            for kv, kn in zip(value_keys, name_keys, strict=True)
         ],
-        columns=cols,
         index=values.index,
         dtype=object,
     )
-    out.insert(0, "h", dept.to_numpy(dtype=object))
-    out.insert(0, "v", values.to_numpy(dtype=object))
-    names = names if names is not None else pd.Series("", index=values.index)
-    todo = (out["status"] == "ambiguous").to_numpy() & (names.str.strip() != "").to_numpy()
-    if todo.any():
-        combined = (digits + " " + names.str.strip()).where(todo, "")
-        again = _resolve_unique(territories, combined, dept)
-        fits = (
-            np.array(
-                [
-                    a == "resolved" and c in cands
-                    for a, c, cands in zip(
-                        again["status"], again["code"], out["candidates"], strict=True
-                    )
-                ],
-                dtype=bool,
-            )
-            & todo
-        )
-        for col in ("kind", "code", "level", "nom", "status"):
-            out.loc[fits, col] = again.loc[fits, col].astype(object)
-        out.loc[fits, "reason"] = ""
-        out.loc[fits, "reason_code"] = ""
-        out.loc[fits, "candidates"] = pd.Series([()] * int(fits.sum()), index=out.index[fits])
-    return out
+    hit = targets.notna().to_numpy()
+    if not hit.any():
+        return hit, pd.DataFrame()
+    from ..territories.resolve import resolve
+
+    target = targets[hit].astype(str)
+    holds = ["siren" if t.isdigit() and len(t) in (9, 14) else "insee" for t in target]
+    res = resolve(territories, target.tolist(), holds=holds)
+    res.index = target.index
+    return hit, res
 
 
 def identify(
-    ids: dict[str, pd.Series], declared: pd.Series, dept: pd.Series, territories, index
+    ids: dict[str, pd.Series],
+    declared: pd.Series,
+    dept: pd.Series,
+    territories,
+    index,
+    *,
+    holds: dict | None = None,
+    corrections: dict | None = None,
 ) -> pd.DataFrame:
     """Identify every row; return one row per input row.
 
     Columns: ``status`` (resolved | ambiguous | unresolved), ``kind``, ``code``,
-    ``level``, ``nom``, ``detail`` (French, masked), ``candidates``.
+    ``level``, ``nom``, ``detail`` (French, masked), ``candidates``, ``corrected``
+    (French note on the rows identified through the mapping's ``corrections:``),
+    ``typed`` and ``suggestions`` (rows not resolved: the value a correction would
+    key on, and up to 3 ``(level, code, nom)`` to confirm, :func:`suggest`).
     The common case is vectorised; only problem rows are explained one by one.
     """
+    from .mapping import DEFAULT_HOLDS
+
+    holds = {**DEFAULT_HOLDS, **(holds or {})}
     n = len(index)
     roles = [r for r in _ORDER if r in ids]
     decl = declared.to_numpy(dtype=object)
     free = np.array([d is None or d in ("syndicat", "hors_champ", CSP) for d in decl], dtype=bool)
     cols, fits = {}, {}
     fitted = np.zeros(n, dtype=bool)
+    corrected = np.full(n, "", dtype=object)
+    names = ids.get("nom")
     for r in roles:
         values = ids[r]
         if r == "nom":  # names (slowest, least sure) only where no code fits
             values = values.where(~fitted, "")
-        if r == "code_postal":
-            res = _resolve_postal(territories, values, ids.get("nom"), dept)
-        else:
-            res = _resolve_unique(territories, values, dept)
-            if r == "insee" and "nom" in ids:
-                res = _recheck_with_name(territories, res, values, ids["nom"], dept)
+        named = names if r in _NAMED_ROLES and names is not None else None
+        res = _resolve_unique(territories, values, dept, holds=holds[r], names=named)
+        res["contradiction"] = (
+            _name_contradictions(territories, res, values, dept, holds[r])
+            if named is not None
+            else np.zeros(n, dtype=bool)
+        )
+        if corrections:  # only where the value alone leaves the row undecided
+            undecided = values.where((res["status"] != "resolved").to_numpy(), "")
+            hit, fixed = _corrected(territories, undecided, corrections, names)
+            for col in (*_RESOLVED, "method"):
+                res[col] = res[col].astype(object)
+                if hit.any():
+                    res.loc[hit, col] = fixed[col].astype(object).to_numpy()
+            res.loc[hit, "contradiction"] = False
+            ok = hit & (res["status"] == "resolved").to_numpy()
+            for i in np.flatnonzero(ok):
+                if not corrected[i]:
+                    corrected[i] = (
+                        f"identifiée par correction du mapping : {_ROLE_FR[r]} "
+                        f"« {mask(values.iat[i])} » → {res['code'].iat[i]} ({res['nom'].iat[i]})"
+                    )
         c = cols[r] = {col: v.to_numpy(dtype=object) for col, v in res.items()}
         ok = c["status"] == "resolved"
         same = (c["kind"] == decl) | ((c["kind"] == CSP) & (c["level"] == decl))
         fits[r] = ok & (free | same)
-        if r == "nom" and "contradiction" in cols.get("insee", {}):
-            fits[r] &= ~cols["insee"]["contradiction"].astype(bool)  # code and name disagree
+        if r == "nom":  # a code and the name next to it disagree: the name decides nothing
+            for code_role in _NAMED_ROLES:
+                if code_role in cols:
+                    fits[r] &= ~cols[code_role]["contradiction"].astype(bool)
         fitted |= fits[r]
     chosen = np.full(n, None, dtype=object)
     for r in reversed(roles):
@@ -310,6 +311,9 @@ def identify(
             "nom": np.full(n, None, dtype=object),
             "detail": np.full(n, "", dtype=object),
             "candidates": [()] * n,
+            "corrected": np.where(chosen != None, corrected, ""),  # noqa: E711
+            "typed": np.full(n, "", dtype=object),
+            "suggestions": [()] * n,
         },
         index=index,
     )
@@ -324,10 +328,57 @@ def identify(
         out.iloc[i, out.columns.get_loc("status")] = status
         out.iloc[i, out.columns.get_loc("detail")] = detail
         out.iat[i, out.columns.get_loc("candidates")] = candidates
+        out.iat[i, out.columns.get_loc("corrected")] = ""
         if status != "resolved":
             for field in ("kind", "code", "level", "nom"):
                 out.iat[i, out.columns.get_loc(field)] = None
+    _suggestions(out, roles, cols, dept, territories)
     return out
+
+
+_MAX_SUGGESTED = 300  # rows given name suggestions (each a fuzzy search over the names)
+
+
+def _suggestions(out: pd.DataFrame, roles, cols: dict, dept: pd.Series, territories) -> None:
+    """Fill ``typed`` and ``suggestions`` of the rows left ambiguous or unresolved."""
+    from ..territories.suggest import suggest
+
+    todo = np.flatnonzero((out["status"] != "resolved").to_numpy())
+    searched: dict[tuple, list] = {}
+    for i in todo:
+        typed = ""
+        for r in roles:  # the value a correction keys on: an undecided code, else the name
+            value = cols[r]["v"][i]
+            if isinstance(value, str) and value.strip():
+                typed = typed or value.strip()
+                if cols[r]["status"][i] == "ambiguous":
+                    typed = value.strip()
+                    break
+        hint = dept.iat[i] if isinstance(dept.iat[i], str) else None
+        cands = out["candidates"].iat[i]
+        if cands:
+            found = suggest(territories, typed, candidates=cands, departement=hint)
+        elif len(searched) < _MAX_SUGGESTED or (typed, hint) in searched:
+            name = cols["nom"]["v"][i] if "nom" in cols else ""
+            text = name if isinstance(name, str) and name.strip() else typed
+            if (text, hint) not in searched:
+                searched[(text, hint)] = suggest(territories, text, departement=hint)
+            found = searched[(text, hint)]
+        else:
+            found = []
+        out.iat[i, out.columns.get_loc("typed")] = typed
+        out.iat[i, out.columns.get_loc("suggestions")] = tuple(found)
+    # a value left undecided on rows of different names: a correction must name the row
+    typed = out["typed"].to_numpy(dtype=object)
+    names = cols["nom"]["v"] if "nom" in cols else np.full(len(out), "", dtype=object)
+    seen: dict[str, set] = {}
+    for i in todo:
+        if typed[i]:
+            seen.setdefault(typed[i], set()).add(str(names[i] or "").strip())
+    for i in todo:
+        name = str(names[i] or "").strip()
+        if typed[i] and name and name != typed[i] and len(seen[typed[i]]) > 1:
+            out.iat[i, out.columns.get_loc("typed")] = f"{typed[i]}{CORRECTION_SEPARATOR}{name}"
 
 
 def _explain(i: int, roles, cols: dict, declared, conflict: bool):
@@ -350,10 +401,10 @@ def _explain(i: int, roles, cols: dict, declared, conflict: bool):
             f"{_ROLE_FR[r[0]]} → {_KIND_FR.get(r[1], r[1])} {r[2]} ({r[4]})" for r in rs
         )
 
-    contradicted = "contradiction" in cols.get("insee", {}) and cols["insee"]["contradiction"][i]
-    if contradicted:  # the INSEE code and the name written next to it disagree
+    contradicted = any(cols[r]["contradiction"][i] for r in _NAMED_ROLES if r in cols)
+    if contradicted:  # a code and the name written next to it disagree
         names = [r for r in resolved if r[0] == "nom"]
-        cands = tuple(dict.fromkeys([*ambiguous, *(r[2] for r in names)]))
+        cands = tuple(dict.fromkeys([*(r[2] for r in names), *ambiguous]))  # the name first
         also = f" ; {show(names)}" if names else ""
         return "ambiguous", cands, " ; ".join(reasons) + also
     if conflict:

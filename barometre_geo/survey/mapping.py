@@ -18,9 +18,12 @@ from pathlib import Path
 
 from .._paths import package_data
 from ..errors import InputFileError, SchemaError
+from ..territories.readings import HOLDS
 from .text import key
 
 __all__ = [
+    "DEFAULT_HOLDS",
+    "IDENTIFIER_ROLES",
     "KINDS",
     "PERSONAL_ROLES",
     "ROLES",
@@ -40,6 +43,7 @@ ROLES: tuple[str, ...] = (
     "type",
     "siren",
     "insee",
+    "code",
     "code_postal",
     "departement",
     "fonction",
@@ -49,6 +53,17 @@ ROLES: tuple[str, ...] = (
     "phone",
     "name",
 )
+#: Roles identifying the collectivity, and what each holds unless ``holds:`` says otherwise:
+#: ``code`` is a column of identifiers of unknown kind (INSEE and postal codes mixed…).
+DEFAULT_HOLDS: dict[str, str] = {
+    "siren": "siren",
+    "insee": "insee",
+    "code": "auto",
+    "code_postal": "postal",
+    "nom": "auto",
+}
+IDENTIFIER_ROLES: tuple[str, ...] = tuple(DEFAULT_HOLDS)
+assert set(HOLDS) >= set(DEFAULT_HOLDS.values())
 #: Roles holding personal data: dropped at read, never kept.
 PERSONAL_ROLES: tuple[str, ...] = ("email", "phone", "name")
 #: Kinds a "type of collectivity" label can map to.
@@ -96,6 +111,13 @@ class Mapping:
         ``agent``/``elu`` -> phrases of the respondent's function.
     test_markers : tuple of str
         Whole words marking a test row in the structure name.
+    holds : dict
+        Identifier role -> what its column holds (:data:`~barometre_geo.resolve.HOLDS`),
+        over :data:`DEFAULT_HOLDS`.
+    corrections : dict
+        Identifier as typed -> code it designates (INSEE code, SIREN, ``departement:69``),
+        confirmed by the user from the ingest report's suggestions; applied only where the
+        value alone leaves its row undecided (``"value | name"``: on the rows of that name).
     edition : str or None
     synthetic : bool
         True for demo exports (synthetic data).
@@ -116,6 +138,8 @@ class Mapping:
     types: dict = field(default_factory=dict)
     profiles: dict = field(default_factory=dict)
     test_markers: tuple = ()
+    holds: dict = field(default_factory=lambda: dict(DEFAULT_HOLDS))
+    corrections: dict = field(default_factory=dict)
     edition: str | None = None
     synthetic: bool = False
     wave: int | None = None
@@ -151,6 +175,9 @@ class Mapping:
             out[attr] = list(getattr(self, attr))
         out["types"] = {k: list(v) for k, v in self.types.items()}
         out["profiles"] = {k: list(v) for k, v in self.profiles.items()}
+        out["holds"] = dict(self.holds)
+        if self.corrections:
+            out["corrections"] = dict(self.corrections)
         return out
 
     def __repr__(self) -> str:
@@ -298,6 +325,18 @@ def _merge_lists(base: dict, extra: dict) -> dict:
 
 def _from_document(doc: dict, source: str, base: Mapping | None) -> Mapping:
     errors = schema_errors(doc)
+    corrections = doc.get("corrections") if isinstance(doc, dict) else None
+    if isinstance(corrections, dict):
+        unquoted = [(k, v) for k, v in corrections.items() if not isinstance(k, str)
+                    or not isinstance(v, str)]  # fmt: skip
+        if unquoted:
+            errors = [e for e in errors if not e.startswith("corrections")]
+        errors += [
+            f"corrections.{k}: {k!r}: {v!r} — write both between quotes "
+            f'("{k}": "{v}"): unquoted, YAML reads numbers, which lose their leading zero '
+            "(01400 even reads as an octal number)"
+            for k, v in unquoted
+        ]
     if errors:
         raise SchemaError(
             f"{source}: invalid mapping file:\n  - "
@@ -334,6 +373,11 @@ def _from_document(doc: dict, source: str, base: Mapping | None) -> Mapping:
         test_markers=tuple(
             dict.fromkeys(_texts(doc.get("test_markers") or []) + base.test_markers)
         ),
+        holds={**base.holds, **{str(k): str(v) for k, v in (doc.get("holds") or {}).items()}},
+        corrections={
+            **base.corrections,
+            **{str(k).strip(): str(v).strip() for k, v in (doc.get("corrections") or {}).items()},
+        },
         edition=str(doc["edition"]) if doc.get("edition") is not None else base.edition,
         synthetic=bool(doc.get("synthetic", base.synthetic)),
         wave=doc.get("wave", base.wave),

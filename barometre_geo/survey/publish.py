@@ -26,6 +26,8 @@ question never published below the département. So the report has two forms:
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from .report import PRIVATE_NOTICE, REASONS, _n, _states_text, _w
@@ -89,6 +91,40 @@ def _cells(report) -> pd.DataFrame:
     return cells.merge(known, on=["file", "column"], how="left")
 
 
+_LINES = (
+    re.compile(r"\s*\(lignes? \d[^)]*\)"),  # « (lignes 3, 5) »
+    re.compile(r"\s*;\s*lignes? \d[^)]*"),  # « …, ignorés ; lignes 3, 5) »
+)
+
+
+def _without_lines(note: str) -> str:
+    """Return a reading note without its list of lines (the public form names no line).
+
+    Examples
+    --------
+    >>> _without_lines("2 lignes plus courtes que l’en-tête, complétées (lignes 3, 7).")
+    '2 lignes plus courtes que l’en-tête, complétées.'
+    >>> _without_lines("1 ligne avec des cellules vides (séparateurs, ignorés ; ligne 4) : voyez")
+    '1 ligne avec des cellules vides (séparateurs, ignorés) : voyez'
+    """
+    for pattern in _LINES:
+        note = pattern.sub("", note)
+    return note
+
+
+def _public_files(report, names: dict) -> pd.DataFrame:
+    """Return the files table, its reading notes without their lines."""
+    files = report._named(report.files, names)
+    if "notes" in files.columns:
+        files = files.assign(
+            notes=[
+                [_without_lines(str(n)) for n in notes] if isinstance(notes, list | tuple) else []
+                for notes in files["notes"]
+            ]
+        )
+    return files
+
+
 def public_dict(report) -> dict:
     """Return the publishable form of an ingest report, as JSON-serialisable dicts and lists.
 
@@ -114,7 +150,7 @@ def public_dict(report) -> dict:
         frame = report._named(frame, names).reset_index()
         return json.loads(frame.to_json(orient="records", force_ascii=False))
 
-    files = report._named(report.files, names)
+    files = _public_files(report, names)
     return {
         "public": True,
         "notice": PUBLIC_NOTICE,
@@ -137,6 +173,10 @@ def public_dict(report) -> dict:
         else [],
         "ignored_columns": records(report.ignored_columns.set_index("file"))
         if len(report.ignored_columns)
+        else [],
+        # contradictory answers per pair of files: counts, no collectivity, no answer
+        "conflicts": records(report._named(report.conflicts, names).set_index("file"))
+        if len(report.conflicts)
         else [],
     }
 
@@ -162,6 +202,9 @@ def public_text(report, *, limit: int = 20) -> str:
     ]
     for r in d["by_file"]:
         out.append(f"  {r['file']} : {_states_text(r)}")
+    notes = [f"  {f['file']} : {n}" for f in d["files"] for n in f.get("notes") or ()]
+    if notes:
+        out += ["", "Lecture des fichiers :", *notes]
     out += ["", "Par questionnaire (lignes ayant répondu à au moins une question) :"]
     for r in d["by_questionnaire"]:
         wave = "" if r.get("wave") is None else f" (vague {int(r['wave'])})"
@@ -173,6 +216,7 @@ def public_text(report, *, limit: int = 20) -> str:
             f"  {name} : {_w(r['responses'], 'réponses')}, "
             f"{_w(r['collectivities'], 'collectivités')}"
         )
+    out += report._conflicts_text()
     if d["by_reason"]:
         out += ["", f"Lignes rejetées ({_n(s['rejected'])}) :"]
         for r in d["by_reason"]:

@@ -40,6 +40,8 @@ REASONS = {
     "unresolved": "collectivité non identifiée",
     "ambiguous": "collectivité ambiguë",
     "unknown_wave": "vague inconnue",
+    "damaged": "ligne endommagée",
+    "truncated": "ligne tronquée",
 }
 _STATE_FR = {"accepted": "acceptées", "superseded": "remplacées", "rejected": "rejetées"}
 
@@ -145,7 +147,10 @@ class IngestReport:
         name the report shows), ``line`` (1-based line in the file),
         ``state`` (accepted | superseded | rejected), ``reason`` (see
         :data:`REASONS`; empty unless rejected), ``detail`` (French),
-        ``candidates`` (codes, for ambiguous rows), ``response_id`` (of the
+        ``candidates`` (codes, for ambiguous rows), ``suggestions`` (up to 3
+        ``"code nom"`` for the rows left ambiguous or unresolved, to confirm in the
+        mapping's ``corrections:``), ``typed`` (the identifier such a correction keys
+        on), ``response_id`` (of the
         response the row feeds or was superseded by), ``wave``, ``code``,
         ``collectivity`` (key of the collectivity), ``answers`` (number of
         questions answered) and ``themes`` (questionnaires answered).
@@ -166,6 +171,12 @@ class IngestReport:
         ``theme``, ``label``, ``wave`` of the questionnaires of the catalogue.
     edition : str
     synthetic : bool
+    conflicts : pandas.DataFrame
+        Contradictory answers of the same collectivity and wave, per pair of
+        files: ``file`` (the row kept), ``other_file`` (the row superseded),
+        ``responses`` (superseded rows answering a question differently),
+        ``answers`` (questions answered differently), ``rule`` (which one is
+        kept, French). Counts only: no collectivity, no answer.
     """
 
     rows: pd.DataFrame
@@ -181,6 +192,9 @@ class IngestReport:
     themes: pd.DataFrame = field(default_factory=lambda: _empty(["theme", "label", "wave"]))
     edition: str = ""
     synthetic: bool = False
+    conflicts: pd.DataFrame = field(
+        default_factory=lambda: _empty(["file", "other_file", "responses", "answers", "rule"])
+    )
 
     # ------------------------------------------------------------ tables
     def file_names(self) -> dict[str, str]:
@@ -332,6 +346,7 @@ class IngestReport:
             "unknown_values": records(self.unknown_values, index=False),
             "dropped_columns": records(self.dropped_columns, index=False),
             "ignored_columns": records(self.ignored_columns, index=False),
+            "conflicts": records(self.conflicts, index=False),
         }
 
     ROW_COLUMNS = (
@@ -341,6 +356,8 @@ class IngestReport:
         "reason",
         "detail",
         "candidates",
+        "suggestions",
+        "typed",
         "response_id",
         "wave",
         "code",
@@ -363,6 +380,8 @@ class IngestReport:
             if len(self.unknown_values)
             else 0,
             "dropped_columns": len(self.dropped_columns),
+            "conflicts": int(self.conflicts["responses"].sum()) if len(self.conflicts) else 0,
+            "corrected": len(self.corrected()),
         }
 
     def to_text(self, *, limit: int = 20, folder: bool = False) -> str:
@@ -393,11 +412,19 @@ class IngestReport:
             f"{_w(s['rows'], 'lignes')} lue{'s' if s['rows'] > 1 else ''} : "
             f"{_w(s['accepted'], 'acceptées')}, {_w(s['superseded'], 'remplacées')} par une "
             f"réponse plus récente ou plus complète, {_w(s['rejected'], 'rejetées')}.",
+        ]
+        if s["corrected"]:
+            out.append(
+                f"{_w(s['corrected'], 'lignes')} identifiée{'s' if s['corrected'] > 1 else ''} "
+                "par correction du mapping (corrections:)."
+            )
+        out += [
             "",
             "Par fichier :",
         ]
         for f, r in self._named(self.by_file(), names).iterrows():
             out.append(f"  {f} : {_states_text(r)}")
+        out += self._notes_text(names)
         out += ["", "Par questionnaire (lignes ayant répondu à au moins une question) :"]
         for t, r in self.by_questionnaire().iterrows():
             wave = "" if pd.isna(r["wave"]) else f" (vague {int(r['wave'])})"
@@ -409,6 +436,7 @@ class IngestReport:
                 f"  {name} : {_w(r['responses'], 'réponses')}, "
                 f"{_w(r['collectivities'], 'collectivités')}"
             )
+        out += self._conflicts_text()
         rej = self._named(self.rows[self.rows["state"] == "rejected"], names)
         if len(rej):
             out += ["", f"Lignes rejetées ({_n(len(rej))}) :"]
@@ -418,7 +446,11 @@ class IngestReport:
                 out.append(
                     f"  - {r.file} ligne {r.line} : {REASONS.get(r.reason, r.reason)} — {r.detail}"
                 )
+                suggested = getattr(r, "suggestions", ()) or ()
+                if len(suggested):
+                    out.append(f"      suggestions : {' ; '.join(suggested)}")
             out += self._more(len(rej), limit, "rows")
+            out += self._corrections_text(rej, limit)
         if len(self.unknown_values):
             uv = self._named(self.unknown_values, names)
             out += [
@@ -453,6 +485,72 @@ class IngestReport:
                 out.append(f"  - {r.file}, « {r.column} » : {r.why}")
             out += self._more(len(self.ignored_columns), limit, "ignored_columns")
         return "\n".join(out)
+
+    def _conflicts_text(self) -> list[str]:
+        """Lines on the contradictory answers, per pair of files."""
+        if not len(self.conflicts):
+            return []
+        total = int(self.conflicts["responses"].sum())
+        out = [
+            "",
+            f"Réponses contradictoires d’une même collectivité à une même vague ({_n(total)}) :",
+        ]
+        for r in self.conflicts.itertuples():
+            pair = r.file if r.file == r.other_file else f"{r.file} / {r.other_file}"
+            out.append(
+                f"  - {pair} : {_w(r.responses, 'réponses')} en désaccord "
+                f"({_w(r.answers, 'questions')} répondues différemment) ; {r.rule}."
+            )
+        out.append(
+            "  Vérifiez ces fichiers (deux exports de la même vague ?), ou gardez-en un seul."
+        )
+        return out
+
+    def _notes_text(self, names: dict[str, str]) -> list[str]:
+        """Lines of the reading notes per file (encodings, multi-line rows, padded rows)."""
+        if "notes" not in self.files.columns:
+            return []
+        out = []
+        for f, notes in zip(self.files["file"], self.files["notes"], strict=True):
+            for note in notes if isinstance(notes, list | tuple) else ():
+                out.append(f"  {names.get(str(f), f)} : {note}")
+        return ["", "Lecture des fichiers :", *out] if out else []
+
+    def _corrections_text(self, rej: pd.DataFrame, limit: int) -> list[str]:
+        """How to confirm a suggestion: the ``corrections:`` section to paste in the mapping."""
+        if "suggestions" not in rej.columns:
+            return []
+        with_one = [
+            len(s or ()) > 0 and bool(t)
+            for s, t in zip(rej["suggestions"], rej["typed"], strict=True)
+        ]
+        sugg = rej[with_one]
+        if not len(sugg):
+            return []
+        out = [
+            "",
+            "Pour confirmer une collectivité, recopiez la ligne voulue dans votre fichier de "
+            "mapping (les deux valeurs entre guillemets), puis relancez "
+            "« barometre-geo validate » : la ligne sera identifiée « par correction ».",
+            "corrections:",
+        ]
+        seen = set()
+        for r in sugg.itertuples():
+            if r.typed in seen:
+                continue
+            seen.add(r.typed)
+            code, _, nom = r.suggestions[0].partition(" ")
+            typed = str(r.typed).replace('"', "'")
+            out.append(f'  "{typed}": "{code}"   # {nom} ? ({r.file} ligne {r.line})')
+            if len(seen) >= limit:
+                break
+        return out
+
+    def corrected(self) -> pd.DataFrame:
+        """Return the rows identified by the mapping's ``corrections:`` (file, line, detail)."""
+        rows = self.rows
+        mask_ = rows["detail"].astype(str).str.startswith("identifiée par correction")
+        return rows.loc[mask_ & (rows["state"] != "rejected"), ["file", "line", "detail"]]
 
     @staticmethod
     def _more(n: int, limit: int, attr: str) -> list[str]:

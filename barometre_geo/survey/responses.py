@@ -20,7 +20,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from ..errors import SchemaError, UnknownValueError
+from ..errors import InputFileError, SchemaError, UnknownValueError
 from .answers import decode_answers, report_unknown
 from .columns import closest_headers, plan_columns
 from .identify import unknown_types
@@ -41,14 +41,16 @@ __all__ = [
 ]
 
 Keep = Literal["latest_complete", "latest", "first"]
-_ID_ROLES = ("siren", "insee", "code_postal", "nom")
+_ID_ROLES = ("siren", "insee", "code", "code_postal", "nom")
 
 
 def _parse_keep(keep: str) -> str:
     if keep not in get_args(Keep):
         raise UnknownValueError(
             f"Unknown keep={keep!r}. Valid values: {', '.join(get_args(Keep))} "
-            "(which answer to keep when a collectivity answered the same wave twice)."
+            "(which answer to keep when a collectivity answered the same wave twice).",
+            fr=f"keep={keep!r} inconnu. Valeurs possibles : {', '.join(get_args(Keep))} "
+            "(la réponse gardée quand une collectivité a répondu deux fois à la même vague).",
         )
     return keep
 
@@ -117,7 +119,8 @@ def _paths(paths) -> list[Path]:
             return out
     raise SchemaError(
         "read_responses() needs at least one export file: pass a path or a list of paths, "
-        "e.g. read_responses(['vague1.csv', 'vague2.xlsx'])."
+        "e.g. read_responses(['vague1.csv', 'vague2.xlsx']).",
+        fr="Il faut au moins un fichier d’export : donnez un chemin ou une liste de chemins.",
     )
 
 
@@ -201,12 +204,13 @@ def read_responses(
     parts = [_read_one(p, mapping, catalogue) for p in files]
     synthetic = {p["file"]: p["synthetic"] for p in parts}
     if len(set(synthetic.values())) > 1:
+        fake = ", ".join(f for f, s in synthetic.items() if s)
+        real = ", ".join(f for f, s in synthetic.items() if not s)
         raise SchemaError(
-            "Synthetic (demo) and real exports cannot be read together: synthetic: "
-            + ", ".join(f for f, s in synthetic.items() if s)
-            + "; real: "
-            + ", ".join(f for f, s in synthetic.items() if not s)
-            + ". Read them in separate calls to read_responses()."
+            f"Synthetic (demo) and real exports cannot be read together: synthetic: {fake}; "
+            f"real: {real}. Read them in separate calls to read_responses().",
+            fr=f"Des exports synthétiques (démo) et réels ne peuvent pas être lus ensemble : "
+            f"synthétiques : {fake} ; réels : {real}. Traitez-les séparément.",
         )
     edition = str(edition or mapping.edition or catalogue.edition.id)
     data, report = assemble(
@@ -233,6 +237,16 @@ def _read_one(path: Path, mapping: Mapping, catalogue) -> dict:
         path, encoding=mapping.encoding, delimiter=mapping.delimiter, sheet=mapping.sheet
     )
     name = str(path)
+    if not len(table.cells) and not table.damaged:
+        where = f"sheet {table.sheet!r}" if table.sheet is not None else "file"
+        where_fr = f"la feuille {table.sheet!r}" if table.sheet is not None else "le fichier"
+        raise InputFileError(
+            f"{path}: the {where} holds a header line but no response. Export the responses "
+            "again (check the filters of the export), or leave this file out.",
+            fr=f"{path} : {where_fr} ne contient qu’une ligne d’en-tête, aucune réponse. "
+            "Exportez à nouveau les réponses (vérifiez les filtres de l’export), ou retirez "
+            "ce fichier.",
+        )
     plan = plan_columns(table.headers, table.cells, mapping, catalogue)
     personal = {i for i, h in enumerate(table.headers) if h in plan.personal}
     cells = table.cells.drop(columns=sorted(personal))
@@ -291,10 +305,15 @@ def _read_one(path: Path, mapping: Mapping, catalogue) -> dict:
             "encoding": table.encoding,
             "delimiter": table.delimiter,
             "sheet": table.sheet,
-            "rows": n,
+            "rows": n + len(table.damaged),
             "blank_rows": table.blank_rows,
             "questions": len(plan.indicator_ids()),
+            "physical_lines": table.physical_lines,
+            "multiline_rows": table.multiline_rows,
+            "damaged_rows": len(table.damaged),
+            "notes": list(table.notes),
         },
+        "damaged": table.damaged,
     }
 
 
@@ -304,23 +323,31 @@ def _require(name: str, plan, mapping: Mapping, catalogue) -> None:
     if not any(r in plan.roles for r in _ID_ROLES):
         expected = [t for r in _ID_ROLES for t in mapping.columns.get(r, ())[:2]]
         close = closest_headers(expected, plan.headers)
+        wanted = ", ".join(f"« {t} »" for t in expected)
+        near = ", ".join(f"« {h} »" for h in close)
+        example = f'columns: {{insee: "{close[0] if close else "Code commune"}"}}'
         raise SchemaError(
-            f"{name}: no column identifies the collectivity. Expected one of: "
-            + ", ".join(f"« {t} »" for t in expected)
-            + ". Closest headers found: "
-            + (", ".join(f"« {h} »" for h in close) or "none")
-            + ". Fix: add your header to your mapping file under columns: (e.g. "
-            f'columns: {{insee: "{close[0] if close else "Code commune"}"}}) and pass '
-            "mapping='my_mapping.yaml'."
+            f"{name}: no column identifies the collectivity. Expected one of: {wanted}. "
+            f"Closest headers found: {near or 'none'}. Fix: add your header to your mapping "
+            f"file under columns: (e.g. {example}) and pass mapping='my_mapping.yaml'.",
+            fr=f"{name} : aucune colonne n’identifie la collectivité. Attendu l’un de : "
+            f"{wanted}. En-têtes les plus proches : {near or 'aucun'}. Corrigez : ajoutez votre "
+            f"en-tête sous columns: dans votre fichier de correspondance (par exemple "
+            f"{example}) et donnez-le avec --mapping.",
         )
     questions = [i for i in plan.indicator_ids() if indicators[i].theme != "profil"]
     if not questions:
         expected = [i.question for i in catalogue.indicators if i.theme != "profil"]
         close = closest_headers(expected, plan.headers)
+        near = ", ".join(f"« {h} »" for h in close)
         raise SchemaError(
             f"{name}: none of the {len(plan.headers)} columns is a question of the catalogue "
-            "(headers are matched ignoring case, accents and punctuation). Closest headers: "
-            + (", ".join(f"« {h} »" for h in close) or "none")
-            + '. Fix: map them in your mapping file under columns: <indicator id>: "<header>" '
-            "(ids: barometre_geo.load_catalogue().to_frame())."
+            f"(headers are matched ignoring case, accents and punctuation). Closest headers: "
+            f"{near or 'none'}. Fix: map them in your mapping file under columns: "
+            '<indicator id>: "<header>" (ids: barometre_geo.load_catalogue().to_frame()).',
+            fr=f"{name} : aucune des {len(plan.headers)} colonnes n’est une question du "
+            "catalogue (en-têtes comparés sans tenir compte des majuscules, accents et "
+            f"ponctuation). En-têtes les plus proches : {near or 'aucun'}. Corrigez : associez-"
+            "les dans votre fichier de correspondance sous columns: <id de l’indicateur>: "
+            '"<en-tête>" (liste des id : barometre_geo.load_catalogue().to_frame()).',
         )

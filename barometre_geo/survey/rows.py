@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import re
 import weakref
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from .dedup import build_data, deduplicate
+from .dedup import build_data, conflicts, deduplicate
 from .identify import declared_kind, identify, normalise_departement, profile_of, territory_columns
 from .report import IngestReport, file_names
 from .text import key, keys, map_unique, mask
@@ -34,6 +35,7 @@ _ROLES = [
     "type_question",
     "siren",
     "insee",
+    "code",
     "code_postal",
     "departement",
     "fonction",
@@ -41,6 +43,7 @@ _ROLES = [
     "test",
 ]
 _EXCEPTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_UNDECIDED = ("ambiguous", "unresolved")  # rows given suggestions in the report
 
 
 def _concat(parts, get, empty) -> pd.Series:
@@ -148,6 +151,56 @@ def _waves(answered: pd.DataFrame, substantive, inds, raw: pd.Series, mapping):
     return np.where(column > 0, column, inferred), hits, unreadable
 
 
+def _other_waves(parts, rows, answered, values, substantive, inds, mapping, issues) -> np.ndarray:
+    """Blank and report the answers to questions of another wave than the mapping's ``wave:``.
+
+    A mapping saying ``wave: 1`` states that every row answers wave 1. An answer to a
+    question of wave 2 in such a file cannot be placed without a guess (a merged export?
+    a wrong declaration?): it is not counted, and each such cell is listed in the ingest
+    report with the fix (no ``wave:``, the wave then read from the answers, or a wave
+    column). Rows left with no answer are then rejected as empty. Returns the mask of
+    the rows whose answers were blanked.
+    """
+    declared = int(mapping.wave) if mapping.wave else 0
+    other = [i for i in substantive if declared and inds[i].wave not in (0, declared)]
+    blanked = np.zeros(len(answered), dtype=bool)
+    if not other:
+        return blanked
+    header_of = {}
+    for p in parts:
+        plan = p["plan"]
+        for ind in other:
+            pos = plan.questions.get(ind)
+            if pos is None and plan.options.get(ind):
+                pos = next(iter(plan.options[ind].values()))
+            header_of[(p["file"], ind)] = plan.headers[pos] if pos is not None else ind
+    for ind in other:
+        hit = answered[ind].to_numpy()
+        w = inds[ind].wave
+        for i in np.flatnonzero(hit):
+            issues.append(
+                {
+                    "file": rows["file"][i],
+                    "line": int(rows["line"][i]),
+                    "column": header_of.get((rows["file"][i], ind), ind),
+                    "value": ind,
+                    "issue": (
+                        f"question de la vague {w} dans un fichier déclaré vague {declared} "
+                        f"(mapping « wave: {declared} ») : réponse non comptée — si le fichier "
+                        "mêle les vagues, retirez « wave: » du mapping (la vague se lit alors "
+                        "dans les réponses) ou ajoutez une colonne de vague"
+                    ),
+                }
+            )
+        if hit.any():
+            blanked |= hit
+            answered[ind] = False
+            for col in (*inds[ind].columns, *_text_of(inds[ind])):
+                if col in values.columns:
+                    values[col] = values[col].mask(hit)
+    return blanked
+
+
 def _text_of(ind) -> tuple[str, ...]:
     return (ind.free_text.id,) if ind.free_text else ()
 
@@ -194,6 +247,9 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
     data_cols = _data_columns(parts, inds, ordered, special)
     values = _concat_columns(parts, data_cols + special)
     issues = [dict(i, file=p["file"]) for p in parts for i in p["issues"]]
+
+    # ---- answers to another wave's questions in files declared for one wave: not counted
+    blanked = _other_waves(parts, rows, answered, values, substantive, inds, mapping, issues)
 
     # ---- questionnaires answered, completeness, wave
     themes = [t.id for t in catalogue.themes if t.wave > 0]
@@ -242,6 +298,13 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
     for i in np.flatnonzero(by_name & (reason == "")):
         reason[i] = "test_row"
         detail[i] = f"mot de test dans le nom « {mask(roles['nom'].iat[i])} »"
+    if mapping.wave:
+        reject(
+            (rows["answers"] == 0) & blanked,
+            "empty",
+            f"aucune question de la vague {mapping.wave} déclarée par le mapping renseignée (ses "
+            "réponses à une autre vague ne sont pas comptées : voir les cellules rejetées)",
+        )
     reject(rows["answers"] == 0, "empty", "aucune question des questionnaires renseignée")
     for i in np.flatnonzero((declared == "hors_champ").to_numpy() & (reason == "")):
         reason[i] = "out_of_scope"
@@ -255,7 +318,7 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
         )
 
     # ---- identification, syndicats, territory columns
-    found = _identify_rows(roles, declared, dept, territories, reason, detail)
+    found = _identify_rows(roles, declared, dept, territories, reason, detail, mapping)
     terr = territory_columns(found, territories)
     _syndicats(found, terr, roles, type_text, declared, dept, territories, reason, detail)
     status = found["status"].to_numpy(dtype=object)
@@ -316,6 +379,14 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
             "reason": reason,
             "detail": detail,
             "candidates": list(found["candidates"]),
+            "suggestions": [
+                tuple(f"{c} {nom}" for _, c, nom in s) if why in _UNDECIDED else ()
+                for s, why in zip(found["suggestions"], reason, strict=True)
+            ],
+            "typed": [
+                mask(t) if t and why in _UNDECIDED else ""
+                for t, why in zip(found["typed"], reason, strict=True)
+            ],
             "response_id": np.where(rows["state"] == "rejected", None, rid),
             "wave": pd.array(np.where(wave > 0, wave, 0), dtype="Int64"),
             "code": found["code"].to_numpy(dtype=object),
@@ -325,10 +396,44 @@ def assemble(parts, *, catalogue, mapping, territories, keep, edition, synthetic
         }
     )
     report_rows.loc[report_rows["wave"] == 0, "wave"] = pd.NA
-    return data, _report(parts, report_rows, issues, catalogue, edition, synthetic)
+    report_rows = _with_damaged(parts, report_rows)
+    contradictions = conflicts(
+        rows, answered, values, {i: list(inds[i].columns) for i in substantive}, keep
+    )
+    report = _report(parts, report_rows, issues, catalogue, edition, synthetic)
+    return data, replace(report, conflicts=contradictions)
 
 
-def _identify_rows(roles, declared, dept, territories, reason, detail) -> pd.DataFrame:
+def _with_damaged(parts, report_rows: pd.DataFrame) -> pd.DataFrame:
+    """Add the damaged lines of the CSV files as rejected rows, in file and line order."""
+    damaged = [(p["file"], d) for p in parts for d in p.get("damaged", ())]
+    if not damaged:
+        return report_rows
+    extra = pd.DataFrame(
+        {
+            "file": [f for f, _ in damaged],
+            "line": np.array([d.line for _, d in damaged], dtype=np.int64),
+            "state": "rejected",
+            "reason": [d.reason for _, d in damaged],
+            "detail": [d.detail for _, d in damaged],
+            "candidates": [()] * len(damaged),
+            "suggestions": [()] * len(damaged),  # as on every other row (never NaN)
+            "typed": "",
+            "response_id": None,
+            "wave": pd.array([pd.NA] * len(damaged), dtype="Int64"),
+            "code": None,
+            "collectivity": None,
+            "answers": np.zeros(len(damaged), dtype=np.int64),
+            "themes": "",
+        }
+    )
+    order = {p["file"]: i for i, p in enumerate(parts)}
+    out = pd.concat([report_rows, extra], ignore_index=True)
+    rank = out["file"].map(order).to_numpy()
+    return out.iloc[np.lexsort((out["line"].to_numpy(), rank))].reset_index(drop=True)
+
+
+def _identify_rows(roles, declared, dept, territories, reason, detail, mapping) -> pd.DataFrame:
     """Resolve the rows not rejected yet; ``key`` is the code part of the collectivity key."""
     n = len(reason)
     found = pd.DataFrame(
@@ -338,12 +443,14 @@ def _identify_rows(roles, declared, dept, territories, reason, detail) -> pd.Dat
         }
     )
     found["candidates"] = [()] * n
+    found["suggestions"] = [()] * n
+    found["typed"] = ""
     todo = np.flatnonzero(reason == "")
     if not len(todo):
         return found
     ids = {
         r: roles[r].iloc[todo].reset_index(drop=True)
-        for r in ("siren", "insee", "code_postal", "nom")
+        for r in ("siren", "insee", "code", "code_postal", "nom")
         if (roles[r] != "").any()
     }
     sub = identify(
@@ -352,18 +459,25 @@ def _identify_rows(roles, declared, dept, territories, reason, detail) -> pd.Dat
         dept.iloc[todo].reset_index(drop=True),
         territories,
         pd.RangeIndex(len(todo)),
+        holds=mapping.holds,
+        corrections=mapping.corrections,
     )
     for c in ("status", "kind", "code", "level", "nom"):
         arr = found[c].to_numpy(dtype=object, copy=True)
         arr[todo] = sub[c].to_numpy(dtype=object)
         found[c] = arr
     found["key"] = found["code"]
-    cand = list(found["candidates"])
-    for i, c in zip(todo, sub["candidates"].tolist(), strict=True):
-        cand[i] = tuple(c)
-    found["candidates"] = cand
+    cand, sugg = list(found["candidates"]), list(found["suggestions"])
+    typed = found["typed"].to_numpy(dtype=object, copy=True)
+    for j, i in enumerate(todo):
+        cand[i] = tuple(sub["candidates"].iat[j])
+        sugg[i] = tuple(sub["suggestions"].iat[j])
+        typed[i] = sub["typed"].iat[j]
+    found["candidates"], found["suggestions"], found["typed"] = cand, sugg, typed
     detail[todo] = np.where(
-        sub["status"].to_numpy() == "resolved", "", sub["detail"].to_numpy(dtype=object)
+        sub["status"].to_numpy() == "resolved",
+        sub["corrected"].to_numpy(dtype=object),  # accepted through the mapping's corrections
+        sub["detail"].to_numpy(dtype=object),
     )
     return found
 

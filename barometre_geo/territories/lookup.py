@@ -17,7 +17,16 @@ import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .text import article_less, drop_parenthetical, epci_core, key, tokens
+from .text import (
+    article_less,
+    drop_parenthetical,
+    drop_quoted,
+    epci_core,
+    key,
+    loose_core,
+    quoted_parts,
+    tokens,
+)
 
 __all__ = ["CSP", "Cand", "ResolverIndex", "get_index"]
 
@@ -49,7 +58,9 @@ class ResolverIndex:
     ancien: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
     legacy: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
     postal: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
-    outre_mer: dict[str, str] = field(default_factory=dict)
+    # code of the collectivités d'outre-mer -> (commune whose INSEE code it is or "",
+    # communes whose postal code it is)
+    outre_mer: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     siren: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
     departement: dict[str, Cand] = field(default_factory=dict)
     region: dict[str, Cand] = field(default_factory=dict)
@@ -61,7 +72,12 @@ class ResolverIndex:
     old_name: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
     sigle: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
     epci_core: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
+    epci_loose: dict[str, tuple[Cand, ...]] = field(default_factory=dict)  # no connector
+    old_core: dict[str, tuple[Cand, ...]] = field(default_factory=dict)  # former EPCI names
+    old_loose: dict[str, tuple[Cand, ...]] = field(default_factory=dict)
     nature: dict[str, str] = field(default_factory=dict)
+    seat: dict[str, str] = field(default_factory=dict)  # EPCI -> its seat commune
+    commune_epci: dict[str, str] = field(default_factory=dict)
     departement_key: dict[str, str] = field(default_factory=dict)
     # attributes of candidates
     depts: dict[tuple[str, str], frozenset] = field(default_factory=dict)
@@ -69,6 +85,8 @@ class ResolverIndex:
     nom: dict[tuple[str, str], str] = field(default_factory=dict)
     csp_nom: dict[tuple[str, str], str] = field(default_factory=dict)
     csp_self: frozenset = frozenset()
+    # Paris, Lyon, Marseille: city key -> (commune code, numbers of its arrondissements)
+    plm: dict[str, tuple[str, frozenset]] = field(default_factory=dict)
 
     def departements_of(self, cand: Cand) -> frozenset:
         """Départements a candidate lies in (all those a CSP or an EPCI spans)."""
@@ -93,8 +111,8 @@ _INDEXES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _BY_CONTENT: dict[str, ResolverIndex] = {}
 _LOCK = threading.Lock()
 _FINGERPRINT_COLUMNS = {
-    "communes": ["code", "nom", "departement", "siren"],
-    "epci": ["code", "nom", "departements", "nature"],
+    "communes": ["code", "nom", "departement", "siren", "epci"],
+    "epci": ["code", "nom", "departements", "nature", "siege"],
     "departements": ["code", "nom", "region"],
     "regions": ["code", "nom"],
     "identifiers": ["kind", "key", "code", "nom"],
@@ -175,6 +193,12 @@ def _build(t) -> ResolverIndex:
         ix.depts[("epci", code)] = frozenset(str(span).split())
         ix.nom[("epci", code)] = nom
         ix.nature[code] = nature
+    if "siege" in epci.columns:
+        seats = zip(epci["code"], epci["siege"], strict=True)
+        ix.seat = {c: s for c, s in seats if isinstance(s, str)}
+    ix.commune_epci = {
+        c: e for c, e in zip(com["code"], com["epci"], strict=True) if isinstance(e, str)
+    }
     for code, nom in zip(dep["code"], dep["nom"], strict=True):
         ix.depts[("departement", code)] = frozenset((code,))
         ix.nom[("departement", code)] = nom
@@ -209,8 +233,15 @@ def _build(t) -> ResolverIndex:
     for k, code, _ in rows("code_postal"):
         postal.add(k, ("commune", "commune", code, "code_postal"))
     ix.postal = postal.freeze()
-    for k, _, nom in rows("collectivite_outre_mer"):
-        ix.outre_mer.setdefault(k, nom)
+    com_insee: dict[str, str] = {}
+    com_postal: dict[str, list[str]] = defaultdict(list)
+    for k, code, nom in rows("collectivite_outre_mer"):
+        if k == code:  # its INSEE code (the key of its postal codes is another number)
+            com_insee[k] = nom
+        elif nom not in com_postal[k]:
+            com_postal[k].append(nom)
+    for k in com_insee.keys() | com_postal.keys():
+        ix.outre_mer[k] = (com_insee.get(k, ""), tuple(com_postal.get(k, ())))
     for code in dep["code"]:
         ix.departement[code] = ("departement", "departement", code, "code_departement")
     for code in reg["code"]:
@@ -247,13 +278,18 @@ def _build(t) -> ResolverIndex:
     for kind, level in (("siren_departement", "departement"), ("siren_region", "region")):
         for s, target, _ in rows(kind):
             siren.add(s, (level, level, target.split(":", 1)[1], "siren"))
+    # a superseded EPCI whose communes went to several EPCI has several successors: its
+    # SIREN is then ambiguous among them (never the first one listed)
+    current = set(siren.data)
     for s, code, _ in rows("epci_predecesseur"):
-        if s not in siren.data:
+        if s not in current:
             siren.add(s, ("epci", "epci", code, "epci_predecesseur"))
     ix.siren = siren.freeze()
 
     # ---------------------------------------------------------------- names
-    alias, exact, article, old, sigle, core = (_Multi() for _ in range(6))
+    alias, exact, article, old, sigle, core, loose, old_core, old_loose = (
+        _Multi() for _ in range(9)
+    )
 
     def add_name(name: str, cand: Cand, *, tier_exact=exact, tier_article=article) -> None:
         for variant in {name, drop_parenthetical(name)}:
@@ -273,6 +309,8 @@ def _build(t) -> ResolverIndex:
         m = _ARRONDISSEMENT.match(nom)
         if m:
             city, n = key(tokens(m.group(1))), m.group(2)
+            numbers = ix.plm.get(city, (code, frozenset()))[1]
+            ix.plm[city] = (code, numbers | {int(n)})
             for suffix in ("", "e", "er", "eme", "ere"):
                 for arr in ("", "arrondissement", "arr", "ardt"):
                     exact.add(f"{city}{n}{suffix}{arr}", cand)
@@ -282,10 +320,12 @@ def _build(t) -> ResolverIndex:
         # long and DGCL short names alike: "CC des Deux Vallées" is the short name of
         # one EPCI and the abbreviated long name of another, so compare nature + core
         cand = ix.as_collectivity(("epci", "epci", code, "nom"))
-        for variant in {nom, drop_parenthetical(nom)}:
-            _, ck = epci_core(tokens(variant))
-            core.add(ck, cand)
-        for inner in re.findall(r"\(([^()]*)\)", nom):
+        for variant in _variants(nom):
+            toks = tokens(variant)
+            core.add(epci_core(toks)[1], cand)
+            loose.add(loose_core(toks)[1], cand)
+        for inner in re.findall(r"\(([^()]*)\)", nom) + quoted_parts(nom):
+            # acronyms ("CAPI") and brand names between quotes ("Agglopolys")
             sigle.add(key(tokens(inner)), (cand[0], "epci", code, "sigle_epci"))
     for code, nom in zip(dep["code"], dep["nom"], strict=True):
         add_name(nom, ("departement", "departement", code, "nom"))
@@ -296,8 +336,14 @@ def _build(t) -> ResolverIndex:
         for _, code, nom in rows(kind):
             cand = ix.as_collectivity(("commune", "commune", code, "nom_ancien"))
             add_name(nom, cand, tier_exact=old, tier_article=old)
-    for _, code, nom in rows("epci_predecesseur"):
-        add_name(nom, ("epci", "epci", code, "nom_ancien"), tier_exact=old, tier_article=old)
+    former = [(nom, code) for _, code, nom in rows("epci_predecesseur")]
+    former += [(name, code) for name, code, _ in rows("nom_epci_ancien") if code in ix.nature]
+    for nom, code in former:  # superseded EPCI, and former names of those still there
+        cand = ("epci", "epci", code, "nom_ancien")
+        add_name(nom, cand, tier_exact=old, tier_article=old)
+        for variant in _variants(nom):
+            old_core.add(epci_core(tokens(variant))[1], cand)
+            old_loose.add(loose_core(tokens(variant))[1], cand)
     ix.alias, ix.exact, ix.old_name, ix.sigle = (
         alias.freeze(),
         exact.freeze(),
@@ -305,5 +351,14 @@ def _build(t) -> ResolverIndex:
         sigle.freeze(),
     )
     ix.epci_core = core.freeze()
+    ix.epci_loose = loose.freeze()
+    ix.old_core = old_core.freeze()
+    ix.old_loose = old_loose.freeze()
     ix.article = article.freeze()
     return ix
+
+
+def _variants(name: str) -> set[str]:
+    """Return a name, without its parenthesised acronym and without its quoted brand name."""
+    bare = drop_parenthetical(name)
+    return {v for v in (name, bare, drop_quoted(name), drop_quoted(bare)) if v.strip()}

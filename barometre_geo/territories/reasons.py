@@ -30,6 +30,7 @@ __all__ = [
     "unknown_code",
     "unknown_name",
     "unknown_siren",
+    "wrong_kind",
 ]
 
 #: Categories of the ``reason_code`` column (resolved rows: ``""``) and their French label.
@@ -44,13 +45,32 @@ REASON_CODES = {
     "unknown_code": "code INSEE, postal, de département ou de région inconnu",
     "malformed_code": "nombre de chiffres d'aucun code (5, 9 ou 14 attendus)",
     "outside_reference": "collectivité d'outre-mer, hors de la référence",
+    "wrong_kind": "valeur d'une autre nature que celle déclarée pour la colonne",
     "unknown_name": "aucun nom de la référence ne correspond (comparaison exacte)",
     "ambiguous_name": "homonymes : plusieurs territoires portent ce nom",
     "ambiguous_code": "code partagé (code postal, ancien code, département ou région)",
+    "ambiguous_reading": "code lisible de deux façons (code INSEE ou code postal)",
     "contradiction": "le code ou le nom contredit le département indiqué ou le nom voisin",
 }
 #: Codes of ambiguous rows; the others are those of unresolved rows.
-AMBIGUOUS_CODES = frozenset({"ambiguous_name", "ambiguous_code", "contradiction"})
+AMBIGUOUS_CODES = frozenset(
+    {"ambiguous_name", "ambiguous_code", "ambiguous_reading", "contradiction"}
+)
+#: How each declaration of a column (``holds``) is named in the reasons.
+_HOLDS_FR = {
+    "insee": "codes INSEE (COG, SIREN, SIRET)",
+    "postal": "codes postaux",
+    "siren": "SIREN ou SIRET",
+    "siret": "SIREN ou SIRET",
+    "name": "noms",
+}
+_SHAPE_FR = {
+    "insee": "un code INSEE ou postal",
+    "departement": "un code de département ou de région",
+    "siren": "un SIREN",
+    "siret": "un SIRET",
+    "": "un nombre",
+}
 
 _FIX_ID = "saisissez le code INSEE, le SIREN ou le nom de la collectivité"
 _LEVEL = {  # singular, plural, feminine
@@ -199,10 +219,14 @@ def malformed_code(n_digits: int) -> tuple[str, str]:
     )
 
 
-def outside_reference(code: str, nom: str, *, hint: bool = False) -> tuple[str, str]:
+def outside_reference(
+    code: str, nom: str, *, hint: bool = False, postal: Sequence[str] = ()
+) -> tuple[str, str]:
     """Reason of a code in a collectivité d'outre-mer (975–989).
 
-    ``hint``: the code is the département given beside the value (``departement=``).
+    ``nom``: the commune whose INSEE code it is ("" if none); ``postal``: those
+    whose postal code it is. ``hint``: the code is the département given beside
+    the value (``departement=``), ``nom`` its collectivité.
     """
     if hint:
         return "outside_reference", (
@@ -210,9 +234,29 @@ def outside_reference(code: str, nom: str, *, hint: bool = False) -> tuple[str, 
             f"d'outre-mer {nom}, que la référence (départements et régions, DROM compris) "
             "ne couvre pas"
         )
+    others = [p for p in postal if p != nom]
+    if nom and others:
+        what = f"le code INSEE de {nom} et le code postal de {', '.join(others[:3])}"
+    elif nom:
+        what = f"le code INSEE de {nom}"
+    else:
+        what = f"le code postal de {', '.join(others[:3]) or '?'}"
     return "outside_reference", (
-        f"hors référence : {code} désigne {nom}, dans une collectivité d'outre-mer, que la "
+        f"hors référence : {code} est {what}, dans une collectivité d'outre-mer, que la "
         "référence (départements et régions, DROM compris) ne couvre pas"
+    )
+
+
+def wrong_kind(code: str, holds: str, shape: str) -> tuple[str, str]:
+    """Reason of a bare code whose shape is not what its column is declared to hold."""
+    if holds == "name":
+        seen = f"{code} est {_SHAPE_FR.get(shape, 'un code')}, pas un nom"
+    else:
+        what = _SHAPE_FR.get(shape, "un nombre")
+        seen = f"{code} ({len(code)} caractères) n'en est pas : c'est {what}"
+    return "wrong_kind", (
+        f"nature inattendue : la colonne est déclarée contenir des {_HOLDS_FR[holds]} ; "
+        f"{seen} — corrigez la valeur, ou déclarez la colonne « auto » (holds: du mapping)"
     )
 
 
@@ -251,13 +295,19 @@ def postal_shared(code: str, codes: Sequence[str]) -> tuple[str, str]:
 
 
 def ambiguous(
-    what: str, subject: str, codes: Sequence[str], levels: Sequence[str], names: Sequence[str]
+    what: str,
+    subject: str,
+    codes: Sequence[str],
+    levels: Sequence[str],
+    names: Sequence[str],
+    methods: Sequence[str] = (),
 ) -> tuple[str, str]:
     """Reason of several candidates for one reading.
 
-    ``what`` is the reading (``name``, ``postal``, ``former``, ``former_or_postal``,
-    ``code``, ``siren``, ``insee``); ``codes``, ``levels`` and ``names`` describe
-    the candidates, in order.
+    ``what`` is the reading (``name``, ``postal``, ``former``, ``insee_or_postal``,
+    ``former_or_postal``, ``code``, ``siren``, ``insee``); ``codes``, ``levels``,
+    ``names`` and ``methods`` (how each was found: ``code_insee``, ``code_postal``…)
+    describe the candidates, in order.
     """
     n, listed = len(codes), _codes(codes)
     if what == "name":
@@ -278,10 +328,21 @@ def ambiguous(
             f"ambigu : l'ancien code {subject} correspond aujourd'hui à {n} communes ({listed}) "
             "— donnez le code INSEE actuel ou le nom"
         )
-    elif what == "former_or_postal":
-        text = (
-            f"ambigu : {subject} est à la fois un ancien code INSEE et un code postal ({n} "
-            f"communes : {listed}) — donnez le code INSEE actuel, le nom ou le département"
+    elif what in ("insee_or_postal", "former_or_postal"):
+        methods = list(methods) or [""] * n
+        found = list(zip(codes, names, methods, strict=True))
+        side = [(c, nom) for c, nom, m in found if m != "code_postal"]
+        post = [(c, nom) for c, nom, m in found if m == "code_postal"]
+
+        def listing(pairs) -> str:
+            shown = ", ".join(f"{nom} ({c})" for c, nom in pairs[:3])
+            return shown + (", …" if len(pairs) > 3 else "")
+
+        label = "le code INSEE" if what == "insee_or_postal" else "un ancien code INSEE"
+        return "ambiguous_reading", (
+            f"ambigu : {subject} est {label} de {listing(side)} et le code postal de "
+            f"{listing(post)} — déclarez ce que contient la colonne (holds: insee ou postal "
+            "dans le mapping), ou donnez le nom ou le département"
         )
     elif what == "code" and set(levels) == {"departement"}:  # "20": Corse-du-Sud or Haute-Corse
         named = " et ".join(f"{nom} ({c})" for c, nom in zip(codes, names, strict=True))

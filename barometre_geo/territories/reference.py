@@ -88,7 +88,10 @@ def parse_level(level: str, *, allowed: tuple[str, ...] = LEVELS) -> str:
     aliases = {"communes": "commune", "departements": "departement", "regions": "region"}
     value = aliases.get(value, value)
     if value not in allowed:
-        raise UnknownValueError(f"Unknown level {level!r}. Valid levels: {', '.join(allowed)}.")
+        raise UnknownValueError(
+            f"Unknown level {level!r}. Valid levels: {', '.join(allowed)}.",
+            fr=f"Niveau {level!r} inconnu. Niveaux possibles : {', '.join(allowed)}.",
+        )
     return value
 
 
@@ -168,14 +171,14 @@ class Territories:
             )
         return pd.DataFrame(rows).set_index("level")
 
-    def resolve(self, values, *, departement=None) -> pd.DataFrame:
+    def resolve(self, values, *, departement=None, holds="auto", names=None) -> pd.DataFrame:
         """Resolve messy identifiers (codes, SIREN/SIRET, names) to territories.
 
         See :func:`barometre_geo.resolve.resolve` for the full description.
         """
         from .resolve import resolve
 
-        return resolve(self, values, departement=departement)
+        return resolve(self, values, departement=departement, holds=holds, names=names)
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:

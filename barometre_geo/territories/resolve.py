@@ -41,11 +41,11 @@ import pandas as pd
 from ..errors import SchemaError, UnknownValueError
 from . import reasons as why
 from .lookup import CSP, ResolverIndex, get_index
-from .readings import Parsed, parse, parse_departement
+from .readings import HOLDS, Parsed, parse, parse_departement
 from .reasons import REASON_CODES
 from .text import value_to_text
 
-__all__ = ["COLUMNS", "REASON_CODES", "resolve", "resolve_column"]
+__all__ = ["COLUMNS", "HOLDS", "REASON_CODES", "resolve", "resolve_column"]
 
 #: Columns of the frame returned by :func:`resolve`.
 COLUMNS = [
@@ -65,7 +65,7 @@ _Row = tuple  # (kind, code, level, nom, method, status, reason, reason_code, ca
 _OK = "resolved"
 
 
-def resolve(territories, values, *, departement=None) -> pd.DataFrame:
+def resolve(territories, values, *, departement=None, holds="auto", names=None) -> pd.DataFrame:
     """Resolve identifiers (codes, SIREN/SIRET, names) to territories.
 
     Parameters
@@ -87,6 +87,21 @@ def resolve(territories, values, *, departement=None) -> pd.DataFrame:
         ``"2A"``, ``"971"``; ``"20"`` means Corse-du-Sud or Haute-Corse) or
         names (``"Rhône"``). It chooses among homonyms and postal codes and
         flags codes that contradict it; it never overrides a code on its own.
+    holds : str or sequence, default "auto"
+        What the values are (one of :data:`HOLDS`, for all or per value):
+        ``"auto"`` reads every plausible reading and leaves a value with two of
+        equal standing ambiguous (``60200``: the INSEE code of Domfront and the
+        postal code of Compiègne); ``"insee"`` reads the identifiers INSEE gives
+        (COG codes, SIREN, SIRET), 5-digit codes as INSEE codes (the postal reading
+        only when a name or département on the row rejects the INSEE one);
+        ``"postal"`` reads postal codes only; ``"siren"``/``"siret"``
+        reads 9- and 14-digit numbers only; ``"name"`` no bare code. A value of
+        another shape is unresolved (``wrong_kind``).
+    names : sequence, optional
+        The name written on each row (another column: "Mairie de Compiègne"),
+        aligned with ``values``: a code whose readings include the territory it
+        names is resolved to it (method suffix ``+nom``); a code contradicting it
+        is ambiguous (``contradiction``). Names that designate nothing are ignored.
 
     Returns
     -------
@@ -105,8 +120,10 @@ def resolve(territories, values, *, departement=None) -> pd.DataFrame:
     UnknownValueError
         A département hint is neither a département code nor a name.
     SchemaError
-        ``values`` is not one-dimensional, or the hint sequence is not as long
-        as ``values`` (hints are aligned by position).
+        ``values`` is not one-dimensional, or the hint, ``holds`` or ``names``
+        sequence is not as long as ``values`` (aligned by position).
+    UnknownValueError
+        ``holds`` is not one of :data:`HOLDS`.
 
     Examples
     --------
@@ -125,11 +142,28 @@ def resolve(territories, values, *, departement=None) -> pd.DataFrame:
     ambigu : 12 communes s'appellent Sainte-Colombe (..., …) — indiquez le département ou ...
     >>> t.resolve("Sainte-Colombe", departement="Rhône").loc[0, ["code", "method"]].tolist()
     ['69189', 'nom+departement']
+
+    A value with two readings is never read one way silently:
+
+    >>> r = t.resolve(["60200", "60200", "60200"], names=[None, "Compiègne", None],
+    ...               holds=["auto", "auto", "insee"])
+    >>> r["status"].tolist(), r["reason_code"].tolist()[0]
+    (['ambiguous', 'resolved', 'resolved'], 'ambiguous_reading')
+    >>> r.loc[1:, ["code", "nom", "method"]].values.tolist()
+    [['60159', 'Compiègne', 'code_postal+nom'], ['60200', 'Domfront', 'code_insee']]
     """
-    return _resolve(territories, values, departement, where="departement")
+    return _resolve(territories, values, departement, where="departement", holds=holds, names=names)
 
 
-def resolve_column(territories, df: pd.DataFrame, column: str, *, departement_column=None):
+def resolve_column(
+    territories,
+    df: pd.DataFrame,
+    column: str,
+    *,
+    departement_column=None,
+    holds="auto",
+    name_column=None,
+):
     """Resolve a DataFrame column (the vectorised form of :func:`resolve`).
 
     Parameters
@@ -142,6 +176,11 @@ def resolve_column(territories, df: pd.DataFrame, column: str, *, departement_co
         Column of identifiers.
     departement_column : str, optional
         Column of département hints, row by row.
+    holds : str, default "auto"
+        What ``column`` holds (:data:`HOLDS`; see :func:`resolve`).
+    name_column : str, optional
+        Column of the names written on the same rows (see ``names`` of
+        :func:`resolve`): a name agreeing with one reading of a code settles it.
 
     Returns
     -------
@@ -167,17 +206,25 @@ def resolve_column(territories, df: pd.DataFrame, column: str, *, departement_co
     >>> out.loc[11, "kind"], out.loc[12, "candidates"]
     ('collectivite_a_statut_particulier', ('16052', '16053'))
     """
-    for col in (column, departement_column):
+    for col in (column, departement_column, name_column):
         if col is not None and col not in df.columns:
             raise SchemaError(
                 f"Column {col!r} not found in the DataFrame (columns: "
                 f"{', '.join(map(str, df.columns[:20]))}). Pass the name of the column holding "
-                "the identifiers (column=) or the département hints (departement_column=)."
+                "the identifiers (column=), the département hints (departement_column=) or "
+                "the names (name_column=)."
             )
     hints = None if departement_column is None else df[departement_column].to_numpy(dtype=object)
+    names = None if name_column is None else df[name_column].to_numpy(dtype=object)
     where = f"column {departement_column!r}"
     out = _resolve(
-        territories, df[column].to_numpy(dtype=object), hints, where=where, labels=df.index
+        territories,
+        df[column].to_numpy(dtype=object),
+        hints,
+        where=where,
+        labels=df.index,
+        holds=holds,
+        names=names,
     )
     out.index = df.index
     return out
@@ -186,7 +233,9 @@ def resolve_column(territories, df: pd.DataFrame, column: str, *, departement_co
 # --------------------------------------------------------------------------- core
 
 
-def _resolve(territories, values, departement, *, where: str, labels=None) -> pd.DataFrame:
+def _resolve(
+    territories, values, departement, *, where: str, labels=None, holds="auto", names=None
+) -> pd.DataFrame:
     ix = get_index(territories)
     if isinstance(values, str) or not isinstance(values, Iterable):
         values = [values]
@@ -200,33 +249,105 @@ def _resolve(territories, values, departement, *, where: str, labels=None) -> pd
     value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
     texts = [value_to_text(v) for v in uniques]
     hint_codes, hint_sets = _hints(departement, n, ix, where=where, labels=labels)
+    holds_codes, holds_kinds = _holds(holds, n)
+    name_codes, name_sets = _names(names, n, ix)
 
-    if not hint_sets:  # no hint: one row per distinct value (the last one: missing)
-        rows = [_decide(parse(text, ix, full=False), None, ix) for text in texts]
+    if not hint_sets and len(holds_kinds) == 1 and not name_sets:
+        # the common case: one row per distinct value (the last one: missing)
+        kind = holds_kinds[0]
+        rows = [_decide(parse(text, ix, full=False, holds=kind), None, ix) for text in texts]
         rows.append(_decide(parse(None, ix), None, ix))
         inverse = np.where(value_codes < 0, len(texts), value_codes)
-    else:  # resolve each distinct (value, hint) pair once
-        n_hints = len(hint_sets) + 1
-        pair = (value_codes.astype(np.int64) + 1) * n_hints + (hint_codes + 1)
-        pair_uniques, inverse = np.unique(pair, return_inverse=True)
-        first: dict[int, Parsed] = {}  # first matching name tier only
-        full: dict[int, Parsed] = {}  # every tier, parsed when a hint rejects the first
+        return _frame(texts, value_codes, rows, inverse.ravel())
+    # resolve each distinct (value, hint, holds, name) once
+    dims = (len(texts) + 1, len(hint_sets) + 1, len(holds_kinds), len(name_sets) + 1)
+    combined = np.ravel_multi_index(
+        (value_codes + 1, hint_codes + 1, holds_codes, name_codes + 1), dims
+    ).astype(np.int64)
+    uniques_combined, inverse = np.unique(combined, return_inverse=True)
+    first: dict[tuple, Parsed] = {}  # first matching name tier only
+    full: dict[tuple, Parsed] = {}  # every tier, parsed when a hint rejects the first
 
-        def every_tier(v: int) -> Parsed:
-            if v not in full:
-                full[v] = parse(texts[v] if v >= 0 else None, ix, full=True)
-            return full[v]
+    def parsed_of(v: int, kind: str, tiers: bool) -> Parsed:
+        cache = full if tiers else first
+        if (v, kind) not in cache:
+            text = texts[v] if v >= 0 else None
+            cache[(v, kind)] = parse(text, ix, full=tiers, holds=kind)
+        return cache[(v, kind)]
 
-        rows = []
-        for p in pair_uniques.tolist():
-            v, h = divmod(p, n_hints)
-            v -= 1
-            parsed = first.get(v)
-            if parsed is None:
-                parsed = first[v] = parse(texts[v] if v >= 0 else None, ix, full=False)
-            hint = hint_sets[h - 1] if h > 0 else None
-            rows.append(_decide(parsed, hint, ix, more=lambda v=v: every_tier(v)))
+    rows = []
+    parts = (p.tolist() for p in np.unravel_index(uniques_combined, dims))  # vectorised once
+    for v, h, k, m in zip(*parts, strict=True):
+        v, h, m = v - 1, h - 1, m - 1
+        kind = holds_kinds[k]
+        hint = hint_sets[h] if h >= 0 else None
+        named = name_sets[m] if m >= 0 else None
+        rows.append(
+            _decide(
+                parsed_of(v, kind, False),
+                hint,
+                ix,
+                more=lambda v=v, kind=kind: parsed_of(v, kind, True),
+                named=named,
+            )
+        )
     return _frame(texts, value_codes, rows, inverse.ravel())
+
+
+def _holds(holds, n: int) -> tuple[np.ndarray, list[str]]:
+    """Code of the declaration of each value and the distinct declarations."""
+    if isinstance(holds, str) or holds is None:
+        kind = _parse_holds(holds)
+        return np.zeros(n, dtype=np.int64), [kind]
+    raw = list(holds)
+    if len(raw) != n:
+        raise SchemaError(
+            f"holds has {len(raw)} values but there are {n} values to resolve. Pass one "
+            "declaration for all (holds='insee') or one per value."
+        )
+    kinds = [_parse_holds(h) for h in raw]
+    distinct = list(dict.fromkeys(kinds))
+    pos = {k: i for i, k in enumerate(distinct)}
+    return np.array([pos[k] for k in kinds], dtype=np.int64), distinct or ["auto"]
+
+
+def _parse_holds(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "auto"
+    text = str(value).strip().lower()
+    if text not in HOLDS:
+        raise UnknownValueError(
+            f"holds={value!r} is not a kind of identifier column. Valid values: "
+            f"{', '.join(HOLDS)} ('auto': every reading, ambiguous when two fit)."
+        )
+    return text
+
+
+def _names(names, n: int, ix: ResolverIndex) -> tuple[np.ndarray, list]:
+    """Territories the name on each row designates (code -1: no usable name).
+
+    A name that designates nothing (unknown, junk, empty) sets no constraint.
+    """
+    if names is None:
+        return np.full(n, -1, dtype=np.int64), []
+    raw = names.to_numpy(dtype=object) if hasattr(names, "to_numpy") else list(names)
+    if isinstance(names, str) or len(raw) != n:
+        raise SchemaError(
+            f"names must give one name per value ({n}); got "
+            f"{'a single string' if isinstance(names, str) else len(raw)}. Pass the column of "
+            "names of the same rows (NA where none)."
+        )
+    codes, uniques = pd.factorize(np.asarray(raw, dtype=object), use_na_sentinel=True)
+    sets, index = [], []
+    for u in uniques:
+        parsed = parse(value_to_text(u), ix, full=False, holds="name")
+        cands = parsed.readings[0].cands if parsed.readings else ()
+        found = frozenset(c[1:3] for c in cands) if cands else None
+        index.append(len(sets) if found is not None else -1)
+        if found is not None:
+            sets.append(found)
+    mapped = np.array([index[c] if c >= 0 else -1 for c in codes], dtype=np.int64)
+    return mapped, sets
 
 
 def _frame(texts, value_codes, rows, inverse) -> pd.DataFrame:
@@ -304,11 +425,15 @@ def _outre_mer_hint(text: str) -> str | None:
     return m.group(1) if m and m.group(1) in _OUTRE_MER else None
 
 
-def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex, more=None) -> _Row:
-    """Pick the first reading consistent with the hints and the name; build the row.
+def _decide(
+    parsed: Parsed, hint: frozenset | None, ix: ResolverIndex, more=None, named=None
+) -> _Row:
+    """Pick the first reading consistent with the hints and the names; build the row.
 
     ``more`` returns the readings of every name tier, asked for when the hint
-    rejects the readings parsed so far.
+    rejects the readings parsed so far. ``named``: territories the name written
+    on the row designates (another column), a constraint like a name written
+    next to the code.
     """
     if parsed.failure is not None:
         method, code, reason = parsed.failure
@@ -319,27 +444,28 @@ def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex, more=None
         code, reason = why.outside_reference(com, _OUTRE_MER[com], hint=True)
         return ("unknown", None, None, None, "departement", "unresolved", reason, code, ())
     constraints = [c for c in (hint, parsed.inline) if c is not None]
-    names = parsed.names
+    name_sets = [s for s in (parsed.names, named) if s is not None]
 
     def in_hints(c) -> bool:
         deps = ix.departements_of(c)
         return not any(deps.isdisjoint(h) for h in constraints)
 
     def ok(c) -> bool:
-        if names is not None and c[1:3] not in names:
+        if name_sets and any(c[1:3] not in s for s in name_sets):
             return False
         return not constraints or in_hints(c)
 
     readings = parsed.readings
-    if not constraints and names is None:
-        return _row(readings[0].cands, readings[0], parsed.qualifier, ix)
+    first = next((r for r in readings if not r.fallback), readings[0])  # no fallback reading
+    if not constraints and not name_sets:
+        return _row(first.cands, first, parsed.qualifier, ix)
     for i, reading in enumerate(readings):
         kept = tuple(c for c in reading.cands if ok(c))
         if kept:
             qualifier = parsed.qualifier
             if i > 0 or len(kept) < len(reading.cands):
                 seen = [c for r in readings[: i + 1] for c in r.cands if c not in kept]
-                if names is not None and any(c[1:3] not in names for c in seen):
+                if name_sets and any(c[1:3] not in s for s in name_sets for c in seen):
                     qualifier += "+nom"
                 if constraints and not all(in_hints(c) for c in seen):
                     qualifier += "+departement"
@@ -347,14 +473,16 @@ def _decide(parsed: Parsed, hint: frozenset | None, ix: ResolverIndex, more=None
     if more is not None:
         everything = more()
         if everything.readings != readings:
-            return _decide(everything, hint, ix)
-    # no reading agrees with the hints or the name: show the first one's candidates
-    first = readings[0]
-    hinted = sorted(set().union(*constraints)) if constraints else []
+            return _decide(everything, hint, ix, named=named)
+    # no reading agrees with the hints or the names: show the first one's candidates
+    # say what the value contradicts: the département, the name, or both
+    off_hint = constraints and not all(in_hints(c) for c in first.cands)
+    off_name = any(c[1:3] not in s for s in name_sets for c in first.cands)
+    hinted = sorted(set().union(*constraints)) if off_hint or not off_name else []
     found = [
         (c[1], c[2], ix.name_of(c), "/".join(sorted(ix.departements_of(c)))) for c in first.cands
     ]
-    code, reason = why.contradiction(first.subject, found, hinted, names is not None)
+    code, reason = why.contradiction(first.subject, found, hinted, off_name)
     kind, _, level, _, method, *_, cands = _row(first.cands, first, parsed.qualifier, ix, True)
     return (kind, None, level, None, method, "ambiguous", reason, code, cands)
 
@@ -386,5 +514,6 @@ def _row(cands, reading, qualifier: str, ix: ResolverIndex, force_ambiguous=Fals
         codes,
         [c[1] for c in cands],
         [ix.nom[(c[1], c[2])] for c in cands],
+        [c[3] for c in cands],
     )
     return (kind, None, level, None, method, "ambiguous", reason, code, codes)

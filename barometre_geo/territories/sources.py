@@ -186,7 +186,10 @@ def load_source(
             raise InputFileError(
                 f"Territorial source {str(source)!r} not found. Pass the path of an existing "
                 "ADMIN EXPRESS GeoPackage, delivery folder or archive, or one of the names "
-                "listed by barometre_geo.territory_sources(), or 'embedded'."
+                "listed by barometre_geo.territory_sources(), or 'embedded'.",
+                fr=f"Source territoriale {str(source)!r} introuvable. Donnez le chemin d’un "
+                "GeoPackage ADMIN EXPRESS, d’un dossier de livraison ou d’une archive, l’un des "
+                "noms de barometre_geo.territory_sources(), ou 'embedded'.",
             )
         _check_edition_year(path, cog)
         if path.is_file() and path.suffix.lower() in _ARCHIVE_SUFFIXES:

@@ -9,6 +9,7 @@ symmetric by construction.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import re
@@ -25,9 +26,12 @@ __all__ = [
     "classify_junk",
     "code_shape",
     "drop_parenthetical",
+    "drop_quoted",
     "epci_core",
     "key",
+    "loose_core",
     "luhn_ok",
+    "quoted_parts",
     "split_prefix",
     "tail",
     "tokens",
@@ -46,6 +50,7 @@ _TRANSLATE = str.maketrans(
         "æ": "ae",
         "Æ": "AE",
         "ß": "ss",
+        "&": " et ",
     }
 )
 _TOKEN = re.compile(r"[a-z]+|[0-9]+")
@@ -122,6 +127,25 @@ def article_less(toks: list[str] | tuple[str, ...]) -> list[str]:
 def drop_parenthetical(text: str) -> str:
     """Remove parenthesised parts: ``"Bors (Canton de Charente-Sud)"`` → ``"Bors"``."""
     return _PARENTHETICAL.sub("", text).strip()
+
+
+_QUOTED = re.compile(r"(?:''|\"|«|“|„)\s*([^'\"«»“”„]+?)\s*(?:''|\"|»|”|“)")
+
+
+def quoted_parts(text: str) -> list[str]:
+    """Parts of a name between quotes or guillemets: the EPCI's brand name.
+
+    Examples
+    --------
+    >>> quoted_parts("CA de Blois ''Agglopolys''"), quoted_parts("CA de Blois «Agglopolys»")
+    (['Agglopolys'], ['Agglopolys'])
+    """
+    return [m.group(1) for m in _QUOTED.finditer(text)]
+
+
+def drop_quoted(text: str) -> str:
+    """Remove the quoted parts of a name: ``"CA de Blois ''Agglopolys''"`` → ``"CA de Blois"``."""
+    return " ".join(_QUOTED.sub(" ", text).split())
 
 
 _WORD = re.compile(r"[^\W_]+")
@@ -287,12 +311,14 @@ _NUMBERS = {
 _PREFIXES_BY_FIRST: dict[str, list] = {}
 for _words, _prefix in _PREFIXES:
     _PREFIXES_BY_FIRST.setdefault(_words[0], []).append((_words, _prefix))
-_SUFFIXES = {
+_SUFFIXES = {  # longest first: the first that ends the name is removed
+    ("communaute", "d", "agglomeration"): "CA",
+    ("communaute", "de", "communes"): "CC",
+    ("communaute", "urbaine"): "CU",
     ("agglo",): "CA",
     ("agglomeration",): "CA",
     ("metropole",): "MET",
     ("communaute",): None,
-    ("communaute", "de", "communes"): "CC",
 }
 
 
@@ -327,7 +353,7 @@ def split_prefix(toks: list[str]) -> tuple[Prefix | None, list[str]]:
 
 
 def epci_core(toks: list[str]) -> tuple[str | None, str]:
-    """Nature and core key of an EPCI name: prefix, connectors and suffix removed.
+    """Return the nature and core key of an EPCI name: prefix, connectors and suffix removed.
 
     Number words become digits ("Deux Vallées" = "2 Vallées").
 
@@ -338,10 +364,20 @@ def epci_core(toks: list[str]) -> tuple[str | None, str]:
     >>> epci_core(tokens("Valence Romans Agglo"))
     ('CA', 'valenceromans')
     """
+    return _epci_core(tuple(toks))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the resolver tries it tier after tier
+def _epci_core(toks: tuple[str, ...]) -> tuple[str | None, str]:
+    toks = list(toks)
     prefix, rest = split_prefix(toks)
     nature = prefix.nature if prefix is not None and prefix.level == "epci" else None
     if prefix is not None and prefix.level != "epci":
         rest = toks
+    elif prefix is not None:  # "CA Agglo Pays d'Issoire": the legal form written twice
+        again, after = split_prefix(rest)
+        if again is not None and again.level == "epci" and again.nature in (None, nature):
+            rest = after
     for words, suffix_nature in _SUFFIXES.items():
         n = len(words)
         if len(rest) > n and tuple(rest[-n:]) == words:
@@ -352,6 +388,40 @@ def epci_core(toks: list[str]) -> tuple[str | None, str]:
     while i < len(rest) - 1 and rest[i] in CONNECTORS:
         i += 1
     return nature, key([_NUMBERS.get(w, w) for w in rest[i:]])
+
+
+def loose_core(toks: list[str]) -> tuple[str | None, str]:
+    """:func:`epci_core` without any article or connector, wherever it stands.
+
+    "CA de l'Espace sud Martinique" and "CA de l'Espace Sud de la Martinique" have
+    the same loose core; the resolver tries it after the exact core.
+
+    Examples
+    --------
+    >>> loose_core(tokens("CA de l'Espace Sud de la Martinique"))
+    ('CA', 'espacesudmartinique')
+    """
+    return _loose_core(tuple(toks))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _loose_core(toks: tuple[str, ...]) -> tuple[str | None, str]:
+    toks = list(toks)
+    nature, _ = epci_core(toks)
+    prefix, rest = split_prefix(toks)
+    if prefix is not None and prefix.level != "epci":
+        rest = toks
+    elif prefix is not None:
+        again, after = split_prefix(rest)
+        if again is not None and again.level == "epci" and again.nature in (None, nature):
+            rest = after
+    for words in _SUFFIXES:
+        n = len(words)
+        if len(rest) > n and tuple(rest[-n:]) == words:
+            rest = rest[:-n]
+            break
+    kept = [_NUMBERS.get(w, w) for w in rest if w not in CONNECTORS] or rest
+    return nature, key(kept)
 
 
 # -------------------------------------------------------------------------- junk
@@ -401,6 +471,21 @@ _OTHER_ORGS: dict[str, str] = {
 }
 
 
+def _join_initials(toks: list[str]) -> list[str]:
+    """Glue runs of single letters: an acronym written with dots ("S.I.V.O.M.")."""
+    out: list[str] = []
+    run: list[str] = []
+    for t in [*toks, ""]:
+        if len(t) == 1 and t.isalpha():
+            run.append(t)
+            continue
+        out += ["".join(run)] if len(run) > 1 else run
+        run = []
+        if t:
+            out.append(t)
+    return out
+
+
 def classify_junk(text: str, toks: list[str]) -> tuple[str, str | None] | None:
     """Return ``(reason_code, what)`` when a text names no collectivity, else None.
 
@@ -415,6 +500,8 @@ def classify_junk(text: str, toks: list[str]) -> tuple[str, str | None] | None:
     ('test_row', None)
     >>> classify_junk("SIVOM de la vallée", tokens("SIVOM de la vallée"))
     ('syndicat', None)
+    >>> classify_junk("S.I.V.O.M. de la vallée", tokens("S.I.V.O.M. de la vallée"))
+    ('syndicat', None)
     >>> classify_junk("CCAS de Lyon", tokens("CCAS de Lyon"))
     ('not_a_collectivity', "centre communal d'action sociale")
     """
@@ -426,6 +513,7 @@ def classify_junk(text: str, toks: list[str]) -> tuple[str, str | None] | None:
     k = key(toks)
     if not toks or k in _PLACEHOLDERS or set(k) == {"0"}:
         return "empty", None
+    toks = _join_initials(toks)  # "S.I.V.O.M." -> "sivom"
     if _TEST_WORDS.intersection(toks) or (len(k) >= 2 and len(set(k)) == 1):
         return "test_row", None
     padded = f" {' '.join(toks)} "
