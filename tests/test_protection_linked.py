@@ -253,32 +253,92 @@ def cyber(demo, territories):
 
 @pytest.mark.slow
 def test_demo_attacks_are_closed(demo, territories, cyber):
-    """Corse's cyber_victime (follow-up n), Occitanie 500–999's cyber_pca (kind + strata)."""
-    cells = pd.DataFrame(
+    """The cells the attacks of issue 12 aimed at, as they stand on today's demo.
+
+    Hidden régions of cyber_victime (the Corse attack: the n of the follow-up
+    cyber_types_attaques), and hidden région × stratum cells of cyber_pca that
+    hold k answers or more (the Occitanie 500–999 attack: tables by kind and
+    stratum). The cells are chosen from the tables, not named: the demo changes
+    with the reference (the cells of the first attack are published today).
+    """
+    total, by = cyber
+    keys = ["indicator", "level", "code", "by", "group"]
+    filt = total[(total["indicator"] == "cyber_victime") & (total["level"] == "region")]
+    comp = by[
+        (by["indicator"] == "cyber_pca")
+        & (by["level"] == "region")
+        & (by["by"] == "stratum")
+        & (by["reason"] == "secret_sensitive")
+    ]
+    cells = pd.concat(
         [
-            ("cyber_victime", "region", "94", "total", "Ensemble"),
-            ("cyber_victime", "region", "93", "total", "Ensemble"),
-            ("cyber_pca", "region", "76", "stratum", "500 à 999 habitants"),
-        ],
-        columns=["indicator", "level", "code", "by", "group"],
+            filt[filt["suppressed"]][keys].drop_duplicates().head(3),
+            comp[keys].drop_duplicates().head(3),
+        ]
     )
+    assert len(cells) >= 4, cells
     rep = audit_bounds(list(cyber), demo, territories=territories, cells=cells)
     assert rep.ok, rep.findings
-    assert rep.examined >= 3
+    assert rep.examined >= len(cells), rep
+
+
+def _hidden_region_cells(table, indicator, by, reasons=None):
+    keys = ["indicator", "level", "code", "by", "group"]
+    t = table[
+        (table["indicator"] == indicator)
+        & (table["level"] == "region")
+        & (table["by"] == by)
+        & table["suppressed"]
+    ]
+    if reasons is not None:
+        t = t[t["reason"].isin(reasons)]
+    return t[keys].drop_duplicates()
 
 
 @pytest.mark.slow
 def test_demo_complements_of_sensitive_cells_are_not_recomputed(demo, territories, monkeypatch):
-    """Switched off (only primary cells guarded): Occitanie 500–999 comes back exactly."""
+    """Switched off (only primary cells guarded): a région × stratum cell comes back exactly.
+
+    On the first demo it was Occitanie, 500–999 inhabitants (8 "Oui" of 26),
+    from the tables by kind and stratum.
+    """
     monkeypatch.setattr(_apply, "_guarded", lambda t_cell: np.zeros(len(t_cell), bool))
     kw = {"level": LEVELS, "indicators": ["cyber_pca"], "territories": territories}
     tables = [agg(demo, **kw), agg(demo, by=["stratum", "kind"], **kw)]
-    cells = pd.DataFrame(
-        [("cyber_pca", "region", "76", "stratum", "500 à 999 habitants")],
-        columns=["indicator", "level", "code", "by", "group"],
-    )
+    cells = _hidden_region_cells(tables[1], "cyber_pca", "stratum", ["secret_sensitive"])
     rep = audit_bounds(tables, demo, territories=territories, cells=cells)
     assert "single" in set(rep.findings["finding"]), rep
+
+
+@pytest.mark.slow
+def test_demo_breakdown_cell_holding_every_answer_is_not_pinned(demo, territories, monkeypatch):
+    """A group holding all its total's answers, not all its respondents, is not its total.
+
+    Switched off (pinned on valid answers): a département's communes holding all
+    its answers to cyber_pca are published with its total, and the difference
+    proves that its EPCI skipped the question; a région's follow-up cell by kind
+    holding every "victim" proves that its other kinds had none. With the rule,
+    the integer audit finds nothing on those cells.
+    """
+    kw = {"level": LEVELS, "territories": territories}
+    ind = ["cyber_pca", "cyber_victime", "cyber_types_attaques"]
+
+    def found():
+        tables = [agg(demo, indicators=ind, **kw), agg(demo, indicators=ind, by=["kind"], **kw)]
+        t = tables[1]
+        cells = t[
+            t["indicator"].isin(["cyber_pca", "cyber_victime"])
+            & t["level"].isin(["departement", "region"])
+            & (t["by"] == "kind")
+            & t["suppressed"]
+        ][["indicator", "level", "code", "by", "group"]].drop_duplicates()
+        return audit_bounds(tables, demo, territories=territories, cells=cells)
+
+    rep = found()
+    assert rep.ok and rep.examined > 50, (rep, rep.findings)
+    monkeypatch.setattr(_apply, "_pin_key", lambda n, resp: n)
+    rep = found()
+    assert {"n_zero", "zero"} <= set(rep.findings["finding"]), rep.findings
 
 
 @pytest.mark.slow

@@ -84,7 +84,18 @@ class _Relations:
     """The nesting relations of every stage, computed once, applied to any hidden set."""
 
     def __init__(
-        self, cs: CellSums, units, groups, V, n, thr, sens, loose, stage, side=None, t_cell=None
+        self,
+        cs: CellSums,
+        units,
+        groups,
+        V,
+        n,
+        thr,
+        sens,
+        loose,
+        stage,
+        side=None,
+        t_cell=None,
     ):
         self.cs, self.n, self.groups, self.stage = cs, n, groups, stage
         self.side = side  # answers away from each end of sensitive checks (attribute rule)
@@ -111,8 +122,9 @@ class _Relations:
         self.geo = self.stages.get(0, _subset((np.empty(0, np.int64),) * 6, np.empty(0, bool)))
         if self.tot is not None:
             t = np.maximum(self.tot, 0)
-            # a breakdown cell holding all its territory's answers is its total: same fate
-            self.pinned = (cs.c_by > 0) & (self.tot >= 0) & (n == n[t])
+            # a breakdown cell holding all its territory's respondents is its total: same fate
+            held = _pin_key(n, self.resp)
+            self.pinned = (cs.c_by > 0) & (self.tot >= 0) & (held == held[t])
             self.pin_to = t.copy()
             # likewise a cell of a later stage holding all the answers of an earlier cell it
             # nests in (a custom group equal to a stratum): hiding it would hide nothing
@@ -125,7 +137,7 @@ class _Relations:
                 parent[rel[par & single]] = cell[par & single]
                 p_of = parent[rel]
                 same = ~par & (p_of >= 0) & ~self.pinned[cell]
-                same &= (n[cell] == n[np.maximum(p_of, 0)]) & (stage[cell] > stage[p_of])
+                same &= (held[cell] == held[np.maximum(p_of, 0)]) & (stage[cell] > stage[p_of])
                 self.pinned[cell[same]] = True
                 self.pin_to[cell[same]] = p_of[same]
             self.eligible = (cs.c_by > 0) & ~self.pinned
@@ -410,3 +422,15 @@ def _secret(primary: np.ndarray) -> np.ndarray:
     the attribute guard (none of their hidden figures may be recomputed).
     """
     return (primary != "") & (primary != "level")
+
+
+def _pin_key(n: np.ndarray, resp: np.ndarray) -> np.ndarray:
+    """Return what a breakdown cell must hold of its total to be pinned to it: its respondents.
+
+    Pinned on valid answers alone, a group holding every answer but not every
+    respondent would be published with its total, and its difference with the
+    total would prove that the other groups' respondents skipped the question
+    (an EPCI in a département, issue 12) — or, for a follow-up question, that
+    the other groups hold no "yes" to its filter (a homogeneous hidden cell).
+    """
+    return resp
