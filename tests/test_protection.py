@@ -269,6 +269,7 @@ def members(r, table):
             out[(ind, str(c.level), str(c.code), str(c.by), str(c.group))] = (
                 frozenset(np.flatnonzero(m)),
                 bool(c.suppressed),
+                int(c.respondents) if pd.notna(c.respondents) else 0,
             )
     return out
 
@@ -287,11 +288,15 @@ def assert_no_child_recoverable(cells, k):
     """The brief's property, generalised: for every published parent and every family of
     its children (finer level, same group; groups of one breakdown under their total),
     the hidden children and the respondents no child holds are 0 or ≥ 2 unknowns
-    holding 0 or ≥ k answers — so no child can be recomputed by difference."""
+    holding 0 or ≥ k answers — so no child can be recomputed by difference.
+
+    The reader knows who responded (the respondents of every cell are published),
+    not who answered the question: a hidden child whose respondents all skipped it
+    is an unknown too (its n = 0 is the secret the skip rule keeps)."""
     by_key = {}
-    for key, (resp, hid) in cells.items():
-        by_key.setdefault((key[0], key[1], key[3]), []).append((key, resp, hid))
-    for key, (parent, p_hidden) in cells.items():
+    for key, (resp, hid, n_resp) in cells.items():
+        by_key.setdefault((key[0], key[1], key[3]), []).append((key, resp, hid, n_resp))
+    for key, (parent, p_hidden, _) in cells.items():
         if p_hidden or not parent:
             continue
         ind, level, code, by, group = key
@@ -303,7 +308,11 @@ def assert_no_child_recoverable(cells, k):
             for other in {k[3] for k in cells if k[3] != "total"}:
                 families.append([c for c in by_key.get((ind, level, other), []) if c[0][2] == code])
         for fam in families:
-            kids = [(resp, hid) for _, resp, hid in fam if resp and resp <= parent]
+            kids = [
+                (resp, hid)
+                for _, resp, hid, n_resp in fam
+                if (resp or (hid and n_resp > 0)) and resp <= parent
+            ]
             if not kids:
                 continue  # no cell at that level (breakdowns are not given per commune)
             covered = frozenset().union(*[resp for resp, _ in kids]) if kids else frozenset()
