@@ -272,11 +272,29 @@ class _Audit:
         among = view.cell_key if among is None else among
         cand = self.candidates(i, members, allowed)
         classes = self.classes(view, cand, allowed, among)
+        every = self.classes(view, self.candidates(i, members, allowed, near=False), allowed, among)
+        # the national figures (France, its two zones) are the last complements tried: a
+        # group that only they hold (syndicats without a région) is hidden as well by a
+        # région or a zone of the same equation, found among the other cells by n
+        national = [bool(NATIONAL[self.cs.c_level[c]].all()) for c in classes]
+        if any(national):
+            local = [c for c, nat in zip(classes, national, strict=True) if not nat]
+            seen = {tuple(c.tolist()) for c in local}
+            others = [
+                c
+                for c in every
+                if not NATIONAL[self.cs.c_level[c]].all() and tuple(c.tolist()) not in seen
+            ]
+            classes = local + others[: max(0, MAX_TESTS - len(local))]
+            classes += [
+                c
+                for c, nat in zip(self.classes(view, cand, allowed, among), national, strict=True)
+                if nat
+            ]
         for cls in classes[:MAX_TESTS]:
             closed = self._closes(i, members, hidden, cls, make)
             if closed is not None:
                 return cls.tolist(), closed
-        every = self.classes(view, self.candidates(i, members, allowed, near=False), allowed, among)
         for pool in (classes, every):
             chosen: list[np.ndarray] = []
             for cls in pool:
