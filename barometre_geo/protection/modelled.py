@@ -29,9 +29,13 @@ exact change of the posterior mode's score (one Newton step: the Hessian of the
 logistic likelihood does not depend on the answers) propagated to the figure,
 with a safety margin of half the change. :func:`flip_audit` checks a
 publication the slow way: it refits the model for every flip (Newton to
-convergence) and recomputes every published element. The variance parameters
-of the model are held at their fitted values in both (a single answer moves
-them by a fraction of a percent; they are not published).
+convergence) and recomputes every published element. The model integrates
+over its variance parameters (a weighted mixture of Gaussian approximations,
+:func:`barometre_geo.stats.estimates.fit_mixed`): the screen takes one Newton
+step at every integration point and adds the points' weighted changes, the
+audit refits every point; both hold the points' variance parameters and
+weights at their fitted values (a single answer moves them by a fraction of a
+percent; they are not published).
 
 The département and région figures meet the rule by construction: the model
 leaves out the answers of départements and régions with fewer than ``k`` of them
@@ -260,8 +264,6 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
     rows = np.unique(np.concatenate([s[2] for s in scopes]))
     y = mm.model.y
     dy = _flipped_answers(y[rows], fam) - y[rows]
-    if fam == "gaussian":
-        dy = dy / mm.fit.sigma_e**2
     F = mm.fit.n_fixed
     q_d, q_r = mm.fit.sizes
     P = F + q_d + q_r
@@ -272,10 +274,15 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
     A[np.flatnonzero(ok), F + dep[ok]] = 1.0
     ok = reg >= 0
     A[np.flatnonzero(ok), F + q_d + reg[ok]] = 1.0
-    B = cho_solve((mm.fit.chol, True), (A * dy[:, None]).T, check_finite=False)  # (P, rows)
+    # one step per integration point of the variance parameters (each with its own
+    # precision); the estimate's gradient of each point carries the point's weight
+    Bs = []
+    for pt in mm.points():
+        dyk = dy / pt.sigma_e**2 if fam == "gaussian" else dy
+        Bs.append(cho_solve((pt.chol, True), (A * dyk[:, None]).T, check_finite=False))
     col_of = np.full(int(rows.max()) + 1, -1)
     col_of[rows] = np.arange(len(rows))
-    d_nat_all = est["france"].grad[0] @ B
+    d_nat_all = sum(g[0] @ B for g, B in zip(est["france"].grad, Bs, strict=True))
     # every (territory, flipped answer) pair of every scope, per level
     pairs: dict = {lv: ([], []) for lv in out}
     for _lv, _a, srows, affected in scopes:
@@ -295,7 +302,9 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
         base_v, base_c = publication_keys(
             e.value[units], e.ci_low[units], e.ci_high[units], nat, fam
         )
-        d = np.einsum("ij,ji->i", e.grad[units], B[:, cols])
+        d = sum(
+            np.einsum("ij,ji->i", g[units], B[:, cols]) for g, B in zip(e.grad, Bs, strict=True)
+        )
         d_nat = d_nat_all[cols]
         m = margin * np.abs(d) + 1e-9
         mn = margin * np.abs(d_nat) + 1e-9

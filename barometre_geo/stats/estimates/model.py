@@ -28,7 +28,7 @@ import numpy as np
 
 from ..intervals import Z95
 from .design import Auxiliary, design_rows, fixed_columns
-from .laplace import MixedFit, MixedModel, _newton, _Ops, _prior_diag, fit_mixed
+from .laplace import HyperPoint, MixedFit, MixedModel, _newton, _Ops, _prior_diag, fit_mixed
 
 __all__ = [
     "MODEL_LEVELS",
@@ -134,19 +134,34 @@ class MeasureModel:
     shift: float = 0.0  # benchmarking shift of the linear predictor
     ops: object = field(default=None, repr=False)
 
-    def refit(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mode and Cholesky factor for answers ``y`` (same variances, warm start)."""
-        lam = _prior_diag(self.fit.n_fixed, self.fit.sizes, self.fit.sigma)
+    def points(self) -> tuple:
+        """Integration points over the variance parameters (:class:`HyperPoint`)."""
+        if self.fit.points:
+            return self.fit.points
+        f = self.fit
+        return (HyperPoint(1.0, f.theta, f.chol, f.sigma, f.sigma_e),)
+
+    def refit(self, y: np.ndarray) -> tuple[list, list]:
+        """Posterior modes and Cholesky factors for answers ``y``, one per integration point.
+
+        The variance parameters of each point and the points' weights are held
+        at their fitted values (warm start from each point's mode).
+        """
         if self.ops is None:
             self.ops = _Ops(self.model)
-        theta, L, _, _ = _newton(
-            self.ops, np.asarray(y, float), self.model.n, lam, self.fit.theta.copy(), self.family,
-            self.fit.sigma_e if self.family == "gaussian" else 1.0,
-        )  # fmt: skip
-        return theta, L
+        thetas, chols = [], []
+        for pt in self.points():
+            lam = _prior_diag(self.fit.n_fixed, self.fit.sizes, pt.sigma)
+            theta, L, _, _ = _newton(
+                self.ops, np.asarray(y, float), self.model.n, lam, pt.theta.copy(), self.family,
+                pt.sigma_e if self.family == "gaussian" else 1.0,
+            )  # fmt: skip
+            thetas.append(theta)
+            chols.append(L)
+        return thetas, chols
 
     def linear_predictor(self, theta: np.ndarray | None = None) -> np.ndarray:
-        """Linear predictor of every census row."""
+        """Linear predictor of every census row (at the mode of the variance parameters)."""
         th = self.fit.theta if theta is None else theta
         F = self.fit.n_fixed
         q_d, q_r = self.fit.sizes
@@ -161,18 +176,74 @@ class MeasureModel:
         self,
         levels=MODEL_LEVELS,
         *,
-        theta: np.ndarray | None = None,
-        chol: np.ndarray | None = None,
+        theta=None,
+        chol=None,
         intervals: bool = True,
         subset: dict | None = None,
     ) -> dict:
         """Post-stratify: ``{level: TerritoryEstimates}`` for every territory of each level.
 
-        ``subset`` (``{level: unit numbers}``) limits the intervals (and gradients)
-        to those territories; the values of the others are still computed.
+        The estimate is the mean of the mixture over the integration points
+        (:meth:`points`) and its variance the mixture's (each point's model and
+        finite-population variance, plus the spread of the points' estimates).
+        ``theta`` / ``chol`` (lists, one per point, as :meth:`refit` gives them)
+        replace the points' modes. ``subset`` (``{level: unit numbers}``) limits
+        the intervals (and gradients) to those territories; the values of the
+        others are still computed. ``grad`` (points, territories, parameters) holds
+        each point's weighted gradient of the estimate with respect to its (β, u, v).
         """
-        from scipy.linalg import solve_triangular
         from scipy.special import expit
+
+        pts = self.points()
+        if theta is None:
+            theta = [p.theta for p in pts]
+            chol = [p.chol for p in pts]
+        elif isinstance(theta, np.ndarray):
+            theta, chol = [theta], [chol]  # one point at the mode's variance parameters
+            pts = (HyperPoint(1.0, theta[0], chol[0], self.fit.sigma, self.fit.sigma_e),)
+        parts = [
+            self._point_estimates(levels, th, L, pt.sigma_e, intervals, subset)
+            for th, L, pt in zip(theta, chol, pts, strict=True)
+        ]
+        w = np.array([pt.weight for pt in pts])
+        w = w / w.sum()
+        out = {}
+        for lv in levels:
+            vals = np.stack([pp[lv][0] for pp in parts])
+            value = w @ vals
+            N = parts[0][lv][2]
+            nan = np.full(len(value), np.nan)
+            if not intervals:
+                out[lv] = TerritoryEstimates(
+                    value, nan, nan.copy(), w @ np.stack([pp[lv][1] for pp in parts]), N
+                )
+                continue
+            var = (
+                sum(
+                    wk * (pp[lv][1] + pp[lv][3] + vals[i] ** 2)
+                    for i, (wk, pp) in enumerate(zip(w, parts, strict=True))
+                )
+                - value**2
+            )
+            var = np.maximum(var, 0.0)
+            grad = None
+            if subset is None:
+                grad = np.stack([wk * pp[lv][4] for wk, pp in zip(w, parts, strict=True)])
+            se = np.sqrt(var)
+            if self.family == "binomial":
+                v = np.clip(value, 1e-9, 1 - 1e-9)
+                lg = np.log(v / (1 - v))
+                half = Z95 * se / (v * (1 - v))
+                lo, hi = expit(lg - half), expit(lg + half)
+            else:
+                lo = np.clip(value - Z95 * se, 0, 100)
+                hi = np.clip(value + Z95 * se, 0, 100)
+            out[lv] = TerritoryEstimates(value, lo, hi, se, N, grad)
+        return out
+
+    def _point_estimates(self, levels, theta, L, sigma_e, intervals, subset) -> dict:
+        """One point's ``{level: (value, finite-population var, N, model var, gradient)}``."""
+        from scipy.linalg import solve_triangular
 
         c = self.census
         eta = self.linear_predictor(theta) + self.shift
@@ -200,9 +271,8 @@ class MeasureModel:
                 if self.family == "binomial":
                     var_fp = np.bincount(t[ok], weights=a_w[ok], minlength=n_t) / N**2
                 else:
-                    var_fp = self.fit.sigma_e**2 / N
-            nan = np.full(n_t, np.nan)
-            out[lv] = TerritoryEstimates(value, nan, nan.copy(), var_fp, N)
+                    var_fp = sigma_e**2 / N
+            out[lv] = [value, var_fp, N, None, None]
             if intervals:
                 present = np.flatnonzero(N > 0)
                 if subset is not None:
@@ -230,33 +300,19 @@ class MeasureModel:
                 block = np.bincount(r[m] * q + g[m], weights=a_w[m], minlength=n_p * q)
                 G[:, off : off + q] = block.reshape(n_p, q)
             blocks.append(G / N[present, None])
-        L = self.fit.chol if chol is None else chol
         sol = solve_triangular(L, np.vstack(blocks).T, lower=True, check_finite=False)
         var_model = np.sum(sol * sol, axis=0)
         pos = 0
-        out_grads: list = []
-        for lv, present in spans:
-            est = out[lv]
-            var = np.full(len(est.value), np.nan)
+        for (lv, present), G in zip(spans, blocks, strict=True):
+            n_t = len(out[lv][0])
+            var = np.full(n_t, np.nan)
             var[present] = var_model[pos : pos + len(present)]
             pos += len(present)
-            var = var + est.se  # se held the finite-population variance
-            grad = None
+            out[lv][3] = var
             if subset is None:
-                grad = np.zeros((len(var), F + q_d + q_r))
-                grad[present] = blocks[len(out_grads)]
-            out_grads.append(grad)
-            se = np.sqrt(var)
-            value = est.value
-            if self.family == "binomial":
-                v = np.clip(value, 1e-9, 1 - 1e-9)
-                lg = np.log(v / (1 - v))
-                half = Z95 * se / (v * (1 - v))
-                lo, hi = expit(lg - half), expit(lg + half)
-            else:
-                lo = np.clip(value - Z95 * se, 0, 100)
-                hi = np.clip(value + Z95 * se, 0, 100)
-            out[lv] = TerritoryEstimates(value, lo, hi, se, est.universe, grad)
+                grad = np.zeros((n_t, F + q_d + q_r))
+                grad[present] = G
+                out[lv][4] = grad
         return out
 
     def benchmark(self, target: float) -> float:
