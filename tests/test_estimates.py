@@ -21,6 +21,7 @@ from barometre_geo.protection.modelled import (
     publish_modelled,
 )
 from barometre_geo.stats.estimates import MixedModel, auxiliary, fit_measure, fit_mixed
+from barometre_geo.stats.estimates.design import departement_pairs, icar_structure
 from barometre_geo.stats.estimates.laplace import _objective, _Ops
 from barometre_geo.stats.estimates.model import MODEL_LEVELS, small_territory_answers
 from barometre_geo.stats.prepare import _dedup_latest, indicator_measures, prepare_rows
@@ -33,11 +34,16 @@ INDICATORS = ["inclusion_cnfs", SENSITIVE, "outils_materiel_reconditionne", "inf
 LEVELS = ["epci", "departement", "region", "france"]
 
 
-def _toy(n=1500, seed=0, family="binomial"):
+def _toy(n=1500, seed=0, family="binomial", spatial=False):
     rng = np.random.default_rng(seed)
     d = rng.integers(0, 40, n)
     r = d // 8
     u, v = rng.normal(0, 0.5, 40), rng.normal(0, 0.3, 5)
+    structure = ()
+    if spatial:  # 38 units on a line (neighbours i, i + 1) and two islands
+        line = np.arange(37)
+        structure = (icar_structure(40, line, line + 1), None)
+        u = u + np.cumsum(rng.normal(0, 0.2, 40))
     x = rng.normal(size=n)
     eta = -0.4 + 0.8 * x + u[d] + v[r]
     if family == "binomial":
@@ -45,14 +51,15 @@ def _toy(n=1500, seed=0, family="binomial"):
     else:
         y = 10 * eta + rng.normal(0, 4, n)
     X = np.column_stack([np.ones(n), x])
-    return MixedModel(X, (d, r), (40, 5), y, np.ones(n))
+    return MixedModel(X, (d, r), (40, 5), y, np.ones(n), structure)
 
 
+@pytest.mark.parametrize("spatial", [False, True], ids=["iid", "bym"])
 @pytest.mark.parametrize("family", ["binomial", "gaussian"])
-def test_laplace_gradient_is_exact(family):
-    m = _toy(family=family)
+def test_laplace_gradient_is_exact(family, spatial):
+    m = _toy(family=family, spatial=spatial)
     ops = _Ops(m)
-    x0 = np.log([0.4, 0.3] + ([3.0] if family == "gaussian" else []))
+    x0 = np.log([0.4, 0.3] + ([0.5] if spatial else []) + ([3.0] if family == "gaussian" else []))
     _, grad = _objective(x0, ops, m.y, m.n, m, family, {"theta": np.zeros(ops.P)})
     for j in range(len(x0)):
         e = np.zeros(len(x0))
@@ -192,7 +199,8 @@ def test_publication_keys_round_to_whole_points_and_compare_with_france():
 def prepared(demo, territories, covered):
     geo = build_geo(territories)
     prep = prepare_rows(demo.data, geo)
-    return geo, prep, auxiliary(geo, prep, covered=covered), _dedup_latest(demo.data)
+    aux = auxiliary(geo, prep, covered=covered, dep_pairs=departement_pairs(territories))
+    return geo, prep, aux, _dedup_latest(demo.data)
 
 
 def _audit(demo, prepared, indicator, *, rule: bool):

@@ -241,7 +241,6 @@ def publish_modelled(
 
 
 def _publish(mm, est, *, unit_of, k, levels, margin):
-    from scipy.linalg import cho_solve
 
     fam = mm.family
     nat = float(est["france"].value[0])
@@ -274,15 +273,12 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
     A[np.flatnonzero(ok), F + dep[ok]] = 1.0
     ok = reg >= 0
     A[np.flatnonzero(ok), F + q_d + reg[ok]] = 1.0
-    # one step per integration point of the variance parameters (each with its own
-    # precision); the estimate's gradient of each point carries the point's weight
-    Bs = []
-    for pt in mm.points():
-        dyk = dy / pt.sigma_e**2 if fam == "gaussian" else dy
-        Bs.append(cho_solve((pt.chol, True), (A * dyk[:, None]).T, check_finite=False))
+    # one Newton step per integration point of the variance parameters (each with
+    # its own precision), weighted: Σ_k w_k H_k⁻¹ a_j Δy_j (/ σ_e,k² for means)
+    B = mm.mixture_covariance(residual=True) @ (A * dy[:, None]).T  # (P, rows)
     col_of = np.full(int(rows.max()) + 1, -1)
     col_of[rows] = np.arange(len(rows))
-    d_nat_all = sum(g[0] @ B for g, B in zip(est["france"].grad, Bs, strict=True))
+    d_nat_all = est["france"].grad[0] @ B
     # every (territory, flipped answer) pair of every scope, per level
     pairs: dict = {lv: ([], []) for lv in out}
     for _lv, _a, srows, affected in scopes:
@@ -302,9 +298,7 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
         base_v, base_c = publication_keys(
             e.value[units], e.ci_low[units], e.ci_high[units], nat, fam
         )
-        d = sum(
-            np.einsum("ij,ji->i", g[units], B[:, cols]) for g, B in zip(e.grad, Bs, strict=True)
-        )
+        d = np.einsum("ij,ji->i", e.grad[units], B[:, cols])
         d_nat = d_nat_all[cols]
         m = margin * np.abs(d) + 1e-9
         mn = margin * np.abs(d_nat) + 1e-9

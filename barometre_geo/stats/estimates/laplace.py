@@ -38,7 +38,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Family", "HyperPoint", "MixedFit", "MixedModel", "fit_mixed"]
+__all__ = ["Family", "HyperPoint", "MixedFit", "MixedModel", "fit_mixed", "prior_precision"]
 
 Family = Literal["binomial", "gaussian"]
 
@@ -65,6 +65,15 @@ class MixedModel:
     random effect (−1: the row has no such effect) with ``sizes`` levels each;
     ``y`` the sum of the answers of each row and ``n`` its number of answers
     (binomial), or one answer per row with ``n`` = 1 (Gaussian).
+
+    ``structure`` (optional, one entry per group, ``None`` for independent
+    intercepts) gives a group a spatial part: ``(V, r)``, the eigenvectors and
+    eigenvalues of the scaled covariance ``R`` of an intrinsic CAR field over
+    the group's levels (:func:`~barometre_geo.stats.estimates.design.icar_structure`).
+    Its intercepts are then ``u = u_iid + s`` with ``u_iid ~ N(0, σ²I)`` and
+    ``s ~ N(0, σ_s² R)`` (the BYM model of Besag, York & Mollié 1991, in the
+    marginal form of Riebler et al. 2016: ``R`` scaled to a geometric mean
+    variance of 1), one more variance parameter ``σ_s`` per structured group.
     """
 
     X: np.ndarray
@@ -72,6 +81,11 @@ class MixedModel:
     sizes: tuple
     y: np.ndarray
     n: np.ndarray
+    structure: tuple = ()
+
+    def structured(self) -> list:
+        """Return the indices of the groups with a spatial part."""
+        return [k for k, st in enumerate(self.structure) if st is not None]
 
     def matrix(self):
         """Sparse design ``[X | Z_1 | Z_2 …]`` (CSR)."""
@@ -137,16 +151,48 @@ class MixedFit:
         start = self.n_fixed + sum(self.sizes[:k])
         return self.theta[start : start + self.sizes[k]]
 
-    def prior_precision(self) -> np.ndarray:
-        """Diagonal of the prior precision of (β, u…)."""
-        return _prior_diag(self.n_fixed, self.sizes, self.sigma)
-
 
 def _prior_diag(n_fixed: int, sizes, sigma) -> np.ndarray:
     fixed = np.full(n_fixed, 1 / _SD_FIXED**2)
     fixed[0] = 1 / _SD_INTERCEPT**2
     parts = [fixed] + [np.full(q, 1 / s**2) for q, s in zip(sizes, sigma, strict=True)]
     return np.concatenate(parts)
+
+
+def prior_precision(model: MixedModel, sigma) -> tuple[np.ndarray, float, list]:
+    """Prior precision of (β, u…) for the random-effect sds ``sigma``.
+
+    ``sigma`` holds one sd per group, then one per structured group
+    (:meth:`MixedModel.structured`). Returns the precision — a vector (its
+    diagonal) when no group is structured, else a dense matrix —, its
+    log-determinant, and per sd the derivative of the precision with respect
+    to its log: ``(slice, block)`` with ``block`` the derivative's diagonal, or
+    for a structured group ``(dense block, tr(Λ⁻¹ block))`` on the group's slice.
+    """
+    F = model.X.shape[1]
+    k = len(model.sizes)
+    sigma = np.asarray(sigma, dtype=float)
+    lam = _prior_diag(F, model.sizes, sigma[:k])
+    logdet = float(np.sum(np.log(lam)))
+    offsets = np.cumsum([F, *model.sizes])[:-1]
+    derivs: list = [None] * len(sigma)
+    for g, (off, q) in enumerate(zip(offsets, model.sizes, strict=True)):
+        derivs[g] = (slice(off, off + q), np.full(q, -2.0 / sigma[g] ** 2))
+    structured = model.structured()
+    if not structured:
+        return lam, logdet, derivs
+    Lam = np.diag(lam)
+    for j, g in enumerate(structured):
+        V, r = model.structure[g]
+        off, q = offsets[g], model.sizes[g]
+        sl = slice(off, off + q)
+        s_iid, s_sp = sigma[g], sigma[k + j]
+        c = s_iid**2 + s_sp**2 * r  # covariance eigenvalues of u = u_iid + s
+        Lam[sl, sl] = (V / c) @ V.T
+        logdet += float(np.sum(np.log(lam[sl])) * -1 - np.sum(np.log(c)))
+        for h, d in ((g, -2 * s_iid**2 / c**2), (k + j, -2 * s_sp**2 * r / c**2)):
+            derivs[h] = (sl, ((V * d) @ V.T, float(np.sum(c * d))))
+    return Lam, logdet, derivs
 
 
 class _Ops:
@@ -212,6 +258,20 @@ class _Ops:
         return H
 
 
+def _times(lam: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Prior precision (diagonal vector or dense matrix) times ``theta``."""
+    return lam * theta if lam.ndim == 1 else lam @ theta
+
+
+def _plus(H: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """``H`` plus the prior precision (diagonal vector or dense matrix), in place."""
+    if lam.ndim == 1:
+        H[np.diag_indices_from(H)] += lam
+    else:
+        H += lam
+    return H
+
+
 def _newton(ops, y, n, lam, theta, family, sigma_e, *, tol=1e-7, max_iter=50):
     """Posterior mode for fixed variance parameters: (theta, chol of H, loglik, converged)."""
     from scipy.linalg import cho_factor, cho_solve
@@ -223,12 +283,11 @@ def _newton(ops, y, n, lam, theta, family, sigma_e, *, tol=1e-7, max_iter=50):
         if family == "binomial":
             p = 1.0 / (1.0 + np.exp(-eta))
             w = n * p * (1 - p)
-            grad = ops.rmatvec(y - n * p) - lam * theta
+            grad = ops.rmatvec(y - n * p) - _times(lam, theta)
         else:
             w = n * resid_w
-            grad = ops.rmatvec((y - eta) * resid_w) - lam * theta
-        H = ops.gram(w)
-        H[np.diag_indices_from(H)] += lam
+            grad = ops.rmatvec((y - eta) * resid_w) - _times(lam, theta)
+        H = _plus(ops.gram(w), lam)
         c = cho_factor(H, lower=True, check_finite=False)
         step = cho_solve(c, grad, check_finite=False)
         theta = theta + step
@@ -239,8 +298,7 @@ def _newton(ops, y, n, lam, theta, family, sigma_e, *, tol=1e-7, max_iter=50):
     if family == "binomial":
         p = 1.0 / (1.0 + np.exp(-eta))
         ll = float(np.sum(y * eta - n * np.logaddexp(0.0, eta)))
-        H = ops.gram(n * p * (1 - p))
-        H[np.diag_indices_from(H)] += lam
+        H = _plus(ops.gram(n * p * (1 - p)), lam)
         c = cho_factor(H, lower=True, check_finite=False)
     else:
         r = y - eta
@@ -267,7 +325,7 @@ def _leverages(ops: _Ops, C: np.ndarray) -> np.ndarray:
     return h
 
 
-def _objective(log_s, ops, y, n, model, family, state):
+def _objective(log_s, ops, y, n, model, family, state, grad=True):
     """Minus the Laplace log marginal likelihood and its gradient in the log sds.
 
     The gradient is exact for the Laplace approximation: it differentiates
@@ -276,14 +334,14 @@ def _objective(log_s, ops, y, n, model, family, state):
     """
     from scipy.linalg import cho_solve
 
-    k = len(model.sizes)
+    k = len(log_s) - (family == "gaussian")  # random-effect sds
     sigma = np.exp(log_s[:k])
     sigma_e = float(np.exp(log_s[k])) if family == "gaussian" else 1.0
-    lam = _prior_diag(model.X.shape[1], model.sizes, sigma)
+    lam, lam_logdet, derivs = prior_precision(model, sigma)
     theta, L, ll, ok = _newton(ops, y, n, lam, state["theta"], family, sigma_e)
     state.update(theta=theta, L=L, ll=ll, ok=ok)
-    quad = np.sum(lam * theta * theta)
-    log_prior_norm = 0.5 * np.sum(np.log(lam))
+    quad = float(theta @ _times(lam, theta))
+    log_prior_norm = 0.5 * lam_logdet
     logdet = np.sum(np.log(np.diag(L)))  # ½ log|H|
     sd = _SD_PRIOR[family]
     hyper = -0.5 * np.sum(sigma**2) / sd**2
@@ -293,22 +351,29 @@ def _objective(log_s, ops, y, n, model, family, state):
     # prior is on σ), which also keeps the mode off σ = 0 when the data say little
     jac = float(np.sum(log_s))
     value = ll - 0.5 * quad + log_prior_norm - logdet + hyper + jac
-    # gradient
+    # gradient: for D = dΛ/dψ_j, −½ θᵀDθ + ½ tr(Λ⁻¹D) − ½ tr(C D) − ½ Σ w₁ h (A dθ),
+    # with dθ = −C D θ (the mode moves with ψ_j)
+    if not grad:
+        return -value, None
     C = cho_solve((L, True), np.eye(len(theta)), check_finite=False)
     h = _leverages(ops, C)
     grad = np.zeros(len(log_s))
     eta = ops.eta(theta)
-    for j, (off, q) in enumerate(zip(ops.offsets, ops.sizes, strict=True)):
-        sl = slice(off, off + q)
-        lam_k = lam[off]
-        g = lam_k * np.sum(theta[sl] ** 2) - q + lam_k * np.trace(C[sl, sl])
+    if family == "binomial":
+        p = 1.0 / (1.0 + np.exp(-eta))
+        w1 = n * p * (1 - p) * (1 - 2 * p)
+    for j, (sl, D) in enumerate(derivs):
+        th = theta[sl]
+        if not isinstance(D, tuple):  # independent intercepts: D = −2Λ on the block
+            D_th = D * th
+            g = -0.5 * th @ D_th - sl.stop + sl.start - 0.5 * np.sum(np.diag(C)[sl] * D)
+        else:  # spatial part: D = V diag(d) Vᵀ, tr(Λ⁻¹D) = Σ c·d (see prior_precision)
+            D, tr_cov_d = D
+            D_th = D @ th
+            g = -0.5 * th @ D_th + 0.5 * tr_cov_d - 0.5 * np.sum(C[sl, sl] * D)
         g -= sigma[j] ** 2 / sd**2
         if family == "binomial":
-            d_lam_theta = np.zeros(len(theta))
-            d_lam_theta[sl] = 2 * lam_k * theta[sl]
-            d_theta = C @ d_lam_theta
-            p = 1.0 / (1.0 + np.exp(-eta))
-            w1 = n * p * (1 - p) * (1 - 2 * p)
+            d_theta = -C[:, sl] @ D_th
             g -= 0.5 * np.sum(w1 * ops.eta_linear(d_theta) * h)
         grad[j] = g
     if family == "gaussian":
@@ -332,12 +397,12 @@ def fit_mixed(
     (``p̃`` the Laplace approximation of the marginal likelihood, the half-normal
     prior on σ carried to ψ with its Jacobian). Its mode is found by L-BFGS-B with
     the exact gradient; with ``integrate`` the posterior of (β, u, v) is then a
-    mixture of the Gaussian approximations at the points of a three-point
-    Gauss–Hermite grid per axis of the Hessian of ``−log p(ψ | y)`` at the mode
-    (9 points for two variance parameters, 27 for three), each weighted by the
-    posterior density of its ψ relative to the Gaussian that placed it — INLA's
-    integration over the hyperparameters (Rue, Martino & Chopin 2009), on a
-    rule that needs no tuning. Plugging in the mode alone makes intervals too
+    mixture of the Gaussian approximations at the points of INLA's central
+    composite design along the axes of the Hessian of ``−log p(ψ | y)`` at the
+    mode (:func:`_design`: 9 points for two variance parameters, 15 for three,
+    3 for one), each weighted by the posterior density of its ψ — INLA's
+    integration over the hyperparameters (Rue, Martino & Chopin 2009). Plugging
+    in the mode alone makes intervals too
     narrow where the data say little about the variances (a few hundred answers
     over 101 départements), and moves the estimates away from the full
     Bayesian posterior mean.
@@ -375,9 +440,11 @@ def fit_mixed(
     ops = _Ops(model)
     y = np.asarray(model.y, dtype=float)
     n = np.asarray(model.n, dtype=float)
-    k = len(model.sizes)
+    k = len(model.sizes) + len(model.structured())  # random-effect sds
     n_hyper = k + (family == "gaussian")
     lo, hi = _LOG_SIGMA_BOUNDS[family]
+    if start is not None and len(start) != n_hyper:
+        start = None
     if start is None:
         start = np.full(n_hyper, np.log(0.3) if family == "binomial" else np.log(5.0))
         if family == "gaussian":
@@ -427,10 +494,36 @@ def fit_mixed(
     )
 
 
-def _hyper_points(log_s, f0, centre, args, bounds, *, step=0.02) -> tuple:
-    """Integration points over the log sds around their posterior mode (see :func:`fit_mixed`)."""
+def _design(d: int) -> tuple[np.ndarray, np.ndarray]:
+    """Integration design in standardised coordinates: points (m, d) and base weights.
+
+    One variance parameter: the three-point Gauss–Hermite rule. More: INLA's
+    central composite design (Rue, Martino & Chopin 2009, §6.5) — the mode,
+    the 2d axial points and the 2^d corners, all on the sphere of radius
+    ``f0 √d`` (``f0`` = 1.1), the non-central ones weighted
+    ``1 / ((m − 1)(f0² − 1)(1 + exp(−d f0² / 2)))``; each point's weight is
+    then multiplied by the posterior density there (relative to the mode).
+    """
     import itertools
 
+    if d == 1:
+        return _GH_NODES[:, None], _GH_WEIGHTS / np.exp(-0.5 * _GH_NODES**2)
+    f0 = 1.1
+    r = f0 * np.sqrt(d)
+    axial = np.vstack([np.eye(d) * r, -np.eye(d) * r])
+    corners = np.array(list(itertools.product((-1.0, 1.0), repeat=d))) * f0
+    z = np.vstack([np.zeros((1, d)), axial, corners])
+    m = len(z)
+    delta = 1.0 / ((m - 1) * (f0**2 - 1) * (1 + np.exp(-d * f0**2 / 2)))
+    return z, np.r_[1.0, np.full(m - 1, delta)]
+
+
+def _hyper_points(log_s, f0, centre, args, bounds, *, step=0.02) -> tuple:
+    """Integration points over the log sds around their posterior mode (see :func:`fit_mixed`).
+
+    Weights: the design's base weight (:func:`_design`) times the posterior
+    density of the point relative to the mode.
+    """
     state = args[-1]
     d = len(log_s)
     lo = np.array([b[0] for b in bounds])
@@ -447,21 +540,21 @@ def _hyper_points(log_s, f0, centre, args, bounds, *, step=0.02) -> tuple:
     vals, vecs = np.linalg.eigh(Hs)
     sd = 1.0 / np.sqrt(np.maximum(vals, 1.0 / _MAX_HYPER_SD**2))
     scale = vecs * sd  # ψ = ψ* + scale @ z
+    k = len(centre.sigma)
+    z_all, base = _design(d)
     pts, logw = [], []
-    for idx in itertools.product(range(3), repeat=d):
-        z = _GH_NODES[list(idx)]
+    for z, b in zip(z_all, base, strict=True):
         if not np.any(z):
             pts.append(centre)
-            logw.append(np.log(np.prod(_GH_WEIGHTS[list(idx)])))
+            logw.append(np.log(b))
             continue
         ls = log_s + scale @ z
         if np.any(ls < lo) or np.any(ls > hi):
             continue
         state["theta"] = centre.theta.copy()  # warm start from the mode
-        f, _ = _objective(ls, *args)
+        f, _ = _objective(ls, *args, grad=False)
         if not np.isfinite(f):
             continue
-        k = len(centre.sigma)
         pts.append(
             HyperPoint(
                 weight=0.0,
@@ -471,8 +564,7 @@ def _hyper_points(log_s, f0, centre, args, bounds, *, step=0.02) -> tuple:
                 sigma_e=float(np.exp(ls[k])) if d > k else float("nan"),
             )
         )
-        # Gauss–Hermite weight × posterior / the Gaussian that placed the point
-        logw.append(np.log(np.prod(_GH_WEIGHTS[list(idx)])) - (f - f0) + 0.5 * float(z @ z))
+        logw.append(np.log(b) - (f - f0))
     logw = np.asarray(logw)
     w = np.exp(logw - logw.max())
     w /= w.sum()
