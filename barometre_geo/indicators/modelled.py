@@ -40,8 +40,8 @@ MODEL_COLUMNS: tuple[str, ...] = (
 MODEL_METHOD = (
     "MRP: régression logistique multiniveau (moyennes : linéaire) sur le type de collectivité, "
     "la population (log), la couverture par une structure de mutualisation, avec effets "
-    "aléatoires département et région ; post-stratifiée sur toutes les collectivités de "
-    "l'univers (COG)"
+    "aléatoires département (dont une part spatiale : les départements voisins se "
+    "ressemblent) et région ; post-stratifiée sur toutes les collectivités de l'univers (COG)"
 )
 _MODEL_LEVELS = ("epci", "departement", "region")
 _OUT_LEVEL = {"france_metropolitaine": ("zone", 0), "outre_mer": ("zone", 1)}

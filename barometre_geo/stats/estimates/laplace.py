@@ -464,7 +464,7 @@ def fit_mixed(
         options={"maxiter": 60, "ftol": 1e-10, "gtol": 1e-3},
     )
     log_s = res.x
-    f0, _ = _objective(log_s, *args)  # the mode at the optimum
+    f0, g0 = _objective(log_s, *args)  # the mode at the optimum
     theta, L, ok = state["theta"], state["L"], bool(state["ok"])
 
     def point(ls, weight):
@@ -479,7 +479,7 @@ def fit_mixed(
     centre = point(log_s, 1.0)
     points = (centre,)
     if integrate:
-        points = _hyper_points(log_s, f0, centre, args, bounds) or points
+        points = _hyper_points(log_s, f0, g0, centre, args, bounds) or points
     return MixedFit(
         family=family,
         theta=theta,
@@ -518,7 +518,7 @@ def _design(d: int) -> tuple[np.ndarray, np.ndarray]:
     return z, np.r_[1.0, np.full(m - 1, delta)]
 
 
-def _hyper_points(log_s, f0, centre, args, bounds, *, step=0.02) -> tuple:
+def _hyper_points(log_s, f0, g0, centre, args, bounds, *, step=0.02) -> tuple:
     """Integration points over the log sds around their posterior mode (see :func:`fit_mixed`).
 
     Weights: the design's base weight (:func:`_design`) times the posterior
@@ -528,14 +528,12 @@ def _hyper_points(log_s, f0, centre, args, bounds, *, step=0.02) -> tuple:
     d = len(log_s)
     lo = np.array([b[0] for b in bounds])
     hi = np.array([b[1] for b in bounds])
-    # Hessian of −log p(ψ | y) by central differences of the exact gradient
+    # Hessian of −log p(ψ | y) by differences of the exact gradient (``g0`` at the mode)
     Hs = np.zeros((d, d))
     for j in range(d):
         e = np.zeros(d)
-        e[j] = step
-        up = np.minimum(log_s + e, hi)
-        down = np.maximum(log_s - e, lo)
-        Hs[:, j] = (_objective(up, *args)[1] - _objective(down, *args)[1]) / (up[j] - down[j])
+        e[j] = step if log_s[j] + step <= hi[j] else -step
+        Hs[:, j] = (_objective(log_s + e, *args)[1] - g0) / e[j]
     Hs = 0.5 * (Hs + Hs.T)
     vals, vecs = np.linalg.eigh(Hs)
     sd = 1.0 / np.sqrt(np.maximum(vals, 1.0 / _MAX_HYPER_SD**2))
