@@ -166,7 +166,7 @@ def _prior_diag(n_fixed: int, sizes, sigma) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def prior_precision(model: MixedModel, sigma) -> tuple[np.ndarray, float, list]:
+def prior_precision(model: MixedModel, sigma, *, derivatives: bool = True) -> tuple:
     """Prior precision of (β, u…) for the random-effect sds ``sigma``.
 
     ``sigma`` holds one sd per group, then one per structured group
@@ -197,6 +197,8 @@ def prior_precision(model: MixedModel, sigma) -> tuple[np.ndarray, float, list]:
         c = s_iid**2 + s_sp**2 * r  # covariance eigenvalues of u = u_iid + s
         Lam[sl, sl] = (V / c) @ V.T
         logdet += float(np.sum(np.log(lam[sl])) * -1 - np.sum(np.log(c)))
+        if not derivatives:
+            continue
         for h, d in ((g, -2 * s_iid**2 / c**2), (k + j, -2 * s_sp**2 * r / c**2)):
             derivs[h] = (sl, ((V * d) @ V.T, float(np.sum(c * d))))
     return Lam, logdet, derivs
@@ -303,10 +305,11 @@ def _newton(ops, y, n, lam, theta, family, sigma_e, *, tol=1e-7, max_iter=50):
             break
     eta = ops.eta(theta)
     if family == "binomial":
-        p = 1.0 / (1.0 + np.exp(-eta))
         ll = float(np.sum(y * eta - n * np.logaddexp(0.0, eta)))
-        H = _plus(ops.gram(n * p * (1 - p)), lam)
-        c = cho_factor(H, lower=True, check_finite=False)
+        if not ok:  # converged: the last step was below tol, its Hessian stands
+            p = 1.0 / (1.0 + np.exp(-eta))
+            H = _plus(ops.gram(n * p * (1 - p)), lam)
+            c = cho_factor(H, lower=True, check_finite=False)
     else:
         r = y - eta
         ll = float(-0.5 * np.sum(r * r) / sigma_e**2 - np.sum(n) * np.log(sigma_e))
@@ -317,7 +320,7 @@ def _leverages(ops: _Ops, C: np.ndarray) -> np.ndarray:
     """``diag(A C Aᵀ)`` for the design ``A`` of ``ops`` (C symmetric, (P, P))."""
     F = ops.F
     X = ops.X
-    h = np.einsum("ij,jk,ik->i", X, C[:F, :F], X)
+    h = np.sum((X @ C[:F, :F]) * X, axis=1)
     idx = []
     for k, off in enumerate(ops.offsets):
         pos = np.where(ops.has[k], off + ops.g[k], -1)
@@ -344,7 +347,7 @@ def _objective(log_s, ops, y, n, model, family, state, grad=True):
     k = len(log_s) - (family == "gaussian")  # random-effect sds
     sigma = np.exp(log_s[:k])
     sigma_e = float(np.exp(log_s[k])) if family == "gaussian" else 1.0
-    lam, lam_logdet, derivs = prior_precision(model, sigma)
+    lam, lam_logdet, derivs = prior_precision(model, sigma, derivatives=grad)
     theta, L, ll, ok = _newton(ops, y, n, lam, state["theta"], family, sigma_e)
     state.update(theta=theta, L=L, ll=ll, ok=ok)
     quad = float(theta @ _times(lam, theta))
@@ -365,6 +368,8 @@ def _objective(log_s, ops, y, n, model, family, state, grad=True):
     C = cho_solve((L, True), np.eye(len(theta)), check_finite=False)
     h = _leverages(ops, C)
     grad = np.zeros(len(log_s))
+    dtheta = np.zeros((len(theta), len(log_s)))
+    state["dtheta"] = dtheta
     eta = ops.eta(theta)
     if family == "binomial":
         p = 1.0 / (1.0 + np.exp(-eta))
@@ -379,8 +384,9 @@ def _objective(log_s, ops, y, n, model, family, state, grad=True):
             D_th = D @ th
             g = -0.5 * th @ D_th + 0.5 * tr_cov_d - 0.5 * np.sum(C[sl, sl] * D)
         g -= sigma[j] ** 2 / sd**2
+        d_theta = -C[:, sl] @ D_th  # how the mode moves with ψ_j
+        dtheta[:, j] = d_theta
         if family == "binomial":
-            d_theta = -C[:, sl] @ D_th
             g -= 0.5 * np.sum(w1 * ops.eta_linear(d_theta) * h)
         grad[j] = g
     if family == "gaussian":
@@ -472,6 +478,7 @@ def fit_mixed(
     )
     log_s = res.x
     f0, g0 = _objective(log_s, *args)  # the mode at the optimum
+    dtheta = state["dtheta"]
     theta, L, ok = state["theta"], state["L"], bool(state["ok"])
 
     def point(ls, weight):
@@ -486,7 +493,7 @@ def fit_mixed(
     centre = point(log_s, 1.0)
     points = (centre,)
     if integrate:
-        points = _hyper_points(log_s, f0, g0, centre, args, bounds) or points
+        points = _hyper_points(log_s, f0, g0, dtheta, centre, args, bounds) or points
     return MixedFit(
         family=family,
         theta=theta,
@@ -525,7 +532,7 @@ def _design(d: int) -> tuple[np.ndarray, np.ndarray]:
     return z, np.r_[1.0, np.full(m - 1, delta)]
 
 
-def _hyper_points(log_s, f0, g0, centre, args, bounds, *, step=0.02) -> tuple:
+def _hyper_points(log_s, f0, g0, dtheta, centre, args, bounds, *, step=0.02) -> tuple:
     """Integration points over the log sds around their posterior mode (see :func:`fit_mixed`).
 
     Weights: the design's base weight (:func:`_design`) times the posterior
@@ -556,7 +563,8 @@ def _hyper_points(log_s, f0, g0, centre, args, bounds, *, step=0.02) -> tuple:
         ls = log_s + scale @ z
         if np.any(ls < lo) or np.any(ls > hi):
             continue
-        state["theta"] = centre.theta.copy()  # warm start from the mode
+        # warm start: the mode moved to first order (``dtheta``, implicit derivative)
+        state["theta"] = centre.theta + dtheta @ (ls - log_s)
         f, _ = _objective(ls, *args, grad=False)
         if not np.isfinite(f):
             continue

@@ -133,6 +133,7 @@ class MeasureModel:
     census: _Census
     shift: float = 0.0  # benchmarking shift of the linear predictor
     ops: object = field(default=None, repr=False)
+    _cov_cache: dict = field(default_factory=dict, repr=False)
 
     def points(self) -> tuple:
         """Integration points over the variance parameters (:class:`HyperPoint`)."""
@@ -197,6 +198,7 @@ class MeasureModel:
         from scipy.special import expit
 
         pts = self.points()
+        given = theta
         if theta is None:
             theta = [p.theta for p in pts]
             chol = [p.chol for p in pts]
@@ -219,13 +221,16 @@ class MeasureModel:
             out[lv] = TerritoryEstimates(value, nan, nan.copy(), var_fp + spread, N)
         if not intervals:
             return out
-        cbar = self.mixture_covariance(chol, weights=w)
+        if given is None:  # the fitted points (cached)
+            cbar = self.mixture_covariance()
+        else:
+            cbar = self.mixture_covariance(chol, weights=w)
         grads = self._gradients(levels, theta[0], subset)
         for lv in levels:
             est = out[lv]
             present, G = grads[lv]
             var = np.full(len(est.value), np.nan)
-            var[present] = np.einsum("ij,jk,ik->i", G, cbar, G)
+            var[present] = np.sum((G @ cbar) * G, axis=1)
             var = var + est.se  # se held the finite-population variance and the spread
             grad = None
             if subset is None:
@@ -254,6 +259,9 @@ class MeasureModel:
         from scipy.linalg import cho_solve
 
         pts = self.points()
+        key = (residual and self.family == "gaussian", weights is None and chol is None)
+        if key[1] and key in self._cov_cache:
+            return self._cov_cache[key]
         chol = [p.chol for p in pts] if chol is None else chol
         if weights is None:
             weights = np.array([p.weight for p in pts][: len(chol)])
@@ -262,6 +270,8 @@ class MeasureModel:
         for wk, L, pt in zip(weights, chol, pts, strict=False):
             scale = wk / pt.sigma_e**2 if residual and self.family == "gaussian" else wk
             out += scale * cho_solve((L, True), eye, check_finite=False)
+        if key[1]:
+            self._cov_cache[key] = out
         return out
 
     def _point_values(self, levels, theta, sigma_e) -> dict:
