@@ -46,9 +46,14 @@ def main() -> None:
     dep = table.loc["departement"]
     epci = table.loc["epci"]
     ratio = dep.loc["model", "RMSE (pts)"] / dep.loc["direct", "RMSE (pts)"]
+    same = "RMSE là où le direct est publié"
+    ratio_same = dep.loc["model", same] / dep.loc["direct", same]
     print("\nGoals (issue 13), départements unless said:")
     goals = [
-        ("modelled RMSE ≤ ½ direct", f"{ratio:.2f} × direct", ratio <= 0.5),
+        ("modelled RMSE ≤ ½ direct (model on every département, direct where published)",
+         f"{ratio:.2f} × direct", ratio <= 0.5),
+        ("modelled RMSE ≤ ½ direct, both where the direct figure is published",
+         f"{ratio_same:.2f} × direct", ratio_same <= 0.5),
         ("95 % interval coverage 92–97 %", f"{dep.loc['model', 'couverture IC 95 %']:.1%}",
          0.92 <= dep.loc["model", "couverture IC 95 %"] <= 0.97),
         ("≥ 95 % of départements published", f"{dep.loc['model', 'publiés']:.1%}",

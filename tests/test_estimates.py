@@ -21,6 +21,7 @@ from barometre_geo.protection.modelled import (
     publish_modelled,
 )
 from barometre_geo.stats.estimates import MixedModel, auxiliary, fit_measure, fit_mixed
+from barometre_geo.stats.estimates.design import departement_pairs, icar_structure
 from barometre_geo.stats.estimates.laplace import _objective, _Ops
 from barometre_geo.stats.estimates.model import MODEL_LEVELS, small_territory_answers
 from barometre_geo.stats.prepare import _dedup_latest, indicator_measures, prepare_rows
@@ -33,11 +34,16 @@ INDICATORS = ["inclusion_cnfs", SENSITIVE, "outils_materiel_reconditionne", "inf
 LEVELS = ["epci", "departement", "region", "france"]
 
 
-def _toy(n=1500, seed=0, family="binomial"):
+def _toy(n=1500, seed=0, family="binomial", spatial=False):
     rng = np.random.default_rng(seed)
     d = rng.integers(0, 40, n)
     r = d // 8
     u, v = rng.normal(0, 0.5, 40), rng.normal(0, 0.3, 5)
+    structure = ()
+    if spatial:  # 38 units on a line (neighbours i, i + 1) and two islands
+        line = np.arange(37)
+        structure = (icar_structure(40, line, line + 1), None)
+        u = u + np.cumsum(rng.normal(0, 0.2, 40))
     x = rng.normal(size=n)
     eta = -0.4 + 0.8 * x + u[d] + v[r]
     if family == "binomial":
@@ -45,14 +51,15 @@ def _toy(n=1500, seed=0, family="binomial"):
     else:
         y = 10 * eta + rng.normal(0, 4, n)
     X = np.column_stack([np.ones(n), x])
-    return MixedModel(X, (d, r), (40, 5), y, np.ones(n))
+    return MixedModel(X, (d, r), (40, 5), y, np.ones(n), structure)
 
 
+@pytest.mark.parametrize("spatial", [False, True], ids=["iid", "bym"])
 @pytest.mark.parametrize("family", ["binomial", "gaussian"])
-def test_laplace_gradient_is_exact(family):
-    m = _toy(family=family)
+def test_laplace_gradient_is_exact(family, spatial):
+    m = _toy(family=family, spatial=spatial)
     ops = _Ops(m)
-    x0 = np.log([0.4, 0.3] + ([3.0] if family == "gaussian" else []))
+    x0 = np.log([0.4, 0.3] + ([0.5] if spatial else []) + ([3.0] if family == "gaussian" else []))
     _, grad = _objective(x0, ops, m.y, m.n, m, family, {"theta": np.zeros(ops.P)})
     for j in range(len(x0)):
         e = np.zeros(len(x0))
@@ -67,6 +74,58 @@ def test_laplace_recovers_the_model():
     assert fit.converged
     assert fit.beta[1] == pytest.approx(0.8, abs=0.1)
     assert 0.3 < fit.sigma[0] < 0.75
+
+
+def _effect_moments(fit, k=0):
+    """Mixture mean and variance of the k-th random effect's levels."""
+    F, sizes = fit.n_fixed, fit.sizes
+    sl = slice(F + sum(sizes[:k]), F + sum(sizes[: k + 1]))
+    mean = sum(p.weight * p.theta[sl] for p in fit.points)
+    second = 0.0
+    for p in fit.points:
+        cov = np.linalg.inv(p.chol @ p.chol.T)
+        second = second + p.weight * (np.diag(cov)[sl] + p.theta[sl] ** 2)
+    return mean, second - mean**2
+
+
+def test_integration_over_the_variances_widens_what_few_answers_leave_open():
+    # 200 answers over 40 départements and no département effect at all: the data say
+    # little about σ_d; plugging in a mode on the boundary (σ_d → 0) pooled everything
+    rng = np.random.default_rng(5)
+    d = rng.integers(0, 40, 200)
+    y = (rng.random(200) < 0.4).astype(float)
+    m = MixedModel(np.ones((200, 1)), (d, d // 8), (40, 5), y, np.ones(200))
+    plug = fit_mixed(m, integrate=False)
+    fit = fit_mixed(m)
+    assert len(plug.points) == 1 and len(fit.points) == 9  # central composite design, 2 sds
+    assert sum(p.weight for p in fit.points) == pytest.approx(1.0)
+    s_d = [p.sigma[0] for p in fit.points]
+    assert min(s_d) < fit.sigma[0] < max(s_d) and max(s_d) > 1.5 * fit.sigma[0]
+    assert fit.sigma[0] > 0.05  # the posterior of log σ keeps its mode off the boundary
+    _, var_plug = _effect_moments(plug)
+    _, var = _effect_moments(fit)
+    assert np.mean(var) > 1.02 * np.mean(var_plug)  # + the spread of the points
+
+
+def test_spatial_part_borrows_from_neighbours():
+    # a smooth field on a line of 40 départements, every third one without answers
+    rng = np.random.default_rng(11)
+    field = np.cumsum(rng.normal(0, 0.35, 40))
+    field -= field.mean()
+    d = rng.integers(0, 40, 3000)
+    d = d[d % 3 != 1]
+    y = (rng.random(len(d)) < 1 / (1 + np.exp(-(field[d])))).astype(float)
+    line = np.arange(39)
+    X = np.ones((len(d), 1))
+    iid = MixedModel(X, (d,), (40,), y, np.ones(len(d)))
+    bym = MixedModel(X, (d,), (40,), y, np.ones(len(d)), (icar_structure(40, line, line + 1),))
+    empty = np.arange(1, 40, 3)
+    err = {}
+    for name, m in (("iid", iid), ("bym", bym)):
+        fit = fit_mixed(m)
+        u, _ = _effect_moments(fit)
+        err[name] = np.sqrt(np.mean((u + fit.beta[0] - field)[empty] ** 2))
+    assert err["bym"] < 0.6 * err["iid"]
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +256,8 @@ def test_publication_keys_round_to_whole_points_and_compare_with_france():
 def prepared(demo, territories, covered):
     geo = build_geo(territories)
     prep = prepare_rows(demo.data, geo)
-    return geo, prep, auxiliary(geo, prep, covered=covered), _dedup_latest(demo.data)
+    aux = auxiliary(geo, prep, covered=covered, dep_pairs=departement_pairs(territories))
+    return geo, prep, aux, _dedup_latest(demo.data)
 
 
 def _audit(demo, prepared, indicator, *, rule: bool):

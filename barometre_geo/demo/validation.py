@@ -11,7 +11,10 @@ class (20-point classes for shares; 5-point classes up to 20 % for means).
 
 Where a figure is published only as a class (modelled figures of the flip
 rule's ``class`` tier), it counts as published and in the class score, not in
-the error, coverage and width (computed on figures published as values).
+the error, coverage and width (computed on figures published as values). The
+direct RMSE is computed where a direct figure is published (territories with
+enough answers), the modelled one on every territory: the last column gives
+both on the same territories, those where the direct figure is published.
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ def validate_estimates(
                 true_cls = _class(tv, mean)
                 pub_tier = np.full(n_t, -1)
                 pub_tier[pos] = part["model_publication"].cat.codes.to_numpy()
+                direct_has = ok & np.isfinite(col("value"))
                 for est, value, lo, hi, shown, cls in (
                     ("direct", col("value"), col("ci_low"), col("ci_high"), None, None),
                     (
@@ -124,6 +128,8 @@ def validate_estimates(
                         only = ok & (pub_tier == 1)
                         drawn = np.where(only, _class(cls + 1e-9, mean), drawn)
                     right = published & (drawn == true_cls)
+                    same = has & direct_has  # where a direct figure is published too
+                    err_same = (value - tv)[same] * scale
                     rows.append({
                         "seed": int(seed), "indicator": iid, "option": option or "",
                         "level": lv, "estimator": est, "territories": int(ok.sum()),
@@ -132,6 +138,7 @@ def validate_estimates(
                         "covered": int(np.sum(inside[has])),
                         "width": float(np.sum((hi - lo)[has]) * scale),
                         "right_class": int(right.sum()),
+                        "sq_same": float(np.sum(err_same**2)), "valued_same": int(same.sum()),
                     })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -146,6 +153,7 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
         "largeur IC (pts)": g["width"] / g["valued"],
         "publiés": g["published"] / g["territories"],
         "bonne classe": g["right_class"] / g["territories"],
+        "RMSE là où le direct est publié": np.sqrt(g["sq_same"] / g["valued_same"]),
     })  # fmt: skip
     order = [lv for lv in ("departement", "epci", "region") if lv in out.index.get_level_values(0)]
     return out.reindex(pd.MultiIndex.from_product([order, ["direct", "model"]]))

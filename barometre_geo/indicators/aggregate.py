@@ -437,11 +437,13 @@ def aggregate(
     model_report = None
     if estimates == "model":
         from ..protection.modelled import hidden_direct_units
+        from ..stats.estimates.design import departement_pairs
         from .modelled import add_rows, model_columns
 
         extra, model_report, more = model_columns(
             table, plans, inds, prep, geo, covered=covered, k=k, k_sensitive=k_sensitive,
             hidden=hidden_direct_units(cs, prot, plans),
+            dep_pairs=departement_pairs(territories),
         )  # fmt: skip
         for name, col in extra.items():
             table[name] = col

@@ -40,8 +40,8 @@ MODEL_COLUMNS: tuple[str, ...] = (
 MODEL_METHOD = (
     "MRP: régression logistique multiniveau (moyennes : linéaire) sur le type de collectivité, "
     "la population (log), la couverture par une structure de mutualisation, avec effets "
-    "aléatoires département et région ; post-stratifiée sur toutes les collectivités de "
-    "l'univers (COG)"
+    "aléatoires département (dont une part spatiale : les départements voisins se "
+    "ressemblent) et région ; post-stratifiée sur toutes les collectivités de l'univers (COG)"
 )
 _MODEL_LEVELS = ("epci", "departement", "region")
 _OUT_LEVEL = {"france_metropolitaine": ("zone", 0), "outre_mer": ("zone", 1)}
@@ -66,6 +66,7 @@ def model_columns(
     k: int,
     k_sensitive: int,
     hidden: dict | None = None,
+    dep_pairs=None,
 ) -> tuple[dict, dict, pd.DataFrame]:
     """Modelled columns aligned on ``table``, a report for ``attrs``, and the missing EPCI rows.
 
@@ -92,6 +93,9 @@ def model_columns(
         (:func:`barometre_geo.protection.modelled.hidden_direct_units`): the model
         leaves out their answers, and the zone and France modelled figures are
         hidden where the direct ones are.
+    dep_pairs : tuple of arrays, optional
+        Neighbouring départements (:func:`barometre_geo.stats.estimates.design.
+        departement_pairs`): the département effects get a spatial part.
     """
     from ..protection.modelled import PUBLICATIONS, publication_keys
     from ..stats.estimates.design import auxiliary
@@ -135,7 +139,7 @@ def model_columns(
     )  # fmt: skip
     index = {key: (g["u"].to_numpy(), g["i"].to_numpy()) for key, g in frame.groupby(
         ["ind", "opt", "lv"], sort=False)}  # fmt: skip
-    aux = auxiliary(geo, prep, covered=covered)
+    aux = auxiliary(geo, prep, covered=covered, dep_pairs=dep_pairs)
     n_units = {lv: geo.units(lv) for lv in MODEL_LEVELS}
     report: dict = {"method": MODEL_METHOD, "measures": 0, "not_fitted": [], "tiers": {}}
     tiers = {lv: np.zeros(3, dtype=np.int64) for lv in _MODEL_LEVELS}

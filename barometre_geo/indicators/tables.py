@@ -115,7 +115,8 @@ DICTIONARY: dict[str, tuple[str, str]] = {
         "nombre",
         "Estimation modélisée (MRP) : part des collectivités de l'univers du territoire (0–1) "
         "ou moyenne (%), prédite par un modèle multiniveau (type, population, couverture par "
-        "une structure de mutualisation ; effets département et région) appliqué à toutes "
+        "une structure de mutualisation ; effets département, voisinage des départements et "
+        "région) appliqué à toutes "
         "les collectivités. Vide si seule la classe est publiée ou si elle est secrète.",
     ),
     "model_ci_low": ("nombre", "Borne basse de l'intervalle à 95 % de l'estimation modélisée."),

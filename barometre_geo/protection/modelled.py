@@ -29,9 +29,13 @@ exact change of the posterior mode's score (one Newton step: the Hessian of the
 logistic likelihood does not depend on the answers) propagated to the figure,
 with a safety margin of half the change. :func:`flip_audit` checks a
 publication the slow way: it refits the model for every flip (Newton to
-convergence) and recomputes every published element. The variance parameters
-of the model are held at their fitted values in both (a single answer moves
-them by a fraction of a percent; they are not published).
+convergence) and recomputes every published element. The model integrates
+over its variance parameters (a weighted mixture of Gaussian approximations,
+:func:`barometre_geo.stats.estimates.fit_mixed`): the screen takes one Newton
+step at every integration point and adds the points' weighted changes, the
+audit refits every point; both hold the points' variance parameters and
+weights at their fitted values (a single answer moves them by a fraction of a
+percent; they are not published).
 
 The département and région figures meet the rule by construction: the model
 leaves out the answers of départements and régions with fewer than ``k`` of them
@@ -237,7 +241,6 @@ def publish_modelled(
 
 
 def _publish(mm, est, *, unit_of, k, levels, margin):
-    from scipy.linalg import cho_solve
 
     fam = mm.family
     nat = float(est["france"].value[0])
@@ -260,8 +263,6 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
     rows = np.unique(np.concatenate([s[2] for s in scopes]))
     y = mm.model.y
     dy = _flipped_answers(y[rows], fam) - y[rows]
-    if fam == "gaussian":
-        dy = dy / mm.fit.sigma_e**2
     F = mm.fit.n_fixed
     q_d, q_r = mm.fit.sizes
     P = F + q_d + q_r
@@ -272,7 +273,9 @@ def _publish(mm, est, *, unit_of, k, levels, margin):
     A[np.flatnonzero(ok), F + dep[ok]] = 1.0
     ok = reg >= 0
     A[np.flatnonzero(ok), F + q_d + reg[ok]] = 1.0
-    B = cho_solve((mm.fit.chol, True), (A * dy[:, None]).T, check_finite=False)  # (P, rows)
+    # one Newton step per integration point of the variance parameters (each with
+    # its own precision), weighted: Σ_k w_k H_k⁻¹ a_j Δy_j (/ σ_e,k² for means)
+    B = mm.mixture_covariance(residual=True) @ (A * dy[:, None]).T  # (P, rows)
     col_of = np.full(int(rows.max()) + 1, -1)
     col_of[rows] = np.arange(len(rows))
     d_nat_all = est["france"].grad[0] @ B

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Auxiliary", "auxiliary", "fixed_columns"]
+__all__ = ["Auxiliary", "auxiliary", "departement_pairs", "fixed_columns", "icar_structure"]
 
 from ..prepare import _KINDS
 
@@ -58,6 +58,7 @@ class Auxiliary:
     n_dep: int
     n_reg: int
     covered: bool
+    dep_structure: tuple | None = None
 
 
 def _standardise(values: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
@@ -65,7 +66,61 @@ def _standardise(values: np.ndarray, mask: np.ndarray) -> tuple[float, float]:
     return (float(x.mean()), float(x.std()) or 1.0) if len(x) else (0.0, 1.0)
 
 
-def auxiliary(geo, prep, covered=None) -> Auxiliary:
+def departement_pairs(territories) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of départements sharing an edge (rook), as positions in ``territories.departements``.
+
+    Computed from the département polygons of the reference (a valid polygonal
+    coverage: :func:`barometre_geo.territories.adjacency.rook_pairs`); the
+    overseas départements have no neighbour, Corse-du-Sud and Haute-Corse only
+    each other.
+    """
+    from ...territories.adjacency import rook_pairs
+
+    deps = territories.departements
+    if "geometry" not in deps or not len(deps):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    i, j, _ = rook_pairs(deps.geometry.to_numpy())
+    return i, j
+
+
+def icar_structure(n: int, i: np.ndarray, j: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Eigenvectors and eigenvalues of the scaled covariance of an intrinsic CAR field.
+
+    The field over ``n`` units with neighbour pairs ``(i, j)`` has precision
+    ``Q = D − W`` (Besag 1974); its covariance ``R`` is the pseudo-inverse of
+    ``Q``, i.e. the field sums to zero on each connected component, and a unit
+    without neighbour (an island) has none (its own intercept only). ``R`` is
+    scaled so that the geometric mean of the variances of the units with
+    neighbours is 1 (Sørbye & Rue 2014), which makes its sd comparable with the
+    independent one. Returns ``(V, r)`` with ``R = V diag(r) Vᵀ``, or ``None``
+    without any pair.
+
+    Examples
+    --------
+    >>> V, r = icar_structure(3, np.array([0]), np.array([1]))  # 0 – 1, and an island
+    >>> np.round(V @ np.diag(r) @ V.T, 3)
+    array([[ 1., -1.,  0.],
+           [-1.,  1.,  0.],
+           [ 0.,  0.,  0.]])
+    """
+    if len(i) == 0:
+        return None
+    Q = np.zeros((n, n))
+    np.add.at(Q, (i, j), -1.0)
+    np.add.at(Q, (j, i), -1.0)
+    Q[np.diag_indices(n)] = -Q.sum(axis=1)
+    vals, V = np.linalg.eigh(Q)
+    tol = 1e-9 * max(float(vals.max()), 1.0)
+    r = np.where(vals > tol, 1.0 / np.where(vals > tol, vals, 1.0), 0.0)
+    var = (V * r) @ V.T
+    d = np.diag(var)
+    linked = np.diag(Q) > 0
+    scale = float(np.exp(np.mean(np.log(d[linked]))))
+    return V, r / scale
+
+
+def auxiliary(geo, prep, covered=None, *, dep_pairs=None) -> Auxiliary:
     """Covariates of the reference and of the responses.
 
     Parameters
@@ -78,6 +133,10 @@ def auxiliary(geo, prep, covered=None) -> Auxiliary:
         Codes of the communes served by a mutualisation structure (a set, a list
         or a Series of codes such as ``structures.members["commune"]``), or a
         boolean Series indexed by commune code. ``None``: no coverage term.
+    dep_pairs : tuple of arrays, optional
+        Neighbouring départements (:func:`departement_pairs`, unit numbers): the
+        département intercepts get a spatial (BYM) part. ``None``: independent
+        intercepts only.
     """
     ref = geo.ref
     kind = ref["kind"].to_numpy(dtype=object)
@@ -151,7 +210,24 @@ def auxiliary(geo, prep, covered=None) -> Auxiliary:
         n_dep=geo.units("departement"),
         n_reg=geo.units("region"),
         covered=covered is not None,
+        dep_structure=None
+        if dep_pairs is None
+        else _structure(geo.units("departement"), dep_pairs),
     )
+
+
+_STRUCTURES: dict = {}
+
+
+def _structure(n: int, pairs) -> tuple | None:
+    """:func:`icar_structure` of the département pairs, computed once per graph."""
+    i, j = (np.asarray(a, dtype=np.int64) for a in pairs)
+    key = (n, i.tobytes(), j.tobytes())
+    if key not in _STRUCTURES:
+        if len(_STRUCTURES) > 8:
+            _STRUCTURES.clear()
+        _STRUCTURES[key] = icar_structure(n, i, j)
+    return _STRUCTURES[key]
 
 
 def fixed_columns(kinds_universe, *, covered: bool) -> list[str]:

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..intervals import Z95
 from .design import Auxiliary, design_rows, fixed_columns
-from .laplace import MixedFit, MixedModel, _newton, _Ops, _prior_diag, fit_mixed
+from .laplace import HyperPoint, MixedFit, MixedModel, _newton, _Ops, fit_mixed, prior_precision
 
 __all__ = [
     "MODEL_LEVELS",
@@ -133,20 +133,36 @@ class MeasureModel:
     census: _Census
     shift: float = 0.0  # benchmarking shift of the linear predictor
     ops: object = field(default=None, repr=False)
+    _cov_cache: dict = field(default_factory=dict, repr=False)
 
-    def refit(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Posterior mode and Cholesky factor for answers ``y`` (same variances, warm start)."""
-        lam = _prior_diag(self.fit.n_fixed, self.fit.sizes, self.fit.sigma)
+    def points(self) -> tuple:
+        """Integration points over the variance parameters (:class:`HyperPoint`)."""
+        if self.fit.points:
+            return self.fit.points
+        f = self.fit
+        return (HyperPoint(1.0, f.theta, f.chol, f.sigma, f.sigma_e),)
+
+    def refit(self, y: np.ndarray) -> tuple[list, list]:
+        """Posterior modes and Cholesky factors for answers ``y``, one per integration point.
+
+        The variance parameters of each point and the points' weights are held
+        at their fitted values (warm start from each point's mode).
+        """
         if self.ops is None:
             self.ops = _Ops(self.model)
-        theta, L, _, _ = _newton(
-            self.ops, np.asarray(y, float), self.model.n, lam, self.fit.theta.copy(), self.family,
-            self.fit.sigma_e if self.family == "gaussian" else 1.0,
-        )  # fmt: skip
-        return theta, L
+        thetas, chols = [], []
+        for pt in self.points():
+            lam = prior_precision(self.model, pt.sigma)[0]
+            theta, L, _, _ = _newton(
+                self.ops, np.asarray(y, float), self.model.n, lam, pt.theta.copy(), self.family,
+                pt.sigma_e if self.family == "gaussian" else 1.0,
+            )  # fmt: skip
+            thetas.append(theta)
+            chols.append(L)
+        return thetas, chols
 
     def linear_predictor(self, theta: np.ndarray | None = None) -> np.ndarray:
-        """Linear predictor of every census row."""
+        """Linear predictor of every census row (at the mode of the variance parameters)."""
         th = self.fit.theta if theta is None else theta
         F = self.fit.n_fixed
         q_d, q_r = self.fit.sizes
@@ -161,91 +177,65 @@ class MeasureModel:
         self,
         levels=MODEL_LEVELS,
         *,
-        theta: np.ndarray | None = None,
-        chol: np.ndarray | None = None,
+        theta=None,
+        chol=None,
         intervals: bool = True,
         subset: dict | None = None,
     ) -> dict:
         """Post-stratify: ``{level: TerritoryEstimates}`` for every territory of each level.
 
-        ``subset`` (``{level: unit numbers}``) limits the intervals (and gradients)
-        to those territories; the values of the others are still computed.
+        The estimate is the mean of the mixture over the integration points
+        (:meth:`points`); its variance is the mixture's: the finite-population
+        variance, the model variance ``gᵀ C̄ g`` (``C̄`` the points' weighted
+        posterior covariance, ``g`` the gradient of the estimate with respect to
+        (β, u, v), taken at the first point — the mode of the variance
+        parameters) and the spread of the points' estimates. ``theta`` / ``chol``
+        (lists, one per point, as :meth:`refit` gives them) replace the points'
+        modes. ``subset`` (``{level: unit numbers}``) limits the intervals (and
+        gradients) to those territories; the values of the others are still
+        computed. ``grad`` is ``g`` (territories, parameters).
         """
-        from scipy.linalg import solve_triangular
         from scipy.special import expit
 
-        c = self.census
-        eta = self.linear_predictor(theta) + self.shift
-        if self.family == "binomial":
-            p = 1.0 / (1.0 + np.exp(-eta))
-            w = p * (1 - p)
-        else:
-            p = eta
-            w = np.ones(len(p))
-        n_atoms = len(c.atoms)
-        a_p = np.bincount(c.atom_of, weights=p, minlength=n_atoms)
-        a_w = np.bincount(c.atom_of, weights=w, minlength=n_atoms)
-        F = self.fit.n_fixed
-        q_d, q_r = self.fit.sizes
+        pts = self.points()
+        given = theta
+        if theta is None:
+            theta = [p.theta for p in pts]
+            chol = [p.chol for p in pts]
+        elif isinstance(theta, np.ndarray):
+            theta, chol = [theta], [chol]  # one point at the mode's variance parameters
+            pts = (HyperPoint(1.0, theta[0], chol[0], self.fit.sigma, self.fit.sigma_e),)
+        w = np.array([pt.weight for pt in pts])
+        w = w / w.sum()
+        parts = [
+            self._point_values(levels, th, pt.sigma_e) for th, pt in zip(theta, pts, strict=True)
+        ]
         out = {}
-        grads, spans = [], []
         for lv in levels:
-            col = MODEL_LEVELS.index(lv)
-            t = c.atoms[:, col]
-            ok = t >= 0
-            n_t = c.n_units[lv]
-            N = c.counts[lv]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                value = np.bincount(t[ok], weights=a_p[ok], minlength=n_t) / N
-                if self.family == "binomial":
-                    var_fp = np.bincount(t[ok], weights=a_w[ok], minlength=n_t) / N**2
-                else:
-                    var_fp = self.fit.sigma_e**2 / N
-            nan = np.full(n_t, np.nan)
-            out[lv] = TerritoryEstimates(value, nan, nan.copy(), var_fp, N)
-            if intervals:
-                present = np.flatnonzero(N > 0)
-                if subset is not None:
-                    present = np.intersect1d(present, np.asarray(subset.get(lv, []), dtype=int))
-                spans.append((lv, present))
-                grads.append((t, ok, present, N))
+            vals = np.stack([pp[lv][0] for pp in parts])
+            value = w @ vals
+            var_fp = w @ np.stack([pp[lv][1] for pp in parts])
+            spread = w @ (vals - value) ** 2
+            N = self.census.counts[lv]
+            nan = np.full(len(value), np.nan)
+            out[lv] = TerritoryEstimates(value, nan, nan.copy(), var_fp + spread, N)
         if not intervals:
             return out
-        # gradient of each atom's sum with respect to (β, u, v)
-        ga_fix = np.add.reduceat((c.X * w[:, None])[c.order], c.starts, axis=0)
-        a_dep, a_reg = c.atoms[:, -2], c.atoms[:, -1]
-        blocks = []
-        for t, ok, present, N in grads:
-            # rows of G: the territories asked for, in order
-            pos_of = np.full(len(N), -1)
-            pos_of[present] = np.arange(len(present))
-            r = np.where(ok, pos_of[np.maximum(t, 0)], -1)
-            ok = r >= 0
-            n_p = len(present)
-            G = np.zeros((n_p, F + q_d + q_r))
-            for j in range(F):
-                G[:, j] = np.bincount(r[ok], weights=ga_fix[ok, j], minlength=n_p)
-            for off, g, q in ((F, a_dep, q_d), (F + q_d, a_reg, q_r)):
-                m = ok & (g >= 0)
-                block = np.bincount(r[m] * q + g[m], weights=a_w[m], minlength=n_p * q)
-                G[:, off : off + q] = block.reshape(n_p, q)
-            blocks.append(G / N[present, None])
-        L = self.fit.chol if chol is None else chol
-        sol = solve_triangular(L, np.vstack(blocks).T, lower=True, check_finite=False)
-        var_model = np.sum(sol * sol, axis=0)
-        pos = 0
-        out_grads: list = []
-        for lv, present in spans:
+        if given is None:  # the fitted points (cached)
+            cbar = self.mixture_covariance()
+        else:
+            cbar = self.mixture_covariance(chol, weights=w)
+        grads = self._gradients(levels, theta[0], subset)
+        for lv in levels:
             est = out[lv]
+            present, G = grads[lv]
             var = np.full(len(est.value), np.nan)
-            var[present] = var_model[pos : pos + len(present)]
-            pos += len(present)
-            var = var + est.se  # se held the finite-population variance
+            var[present] = np.sum((G @ cbar) * G, axis=1)
+            var = var + est.se  # se held the finite-population variance and the spread
             grad = None
             if subset is None:
-                grad = np.zeros((len(var), F + q_d + q_r))
-                grad[present] = blocks[len(out_grads)]
-            out_grads.append(grad)
+                grad = np.zeros((len(var), G.shape[1]))
+                grad[present] = G
             se = np.sqrt(var)
             value = est.value
             if self.family == "binomial":
@@ -257,6 +247,94 @@ class MeasureModel:
                 lo = np.clip(value - Z95 * se, 0, 100)
                 hi = np.clip(value + Z95 * se, 0, 100)
             out[lv] = TerritoryEstimates(value, lo, hi, se, est.universe, grad)
+        return out
+
+    def mixture_covariance(self, chol=None, *, weights=None, residual: bool = False) -> np.ndarray:
+        """Weighted sum of the points' posterior covariances ``Σ w_k H_k⁻¹`` of (β, u, v).
+
+        ``residual`` divides each by the point's residual variance σ_e² (Gaussian
+        family): the operator that turns a change of the answers ``A ᵀ Δy`` into
+        the mixture's change of the modes (one Newton step per point).
+        """
+        from scipy.linalg import cho_solve
+
+        pts = self.points()
+        key = (residual and self.family == "gaussian", weights is None and chol is None)
+        if key[1] and key in self._cov_cache:
+            return self._cov_cache[key]
+        chol = [p.chol for p in pts] if chol is None else chol
+        if weights is None:
+            weights = np.array([p.weight for p in pts][: len(chol)])
+        eye = np.eye(chol[0].shape[0])
+        out = np.zeros_like(eye)
+        for wk, L, pt in zip(weights, chol, pts, strict=False):
+            scale = wk / pt.sigma_e**2 if residual and self.family == "gaussian" else wk
+            out += scale * cho_solve((L, True), eye, check_finite=False)
+        if key[1]:
+            self._cov_cache[key] = out
+        return out
+
+    def _point_values(self, levels, theta, sigma_e) -> dict:
+        """One point's ``{level: (value, finite-population variance)}``."""
+        c = self.census
+        eta = self.linear_predictor(theta) + self.shift
+        if self.family == "binomial":
+            p = 1.0 / (1.0 + np.exp(-eta))
+            a_w = np.bincount(c.atom_of, weights=p * (1 - p), minlength=len(c.atoms))
+        else:
+            p = eta
+        a_p = np.bincount(c.atom_of, weights=p, minlength=len(c.atoms))
+        out = {}
+        for lv in levels:
+            t = c.atoms[:, MODEL_LEVELS.index(lv)]
+            ok = t >= 0
+            n_t = c.n_units[lv]
+            N = c.counts[lv]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = np.bincount(t[ok], weights=a_p[ok], minlength=n_t) / N
+                if self.family == "binomial":
+                    var_fp = np.bincount(t[ok], weights=a_w[ok], minlength=n_t) / N**2
+                else:
+                    var_fp = np.where(N > 0, sigma_e**2 / N, np.nan)
+            out[lv] = (value, var_fp)
+        return out
+
+    def _gradients(self, levels, theta, subset) -> dict:
+        """``{level: (territories asked, gradient of their estimates w.r.t. (β, u, v))}``."""
+        c = self.census
+        F = self.fit.n_fixed
+        q_d, q_r = self.fit.sizes
+        eta = self.linear_predictor(theta) + self.shift
+        if self.family == "binomial":
+            p = 1.0 / (1.0 + np.exp(-eta))
+            w = p * (1 - p)
+        else:
+            w = np.ones(len(eta))
+        a_w = np.bincount(c.atom_of, weights=w, minlength=len(c.atoms))
+        # gradient of each atom's sum with respect to (β, u, v)
+        ga_fix = np.add.reduceat((c.X * w[:, None])[c.order], c.starts, axis=0)
+        a_dep, a_reg = c.atoms[:, -2], c.atoms[:, -1]
+        out = {}
+        for lv in levels:
+            t = c.atoms[:, MODEL_LEVELS.index(lv)]
+            N = c.counts[lv]
+            present = np.flatnonzero(N > 0)
+            if subset is not None:
+                present = np.intersect1d(present, np.asarray(subset.get(lv, []), dtype=int))
+            # rows of G: the territories asked for, in order
+            pos_of = np.full(len(N), -1)
+            pos_of[present] = np.arange(len(present))
+            r = np.where(t >= 0, pos_of[np.maximum(t, 0)], -1)
+            ok = r >= 0
+            n_p = len(present)
+            G = np.zeros((n_p, F + q_d + q_r))
+            for j in range(F):
+                G[:, j] = np.bincount(r[ok], weights=ga_fix[ok, j], minlength=n_p)
+            for off, g, q in ((F, a_dep, q_d), (F + q_d, a_reg, q_r)):
+                m = ok & (g >= 0)
+                block = np.bincount(r[m] * q + g[m], weights=a_w[m], minlength=n_p * q)
+                G[:, off : off + q] = block.reshape(n_p, q)
+            out[lv] = (present, G / N[present, None])
         return out
 
     def benchmark(self, target: float) -> float:
@@ -342,6 +420,7 @@ def fit_measure(
         sizes=(aux.n_dep, aux.n_reg),
         y=np.asarray(y, dtype=float)[rows],
         n=np.ones(len(rows)),
+        structure=(aux.dep_structure, None) if aux.dep_structure is not None else (),
     )
     family = "gaussian" if is_mean else "binomial"
     with single_thread():
