@@ -255,11 +255,8 @@ def test_figures_follow_the_report_words(national):
         return float(rows["value"].iloc[0])
 
     assert share("inclusion_actions_mediation") < 0.5  # "une minorité"
-    # NaN: hidden — the DROM's option rows of this sensitive multiple choice fall under
-    # the attribute rule, and France and France métropolitaine are hidden as complements
-    # by the option-row step, which does not prefer other complements yet
     aucun = share("cyber_protections", "aucun")
-    assert aucun < 0.1 or np.isnan(aucun)  # "une large majorité" protégée
+    assert aucun < 0.1  # "une large majorité" protégée
     pra = share("cyber_pra")
     assert pra < 0.3 and share("infra_datacenter") < 0.15  # "peu"
     assert share("communication_audit_accessibilite") < 0.25

@@ -295,7 +295,16 @@ class _Audit:
             closed = self._closes(i, members, hidden, cls, make)
             if closed is not None:
                 return cls.tolist(), closed
-        for pool in (classes, every):
+
+        # sets of classes: without the national figures first (they are kept whenever a set
+        # of other cells closes the leak), then with them
+        def _local(pool):  # at most 2 × MAX_TESTS classes: each one tried is a new system
+            return [c for c in pool if not NATIONAL[self.cs.c_level[c]].all()][: 2 * MAX_TESTS]
+
+        pools = (
+            (_local(classes), _local(every), classes, every) if any(national) else (classes, every)
+        )
+        for pool in pools:
             chosen: list[np.ndarray] = []
             for cls in pool:
                 chosen.append(cls)
