@@ -127,8 +127,8 @@ def write_gpkg(result, path) -> Path:
     import pyogrio
 
     from ..maps._generalise import generalised_level, tolerance_text
-    from ..maps._gpkg import GEOMETRY_COLUMN
-    from ..maps._gpkg_meta import GPKG_VERSION, finish_gpkg
+    from ..maps._gpkg import GEOMETRY_COLUMN, write_layer
+    from ..maps._gpkg_meta import finish_gpkg
     from ..maps._qgis import layer_styles_frame
     from .colors import categories
     from .style import column_rows, layer_styles, metadata_rows
@@ -150,19 +150,13 @@ def write_gpkg(result, path) -> Path:
 
     def write(df, layer, epsg=None, name=""):
         description = _DESCRIPTIONS.get(name, "")
-        opts = {"IDENTIFIER": f"Couverture OPSN — {layer}", "DESCRIPTION": description}
-        if epsg:
-            opts["GEOMETRY_NAME"] = GEOMETRY_COLUMN
-            if len(df) < 100:  # a few overseas polygons: an R-tree would outweigh them
-                opts["SPATIAL_INDEX"] = "NO"
-        pyogrio.write_dataframe(
+        write_layer(
             df,
             tmp,
-            layer=layer,
-            driver="GPKG",
-            promote_to_multi=bool(epsg),
-            layer_options=opts,
-            dataset_options=None if tmp.exists() else {"VERSION": GPKG_VERSION},
+            layer,
+            epsg=epsg,
+            title=f"Couverture OPSN — {layer}",
+            description=description,
             use_arrow=True,  # a third faster than row by row for these string columns
         )
         columns.update(dict.fromkeys(c for c in df.columns if c != "geometry"))

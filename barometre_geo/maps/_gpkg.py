@@ -81,7 +81,7 @@ from ._meta import check_output, indicator_context, published_levels
 from ._qgis import graduated_qml, layer_styles_frame
 from ._render import ZONE_LABELS
 
-__all__ = ["GEOMETRY_COLUMN", "write_indicator_gpkg"]
+__all__ = ["GEOMETRY_COLUMN", "write_indicator_gpkg", "write_layer"]
 
 #: Name of the geometry column of every spatial layer (QGIS matches styles on it).
 GEOMETRY_COLUMN = "geom"
@@ -108,6 +108,33 @@ _CELL = (
 )
 _SHARED = ("n", "deff", "participation", "population_share")
 _TEXT_CELL = ("model_publication", "model_vs_france")  # text (``reason`` too)
+
+
+def write_layer(df, path, layer, *, epsg=None, title, description, use_arrow=False) -> None:
+    """Write one layer of a GeoPackage: identifier, description, geometry column.
+
+    ``epsg``: None for a table without geometry; multi-geometries are promoted,
+    and a layer of fewer than 100 features gets no R-tree (a few overseas
+    polygons: the index would outweigh them). The first layer written creates
+    the file in :data:`~barometre_geo.maps._gpkg_meta.GPKG_VERSION`.
+    """
+    import pyogrio
+
+    opts = {"IDENTIFIER": title, "DESCRIPTION": description}
+    if epsg:
+        opts["GEOMETRY_NAME"] = GEOMETRY_COLUMN
+        if len(df) < 100:
+            opts["SPATIAL_INDEX"] = "NO"
+    pyogrio.write_dataframe(
+        df,
+        path,
+        layer=layer,
+        driver="GPKG",
+        promote_to_multi=bool(epsg),
+        layer_options=opts,
+        dataset_options=None if Path(path).exists() else {"VERSION": GPKG_VERSION},
+        use_arrow=use_arrow,
+    )
 
 
 def _target(out_dir, path) -> Path | None:
@@ -351,20 +378,7 @@ def write_indicator_gpkg(
     catalog, styles, classes, columns, described = [], [], [], {}, []
 
     def write(df, layer, *, epsg=None, title, description):
-        opts = {"IDENTIFIER": title, "DESCRIPTION": description}
-        if epsg:
-            opts["GEOMETRY_NAME"] = GEOMETRY_COLUMN
-            if len(df) < 100:  # a few overseas polygons: an R-tree would outweigh them
-                opts["SPATIAL_INDEX"] = "NO"
-        pyogrio.write_dataframe(
-            df,
-            tmp,
-            layer=layer,
-            driver="GPKG",
-            promote_to_multi=bool(epsg),
-            layer_options=opts,
-            dataset_options=None if tmp.exists() else {"VERSION": GPKG_VERSION},
-        )
+        write_layer(df, tmp, layer, epsg=epsg, title=title, description=description)
         crs = f"EPSG:{epsg}" if epsg else "sans géométrie"
         catalog.append({"layer": layer, "text": f"{crs} ; {len(df)} entité(s) ; {description}"})
         bounds = tuple(df.total_bounds) if epsg and len(df) else None
