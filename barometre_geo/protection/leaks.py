@@ -270,27 +270,29 @@ class _Audit:
         until it closes, then those not needed are shown again.
         """
         among = view.cell_key if among is None else among
-        cand = self.candidates(i, members, allowed)
-        classes = self.classes(view, cand, allowed, among)
-        every = self.classes(view, self.candidates(i, members, allowed, near=False), allowed, among)
+        near = self.classes(view, self.candidates(i, members, allowed), allowed, among)
+        cache: list = []
+
+        def every() -> list:  # every allowed class of the indicator, by n (built when needed)
+            if not cache:
+                far = self.candidates(i, members, allowed, near=False)
+                cache.append(self.classes(view, far, allowed, among))
+            return cache[0]
+
+        def national(cls) -> bool:
+            return bool(NATIONAL[self.cs.c_level[cls]].all())
+
         # the national figures (France, its two zones) are the last complements tried: a
         # group that only they hold (syndicats without a région) is hidden as well by a
         # région or a zone of the same equation, found among the other cells by n
-        national = [bool(NATIONAL[self.cs.c_level[c]].all()) for c in classes]
-        if any(national):
-            local = [c for c, nat in zip(classes, national, strict=True) if not nat]
+        has_national = any(national(c) for c in near)
+        classes = near
+        if has_national:
+            local = [c for c in near if not national(c)]
             seen = {tuple(c.tolist()) for c in local}
-            others = [
-                c
-                for c in every
-                if not NATIONAL[self.cs.c_level[c]].all() and tuple(c.tolist()) not in seen
-            ]
+            others = [c for c in every() if not national(c) and tuple(c.tolist()) not in seen]
             classes = local + others[: max(0, MAX_TESTS - len(local))]
-            classes += [
-                c
-                for c, nat in zip(self.classes(view, cand, allowed, among), national, strict=True)
-                if nat
-            ]
+            classes += [c for c in near if national(c)]
         for cls in classes[:MAX_TESTS]:
             closed = self._closes(i, members, hidden, cls, make)
             if closed is not None:
@@ -299,10 +301,12 @@ class _Audit:
         # sets of classes: without the national figures first (they are kept whenever a set
         # of other cells closes the leak), then with them
         def _local(pool):  # at most 2 × MAX_TESTS classes: each one tried is a new system
-            return [c for c in pool if not NATIONAL[self.cs.c_level[c]].all()][: 2 * MAX_TESTS]
+            return [c for c in pool if not national(c)][: 2 * MAX_TESTS]
 
         pools = (
-            (_local(classes), _local(every), classes, every) if any(national) else (classes, every)
+            (_local(classes), _local(every()), classes, every())
+            if has_national
+            else (classes, every())
         )
         for pool in pools:
             chosen: list[np.ndarray] = []
