@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .bounds import FINDINGS, Family, Figure, Indicator, _members, screen, solve
+from .bounds import FINDINGS, Family, Figure, Indicator, screen, solve
 
 __all__ = ["BoundsReport", "audit_bounds", "published_union"]
 
@@ -303,24 +303,49 @@ def _same_as_published(fam: Family, published: np.ndarray) -> np.ndarray:
     return ~published & np.isin(key, key[published])
 
 
-def _implied(fam: Family, fig: Figure, members) -> bool:
-    """Tell whether a published homogeneous cell holding the group already says the pin."""
+def _published_rows(fam: Family) -> dict:
+    """Return the published rows of each cell by their columns: ``{(cell, cols): [rows]}``."""
+    out: dict = {}
+    for row in np.flatnonzero(~np.isnan(fam.r_value)):
+        key = (int(fam.r_cell[row]), tuple(int(c) for c in fam.r_cols[row]))
+        out.setdefault(key, []).append(int(row))
+    return out
+
+
+def _parents(fam: Family) -> np.ndarray:
+    """Per cell and family of cells of its indicator: the one cell holding all its respondents.
+
+    ``(cells × families)``, −1 where the cell's respondents lie in several cells
+    of that family (or none).
+    """
+    n_cells = len(fam.c_ind)
+    width = max(ind.cellm.shape[1] for ind in fam.indicators)
+    lo = np.full((n_cells, width), np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full((n_cells, width), -2, dtype=np.int64)
+    for ind in fam.indicators:
+        r, f0 = np.nonzero(ind.cellm >= 0)
+        c = ind.cellm[r, f0]
+        for f in range(ind.cellm.shape[1]):
+            v = ind.cellm[r, f]
+            np.minimum.at(lo[:, f], c, v)
+            np.maximum.at(hi[:, f], c, v)
+    return np.where((lo == hi) & (hi >= 0), hi, -1)
+
+
+def _implied(fam: Family, fig: Figure, parents: np.ndarray, pub_rows: dict) -> bool:
+    """Tell whether a published homogeneous cell holding the group already says the pin.
+
+    ``parents``: :func:`_parents`; ``pub_rows``: :func:`_published_rows` of the family.
+    """
     ind = fam.indicators[fam.c_ind[fig.cell]]
     if ind.attribute or fig.what == "n_zero":
         return False
-    mem = members[fig.cell][0]
-    cols = fam.r_cols[fig.row]
+    cols = tuple(int(c) for c in fam.r_cols[fig.row])
     for f in range(ind.cellm.shape[1]):
-        c = ind.cellm[mem, f]
-        if not len(c) or c[0] < 0 or (c != c[0]).any() or c[0] == fig.cell:
+        parent = int(parents[fig.cell, f])
+        if parent < 0 or parent == fig.cell:
             continue
-        parent = int(c[0])
-        rows = np.flatnonzero(
-            (fam.r_cell == parent)
-            & np.array([np.array_equal(rc, cols) for rc in fam.r_cols])
-            & ~np.isnan(fam.r_value)
-        )
-        for row in rows:
+        for row in pub_rows.get((parent, cols), ()):
             val, n = fam.r_value[row], fam.c_n[parent]
             if val == 0 and fig.what in ("zero", "single"):
                 return True
@@ -329,6 +354,28 @@ def _implied(fam: Family, fig: Figure, members) -> bool:
             if val == n and n == fam.c_resp[parent] and fig.what == "single":
                 return True
     return False
+
+
+def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Return the rows of several families, each once (an empty table with the columns)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True)[columns].drop_duplicates().reset_index(drop=True)
+
+
+def _figure_rows(figs: list[Figure], fcells: pd.DataFrame, frows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the report for some figures of a family (cell keys, option, finding)."""
+    cell = np.array([f.cell for f in figs], dtype=np.int64)
+    row = np.array([f.row for f in figs], dtype=np.int64)
+    what = [f.what for f in figs]
+    out = fcells.iloc[cell][_KEYS].reset_index(drop=True)
+    option = frows["option"].to_numpy(dtype=object)[np.maximum(row, 0)] if len(frows) else []
+    out["option"] = np.where(row >= 0, option, "") if len(figs) else []
+    out["finding"] = what
+    out["description"] = [FINDINGS[w] for w in what]
+    out["respondents"] = fcells["respondents"].to_numpy()[cell].astype(int)
+    return out
 
 
 def audit_bounds(
@@ -408,32 +455,23 @@ def audit_bounds(
         if not examine.any():
             continue
         todo, counts = screen(fam, examine)
-        members = _members(fam) if todo else None
-        todo = [t for t in todo if not (t.row >= 0 and _implied(fam, t, members))]
+        if todo:
+            parents, pub_rows = _parents(fam), _published_rows(fam)
+            todo = [t for t in todo if not (t.row >= 0 and _implied(fam, t, parents, pub_rows))]
         left = None if budget is None else max(0.0, budget - (time.perf_counter() - start))
         found, open_, more = solve(fam, todo, time_limit=time_limit, budget=left)
         totals["examined"] += counts["examined"]
         totals["cleared"] += counts["cleared"]
         for key in ("decided", "lp", "milp"):
             totals[key] += more[key]
-        for out, figs in ((found_rows, found), (undecided_rows, open_)):
-            for fig in figs:
-                cell = fcells.iloc[fig.cell]
-                out.append(
-                    {
-                        **{c: cell[c] for c in _KEYS},
-                        "option": frows.iloc[fig.row]["option"] if fig.row >= 0 else "",
-                        "finding": fig.what,
-                        "description": FINDINGS[fig.what],
-                        "respondents": int(cell["respondents"]),
-                    }
-                )
+        found_rows.append(_figure_rows(found, fcells, frows))
+        undecided_rows.append(_figure_rows(open_, fcells, frows))
     columns = [*_KEYS, "option", "finding", "description", "respondents"]
     return BoundsReport(
         published_cells=published,
         hidden_cells=hidden,
-        findings=pd.DataFrame(found_rows, columns=columns).drop_duplicates(),
-        undecided=pd.DataFrame(undecided_rows, columns=columns).drop_duplicates(),
+        findings=_concat(found_rows, columns),
+        undecided=_concat(undecided_rows, columns),
         seconds=time.perf_counter() - start,
         **totals,
     )
