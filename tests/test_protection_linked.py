@@ -26,7 +26,7 @@ import pytest
 
 import barometre_geo as bg
 from barometre_geo.protection import apply as _apply
-from barometre_geo.protection.bounds import Family, Indicator, screen, solve
+from barometre_geo.protection.bounds import Family, Figure, Indicator, screen, solve
 from barometre_geo.protection.linked import audit_bounds
 from barometre_geo.testing import assert_no_disclosure, make_responses
 
@@ -148,6 +148,42 @@ def test_a_single_respondent_who_skipped_is_found_by_difference():
     fam = _family([[0, 1, 2], [1, 2], [0]], [2, None, None], [1, None, None], [None, oui, non],
                   attribute=False)  # fmt: skip
     assert _decide(fam) == set()
+
+
+def test_local_programs_never_decide_alone_a_long_chain_moves_and_a_pinned_cell_is_found():
+    """The local program (``local_size``) is a shortcut, never a proof of a pin.
+
+    A chain of published pairs {0, 1}, {1, 2}, {2, 3}: respondent 0 can say
+    "oui" only if 1, 2 and 3 all change too — beyond a neighbourhood of
+    published cells of 2 respondents, so the local program is infeasible and
+    the whole one must clear the hidden cell {0}. Publishing {3} closes the
+    chain: the cell is pinned, found with and without local programs.
+    """
+    oui, non = (1, 0), (0, 1)
+    X = [non, oui, non, oui]
+    cells = [[0, 1], [1, 2], [2, 3], [0, 1, 2, 3], [0], [3]]
+    chain = _family(cells, [2, 2, 2, 4, None, None], [1, 1, 1, 2, None, None], X)
+    hidden = [Figure("zero", 4, 4)]
+    for size in (2, None):
+        found, undecided, counts = solve(chain, hidden, local_size=size)
+        assert found == [] and undecided == [], size
+    assert counts["local"] == 0
+    _, _, counts = solve(chain, hidden, local_size=2)
+    assert counts["local"] == 0 and counts["lp"] >= 2  # the local program, then the whole one
+    closed = _family(cells, [2, 2, 2, 4, None, 1], [1, 1, 1, 2, None, 1], X)
+    for size in (2, None):
+        found, undecided, _ = solve(closed, hidden, local_size=size)
+        assert found == hidden and undecided == [], size
+
+
+def test_a_solution_found_for_one_figure_clears_the_others_it_moves():
+    """Reuse: one exchange of two respondents moves both halves; one program decides both."""
+    oui, non = (1, 0), (0, 1)
+    fam = _family([[0, 1], [0], [1]], [2, None, None], [1, None, None], [oui, non])
+    figs = [Figure("all", 1, 1), Figure("zero", 2, 2)]
+    found, undecided, counts = solve(fam, figs, local_size=None)
+    assert found == [] and undecided == []
+    assert counts["lp"] == 1 and counts["reused"] == 1
 
 
 # ------------------------------------------------------------- rules, small editions

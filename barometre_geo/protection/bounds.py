@@ -614,6 +614,32 @@ class _Model:
             out.append((x, -ones, step - t))
         return out
 
+    def neighbourhood(self, atoms: np.ndarray, size: int) -> np.ndarray:
+        """Atoms sharing a published cell of at most ``size`` respondents with ``atoms``.
+
+        Returns a boolean mask over atoms (``atoms`` included): the free part of
+        a local program (:meth:`alternative`).
+        """
+        if not hasattr(self, "_pub_atoms"):
+            fam = self.fam
+            pub = ~np.isnan(fam.c_n)
+            np.logical_or.at(pub, fam.r_cell, ~np.isnan(fam.r_value))
+            small = [c for c in np.flatnonzero(pub) if int(c) in self.atoms_of]
+            size_of = np.bincount(self.atom, minlength=self.n_atoms)
+            self._pub_atoms = {int(c): self.atoms_of[int(c)] for c in small}
+            self._pub_size = {c: int(size_of[a].sum()) for c, a in self._pub_atoms.items()}
+            pairs = [(a, c) for c, at in self._pub_atoms.items() for a in at]
+            self._cells_of_atom: dict = {}
+            for a, c in pairs:
+                self._cells_of_atom.setdefault(int(a), []).append(c)
+        free = np.zeros(self.n_atoms, dtype=bool)
+        free[atoms] = True
+        for a in np.asarray(atoms).tolist():
+            for c in self._cells_of_atom.get(int(a), ()):
+                if self._pub_size[c] <= size:
+                    free[self._pub_atoms[c]] = True
+        return free
+
     def alternative(
         self, req, free: np.ndarray | None, *, integer: bool, time_limit: float
     ) -> np.ndarray | None:
@@ -621,110 +647,217 @@ class _Model:
 
         Closest in L1 distance: the program looks for a small change of the
         true answers (an exchange between a few respondents). Atoms outside
-        ``free`` keep their true answers (a smaller program; a solution of it
-        is a solution of the whole). ``integer=False`` solves the linear
+        ``free`` keep their true answers: the program is then built on the free
+        atoms' variables only (every constraint they do not enter holds at the
+        true answers), and a solution of it is a solution of the whole; its
+        infeasibility proves nothing. ``integer=False`` solves the linear
         relaxation: its solution proves the figure movable when integral, and
-        its infeasibility proves the figure pinned.
+        its infeasibility (of the whole program) proves the figure pinned.
+        Returns the values of every variable (the true ones outside ``free``).
         """
         from scipy import sparse
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         cols, coef, target = req
-        nv = self.nv
-        lb, ub = self.lb.copy(), self.ub.copy()
-        if free is not None:
-            fixed = ~free[self.atom_of_var]
-            lb[fixed] = ub[fixed] = self.truth[fixed]
-        row = sparse.csr_matrix((coef, (np.zeros(len(cols), dtype=np.int64), cols)), shape=(1, nv))
-        eye = sparse.identity(nv, format="csr")
-        A = sparse.vstack(
+        if free is None:
+            idx = np.arange(self.nv)
+            A, lo, hi = self.A, self.lo, self.hi
+        else:
+            on = free[self.atom_of_var]
+            idx = np.flatnonzero(on)
+            if not hasattr(self, "_Acsc"):
+                self._Acsc = self.A.tocsc()
+                self._Atruth = self.A @ self.truth
+            sub = self._Acsc[:, idx].tocsr()
+            rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+            A = sub[rows]
+            inside = A @ self.truth[idx]
+            lo = self.lo[rows] - (self._Atruth[rows] - inside)
+            hi = self.hi[rows] - (self._Atruth[rows] - inside)
+        n = len(idx)
+        pos = np.full(self.nv, -1, dtype=np.int64)
+        pos[idx] = np.arange(n)
+        if (pos[cols] < 0).any():
+            raise ValueError("the requirement's variables must be free")
+        row = sparse.csr_matrix(
+            (coef, (np.zeros(len(cols), dtype=np.int64), pos[cols])), shape=(1, n)
+        )
+        eye = sparse.identity(n, format="csr")
+        big = sparse.vstack(
             [
-                sparse.hstack([self.A, sparse.csr_matrix((self.A.shape[0], 2 * nv))]),
-                sparse.hstack([row, sparse.csr_matrix((1, 2 * nv))]),
+                sparse.hstack([A, sparse.csr_matrix((A.shape[0], 2 * n))]),
+                sparse.hstack([row, sparse.csr_matrix((1, 2 * n))]),
                 sparse.hstack([eye, -eye, eye]),  # x − p + m = truth
             ]
         ).tocsr()
-        lo = np.r_[self.lo, target, self.truth]
-        hi = np.r_[self.hi, np.inf, self.truth]
-        integ = np.r_[self.integ if integer else np.zeros(nv), np.zeros(2 * nv)]
+        truth = self.truth[idx]
         res = milp(
-            np.r_[np.zeros(nv), np.ones(2 * nv)],
-            constraints=LinearConstraint(A, lo, hi),
-            integrality=integ,
-            bounds=Bounds(np.r_[lb, np.zeros(2 * nv)], np.r_[ub, np.full(2 * nv, np.inf)]),
+            np.r_[np.zeros(n), np.ones(2 * n)],
+            constraints=LinearConstraint(big, np.r_[lo, target, truth], np.r_[hi, np.inf, truth]),
+            integrality=np.r_[self.integ[idx] if integer else np.zeros(n), np.zeros(2 * n)],
+            bounds=Bounds(
+                np.r_[self.lb[idx], np.zeros(2 * n)], np.r_[self.ub[idx], np.full(2 * n, np.inf)]
+            ),
             options={"time_limit": time_limit, "disp": False},
         )
         if res.status == 2:  # infeasible: no solution meets req (under these bounds)
             return None
         if res.x is None:
             raise TimeoutError
-        return res.x[:nv]
+        x = self.truth.copy()
+        x[idx] = res.x[:n]
+        return x
+
+    def is_solution(self, x: np.ndarray) -> bool:
+        """Tell whether ``x`` is an integer solution of the reader's whole program."""
+        if (x < self.lb - 1e-7).any() or (x > self.ub + 1e-7).any():
+            return False
+        if (np.abs(x - np.round(x))[self.integ > 0] > 1e-7).any():
+            return False
+        ax = self.A @ x
+        tol = 1e-6 * np.maximum(1.0, np.abs(ax))
+        return bool((ax >= self.lo - tol).all() and (ax <= self.hi + tol).all())
+
+
+def _moved(model: _Model, req, free, time_limit: float, counts: dict) -> np.ndarray | None:
+    """Return a solution of the whole program meeting ``req`` (None: the program is infeasible).
+
+    The linear relaxation first, its solution kept when integral, else the
+    integer program. ``free``: see :meth:`_Model.alternative` (a local
+    program's infeasibility means only that it found nothing). Raises
+    ``TimeoutError`` when a program is not solved in time or its solution
+    does not check.
+    """
+    x = model.alternative(req, free, integer=False, time_limit=time_limit)
+    counts["lp"] += 1
+    if x is None or model.is_solution(x):
+        return x
+    x = model.alternative(req, free, integer=True, time_limit=time_limit)
+    counts["milp"] += 1
+    if x is not None and not model.is_solution(x):
+        raise TimeoutError  # never read a solution that does not check as a proof
+    return x
+
+
+#: Published cells of at most this many respondents join a figure's local program.
+LOCAL_SIZE = 400
 
 
 def solve(
-    fam: Family, figures: list[Figure], *, time_limit: float = 30.0, budget: float | None = None
-) -> tuple[list, dict]:
+    fam: Family,
+    figures: list[Figure],
+    *,
+    time_limit: float = 30.0,
+    budget: float | None = None,
+    local_size: int | None = LOCAL_SIZE,
+) -> tuple[list, list, dict]:
     """Decide figures exactly; return the pinned ones, the undecided ones and counts.
 
     A figure of one respondent stands for that respondent's atom (every
-    member of an atom plays the same part): equal requirements are decided
+    member of an atom plays the same part); figures with the same
+    requirement (the same cells' respondents, columns and kind) are decided
     once. For each, the solution closest to the true answers that moves it
-    is sought (:meth:`_Model.alternative`): the linear relaxation first — its
-    infeasibility proves the figure pinned, an integral solution proves it
-    movable —, else the integer program. A program not solved within
-    ``time_limit`` seconds, or figures left when ``budget`` seconds are
-    spent, are *undecided*: returned apart, never counted as safe.
+    is sought (:meth:`_Model.alternative`): first on a local program (the
+    figure's atoms and those sharing a published cell of at most
+    ``local_size`` respondents with them, the others keeping their true
+    answers), then on the whole program; the linear relaxation first — the
+    whole program's infeasibility proves the figure pinned, an integral
+    solution proves it movable —, else the integer program. Every solution
+    found, once checked against the whole program (:meth:`_Model.is_solution`),
+    also clears the other figures it moves (``reused``). A program not
+    solved within ``time_limit`` seconds, or figures left when ``budget``
+    seconds are spent, are *undecided*: returned apart, never counted as safe.
     """
     import time
 
-    counts = {"lp": 0, "milp": 0, "lifted": 0, "decided": 0}
+    from scipy import sparse
+
+    counts = {"lp": 0, "milp": 0, "lifted": 0, "decided": 0, "local": 0, "reused": 0}
     if not figures:
         return [], [], counts
     start = time.perf_counter()
     members = _members(fam)
     multi = [f.cell for f in figures if len(members[f.cell][0]) > 1]
     model = _Model(fam, np.unique(np.asarray(multi, dtype=np.int64)))
-    reps: dict = {}
-    reqs: dict = {}
-    seen: dict = {}
+    groups: dict = {}
+    reqs, atoms_of_group, figs_of = [], [], []
     for i, fig in enumerate(figures):
         mem = members[fig.cell][0]
-        if len(mem) == 1:
-            a = int(model.atom[mem[0]])
-            cols = tuple(fam.r_cols[fig.row]) if fig.row >= 0 else ()
-            key = (fig.what, int(fam.c_ind[fig.cell]), cols, a)
-            if key in seen:
-                reps[seen[key]].append(i)
-                continue
-            seen[key] = i
-            reqs[i] = model.requirement(fig, np.array([a]))
-        else:
-            reqs[i] = model.requirement(fig)
-        reps[i] = [i]
-    counts["lifted"] = len(figures) - len(reps)
-    found, undecided = [], []
-    for i, group in reps.items():
-        if budget is not None and time.perf_counter() - start > budget:
-            undecided += [figures[j] for j in group]
+        at = np.array([int(model.atom[mem[0]])]) if len(mem) == 1 else None
+        req = model.requirement(fig, at)
+        key = tuple(
+            (tuple(np.asarray(c).tolist()), tuple(np.asarray(v).tolist()), round(float(t), 9))
+            for c, v, t in req
+        )
+        if key not in groups:
+            groups[key] = len(reqs)
+            reqs.append(req)
+            atoms_of_group.append(at if at is not None else model.atoms_of[fig.cell])
+            figs_of.append([])
+        figs_of[groups[key]].append(i)
+    n_req = len(reqs)
+    counts["lifted"] = len(figures) - n_req
+    # every alternative of every requirement, one row: Q x ≥ target clears it
+    alt_of, data, ri, ci, target = [], [], [], [], []
+    for g, req in enumerate(reqs):
+        for cols, coef, t in req:
+            ri.append(np.full(len(cols), len(alt_of)))
+            ci.append(np.asarray(cols))
+            data.append(np.asarray(coef, dtype=float))
+            target.append(t)
+            alt_of.append(g)
+    Q = sparse.csr_matrix(
+        (np.concatenate(data), (np.concatenate(ri), np.concatenate(ci))),
+        shape=(len(alt_of), model.nv),
+    )
+    target, alt_of = np.asarray(target, dtype=float), np.asarray(alt_of, dtype=np.int64)
+    open_ = np.ones(n_req, dtype=bool)
+    state = np.zeros(n_req, dtype=np.int8)  # 0 open, 1 cleared, 2 pinned, 3 undecided
+
+    def reuse(x: np.ndarray) -> None:
+        hit = np.zeros(n_req, dtype=bool)
+        hit[alt_of[Q @ x >= target - 1e-7]] = True
+        counts["reused"] += int((hit & open_).sum()) - 1
+        state[hit & open_] = 1
+        open_[hit] = False
+
+    for g in range(n_req):
+        if not open_[g]:
             continue
+        if budget is not None and time.perf_counter() - start > budget:
+            break
+        local = None
+        if local_size is not None:
+            local = model.neighbourhood(atoms_of_group[g], local_size)
+            if local.all():
+                local = None
         pinned, timed_out = True, False
         try:
-            for req in reqs[i]:
-                for integer in (False, True):
-                    x = model.alternative(req, None, integer=integer, time_limit=time_limit)
-                    counts["milp" if integer else "lp"] += 1
-                    if x is None:
-                        break  # infeasible: this way is closed
-                    if integer or np.all(np.abs(x - np.round(x))[model.integ > 0] < 1e-7):
-                        pinned = False
-                        break
-                if not pinned:
+            for req in reqs[g]:
+                x = None
+                if local is not None:
+                    try:
+                        x = _moved(model, req, local, time_limit, counts)
+                    except TimeoutError:
+                        x = None  # the whole program decides
+                    counts["local"] += x is not None
+                if x is None:
+                    x = _moved(model, req, None, time_limit, counts)
+                if x is not None:
+                    reuse(x)
+                    pinned = False
                     break
         except TimeoutError:
             timed_out = True
-        if timed_out:
-            undecided += [figures[j] for j in group]
-        elif pinned:
-            found += [figures[j] for j in group]
-        counts["decided"] += 0 if timed_out else len(group)
+        if open_[g]:
+            open_[g] = False
+            state[g] = 3 if timed_out else (2 if pinned else 1)
+    found, undecided = [], []
+    for g in range(n_req):
+        if state[g] == 2:
+            found += [figures[i] for i in figs_of[g]]
+        elif state[g] in (0, 3):
+            undecided += [figures[i] for i in figs_of[g]]
+        if state[g] in (1, 2):
+            counts["decided"] += len(figs_of[g])
     return found, undecided, counts
