@@ -708,15 +708,25 @@ class _Model:
         x[idx] = res.x[:n]
         return x
 
-    def is_solution(self, x: np.ndarray) -> bool:
-        """Tell whether ``x`` is an integer solution of the reader's whole program."""
-        if (x < self.lb - 1e-7).any() or (x > self.ub + 1e-7).any():
-            return False
-        if (np.abs(x - np.round(x))[self.integ > 0] > 1e-7).any():
-            return False
+    def checked(self, x: np.ndarray) -> np.ndarray | None:
+        """Return ``x`` with its integer variables rounded if it then solves the whole program.
+
+        A solver's solution carries tolerances (1e-6 on integrality): the
+        rounded one is checked against every constraint and bound of the
+        reader's program (integer counts: exact sums), so that only a true
+        solution is read as the proof that a figure moves. None otherwise.
+        """
+        x = x.copy()
+        integ = self.integ > 0
+        if (np.abs(x - np.round(x))[integ] > 1e-6).any():
+            return None
+        x[integ] = np.round(x[integ])
+        if (x < self.lb - 1e-9).any() or (x > self.ub + 1e-9).any():
+            return None
         ax = self.A @ x
-        tol = 1e-6 * np.maximum(1.0, np.abs(ax))
-        return bool((ax >= self.lo - tol).all() and (ax <= self.hi + tol).all())
+        tol = 1e-7 * np.maximum(1.0, np.abs(ax))
+        ok = bool((ax >= self.lo - tol).all() and (ax <= self.hi + tol).all())
+        return x if ok else None
 
 
 def _moved(model: _Model, req, free, time_limit: float, counts: dict) -> np.ndarray | None:
@@ -730,13 +740,19 @@ def _moved(model: _Model, req, free, time_limit: float, counts: dict) -> np.ndar
     """
     x = model.alternative(req, free, integer=False, time_limit=time_limit)
     counts["lp"] += 1
-    if x is None or model.is_solution(x):
-        return x
+    if x is None:
+        return None
+    ok = model.checked(x)
+    if ok is not None:
+        return ok
     x = model.alternative(req, free, integer=True, time_limit=time_limit)
     counts["milp"] += 1
-    if x is not None and not model.is_solution(x):
+    if x is None:
+        return None
+    ok = model.checked(x)
+    if ok is None:
         raise TimeoutError  # never read a solution that does not check as a proof
-    return x
+    return ok
 
 
 #: Published cells of at most this many respondents join a figure's local program.
@@ -763,7 +779,7 @@ def solve(
     answers), then on the whole program; the linear relaxation first — the
     whole program's infeasibility proves the figure pinned, an integral
     solution proves it movable —, else the integer program. Every solution
-    found, once checked against the whole program (:meth:`_Model.is_solution`),
+    found, once checked against the whole program (:meth:`_Model.checked`),
     also clears the other figures it moves (``reused``). A program not
     solved within ``time_limit`` seconds, or figures left when ``budget``
     seconds are spent, are *undecided*: returned apart, never counted as safe.
