@@ -209,3 +209,30 @@ def test_both_views_draw_every_territory_from_the_shared_geometry(
     )
     text = _hover(loaded, *_inside_point(territories, "departement", "33"), expect="Gironde")
     assert "au-dessus" in text and "31 réponses" in text
+
+
+def test_modelled_map_shows_only_what_the_tier_publishes(territories):
+    """A table leaking an estimate into class-only and hidden rows: the map ships neither."""
+    import barometre_geo.maps._modelled as modelled
+
+    table = _table(territories)
+    coarse = table["code"].isin(["24", "2A"]).to_numpy()
+    table.loc[coarse, ["model_value", "model_ci_low", "model_ci_high"]] = (0.7777, 0.6111, 0.9222)
+
+    def shipped():
+        doc = indicator_map(table, territories, indicator=IND, level="departement",
+                            basemap="none")  # fmt: skip
+        fields = {f["label"]: f for f in _payload(doc.html)["layers"][0]["fields"]}
+        codes = list(territories.departements["code"])
+        estimate = fields["Estimation modélisée"]["data"]
+        low, high = fields["Intervalle à 95 % (modèle)"]["data"]
+        return [(estimate[codes.index(c)], low[codes.index(c)], high[codes.index(c)])
+                for c in ("24", "2A", "33")]  # fmt: skip
+
+    class_only, hidden, published = shipped()
+    assert class_only == hidden == (None, None, None) and None not in published
+    # switched off (every tier read as "value"), the leaked figures are shipped
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(modelled, "_published", lambda tier: np.asarray(tier != None))  # noqa: E711
+        class_only, hidden, _ = shipped()
+    assert class_only[0] is not None and hidden[0] is not None
