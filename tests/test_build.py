@@ -174,7 +174,8 @@ def test_territory_pages_give_the_published_modelled_figures(built):
         if r["model_publication"] == "value":
             assert f'{head}<td class="v value">{fmt.format(r["model_value"])}</td>' in page
         elif r["model_publication"] == "class":  # the class only, the map's words
-            tail = f'</td><td></td><td>non publiée</td><td class="tier">{tier_text("class")}'
+            tail = '</td><td class="ci"></td><td>non publiée</td><td class="tier">'
+            tail += tier_text("class")
             assert re.search(re.escape(f'{head}<td class="v class">') + "[^<]+" + re.escape(tail),
                              page)  # fmt: skip
     assert "estimation modélisée par EPCI</caption>" in page
