@@ -117,7 +117,9 @@ class NumberFormat:
         """Format one value (``NaN`` gives an empty string)."""
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return ""
-        text = _from_int(int(self.to_int([value])[0]), self.decimals)
+        # round(float * scale): the same float64 product and half-to-even rounding as
+        # to_int's np.round, without building an array per value (~10 times faster)
+        text = _from_int(round(float(value) * self.scale), self.decimals)
         return f"{text}{NNBSP}{self.unit}" if self.unit else text
 
     def to_js(self) -> dict:

@@ -91,8 +91,8 @@ def test_demo_reproduces_the_published_national_figures(tmp_path):
     """End to end: raw demo export files → read_responses → aggregate → published figures.
 
     A figure the protection hides in public mode is no calibration error: it must be of
-    a sensitive indicator, or the one ``test_demo.STILL_HIDDEN`` names (strict xfail of
-    ``test_demo.test_compare_published_matches_every_figure``, which tracks it).
+    a sensitive indicator (none is hidden on today's demo:
+    ``test_demo.test_compare_published_matches_every_figure``).
     """
     from barometre_geo.demo.edition import load_demo
 
@@ -101,7 +101,6 @@ def test_demo_reproduces_the_published_national_figures(tmp_path):
     assert len(cmp) >= 40
     hidden = cmp["note"] == "masqué (secret statistique)"
     sensitive = {i.id for i in responses.catalogue.indicators if i.sensitive}
-    known = sensitive | {"outils_materiel_reconditionne"}  # test_demo.STILL_HIDDEN
-    assert cmp.loc[hidden, "indicator"].isin(known).all() and hidden.sum() <= 2
+    assert cmp.loc[hidden, "indicator"].isin(sensitive).all() and hidden.sum() <= 2
     bad = cmp[~cmp["matches"] & ~hidden]
     assert bad.empty, bad[["indicator", "figure", "option", "kind", "published", "computed"]]

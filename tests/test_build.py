@@ -152,6 +152,36 @@ def test_territory_pages(built):
     assert manifest["settings"]["territoires"] == ["reg-84", "Rhône", "971"]
 
 
+def test_territory_pages_give_the_published_modelled_figures(built):
+    """The build's pages read the modelled figures of the published table, tier by tier."""
+    from markupsafe import escape
+
+    from barometre_geo.maps._data import value_format
+    from barometre_geo.maps._modelled import tier_text
+
+    table = pd.read_parquet(built.out_dir / "donnees/indicateurs.parquet")
+    page = (built.out_dir / "territoire.dep-69.html").read_text(encoding="utf-8")
+    ind = bg.load_catalogue().get("outils_materiel_reconditionne")  # a mean: its own classes
+    com = bg.load_territories().communes
+    rhone = set(com.loc[com["departement"] == "69", "epci"].dropna().astype(str))
+    rows = table[(table["indicator"] == ind.id) & (table["level"] == "epci")
+                 & (table["by"] == "total") & table["code"].astype(str).isin(rhone)]  # fmt: skip
+    tiers = rows["model_publication"].astype(str).value_counts()
+    assert tiers.get("value", 0) > 3, tiers
+    fmt = value_format(ind)
+    for _, r in rows.iterrows():
+        head = f'<th scope="row">{escape(r["nom"])}</th>'
+        if r["model_publication"] == "value":
+            assert f'{head}<td class="v value">{fmt.format(r["model_value"])}</td>' in page
+        elif r["model_publication"] == "class":  # the class only, the map's words
+            tail = '</td><td class="ci"></td><td>non publiée</td><td class="tier">'
+            tail += tier_text("class")
+            assert re.search(re.escape(f'{head}<td class="v class">') + "[^<]+" + re.escape(tail),
+                             page)  # fmt: skip
+    assert "estimation modélisée par EPCI</caption>" in page
+    assert "Les <strong>estimations modélisées</strong>" in page
+
+
 def test_a_page_draws_the_estimates_when_published_else_the_direct_figures():
     ind = bg.load_catalogue().get("outils_materiel_reconditionne")
 

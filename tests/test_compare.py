@@ -190,14 +190,17 @@ def test_type_stratum_crossing_is_checked_against_the_stratum(crossing, territor
     assert strate["group_level"] == "type_france"
     assert "secret induit" in strate["note"]
     # the communes under 500 are the whole stratum, which the edition's table by stratum
-    # hides (3 CC alone above 50 000): the crossing, the same respondents, is hidden too
+    # publishes (its complement by difference, the 16 communes of 10 000–49 999 in the
+    # table by kind, is a group of k answers or more): the crossing, the same
+    # respondents, is published with it, and the fiche uses it
     small_commune = _communes(territories, "01", 0, 500, 1)[0]
     ok = compare(small_commune, crossing, territories=territories, peers=peers).table
     by_stratum = bg.aggregate(crossing, level="france", by="stratum", territories=territories,
                               weights=None)  # fmt: skip
     under_500 = by_stratum[by_stratum["group"] == stratum_labels()[0]]
-    assert under_500["suppressed"].all()
-    assert ok.set_index("peer_level").loc["strate", "group_level"] == "type_france"
+    assert not under_500["suppressed"].any()
+    strate = ok.set_index("peer_level").loc["strate"]
+    assert strate["group_level"] == "strate" and strate["n"] == under_500["n"].iloc[0]
 
 
 def test_fiches_disclose_nothing_beyond_the_public_tables(crossing, territories):

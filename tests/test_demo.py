@@ -224,18 +224,7 @@ def test_demo_shows_every_national_figure(r, national):
     assert not hidden
 
 
-#: Why two figures of the published report are still hidden by the demo's protection.
-STILL_HIDDEN = (
-    "In public mode one published figure stays hidden on the demo of the 1 January 2025 "
-    "reference: outils_materiel_reconditionne for the conseils régionaux (France, 5 "
-    "respondents), hidden with the syndicats as complements of the conseils régionaux "
-    "alone in their régions. The national figures of cyber_pca, cyber_pra… are published "
-    "since France and its zones are the last complements the audit tries."
-)
-
-
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=STILL_HIDDEN)
 def test_compare_published_matches_every_figure(r):
     """The statistics module's own comparison, in public mode (what the main job shows)."""
     compare_published = getattr(bg, "compare_published", None)

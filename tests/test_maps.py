@@ -54,6 +54,8 @@ MODULES = [
     "maps._places",
     "maps._svgmap",
     "maps._territory",
+    "maps._territory_model",
+    "maps._modelled",
     "maps._generalise",
     "maps._gpkg_meta",
     "maps._gpkg_docs",

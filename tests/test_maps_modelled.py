@@ -134,3 +134,105 @@ def test_model_view_of_a_direct_table_says_how_to_get_one(territories):
     table = _table(territories).drop(columns=["model_value"])
     with pytest.raises(SchemaError, match=r"aggregate\(\.\.\., estimates='model'\)"):
         indicator_map(table, territories, indicator=IND, level="departement", estimates="model")
+
+
+def _payload(html: str) -> dict:
+    import json
+    import re
+
+    m = re.search(r'<script type="application/json" id="bgeo-data">(.*?)</script>', html, re.S)
+    return json.loads(m.group(1))
+
+
+def test_modelled_page_carries_its_geometry_and_columns_once(territories):
+    table = _table(territories)
+    doc = indicator_map(table, territories, indicator=IND, level="departement", basemap="none")
+    estimate, comparison = _payload(doc.html)["layers"]
+    assert estimate["geom"]["n"] == len(territories.departements)
+    # the comparison view takes the estimate view's polygons and tooltip columns
+    assert comparison["geom"] == {"same_as": 0} and comparison["fields"] == {"same_as": 0}
+    assert comparison["cls"] != estimate["cls"]  # its own classes
+    assert doc.html.count(estimate["geom"]["c"]) == 1
+    # switched off (each view serialising its own copy), the page carries the polygons twice
+    import barometre_geo.maps._choropleth as choropleth
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(choropleth, "share_repeated", list)
+        twice = indicator_map(table, territories, indicator=IND, level="departement",
+                              basemap="none")  # fmt: skip
+    assert twice.html.count(estimate["geom"]["c"]) == 2
+    assert doc.size < twice.size - len(estimate["geom"]["c"])
+
+
+@pytest.mark.browser
+def test_both_views_draw_every_territory_from_the_shared_geometry(
+    territories,
+    open_page,  # noqa: F811
+    tmp_path,
+):
+    table = _table(territories)
+    doc = indicator_map(table, territories, indicator=IND, level="departement", basemap="none")
+    loaded = open_page(doc.save(tmp_path / "modele-partage.html"))
+    page = loaded.page
+    assert loaded.errors == [] and loaded.requests == []
+    n = len(territories.departements)
+    # one decoded store for both views
+    assert page.evaluate("window.__bgeo.layers[0].store === window.__bgeo.layers[1].store")
+    assert page.evaluate("window.__bgeo.layers[1].fields.length") == 8
+
+    def painted(i: int) -> list[int]:
+        # the whole of France in view (DROM included): every feature is traced
+        page.evaluate(
+            "(i) => { const b = window.__bgeo; b.map.setMinZoom(0);"
+            " b.layers[i].canvas._drawn = false;"
+            " b.layers[i].canvas.once('drawn', () => { b.layers[i].canvas._drawn = true; });"
+            " b.map.fitBounds([[-21.5, -61.9], [51.2, 55.9]], {animate: false});"
+            " b.layers[i].canvas._redraw(); }",
+            i,
+        )
+        _until(page, f"window.__bgeo.layers[{i}].canvas._drawn")
+        return page.evaluate(
+            "(i) => [window.__bgeo.layers[i].nDrawn, window.__bgeo.layers[i].canvas.nInView,"
+            " window.__bgeo.layers[i].canvas.nPainted]",
+            i,
+        )
+
+    assert painted(0) == [n, n, n]
+    page.get_by_label("Comparaison avec la France").check()
+    _until(page, "window.__bgeo.map.hasLayer(window.__bgeo.layers[1].canvas)")
+    assert painted(1) == [n, n, n]
+    codes = list(territories.departements["code"])
+    # the comparison view paints with its own classes on the shared polygons
+    assert (
+        page.evaluate("(i) => window.__bgeo.layers[1].paint.fillOf(i).color", codes.index("59"))
+        == COMPARISON_COLORS[0]
+    )
+    text = _hover(loaded, *_inside_point(territories, "departement", "33"), expect="Gironde")
+    assert "au-dessus" in text and "31 réponses" in text
+
+
+def test_modelled_map_shows_only_what_the_tier_publishes(territories):
+    """A table leaking an estimate into class-only and hidden rows: the map ships neither."""
+    import barometre_geo.maps._modelled as modelled
+
+    table = _table(territories)
+    coarse = table["code"].isin(["24", "2A"]).to_numpy()
+    table.loc[coarse, ["model_value", "model_ci_low", "model_ci_high"]] = (0.7777, 0.6111, 0.9222)
+
+    def shipped():
+        doc = indicator_map(table, territories, indicator=IND, level="departement",
+                            basemap="none")  # fmt: skip
+        fields = {f["label"]: f for f in _payload(doc.html)["layers"][0]["fields"]}
+        codes = list(territories.departements["code"])
+        estimate = fields["Estimation modélisée"]["data"]
+        low, high = fields["Intervalle à 95 % (modèle)"]["data"]
+        return [(estimate[codes.index(c)], low[codes.index(c)], high[codes.index(c)])
+                for c in ("24", "2A", "33")]  # fmt: skip
+
+    class_only, hidden, published = shipped()
+    assert class_only == hidden == (None, None, None) and None not in published
+    # switched off (every tier read as "value"), the leaked figures are shipped
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(modelled, "_published", lambda tier: np.asarray(tier != None))  # noqa: E711
+        class_only, hidden, _ = shipped()
+    assert class_only[0] is not None and hidden[0] is not None

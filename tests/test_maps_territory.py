@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 from _agg_tables import make_table
+from test_maps_browser import browser  # noqa: F401  (the shared chromium fixture)
 
 from barometre_geo.errors import UnknownValueError
 from barometre_geo.maps._places import all_places, parse_place
@@ -172,3 +173,207 @@ def test_clipped_epci_are_said_so(territories):
     # a map of the EPCI of the Rhône, those straddling the département cut at its edge
     assert page.n_maps == 1 and "par EPCI" in page.html
     assert "sont coupés à sa limite" in page.html
+
+
+# ---------------------------------------------------------------- modelled figures (demo)
+
+
+@pytest.fixture(scope="module")
+def demo_model(tmp_path_factory, territories):
+    """The demo's published table with its modelled columns (two indicators, ~10 s)."""
+    import barometre_geo as bg
+
+    demo = bg.load_demo(cache_dir=tmp_path_factory.mktemp("demo"))
+    covered = set(bg.load_demo_structures(territories).members["commune"])
+    return bg.aggregate(
+        demo, level=["epci", "departement", "region", "france"], territories=territories,
+        indicators=["inclusion_cnfs", "cyber_pca"], estimates="model", covered=covered,
+    )  # fmt: skip
+
+
+def _model_page(table, territories, key):
+    place = parse_place(key, territories)
+    return territory_page(table, territories, place=place, cells=cell_index(table), k=5,
+                          k_sensitive=10, synthetic=True)  # fmt: skip
+
+
+def _row(table, level, code, indicator):
+    rows = table[(table["by"] == "total") & table["option"].isna()]
+    rows = rows[(rows["level"] == level) & (rows["indicator"] == indicator)]
+    return rows.set_index(rows["code"].astype(str)).loc[code]
+
+
+def _section(html: str, indicator: str) -> str:
+    return re.search(rf'<article class="ind" id="i-{indicator}".*?</article>', html, re.S).group(0)
+
+
+def _cells(html: str, name: str) -> list[str]:
+    """Texts of the cells of the row headed ``name`` in the modelled tables of ``html``."""
+    tables = re.findall(r'<table class="model">.*?</table>', html, re.S)
+    for t in tables:
+        m = re.search(rf'<th scope="row">{re.escape(name)}</th>(.*?)</tr>', t, re.S)
+        if m:
+            return [_unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", m.group(1), re.S)]
+    raise AssertionError(f"no modelled row for {name}")
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+@pytest.mark.slow
+def test_departement_page_gives_its_modelled_figures(demo_model, territories):
+    from barometre_geo.maps._modelled import tier_text, vs_text
+
+    page = _model_page(demo_model, territories, "dep-33")
+    html = _section(page.html, "inclusion_cnfs")
+    fmt = _share()
+    assert "estimation modélisée : Gironde, Nouvelle-Aquitaine et France</caption>" in html
+    heads = (("departement", "33", "Gironde"), ("region", "75", "Nouvelle-Aquitaine"),
+             ("france", "FR", "France"))  # fmt: skip
+    for level, code, name in heads:
+        r = _row(demo_model, level, code, "inclusion_cnfs")
+        assert r["model_publication"] == "value"
+        value, ci, vs, tier = _cells(html, name)
+        assert value == fmt.format(r["model_value"])
+        assert ci == f"{fmt.format(r['model_ci_low'])} – {fmt.format(r['model_ci_high'])}"
+        assert tier == tier_text("value") == "valeur et intervalle"
+        want = "référence de la comparaison" if level == "france" else vs_text(
+            r["model_vs_france"], "value")  # fmt: skip
+        assert vs == want and (level == "france" or vs.startswith(("Signif", "Non disting")))
+    # the EPCI of the département, each at its tier: value, class only, or counted as secret
+    codes = sorted(set(territories.communes.loc[territories.communes["departement"] == "33",
+                                                "epci"].dropna()))  # fmt: skip
+    epci = territories.epci.set_index("code")["nom"]
+    tiers = {c: _row(demo_model, "epci", c, "inclusion_cnfs") for c in codes}
+    seen = {t["model_publication"] for t in tiers.values()}
+    assert {"value", "class", "hidden"} <= seen, seen  # the demo's Gironde has all three
+    for c, r in tiers.items():
+        if r["model_publication"] == "hidden":
+            assert f'<th scope="row">{_escape(epci[c])}</th>' not in html.split("<details")[1]
+            continue
+        value, ci, vs, tier = _cells(html, _escape(epci[c]))
+        assert tier == tier_text(r["model_publication"])
+        if r["model_publication"] == "value":
+            assert value == fmt.format(r["model_value"]) and ci and vs != "non publiée"
+        else:  # class only: the class of the modelled map, nothing more
+            lo = 100 * r["model_class_low"]
+            assert value.endswith(f"{lo + 20:.0f}\u202f%") and str(int(lo)) in value
+            assert ci == "" and vs == "non publiée"
+    n_hidden = sum(r["model_publication"] == "hidden" for r in tiers.values())
+    assert f"{n_hidden} secrète(s)" in html
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def _texts(column) -> list[str]:
+    """Decode a text column of a map's payload (``_layers.text_column``/``coded_text_column``)."""
+    from barometre_geo.maps._geometry import decode_vlq
+
+    if isinstance(column, list):
+        return column
+    if "sep" in column:
+        return column["s"].split(column["sep"])
+    codes = np.cumsum(decode_vlq(column["i"]))
+    return [column["dict"][i] for i in codes]
+
+
+@pytest.mark.slow
+def test_coarsened_departement_reads_as_on_the_modelled_map(demo_model, territories):
+    """Corse-du-Sud's cyber_pca: class only, worded and classed as the national map."""
+    import json
+
+    from barometre_geo.maps import indicator_map
+
+    r = _row(demo_model, "departement", "2A", "cyber_pca")
+    assert r["model_publication"] == "class" and np.isnan(r["model_value"])
+    doc = indicator_map(demo_model, territories, indicator="cyber_pca", level="departement",
+                        basemap="none")  # fmt: skip
+    data = json.loads(re.search(r'id="bgeo-data">(.*?)</script>', doc.html, re.S).group(1))
+    layer = data["layers"][0]
+    i = list(territories.departements["code"]).index("2A")
+    from barometre_geo.maps._geometry import decode_vlq
+
+    cls = int(decode_vlq(layer["cls"])[i])
+    fields = {f["label"]: f for f in layer["fields"]}
+    on_map = {"class": layer["legend"]["classes"][cls]["label"],
+              "tier": _texts(fields["Publication"]["data"])[i],
+              "vs": _texts(fields["Comparaison avec la France"]["data"])[i]}  # fmt: skip
+    value, ci, vs, tier = _cells(_section(_model_page(demo_model, territories, "dep-2A").html,
+                                          "cyber_pca"), "Corse-du-Sud")  # fmt: skip
+    assert (value, tier, vs) == (on_map["class"], on_map["tier"], on_map["vs"])
+    assert ci == "" and "classe seule" in tier and value.startswith("de 0")
+
+
+@pytest.mark.slow
+def test_coarsened_figures_never_show_what_their_tier_hides(demo_model, territories, monkeypatch):
+    """A table leaking numbers into class-only and hidden rows: the pages show none of them."""
+    from barometre_geo.maps import _territory_model
+    from barometre_geo.maps._modelled import secret_label
+
+    leaky = demo_model.copy()
+    corse = ((leaky["indicator"] == "cyber_pca") & (leaky["level"] == "departement")
+             & (leaky["code"] == "2A") & (leaky["by"] == "total")).to_numpy()  # fmt: skip
+    leaky.loc[corse, "model_publication"] = "hidden"  # as if the flip rule hid its class
+    coarse = leaky["model_publication"].isin(["class", "hidden"]).to_numpy()
+    hidden = (leaky["model_publication"] == "hidden").to_numpy()
+    leaky.loc[coarse, ["model_value", "model_ci_low", "model_ci_high"]] = (0.7777, 0.6111, 0.9222)
+    leaky.loc[coarse, "model_vs_france"] = "above"
+    leaky.loc[hidden, "model_class_low"] = 0.6
+    leaks = ("77,8", "61,1", "92,2")
+    for key in ("dep-33", "dep-2A"):  # EPCI hidden and class only; a class-only département
+        html = _model_page(leaky, territories, key).html
+        assert not any(x in html for x in leaks), key
+    value, ci, vs, tier = _cells(_section(html, "cyber_pca"), "Corse-du-Sud")
+    assert (value, ci, vs) == (secret_label(10).lower(), "", "non publiée")
+    assert tier == "secret (la classe pourrait trahir une réponse)"
+    # the rule switched off (every tier read in full): the leaked numbers are published
+    monkeypatch.setattr(_territory_model, "PUBLISHED", dict.fromkeys(
+        ("value", "class", "hidden"), _territory_model.PUBLISHED["value"]))  # fmt: skip
+    html = _model_page(leaky, territories, "dep-2A").html
+    assert all(x in html for x in leaks)
+    assert _cells(_section(html, "cyber_pca"), "Corse-du-Sud")[0] == "77,8\u202f%"
+
+
+@pytest.mark.slow
+def test_modelled_tables_are_accessible_and_the_page_keeps_its_csp(demo_model, territories):
+    html = _model_page(demo_model, territories, "dep-33").html
+    tables = re.findall(r'<table class="model">.*?</table>', html, re.S)
+    assert len(tables) >= 3  # cyber_pca, inclusion_cnfs, its EPCI
+    for t in tables:
+        assert re.search(r"<caption[^>]*>[^<]+</caption>", t)
+        ths = re.findall(r"<th(?:\s[^>]*)?>", t)  # not <thead>
+        assert ths and all('scope="col"' in th or 'scope="row"' in th for th in ths)
+    csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
+    assert "default-src 'none'" in csp and "unsafe-inline" not in csp and " style=" not in html
+    assert "Les <strong>estimations modélisées</strong>" in html and "modèle multiniveau" in html
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_modelled_tables_in_the_browser(demo_model, territories, browser, tmp_path):  # noqa: F811
+    """No CSP violation nor script error; the EPCI's modelled table opens and reads aloud."""
+    path = _model_page(demo_model, territories, "dep-33").save(tmp_path)
+    from test_index_browser import _open
+
+    page, errors = _open(browser, path)
+    page.wait_for_selector("#imprimer", state="visible")  # the page's script ran
+    details = page.locator("details.model").first
+    table = details.locator("table.model")
+    assert not table.is_visible()
+    details.locator("summary").click()
+    assert table.is_visible()
+    caption = table.locator("caption").inner_text()
+    assert caption.endswith("estimation modélisée par EPCI")
+    headers = table.locator("thead th").all_inner_texts()
+    assert headers == ["Territoire", "Estimation modélisée", "IC 95 % (modèle)",
+                       "Comparaison avec la France", "Publication"]  # fmt: skip
+    assert table.locator("tbody th[scope=row]").count() == table.locator("tbody tr").count() > 5
+    page.close()
+    assert errors == []

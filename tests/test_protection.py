@@ -96,6 +96,16 @@ def test_residual_of_the_parent_is_protected():
     assert hidden.tolist() == [False, True, False]
 
 
+def test_a_residual_of_k_answers_alone_is_learnt_like_a_cell():
+    # France 34 = strata 12 + 15 + the syndicats (7, no stratum): learning the syndicats'
+    # sum by difference is learning a group of k answers or more — nothing to hide
+    hidden, _ = run([34, 12, 15], [False, False, False], [(0, 0, 1), (0, 1, 0), (0, 2, 0)])
+    assert hidden.tolist() == [False, False, False]
+    # below k (4), it is the secret of a small group: a child is hidden with it
+    hidden, _ = run([31, 12, 15], [False, False, False], [(0, 0, 1), (0, 1, 0), (0, 2, 0)])
+    assert hidden.tolist() == [False, True, False]
+
+
 def test_two_hidden_children_below_k_together_need_a_third():
     hidden, _ = run(
         [30, 1, 2, 12, 15],
@@ -288,7 +298,10 @@ def assert_no_child_recoverable(cells, k):
     """The brief's property, generalised: for every published parent and every family of
     its children (finer level, same group; groups of one breakdown under their total),
     the hidden children and the respondents no child holds are 0 or ≥ 2 unknowns
-    holding 0 or ≥ k answers — so no child can be recomputed by difference.
+    holding 0 or ≥ k answers — so no child can be recomputed by difference. One
+    unknown is allowed when it is the residual alone holding k answers or more (a
+    group as large as a published cell; the exact audit still checks every smaller
+    group).
 
     The reader knows who responded (the respondents of every cell are published),
     not who answered the question: a hidden child whose respondents all skipped it
@@ -324,6 +337,8 @@ def assert_no_child_recoverable(cells, k):
             silent = same_territory and p_resp > sum(c[3] for c in fam)
             unknowns = len(hidden) + (residual > 0 or (silent and bool(hidden)))
             mass = sum(len(h) for h in hidden) + residual
+            if unknowns == 1 and not hidden and residual >= k:
+                continue  # the residual alone: a group of k answers or more, like a cell
             assert unknowns != 1, f"{key}: one unknown child, recoverable by difference"
             assert mass == 0 or mass >= k, f"{key}: hidden children hold {mass} < {k} answers"
 

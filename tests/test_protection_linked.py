@@ -18,6 +18,7 @@ systems built by hand, then run on the demo edition (slow tests).
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import numpy as np
@@ -250,6 +251,48 @@ def test_a_skipping_conseil_regional_is_not_published_by_difference(territories,
     assert published(t, "94") and published(t, "2A") and published(t, "2B")
     region = t[(t["code"] == "94") & (t["level"] == "region")].iloc[0]
     assert region["respondents"] == 15 and region["n"] == 14  # the skip, by difference
+
+
+def test_custom_tables_published_apart_come_from_the_same_decisions(territories, monkeypatch):
+    """Two custom breakdowns, one a refinement of the other ("fine" nests in "coarse"):
+    published apart, each protected on its own, the fine cells recover a coarse cell its
+    table hid; named as published earlier (``earlier_by``), the coarse cells are
+    protected first and the fine ones on top, exactly as in one call with both."""
+    c = territories.communes
+    codes = c.loc[c["departement"] == "01", "code"].sample(60, random_state=1).tolist()
+    rng = np.random.default_rng(1)
+    r = make_responses(
+        {"inclusion_cnfs": rng.choice(["oui", "non"], size=len(codes)).tolist()},
+        codes=codes,
+        territories=territories,
+    )
+    fine = rng.choice(list("abcdef"), size=len(r.data), p=[0.3, 0.05, 0.15, 0.2, 0.05, 0.25])
+    r.data["fine"] = fine
+    r.data["coarse"] = np.where(np.isin(fine, list("abc")), "x", "y")
+    kw = {"level": LEVELS, "territories": territories, "indicators": "inclusion_cnfs"}
+
+    def rows(t, by):
+        t = t[t["by"] == by].reset_index(drop=True)
+        return t.astype({"by": str, "group": str})
+
+    coarse = agg(r, by="coarse", **kw)
+    fine_after = agg(r, by="fine", earlier_by="coarse", **kw)
+    both = agg(r, by=["coarse", "fine"], **kw)
+    pd.testing.assert_frame_equal(rows(both, "coarse"), rows(coarse, "coarse"))
+    pd.testing.assert_frame_equal(rows(both, "fine"), rows(fine_after, "fine"))
+    assert_no_disclosure([coarse, fine_after], r, territories=territories)
+    with pytest.raises(bg.errors.UnknownValueError, match="earlier_by='taille'"):
+        agg(r, by="fine", earlier_by="taille", **kw)
+    # apart: the fine table is protected against the totals and built-in breakdowns only
+    with pytest.raises(AssertionError, match="determine the answers"):
+        assert_no_disclosure([coarse, agg(r, by="fine", **kw)], r, territories=territories)
+    # the rule switched off: the earlier breakdowns are not protected first
+    _agg = importlib.import_module("barometre_geo.indicators.aggregate")
+    real = _agg._edition_breakdowns
+    monkeypatch.setattr(_agg, "_edition_breakdowns", lambda bys, data, earlier: real(bys, data, []))
+    leaky = agg(r, by="fine", earlier_by="coarse", **kw)
+    with pytest.raises(AssertionError, match="determine the answers"):
+        assert_no_disclosure([coarse, leaky], r, territories=territories)
 
 
 # ------------------------------------------------------------------------ demo edition

@@ -42,6 +42,12 @@ def add_parser(sub):
         default="",
         help="comma-separated breakdowns: stratum, profile, type_label, kind or a column",
     )
+    p.add_argument(
+        "--earlier-by",
+        default="",
+        help="custom breakdowns of this edition already published, in their order: the new "
+        "tables are protected on top of them (the same decisions as one call with all)",
+    )
     p.add_argument("--indicators", default="", help="comma-separated indicator ids (default all)")
     p.add_argument("--k", type=int, default=5, help="minimum answers of a published figure")
     p.add_argument(
@@ -96,6 +102,7 @@ def run(args) -> int:
             responses,
             level=_split(args.level),
             by=_split(args.by) or None,
+            earlier_by=_split(args.earlier_by) or None,
             indicators=_split(args.indicators) or None,
             k=args.k,
             k_sensitive=args.k_sensitive,

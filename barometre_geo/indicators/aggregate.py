@@ -169,18 +169,39 @@ def _filters(inds: list, catalogue, data: pd.DataFrame) -> list:
     return out
 
 
-def _edition_breakdowns(bys: list[str], data: pd.DataFrame) -> list[str]:
+def _edition_breakdowns(bys: list[str], data: pd.DataFrame, earlier: list[str]) -> list[str]:
     """Breakdowns to compute: every built-in one whenever one is asked, then the others.
 
     The built-in breakdowns are protected together (stage 1 of
     :mod:`barometre_geo.protection.apply`) so that a table by stratum and
-    another by kind come from the same decisions; the requested ones are
-    returned, the others only take part in the protection.
+    another by kind come from the same decisions. The custom ones follow, the
+    edition's earlier ones (``earlier``) first, each in its own stage
+    (:func:`_by_stages`). The requested ones are returned, the others only
+    take part in the protection.
     """
     if not bys:
         return []
     out = [b for b in EDITION_BREAKDOWNS if b == "stratum" or b in data.columns]
+    out += [b for b in earlier if b not in out]
     return out + [b for b in bys if b not in out]
+
+
+def _by_stages(computed: list[str]) -> list[int]:
+    """Protection stage of the total and of each computed breakdown.
+
+    0: the totals; 1: the built-in breakdowns, together; then one stage per
+    custom breakdown, in order. A custom table is thus protected on top of
+    everything published before it and never changes it: ``by=["a", "b"]``
+    gives the rows of ``by="a"`` and of ``by="b", earlier_by="a"``.
+    """
+    out, nxt = [0], 2
+    for b in computed:
+        if b in EDITION_BREAKDOWNS:
+            out.append(1)
+        else:
+            out.append(nxt)
+            nxt += 1
+    return out
 
 
 def _output_cells(cs, n_out: int, computed: list[str], bys: list[str]) -> np.ndarray:
@@ -279,6 +300,7 @@ def aggregate(
     detailed_reasons: bool = False,
     estimates: str = "direct",
     covered=None,
+    earlier_by: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Compute indicators per territory, with confidence intervals and protection.
 
@@ -297,7 +319,9 @@ def aggregate(
         ``stratum`` (population classes, alias ``strate``), ``profile`` (agent /
         élu), ``type_label``, ``kind``, or any categorical column of
         ``responses.data`` (e.g. a coverage column). Not at commune level, where
-        each commune answers once per wave.
+        each commune answers once per wave. Custom breakdowns are protected
+        one after the other, in the order given, on top of the totals and the
+        built-in breakdowns (see ``earlier_by``).
     territories : Territories, optional
         Reference (default: the embedded COG 2025).
     k : int, default 5
@@ -343,6 +367,14 @@ def aggregate(
     covered : iterable of str or pandas.Series, optional
         Codes of the communes served by a mutualisation structure (e.g.
         ``structures.members["commune"]``): a covariate of the model.
+    earlier_by : str or list of str, optional
+        Custom breakdowns of the same edition already published, in the order
+        they were: their cells are protected first (as they were, the
+        decisions are deterministic) and the requested breakdowns on top of
+        them, so that no combination of the tables recovers a hidden cell.
+        Without it, two custom tables published apart are each protected
+        against the totals and built-in breakdowns only: publish them in one
+        call, or name the earlier ones here.
 
     Returns
     -------
@@ -378,7 +410,8 @@ def aggregate(
     inds = inds + _filters(inds, catalogue, data)  # protected with their follow-ups
     all_cols = {c for i in catalogue.indicators for c in i.columns}
     bys = parse_by(by, data, all_cols)
-    computed = _edition_breakdowns(bys, data)
+    earlier = parse_by(earlier_by, data, all_cols, what="earlier_by")
+    computed = _edition_breakdowns(bys, data, earlier)
     if territories is None:
         from ..territories.load import load_territories
 
@@ -428,7 +461,7 @@ def aggregate(
             else None
             for i in inds
         ],
-        by_stage=[0] + [1 if b in EDITION_BREAKDOWNS else 2 for b in computed],
+        by_stage=_by_stages(computed),
     )
     table = _assemble(
         cs, plans, geo, prep, computed, labels, prot, w, strata, levels, n_out=n_out, bys=bys

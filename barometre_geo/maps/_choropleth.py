@@ -19,7 +19,7 @@ from ._captions import national_mark
 from ._classify import Classification
 from ._document import MapDocument
 from ._geometry import encode_geometry, simplify_coverage
-from ._layers import NO_DATA, SUPPRESSED, layer_spec
+from ._layers import NO_DATA, SUPPRESSED, layer_spec, share_repeated
 from ._layout import insets_of, places_of
 from ._options import Basemap, Field, LegendSpec, MapStyle, Outline, parse_assets
 from ._overlays import outline_layers
@@ -120,7 +120,7 @@ def _finish(
         # long legends (a class per structure) fold and scroll inside the map instead
         legend_in_map=any(layer["legend"].get("compact") for layer in layers),
         data={
-            "layers": layers,
+            "layers": share_repeated(layers),
             "zones": zones,
             "insets": insets,
             "places": places_of(gdf, territories),

@@ -5,7 +5,9 @@ the encoded geometry, a VLQ string of class indices (``-1`` no answer,
 ``-2`` suppressed), the legend (labels, colours, counts) and one column of
 data per field. Text columns are joined with a separator absent from the
 values; numbers are shipped as integers already rounded by their
-:class:`~._format.NumberFormat`.
+:class:`~._format.NumberFormat`. Layers of one page that draw the same
+territories with the same fields (the two views of a modelled map) ship their
+geometry and fields once (:func:`share_repeated`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ from ._geometry import EncodedGeometry, encode_vlq
 from ._options import Field, LegendSpec, MapStyle
 from ._palettes import NO_DATA_COLOR, NO_DATA_PATTERN, SUPPRESSED_PATTERN
 
-__all__ = ["NO_DATA", "SUPPRESSED", "coded_text_column", "layer_spec", "text_column"]
+__all__ = [
+    "NO_DATA",
+    "SUPPRESSED",
+    "coded_text_column",
+    "layer_spec",
+    "share_repeated",
+    "text_column",
+]
 
 NO_DATA, SUPPRESSED = -1, -2
 _SEPARATORS = ("|", "~", "^", "\t", "\u001f")
@@ -184,3 +193,36 @@ def layer_spec(
         },
         "fields": [_field_payload(data, fd) for fd in fields],
     }
+
+
+#: Payload keys a layer may take from an earlier layer of the page.
+SHARED_KEYS = ("geom", "fields")
+
+
+def share_repeated(layers: Sequence[dict]) -> list[dict]:
+    """Replace a layer's geometry or fields equal to an earlier layer's by a reference.
+
+    The two views of a modelled map (estimate, comparison with France) draw the
+    same polygons with the same tooltip columns: serialised twice, they doubled
+    the page. A repeated ``geom`` or ``fields`` becomes ``{"same_as": i}``, ``i``
+    the index of the first layer holding it; the page's script
+    (``templates/bgeo.js``, ``buildLayer``) then reuses that layer's decoded
+    store and columns (decoded once, held once in memory).
+
+    Examples
+    --------
+    >>> a = {"id": "a", "geom": {"c": "AAC"}, "fields": [{"label": "Nom"}]}
+    >>> b = {"id": "b", "geom": {"c": "AAC"}, "fields": [{"label": "Code"}]}
+    >>> [(x["geom"], x["fields"]) for x in share_repeated([a, b])][1]
+    ({'same_as': 0}, [{'label': 'Code'}])
+    """
+    out: list[dict] = []
+    for j, layer in enumerate(layers):
+        layer = dict(layer)
+        for key in SHARED_KEYS:
+            for i in range(j):
+                if key in layers[i] and layers[i][key] == layer.get(key):
+                    layer[key] = {"same_as": i}
+                    break
+        out.append(layer)
+    return out

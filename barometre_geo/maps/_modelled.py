@@ -34,7 +34,16 @@ from ._layers import NO_DATA, SUPPRESSED, layer_spec
 from ._options import Basemap, Field, LegendSpec, MapStyle
 from ._palettes import get_palette
 
-__all__ = ["COMPARISON_COLORS", "MODEL_NOTE", "MODEL_SOURCE", "modelled_map"]
+__all__ = [
+    "COMPARISON_COLORS",
+    "MODEL_NOTE",
+    "MODEL_SOURCE",
+    "class_index",
+    "modelled_map",
+    "secret_label",
+    "tier_text",
+    "vs_text",
+]
 
 #: Colours of the comparison with France (below, not distinguishable, above).
 COMPARISON_COLORS = ("#2166ac", "#e0e0e0", "#b2182b")
@@ -79,6 +88,63 @@ def model_classes(values, *, mean: bool, fmt: NumberFormat):
     breaks = MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS
     values = np.clip(np.asarray(values, dtype=float), 0.0, breaks[-1])
     return classify(values, scheme="user_defined", bins=breaks, fmt=fmt)
+
+
+def tier_text(tier) -> str:
+    """Return the publication tier of a modelled figure, as the map's tooltip words it.
+
+    ``tier``: ``model_publication`` (``value``, ``class``, ``hidden``; anything
+    else: no estimate). The territory pages quote the same words.
+
+    Examples
+    --------
+    >>> tier_text("class")
+    'classe seule (peu de réponses : la valeur exacte pourrait trahir une réponse)'
+    >>> tier_text(None)
+    "pas d'estimation"
+    """
+    return _TIER_TEXT.get(tier if isinstance(tier, str) else "", "pas d'estimation")
+
+
+def vs_text(vs, tier) -> str:
+    """Return the comparison with France of a modelled figure, as the map words it.
+
+    Only a figure published with its value is compared (``tier == "value"``).
+
+    Examples
+    --------
+    >>> vs_text("above", "value")
+    'Significativement au-dessus de la France'
+    >>> vs_text("above", "class")
+    'non publiée'
+    """
+    return _VS_TEXT.get(vs, "non publiée") if tier == "value" else "non publiée"
+
+
+def secret_label(min_n: int) -> str:
+    """Legend label of a modelled figure the flip rule hides (its short form: lower case)."""
+    return f"Secret (estimation qui pourrait trahir une réponse, moins de {min_n} réponses)"
+
+
+def class_index(class_low, *, mean: bool) -> np.ndarray:
+    """Index of each figure's fixed class from its ``model_class_low`` (``-1``: NaN).
+
+    Examples
+    --------
+    >>> class_index([0.0, 0.2, 0.8, float("nan")], mean=False).tolist()
+    [0, 1, 4, -1]
+    """
+    from ..protection.modelled import MODEL_MEAN_BREAKS, MODEL_SHARE_BREAKS
+
+    breaks = np.asarray(MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS)
+    low = np.asarray(class_low, dtype=float)
+    cls = np.searchsorted(np.concatenate([[0.0], breaks[:-1]]), low + 1e-9, side="right") - 1
+    return np.where(np.isfinite(low), cls, NO_DATA).astype(np.int64)
+
+
+def _published(tier: np.ndarray) -> np.ndarray:
+    """Which figures are published with their estimate and interval (tier ``value``)."""
+    return tier == "value"
 
 
 def _direct_text(row, fmt: NumberFormat, min_n: int) -> str:
@@ -150,10 +216,12 @@ def modelled_map(
     unsure = codes.map(extra["model_uncertain"]).to_numpy(dtype=object)
     vs = codes.map(extra["model_vs_france"]).to_numpy(dtype=object)
     tier = np.array([t if isinstance(t, str) else None for t in tier], dtype=object)
+    # only what the tier publishes, even from a table that leaked the rest (as the
+    # direct maps empty suppressed cells): the estimate and interval of "value" figures
+    for col in ("model_value", "model_ci_low", "model_ci_high"):
+        merged[col] = merged[col].where(_published(tier))
     breaks = np.asarray(MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS)
-    low = merged["model_class_low"].to_numpy(float)
-    cls = np.searchsorted(np.concatenate([[0.0], breaks[:-1]]), low + 1e-9, side="right") - 1
-    cls = np.where(np.isfinite(low), cls, NO_DATA)
+    cls = class_index(merged["model_class_low"].to_numpy(float), mean=mean)
     cls = np.where(tier == "hidden", SUPPRESSED, cls)
     cls = np.where(tier == None, NO_DATA, cls).astype(np.int64)  # noqa: E711
     cue = np.array([u is True for u in unsure]) & (cls >= 0)
@@ -165,9 +233,8 @@ def modelled_map(
                          description=description, notes=notes, source=source,
                          page_style=page_style)  # fmt: skip
     # texts of the tooltips and the table
-    merged["_vs"] = [_VS_TEXT.get(v, "non publiée") if t == "value" else "non publiée"
-                     for v, t in zip(vs, tier, strict=True)]  # fmt: skip
-    merged["_tier"] = [_TIER_TEXT.get(t, "pas d'estimation") for t in tier]
+    merged["_vs"] = [vs_text(v, t) for v, t in zip(vs, tier, strict=True)]
+    merged["_tier"] = [tier_text(t) for t in tier]
     merged["_direct"] = [_direct_text(r, fmt, min_n) for _, r in merged.iterrows()]
     fields = [
         Field("nom", "Nom", kind="text"),
@@ -183,7 +250,7 @@ def modelled_map(
     ]
     colors = get_palette(palette, kind="sequential").for_k(len(breaks))
     labels = list(model_classes(merged["model_value"], mean=mean, fmt=fmt).labels)
-    secret = f"Secret (estimation qui pourrait trahir une réponse, moins de {min_n} réponses)"
+    secret = secret_label(min_n)
     legend = LegendSpec(
         title=title, min_n=min_n, subtitle="Estimation modélisée",
         no_data_label="Pas d'estimation", suppressed_label=secret,

@@ -14,7 +14,10 @@
   (:func:`map_classes`), clipped to the area and zoomed on it
   (:mod:`._svgmap`); one small map per answer option;
 * links to the national maps opened on the territory (``?territoire=…``), the
-  code to embed the page, and a printable version (print CSS; the maps are SVG).
+  code to embed the page, and a printable version (print CSS; the maps are SVG);
+* when the table has modelled columns, the modelled estimates of the place, its
+  région, France and its first sub-level, worded as on the modelled maps
+  (:mod:`._territory_model`).
 
 Suppressed cells never show a value: they read « secret statistique »
 (hatched on the maps; the cells carry no reason, so never « effectif insuffisant »:
@@ -42,6 +45,7 @@ from ._palettes import NO_DATA_COLOR, SUPPRESSED_HATCH
 from ._places import Place
 from ._render import render_template
 from ._svgmap import AreaGeometry, area_geometry
+from ._territory_model import model_block, model_cells
 
 __all__ = [
     "TerritoryPage",
@@ -175,9 +179,8 @@ def _block(ind, cells: dict, ctx) -> dict | None:
             {"name": name, "own": level == place.kind,
              "cells": [_fmt_cell(get(level, code, g), fmt) for g in groups]}
         )  # fmt: skip
-    if all(c["state"] != "ok" for c in main[0]["cells"]) and all(
-        c["state"] != "ok" for r in main[1:] for c in r["cells"]
-    ):
+    model = model_block(ind, cells, ctx, groups, heads)
+    if model is None and all(c["state"] != "ok" for r in main for c in r["cells"]):
         return None
     subs, maps, map_level = [], [], None
     for level in ctx["levels"]:
@@ -245,6 +248,7 @@ def _block(ind, cells: dict, ctx) -> dict | None:
         "links": links,
         "sensitive": ind.sensitive,
         "threshold": threshold,
+        "model": model,
     }
 
 
@@ -364,7 +368,8 @@ def territory_page(
         if blocks:
             themes.append({"id": f"t-{theme.id}", "label": theme.label, "blocks": blocks})
     used = {u[0] for t in themes for b in t["blocks"] for m in b["maps"] for u in m["uses"]}
-    html = _render(place, themes, geometry, used, base_url, synthetic, source)
+    modelled = any(b["model"] for t in themes for b in t["blocks"])
+    html = _render(place, themes, geometry, used, base_url, synthetic, source, modelled)
     n_maps = sum(len(b["maps"]) for t in themes for b in t["blocks"])
     n_ind = sum(len(t["blocks"]) for t in themes)
     return TerritoryPage(place=place, html=html, n_indicators=n_ind, n_maps=n_maps)
@@ -378,7 +383,8 @@ def cell_index(aggregates: pd.DataFrame, *, levels=None) -> dict[str, dict]:
     options present (``None``: headline rows)}`` (``option``
     ``None`` on headline rows, code ``"FR"`` at level ``france``). Built once per
     build and shared by every page (a dict lookup per cell). ``levels``: keep
-    these levels only (and ``france``).
+    these levels only (and ``france``). A table with modelled columns adds
+    ``"model"``: :func:`~._territory_model.model_cells` (what each tier publishes).
     """
     table = aggregates.copy(deep=False)
     table.attrs = {}  # pandas deep-copies attrs at every filter: drop them once
@@ -406,11 +412,15 @@ def cell_index(aggregates: pd.DataFrame, *, levels=None) -> dict[str, dict]:
         entry["cells"][(lv, c, opt)] = cell
         if not cell[4] and cell[0] == cell[0]:
             entry["shown"].setdefault(lv, set()).add(c)
+    for ind, model in model_cells(table, indicator, level, code, option).items():
+        out[ind]["model"] = model
     return out
 
 
-def _render(place, themes, geometry, used, base_url, synthetic, source) -> str:
+def _render(place, themes, geometry, used, base_url, synthetic, source, modelled) -> str:
     from .._version import __version__
+    from ._indicator import SENSITIVE_MODEL_NOTE
+    from ._modelled import MODEL_NOTE
 
     kind = "Région" if place.kind == "region" else "Département"
     defs = [
@@ -432,4 +442,7 @@ def _render(place, themes, geometry, used, base_url, synthetic, source) -> str:
         nd_color=NO_DATA_COLOR,
         hatch=SUPPRESSED_HATCH,
         version=__version__,
+        modelled=modelled,
+        model_note=MODEL_NOTE,
+        sensitive_model_note=SENSITIVE_MODEL_NOTE,
     )

@@ -14,7 +14,9 @@ published and final:
 1. the built-in breakdowns (:data:`EDITION_BREAKDOWNS`: stratum, profile,
    type_label, kind), always all four together — ``by="stratum"`` computes
    them all and returns its own rows;
-2. any other breakdown (a column of the user's data), on top of those.
+2. any other breakdown (a column of the user's data), on top of those, one
+   stage each in the order the caller gives (``aggregate``'s ``earlier_by``,
+   then ``by``): a later custom table never changes an earlier one.
 
 A stage hides only its own cells: the totals never depend on the breakdowns
 asked for, the built-in breakdowns never on a custom one, so a cell hidden in

@@ -40,7 +40,12 @@ The residual is never published, so it counts as hidden whenever it holds
 answers. In each relation let ``U`` be the hidden cells holding answers. The
 relation is safe when
 
-* ``|U| ≠ 1`` (one unknown in one linear equation is recovered), and
+* ``|U| ≠ 1`` (one unknown in one linear equation is recovered) — except when
+  that one unknown is the residual alone holding ``k`` answers or more: it is
+  then a group as large as a published cell, learning its sum discloses
+  nothing the threshold protects (the syndicats, without a population
+  stratum, are France's residual in the table by stratum and a published cell
+  of the table by kind; the attribute rule below still applies to it), and
 * when no parent is hidden, the hidden children and the residual together hold
   0 or at least ``k`` answers (their sum is learnt by difference).
 
@@ -542,7 +547,11 @@ def complementary(
         hc = np.bincount(r, weights=h & ~p, minlength=n_rel)
         nh = np.bincount(r, weights=np.where(h & ~p, n[c], 0), minlength=n_rel)
         unknown = np.minimum(hp, 1) + hc + has_res  # hidden parents: their sum is one unknown
-        unsafe = alive & ((unknown == 1) | (big & (hc + has_res > 0) & (nh + n_res < k_rel)))
+        # the residual alone, with k answers or more, is a group like a published cell
+        bare = (hp == 0) & (hc == 0) & (n_res >= k_rel)
+        unsafe = alive & (
+            ((unknown == 1) & ~bare) | (big & (hc + has_res > 0) & (nh + n_res < k_rel))
+        )
         if resp is not None:
             # a hidden part without a valid answer: its 1 to k − 1 respondents all skipped
             hr = np.bincount(r, weights=np.where(hidden[c] & ~p, rm[m], 0), minlength=n_rel)

@@ -167,8 +167,11 @@ def prepare_rows(data: pd.DataFrame, geo: Geo) -> Prepared:
 # -------------------------------------------------------------------- breakdowns
 
 
-def parse_by(by, data: pd.DataFrame, indicator_columns: set[str]) -> list[str]:
-    """Validate the breakdowns: built-in names or categorical columns of the data."""
+def parse_by(by, data: pd.DataFrame, indicator_columns: set[str], *, what: str = "by") -> list[str]:
+    """Validate the breakdowns: built-in names or categorical columns of the data.
+
+    ``what``: the argument's name in the messages (``by``, ``earlier_by``).
+    """
     if by is None:
         return []
     items = [by] if isinstance(by, str) else list(by)
@@ -191,14 +194,14 @@ def parse_by(by, data: pd.DataFrame, indicator_columns: set[str]) -> list[str]:
         name = _BY_ALIASES.get(str(item), str(item))
         if name not in valid:
             raise UnknownValueError(
-                f"Unknown breakdown by={item!r}. Valid breakdowns: {', '.join(valid)} "
+                f"Unknown breakdown {what}={item!r}. Valid breakdowns: {', '.join(valid)} "
                 "(a categorical column of responses.data may be used, e.g. a coverage column).",
-                fr=f"Ventilation by={item!r} inconnue. Ventilations possibles : "
+                fr=f"Ventilation {what}={item!r} inconnue. Ventilations possibles : "
                 f"{', '.join(valid)} (ou une colonne catégorielle de responses.data).",
             )
         if name != "stratum" and name not in data:
             raise SchemaError(
-                f"Breakdown by={name!r} needs a {name!r} column in responses.data, which is "
+                f"Breakdown {what}={name!r} needs a {name!r} column in responses.data, which is "
                 "absent. Add the column or choose another breakdown."
             )
         if name not in out:

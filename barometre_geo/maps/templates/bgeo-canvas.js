@@ -199,13 +199,14 @@
       var s = Math.pow(2, map.getZoom()), po = map.getPixelOrigin();
       var ox = po.x, oy = po.y;
       var vx0 = (b.min.x + ox) / s, vy0 = (b.min.y + oy) / s, vx1 = (b.max.x + ox) / s, vy1 = (b.max.y + oy) / s;
-      var groups = {}, sub = this._subset, drawn = 0;
+      var groups = {}, sub = this._subset, drawn = 0, traced = 0;
       for (var k = 0; k < sub.length; k++) {
         var f = sub[k];
         if (bb[4 * f] > vx1 || bb[4 * f + 2] < vx0 || bb[4 * f + 1] > vy1 || bb[4 * f + 3] < vy0) continue;
         var key = paint.styleOf[f];
         (groups[key] || (groups[key] = [])).push(f);
         drawn++;
+        if (st.featRing[f + 1] > st.featRing[f] && paint.fills[key] !== undefined) traced++;
       }
       function trace(f) {  // rings of f into the current path; returns the operations
         var ops = 0;
@@ -266,6 +267,7 @@
       });
       ctx.restore();
       this.nInView = drawn;
+      this.nPainted = traced;  // features of the view with a ring and a style (tests)
       this.drawMs = performance.now() - t0;
       this.fire("drawn");
     },

@@ -273,16 +273,19 @@
   // A layer: its data (classes, fields, legend) and its drawing on `map`.
   function buildLayer(map, spec, state) {
     var t0 = performance.now();
-    var store = bgeoCanvas.decodeStore(spec.geom, vlq);
+    // {same_as: i}: the geometry / fields of layer i of the page (maps/_layers.share_repeated)
+    var store = spec.geom.same_as !== undefined ? state.layers[spec.geom.same_as].store
+      : bgeoCanvas.decodeStore(spec.geom, vlq);
     state.timings.decode += performance.now() - t0;
     var cls = Array.prototype.slice.call(vlq(spec.cls));
     var lg = spec.legend;
-    var fields = spec.fields.map(function (fd) {
-      var o = { label: fd.label, type: fd.type, fmt: fd.fmt, main: fd.main };
-      if (fd.type === "text") o.values = texts(fd.data);
-      else o.data = fd.data;
-      return o;
-    });
+    var fields = spec.fields.same_as !== undefined ? state.layers[spec.fields.same_as].fields
+      : spec.fields.map(function (fd) {
+        var o = { label: fd.label, type: fd.type, fmt: fd.fmt, main: fd.main };
+        if (fd.type === "text") o.values = texts(fd.data);
+        else o.data = fd.data;
+        return o;
+      });
     // uncertainty cue (modelled maps): lighter fill where unsure[i] is 1
     var unsure = spec.unsure ? Array.prototype.slice.call(vlq(spec.unsure)) : null;
     var paint = paintOf(spec, cls, unsure);
