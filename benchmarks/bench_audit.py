@@ -76,6 +76,11 @@ def main() -> None:
     ):
         print(f"  {label:<{width}}{value:>12}")
     print(f"  {'seconds':<{width}}{t_int:>12.1f}")
+    if rep.public:
+        print(f"  not examined, public answers: {', '.join(rep.public)}")
+    if len(rep.findings):
+        per = rep.findings.groupby("indicator").size().sort_values(ascending=False)
+        print("  findings per indicator: " + ", ".join(f"{i} {n}" for i, n in per.items()))
     print(
         f"  {'load average (1, 5, 15 min) at the end':<{width}}"
         + ", ".join(f"{x:.1f}" for x in load)

@@ -441,3 +441,15 @@ def test_demo_sensitive_cells_pass_the_integer_audit(demo, territories, cyber):
     rep = audit_bounds(list(cyber), demo, territories=territories, levels=NATIONAL)
     assert rep.ok, (rep.findings, rep.undecided)
     assert rep.published_cells > 100 and rep.examined > 50
+
+
+def test_the_kind_question_is_public_and_not_examined(territories):
+    """The respondent's kind is known from the reference: its question is not audited."""
+    codes = [*communes_of(territories, "2A", 3), "departement:2A"]
+    r = make_responses({"inclusion_cnfs": ["oui", "non", "oui", "non"]}, codes=codes,
+                       territories=territories)  # fmt: skip
+    t = agg(r, level=["commune", "departement"], territories=territories)
+    rep = audit_bounds(t, r, territories=territories)
+    assert rep.public == ("profil_type_collectivite",)
+    assert "profil_type_collectivite" not in set(rep.findings["indicator"])
+    assert "profil_type_collectivite" in set(t["indicator"])

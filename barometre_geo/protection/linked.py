@@ -32,6 +32,9 @@ from .bounds import FINDINGS, Family, Figure, Indicator, screen, solve
 __all__ = ["BoundsReport", "audit_bounds", "published_union"]
 
 _KEYS = ["indicator", "level", "code", "by", "group"]
+#: Columns whose answer the reader knows without the survey: the respondent's kind
+#: (from the reference), which the tables by kind publish anyway.
+PUBLIC_ANSWERS = frozenset({"kind"})
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,11 @@ class BoundsReport:
         Figures left undecided (time limit or budget), same columns: the
         audit does not vouch for them.
     seconds : float
+    public : tuple of str
+        Indicators not examined because their answer is public: the
+        respondent's kind (``profil_type_collectivite``), which the reader
+        knows from the reference (a commune is a commune) and the tables by
+        kind publish — a pin of it tells nothing.
     """
 
     published_cells: int
@@ -73,6 +81,7 @@ class BoundsReport:
     findings: pd.DataFrame = field(repr=False)
     undecided: pd.DataFrame = field(repr=False)
     seconds: float
+    public: tuple = ()
 
     @property
     def ok(self) -> bool:
@@ -437,7 +446,11 @@ def audit_bounds(
     wanted = None
     if cells is not None:
         wanted = set(map(tuple, cells[_KEYS].astype(str).to_numpy()))
+    public = []
     for family in _families(inds, reader.catalogue):
+        if all(reader.catalogue.get(i).column in PUBLIC_ANSWERS for i in family):
+            public += family
+            continue
         sub = rows[rows["indicator"].isin(family)].reset_index(drop=True)
         fam, fcells, frows = _build(family, sub, reader, k, k_sens)
         pub_cell = ~np.isnan(fam.c_n)
@@ -473,5 +486,6 @@ def audit_bounds(
         findings=_concat(found_rows, columns),
         undecided=_concat(undecided_rows, columns),
         seconds=time.perf_counter() - start,
+        public=tuple(public),
         **totals,
     )
