@@ -232,7 +232,8 @@ def test_a_hidden_part_is_never_proven_homogeneous(territories, monkeypatch):
     codes += c.loc[c["epci"] == epcis[2], "code"][:7].tolist()
     answers = ["oui"] * 5 + ["oui", "non", "non", "oui", "non", "oui", "non"]
     r = make_responses({"inclusion_cnfs": answers}, codes=codes, territories=territories)
-    kw = {"level": ["epci", "departement"], "indicators": "inclusion_cnfs", "territories": territories}
+    kw = {"level": ["epci", "departement"], "indicators": "inclusion_cnfs"}
+    kw["territories"] = territories
     t = agg(r, **kw)
     big = (t["level"] == "epci") & (t["code"] == epcis[2])
     assert t[big]["suppressed"].all()  # hidden with the two small ones

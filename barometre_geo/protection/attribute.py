@@ -41,7 +41,9 @@ class Check:
     away_high: np.ndarray  # per valid answer: not "Oui", not ticked, < 100 %
 
 
-def build_checks(plans, multiple: list[bool], first: np.ndarray, others: bool = False) -> list[Check]:
+def build_checks(
+    plans, multiple: list[bool], first: np.ndarray, others: bool = False
+) -> list[Check]:
     """Return the checks of every sensitive indicator (``first[i]``: its first measure).
 
     ``others``: also the cell-scope checks of the other indicators (their

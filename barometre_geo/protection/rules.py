@@ -628,9 +628,9 @@ class _AttributeRule:
         rel_used = np.stack([np.bincount(r, weights=used[:, j], minlength=n_rel) for j in cols], 1)
         # a side the published parents hold no answer of: the hidden part holds none of it
         # either, and the parents say so themselves (a homogeneous published cell)
+        on_par = np.where(par[:, None], self.v, 0.0)
         par_side = np.stack(
-            [np.bincount(r, weights=np.where(par, self.v[:, j], 0.0), minlength=n_rel) for j in cols],
-            axis=1,
+            [np.bincount(r, weights=on_par[:, j], minlength=n_rel) for j in cols], axis=1
         )
         self.rel_used = (rel_used > 0) & (self.t[:, None] > 0) & (np.rint(par_side) > 0)
 
