@@ -253,6 +253,35 @@ def test_a_skipping_conseil_regional_is_not_published_by_difference(territories,
     assert region["respondents"] == 15 and region["n"] == 14  # the skip, by difference
 
 
+def test_a_hidden_part_is_never_proven_homogeneous(territories, monkeypatch):
+    """Three EPCI of a département (Finistère): two small ones (2 and 3 answers, all
+    "oui") hidden, a larger one (7 answers, mixed) published. The hidden part — the two
+    small EPCI — holds 5 answers: enough for the threshold, but all "oui", which the
+    département's figure minus the published EPCI proves (and so each small EPCI's
+    answers). The rule: a hidden part holds at least one answer of each side, unless the
+    published parent is itself homogeneous (it then says it)."""
+    c = territories.communes
+    c = c[c["departement"] == "29"]
+    sizes = c.groupby("epci").size()
+    epcis = sizes[sizes >= 7].index[:3]
+    codes = [*c.loc[c["epci"] == epcis[0], "code"][:2], *c.loc[c["epci"] == epcis[1], "code"][:3]]
+    codes += c.loc[c["epci"] == epcis[2], "code"][:7].tolist()
+    answers = ["oui"] * 5 + ["oui", "non", "non", "oui", "non", "oui", "non"]
+    r = make_responses({"inclusion_cnfs": answers}, codes=codes, territories=territories)
+    kw = {"level": ["epci", "departement"], "indicators": "inclusion_cnfs"}
+    kw["territories"] = territories
+    t = agg(r, **kw)
+    big = (t["level"] == "epci") & (t["code"] == epcis[2])
+    assert t[big]["suppressed"].all()  # hidden with the two small ones
+    assert audit_bounds(t, r, territories=territories).findings.empty
+    # the rule switched off: the two small EPCI are proven to hold only "oui"
+    monkeypatch.setattr(_apply, "T_OTHER", 0)
+    leaky = agg(r, **kw)
+    assert not leaky[(leaky["level"] == "epci") & (leaky["code"] == epcis[2])]["suppressed"].any()
+    found = audit_bounds(leaky, r, territories=territories).findings
+    assert set(found["code"]) >= {epcis[0], epcis[1]} and set(found["finding"]) <= {"all", "single"}
+
+
 def test_custom_tables_published_apart_come_from_the_same_decisions(territories, monkeypatch):
     """Two custom breakdowns, one a refinement of the other ("fine" nests in "coarse"):
     published apart, each protected on its own, the fine cells recover a coarse cell its

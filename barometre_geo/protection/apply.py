@@ -63,6 +63,9 @@ __all__ = ["EDITION_BREAKDOWNS", "Protection", "protect"]
 
 #: The built-in breakdowns, always protected together (stage 1).
 EDITION_BREAKDOWNS: tuple[str, ...] = BUILTIN_BY
+#: Answers away from each end that a hidden part of a relation of a non-sensitive
+#: indicator must hold (its homogeneity would pin its hidden cells).
+T_OTHER = 1
 
 
 @dataclass
@@ -327,19 +330,21 @@ def protect(
     follow = np.zeros(len(n), dtype=bool)
     if follows is not None:
         follow = np.asarray(follows, dtype=bool)[cs.c_ind]
-    t_cell = np.where(sens | follow, t_sensitive, 0).astype(np.int64)
-    audit.attribute = _guarded(t_cell)  # none of their hidden cells may be recomputed
+    t_prim = np.where(sens | follow, t_sensitive, 0).astype(np.int64)
+    audit.attribute = _guarded(t_prim)  # none of their hidden cells may be recomputed
+    # the other indicators: no hidden part of a relation may be proven homogeneous
+    t_cell = np.where(sens | follow, t_sensitive, T_OTHER if not loose else 0).astype(np.int64)
     side, option_checks = None, []
-    if t_sensitive > 0 and (sens.any() or follow.any()):
+    if (t_cell > 0).any():
         first = np.r_[0, np.cumsum([len(p.values) for p in plans])[:-1]]
         multiple = [False] * len(plans) if multiple is None else multiple
-        checks = build_checks(plans, multiple, first)
+        checks = build_checks(plans, multiple, first, others=T_OTHER > 0 and not loose)
         side, option_checks = cell_sides(checks, audit.cell_matrix, len(n))
-        primary[(primary == "") & (n > 0) & short(side, t_cell)] = "attribute_sensitive"
+        primary[(primary == "") & (n > 0) & short(side, t_prim)] = "attribute_sensitive"
         # a follow-up's own cell: respondents outside the filter's answer (primary rule
         # only: the relations are built on valid answers, which do not add up to them)
         outside = resp - n
-        primary[(primary == "") & follow & (n > 0) & (outside < t_cell)] = "attribute_sensitive"
+        primary[(primary == "") & follow & (n > 0) & (outside < t_prim)] = "attribute_sensitive"
         audit.primary = _secret(primary)
     hidden = primary != ""
     info = {

@@ -41,8 +41,14 @@ class Check:
     away_high: np.ndarray  # per valid answer: not "Oui", not ticked, < 100 %
 
 
-def build_checks(plans, multiple: list[bool], first: np.ndarray) -> list[Check]:
+def build_checks(
+    plans, multiple: list[bool], first: np.ndarray, others: bool = False
+) -> list[Check]:
     """Return the checks of every sensitive indicator (``first[i]``: its first measure).
+
+    ``others``: also the cell-scope checks of the other indicators (their
+    headline share, or the options of a distribution), for the homogeneity of
+    hidden parts (:func:`barometre_geo.protection.apply.protect`, ``t_other``).
 
     Examples
     --------
@@ -55,7 +61,7 @@ def build_checks(plans, multiple: list[bool], first: np.ndarray) -> list[Check]:
     """
     out: list[Check] = []
     for i, plan in enumerate(plans):
-        if not plan.sensitive:
+        if not plan.sensitive and not others:
             continue
         valid = np.flatnonzero(plan.V)
         # single choice: the headline share decides (so that ``options=True`` changes no
@@ -67,6 +73,8 @@ def build_checks(plans, multiple: list[bool], first: np.ndarray) -> list[Check]:
             y = np.asarray(plan.values[j])[valid]
             top = 100.0 if plan.is_mean else 1.0
             scope = int(first[i]) + j if multiple[i] and opt is not None else -1
+            if scope >= 0 and not plan.sensitive:
+                continue  # option rows alone: sensitive questions only
             out.append(Check(i, scope, y > 0, y < top))
     return out
 

@@ -626,7 +626,13 @@ class _AttributeRule:
         )
         self.res = np.where(has_res[:, None], np.rint(res), 0.0)
         rel_used = np.stack([np.bincount(r, weights=used[:, j], minlength=n_rel) for j in cols], 1)
-        self.rel_used = (rel_used > 0) & (self.t[:, None] > 0)
+        # a side the published parents hold no answer of: the hidden part holds none of it
+        # either, and the parents say so themselves (a homogeneous published cell)
+        on_par = np.where(par[:, None], self.v, 0.0)
+        par_side = np.stack(
+            [np.bincount(r, weights=on_par[:, j], minlength=n_rel) for j in cols], axis=1
+        )
+        self.rel_used = (rel_used > 0) & (self.t[:, None] > 0) & (np.rint(par_side) > 0)
 
     def short(self, active: np.ndarray, m: np.ndarray, hidden_child: np.ndarray) -> np.ndarray:
         """(relations × columns): hidden part below ``t`` on that side, in active relations.
