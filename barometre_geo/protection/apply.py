@@ -333,12 +333,13 @@ def protect(
     t_prim = np.where(sens | follow, t_sensitive, 0).astype(np.int64)
     audit.attribute = _guarded(t_prim)  # none of their hidden cells may be recomputed
     # the other indicators: no hidden part of a relation may be proven homogeneous
-    t_cell = np.where(sens | follow, t_sensitive, T_OTHER if not loose else 0).astype(np.int64)
+    t_other = 0 if loose else T_OTHER
+    t_cell = np.where(sens | follow, t_sensitive, t_other).astype(np.int64)
     side, option_checks = None, []
     if (t_cell > 0).any():
         first = np.r_[0, np.cumsum([len(p.values) for p in plans])[:-1]]
         multiple = [False] * len(plans) if multiple is None else multiple
-        checks = build_checks(plans, multiple, first, others=T_OTHER > 0 and not loose)
+        checks = build_checks(plans, multiple, first, others=t_other > 0)
         side, option_checks = cell_sides(checks, audit.cell_matrix, len(n))
         primary[(primary == "") & (n > 0) & short(side, t_prim)] = "attribute_sensitive"
         # a follow-up's own cell: respondents outside the filter's answer (primary rule

@@ -48,7 +48,7 @@ def build_checks(
 
     ``others``: also the cell-scope checks of the other indicators (their
     headline share, or the options of a distribution), for the homogeneity of
-    hidden parts (:func:`barometre_geo.protection.apply.protect`, ``t_other``).
+    hidden parts (:data:`barometre_geo.protection.apply.T_OTHER`).
 
     Examples
     --------

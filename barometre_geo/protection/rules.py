@@ -616,22 +616,17 @@ class _AttributeRule:
         self.v = np.where(used, self.side[c], 0.0)
         par = par[self.keep]
         cols = range(self.v.shape[1])
+
+        def per_rel(w: np.ndarray) -> np.ndarray:  # (rows × columns) → (relations × columns)
+            return np.stack([np.bincount(r, weights=w[:, j], minlength=n_rel) for j in cols], 1)
+
+        par_side = per_rel(np.where(par[:, None], self.v, 0.0))
         # what the residual holds: parents minus children (only where it is hidden)
-        res = np.stack(
-            [
-                np.bincount(r, weights=np.where(par, self.v[:, j], -self.v[:, j]), minlength=n_rel)
-                for j in cols
-            ],
-            axis=1,
-        )
+        res = par_side - per_rel(np.where(par[:, None], 0.0, self.v))
         self.res = np.where(has_res[:, None], np.rint(res), 0.0)
-        rel_used = np.stack([np.bincount(r, weights=used[:, j], minlength=n_rel) for j in cols], 1)
+        rel_used = per_rel(used.astype(float))
         # a side the published parents hold no answer of: the hidden part holds none of it
         # either, and the parents say so themselves (a homogeneous published cell)
-        on_par = np.where(par[:, None], self.v, 0.0)
-        par_side = np.stack(
-            [np.bincount(r, weights=on_par[:, j], minlength=n_rel) for j in cols], axis=1
-        )
         self.rel_used = (rel_used > 0) & (self.t[:, None] > 0) & (np.rint(par_side) > 0)
 
     def short(self, active: np.ndarray, m: np.ndarray, hidden_child: np.ndarray) -> np.ndarray:
