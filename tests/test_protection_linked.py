@@ -27,7 +27,8 @@ import pytest
 
 import barometre_geo as bg
 from barometre_geo.protection import apply as _apply
-from barometre_geo.protection.bounds import Family, Figure, Indicator, screen, solve
+from barometre_geo.protection.bounds import Family, Figure, Indicator, screen
+from barometre_geo.protection.integer import solve
 from barometre_geo.protection.linked import audit_bounds
 from barometre_geo.testing import assert_no_disclosure, make_responses
 

@@ -19,7 +19,8 @@ Modules
 ``leaks``       the exact audit per indicator and the cells hidden to close each leak
 ``apply``       the protection of one aggregate computation, stage by stage (:func:`protect`)
 ``disclosure``  the independent audit analysts run (:func:`assert_no_disclosure`)
-``bounds``      integer bounds of hidden figures (exchanges of answers, HiGHS programs)
+``bounds``      the reader's model of a family and the exchange screen of hidden figures
+``integer``     exact integer programs (HiGHS) of the figures the screen leaves undecided
 ``linked``      the integer audit of every published table of an edition together
 
 Data contract: ``docs/contracts/protection.md``.

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .bounds import FINDINGS, Family, Figure, Indicator, screen, solve
+from .bounds import FINDINGS, Family, Figure, Indicator, screen
+from .integer import solve
 
 __all__ = ["BoundsReport", "audit_bounds", "published_union"]
 
