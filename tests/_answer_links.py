@@ -128,6 +128,8 @@ def _records(path: Path, answers: set[str]):
     Tables (CSV, GeoPackage) are read whole; a row is kept when it names an
     input row (file and line) or holds one of the raw answers of the exports.
     """
+    import pandas as pd
+
     suffix = path.suffix.lower()
     if suffix == ".json":
         stack = [json.loads(path.read_text(encoding="utf-8"))]
@@ -146,7 +148,10 @@ def _records(path: Path, answers: set[str]):
             if refs:
                 yield from frame.to_dict("records")
                 continue
-            hit = frame.isin(answers).any(axis=1)
+            # object values: pandas' hash table (the Arrow strings' isin rebuilds the
+            # answers list for every column)
+            values = pd.DataFrame(frame.to_numpy(dtype=object), columns=frame.columns, dtype=object)
+            hit = values.isin(answers).any(axis=1).to_numpy()
             yield from frame[hit].to_dict("records")
     elif suffix in (".txt", ".md", ".toml", ".html"):
         for line in path.read_text(encoding="utf-8").splitlines():

@@ -1,4 +1,3 @@
-import importlib.util
 import json
 import warnings
 
@@ -80,27 +79,3 @@ def test_compare_published_needs_options_rows(territories):
     t2 = bg.aggregate(r, level="france", indicators="cyber_pca", weights=None, options=True)
     row2 = bg.compare_published(t2).query("indicator == 'cyber_pca'").iloc[0]
     assert row2["computed"] == pytest.approx(0.66) and row2["matches"]
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(
-    importlib.util.find_spec("barometre_geo.demo") is None,
-    reason="the synthetic demo edition (barometre_geo.demo) is not available",
-)
-def test_demo_reproduces_the_published_national_figures(tmp_path):
-    """End to end: raw demo export files → read_responses → aggregate → published figures.
-
-    A figure the protection hides in public mode is no calibration error: it must be of
-    a sensitive indicator (none is hidden on today's demo:
-    ``test_demo.test_compare_published_matches_every_figure``).
-    """
-    from barometre_geo.demo.edition import load_demo
-
-    responses = load_demo(cache_dir=tmp_path)
-    cmp = bg.compare_published(responses)
-    assert len(cmp) >= 40
-    hidden = cmp["note"] == "masqué (secret statistique)"
-    sensitive = {i.id for i in responses.catalogue.indicators if i.sensitive}
-    assert cmp.loc[hidden, "indicator"].isin(sensitive).all() and hidden.sum() <= 2
-    bad = cmp[~cmp["matches"] & ~hidden]
-    assert bad.empty, bad[["indicator", "figure", "option", "kind", "published", "computed"]]

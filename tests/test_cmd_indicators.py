@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 
+import barometre_geo as bg
 from barometre_geo.cli import main
 
 
@@ -15,9 +16,8 @@ def test_needs_files_or_demo(tmp_path, capsys):
 def test_demo_to_open_data_tables(tmp_path, capsys):
     out = tmp_path / "sortie"
     code = main(
-        ["indicators", "--demo", "--out", str(out), "--level", "region,france",
-         "--by", "profile", "--compare"]
-    )  # fmt: skip
+        ["indicators", "--demo", "--out", str(out), "--level", "region,france", "--compare"]
+    )
     text = capsys.readouterr().out
     # exit 1 ("done, with problems to look at") exactly when a national figure is hidden by
     # the secret (see test_demo.HIDDEN_NATIONAL), else 0
@@ -26,8 +26,37 @@ def test_demo_to_open_data_tables(tmp_path, capsys):
     assert "Chiffres nationaux publiés retrouvés" in text and "masquées" in text
     table = pd.read_csv(out / "indicateurs.csv", dtype={"code": str})
     assert set(table["level"]) == {"region", "france", "france_metropolitaine", "outre_mer"}
-    assert set(table["by"]) == {"total", "profile"}
+    assert set(table["by"]) == {"total"}
     assert (out / "dictionnaire.md").is_file() and (out / "indicateurs.parquet").is_file()
+
+
+def test_export_files_by_profile(territories, tmp_path, capsys):
+    """``--by`` on export files: each group's rows next to the totals, the same n in all."""
+    from _exports import IDENT, make_row, question_headers, write_csv
+
+    catalogue = bg.load_catalogue()
+    headers = IDENT + question_headers(catalogue, (2,))  # infra_saas: wave 2
+    c = territories.communes
+    codes = c.loc[c["departement"].isin(["38", "01"]), "code"].tolist()[:160]
+    roles = [o.label for o in catalogue.get("profil_fonction").options[:2]]
+    rows = [
+        make_row(catalogue, headers, {"Code INSEE": code, "Type de collectivité": "Commune",
+                 "Date de soumission": "2024-01-10 10:00"},
+                 {"infra_saas": ["Oui", "Non"][i % 2], "profil_fonction": roles[i // 2 % 2]})
+        for i, code in enumerate(codes)
+    ]  # fmt: skip
+    path = write_csv(tmp_path / "vague2.csv", headers, rows)
+    out = tmp_path / "sortie"
+    code = main(["indicators", str(path), "--out", str(out), "--level", "region,france",
+                 "--by", "profile", "--indicators", "infra_saas"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    table = pd.read_csv(out / "indicateurs.csv", dtype={"code": str})
+    assert set(table["by"]) == {"total", "profile"}
+    fr = table[(table["level"] == "france") & table["option"].isna()]
+    groups = fr[fr["by"] == "profile"].set_index("group")
+    assert groups["n"].to_dict() == {"agent": 80, "elu": 80}
+    assert fr.loc[fr["by"] == "total", "n"].tolist() == [160]
+    assert fr.loc[fr["by"] == "total", "value"].tolist() == [0.5]  # a share, 0–1
 
 
 def test_bad_level_is_a_usage_error(tmp_path, capsys):

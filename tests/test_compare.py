@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from html.parser import HTMLParser
 
 import numpy as np
@@ -33,8 +34,18 @@ def demo_commune(demo):
 
 
 @pytest.fixture(scope="module")
-def demo_fiche(demo, demo_commune, territories):
-    return compare(demo_commune, demo, territories=territories)
+def demo_peers(demo, territories):
+    """The demo's peer figures, computed once for every demo fiche of this module.
+
+    ``compare`` without ``peers`` computes the same ones (``peer_groups`` on the
+    indicators answered): ``test_peers_are_reusable_and_give_the_same_fiche``.
+    """
+    return peer_groups(demo, territories=territories)
+
+
+@pytest.fixture(scope="module")
+def demo_fiche(demo, demo_commune, territories, demo_peers):
+    return compare(demo_commune, demo, territories=territories, peers=demo_peers)
 
 
 def _communes(territories, dep, lo, hi, n):
@@ -255,26 +266,26 @@ def test_peers_are_reusable_and_give_the_same_fiche(small, territories):
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_other_kinds_of_collectivity(demo, territories):
+def test_other_kinds_of_collectivity(demo, territories, demo_peers):
     d = demo.data
     dep_council = str(d.loc[d["kind"] == "departement", "code"].iloc[0])
-    f = compare(f"Département {dep_council}", demo, territories=territories)
+    f = compare(f"Département {dep_council}", demo, territories=territories, peers=demo_peers)
     assert f.kind == "departement" and f.type_label == "Département"
     # alone in its département: that group is never shown
     assert (
         f.table.loc[f.table["peer_level"] == "departement", "group_level"] != "departement"
     ).all()
     region = str(d.loc[d["kind"] == "region", "siren"].iloc[0])
-    f = compare(region, demo, territories=territories)
+    f = compare(region, demo, territories=territories, peers=demo_peers)
     assert "departement" not in set(f.table["peer_level"])  # a région has no département
     syndicat = str(d.loc[d["kind"] == "syndicat", "siren"].iloc[0])
-    f = compare(syndicat, demo, territories=territories)
+    f = compare(syndicat, demo, territories=territories, peers=demo_peers)
     assert f.kind == "syndicat" and f.level is None and f.stratum is None
     assert "strate" not in set(f.table["peer_level"])
 
 
-def test_wave_filter(demo, demo_fiche, demo_commune, territories):
-    f = compare(demo_commune, demo, territories=territories, wave=2)
+def test_wave_filter(demo, demo_fiche, demo_commune, territories, demo_peers):
+    f = compare(demo_commune, demo, territories=territories, wave=2, peers=demo_peers)
     cat = demo.catalogue
     assert f.waves == (2,)
     assert {cat.get(i).wave for i in f.table["indicator"]} <= {0, 2}
@@ -290,11 +301,11 @@ def test_ambiguous_name_lists_the_candidates(demo, territories):
         compare("Vienne", demo, territories=territories)
 
 
-def test_ambiguous_name_settled_by_the_departement(demo, territories):
+def test_ambiguous_name_settled_by_the_departement(demo, territories, demo_peers):
     d = demo.data
     answered = d.loc[d["code"] == "97411"]
     assert len(answered)  # the demo's Saint-Denis de La Réunion
-    f = compare("Saint-Denis", demo, territories=territories, departement="974")
+    f = compare("Saint-Denis", demo, territories=territories, departement="974", peers=demo_peers)
     assert f.code == "97411"
 
 
@@ -482,8 +493,16 @@ def test_text_and_dict(demo_fiche):
 # ----------------------------------------------------------------------------- CLI
 
 
-def test_cli_demo_by_default(demo, demo_commune, tmp_path, capsys, monkeypatch):
+def test_cli_demo_by_default(demo, demo_commune, demo_peers, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr("barometre_geo.demo.edition.load_demo", lambda: demo)
+    asked = []
+
+    def computed_once(responses, **kw):  # the CLI's peer figures are the library's own
+        asked.append(kw)
+        assert responses.data is demo.data and set(kw["indicators"]) <= set(demo_peers.indicators)
+        return demo_peers
+
+    monkeypatch.setattr(sys.modules["barometre_geo.compare.fiche"], "peer_groups", computed_once)
     out = tmp_path / "fiche.html"
     assert main(["compare", demo_commune, "--out", str(out)]) == 0
     captured = capsys.readouterr()
@@ -492,6 +511,7 @@ def test_cli_demo_by_default(demo, demo_commune, tmp_path, capsys, monkeypatch):
     assert main(["compare", demo_commune, "--json", "--wave", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["waves"] == [1] and data["synthetic"] is True
+    assert [(a["k"], a["k_sensitive"]) for a in asked] == [(5, 10), (5, 10)]
 
 
 def test_cli_text_on_export_files(territories, tmp_path, capsys):
