@@ -266,6 +266,40 @@ def test_departement_page_gives_its_modelled_figures(demo_model, territories):
     assert f"{n_hidden} secrète(s)" in html
 
 
+@pytest.mark.slow
+def test_departement_map_draws_the_modelled_figures_with_their_cue(demo_model, territories):
+    """The EPCI map of a département page: modelled classes, pale when unsure, secret hatched."""
+    from barometre_geo.maps._palettes import get_palette
+    from barometre_geo.protection.modelled import MODEL_SHARE_BREAKS, classes_of
+
+    html = _section(_model_page(demo_model, territories, "dep-33").html, "inclusion_cnfs")
+    fig = re.search(r"<figure>(?:(?!</figure>).)*?estimation modélisée par EPCI.*?</figure>",
+                    html, re.S)  # fmt: skip
+    assert fig, "no modelled map"
+    fig = fig.group(0)
+    assert (
+        "Estimation incertaine (couleur pâle" in fig and "par EPCI (estimation directe)" not in html
+    )
+    drawn = {m.group(1): (m.group(2), m.group(3))
+             for m in re.finditer(r'<use href="#g-epci-(\w+)" fill="([^"]+)"'
+                                  r'(?: fill-opacity="([^"]+)")?/>', fig)}  # fmt: skip
+    colors = get_palette("Blues", kind="sequential").for_k(len(MODEL_SHARE_BREAKS))
+    seen = set()
+    for code, (fill, opacity) in drawn.items():
+        r = _row(demo_model, "epci", code, "inclusion_cnfs")
+        tier = r["model_publication"]
+        seen.add(tier)
+        if tier == "hidden":
+            assert fill == "url(#bg-sup)", code
+            continue
+        i = int(classes_of(r["model_class_low"] + 1e-6, "binomial"))
+        assert fill == colors[i], code
+        lo, hi = (classes_of(r[c], "binomial") for c in ("model_ci_low", "model_ci_high"))
+        unsure = tier == "class" or lo != hi
+        assert (opacity is not None) == unsure, (code, tier, opacity)
+    assert {"value", "class", "hidden"} <= seen, seen
+
+
 def _escape(text: str) -> str:
     from markupsafe import escape
 
@@ -311,6 +345,13 @@ def test_coarsened_departement_reads_as_on_the_modelled_map(demo_model, territor
     assert ci == "" and "classe seule" in tier and value.startswith("de 0")
 
 
+def _modelled_map(html: str, indicator: str) -> dict[str, str]:
+    """EPCI code → fill on the modelled EPCI map of ``indicator``'s section."""
+    fig = re.search(r"<figure>(?:(?!</figure>).)*?estimation modélisée par EPCI.*?</figure>",
+                    _section(html, indicator), re.S).group(0)  # fmt: skip
+    return dict(re.findall(r'<use href="#g-epci-(\w+)" fill="([^"]+)"', fig))
+
+
 @pytest.mark.slow
 def test_coarsened_figures_never_show_what_their_tier_hides(demo_model, territories, monkeypatch):
     """A table leaking numbers into class-only and hidden rows: the pages show none of them."""
@@ -330,12 +371,19 @@ def test_coarsened_figures_never_show_what_their_tier_hides(demo_model, territor
     for key in ("dep-33", "dep-2A"):  # EPCI hidden and class only; a class-only département
         html = _model_page(leaky, territories, key).html
         assert not any(x in html for x in leaks), key
+        if key == "dep-33":  # the small map draws the hidden EPCI secret, not in their class
+            fills = _modelled_map(html, "inclusion_cnfs")
+            hidden_here = [c for c in fills if _row(leaky, "epci", c, "inclusion_cnfs")[
+                "model_publication"] == "hidden"]  # fmt: skip
+            assert hidden_here and all(fills[c] == "url(#bg-sup)" for c in hidden_here)
     value, ci, vs, tier = _cells(_section(html, "cyber_pca"), "Corse-du-Sud")
     assert (value, ci, vs) == (secret_label(10).lower(), "", "non publiée")
     assert tier == "secret (la classe pourrait trahir une réponse)"
     # the rule switched off (every tier read in full): the leaked numbers are published
     monkeypatch.setattr(_territory_model, "PUBLISHED", dict.fromkeys(
         ("value", "class", "hidden"), _territory_model.PUBLISHED["value"]))  # fmt: skip
+    fills = _modelled_map(_model_page(leaky, territories, "dep-33").html, "inclusion_cnfs")
+    assert all(fills[c] != "url(#bg-sup)" for c in hidden_here)
     html = _model_page(leaky, territories, "dep-2A").html
     assert all(x in html for x in leaks)
     assert _cells(_section(html, "cyber_pca"), "Corse-du-Sud")[0] == "77,8\u202f%"

@@ -9,10 +9,13 @@
 * its sub-territories — the départements of a région, the EPCI (and, in
   restricted mode, the communes) with at least one commune in the area — in a
   table (published values only; the others counted with the reason);
-* a map of the area at the finest level with a published value in it, in the
+* a map of the area at the first sub-level with a published value in it, in the
   **same classes and colours as the national map** of that level
   (:func:`map_classes`), clipped to the area and zoomed on it
-  (:mod:`._svgmap`); one small map per answer option;
+  (:mod:`._svgmap`); one small map per answer option. When the table has
+  modelled figures of that sub-level, it is drawn **modelled** (as the national
+  modelled map, :func:`~._territory_model.model_maps`) and the direct map goes
+  down to the communes, if any is published;
 * links to the national maps opened on the territory (``?territoire=…``), the
   code to embed the page, and a printable version (print CSS; the maps are SVG);
 * when the table has modelled columns, the modelled estimates of the place, its
@@ -45,7 +48,7 @@ from ._palettes import NO_DATA_COLOR, SUPPRESSED_HATCH
 from ._places import Place
 from ._render import render_template
 from ._svgmap import AreaGeometry, area_geometry
-from ._territory_model import model_block, model_cells
+from ._territory_model import model_block, model_cells, model_map_level, model_maps
 
 __all__ = [
     "TerritoryPage",
@@ -148,9 +151,10 @@ def _fill(cell, cls, colors) -> str:
 
 
 def _legend(cls, colors, threshold: int) -> list[dict]:
-    items = [{"fill": c, "label": lab} for c, lab in zip(colors, cls.labels, strict=True)]
-    items.append({"fill": "url(#bg-sup)", "label": SECRET_LABEL})
-    items.append({"fill": "url(#bg-nd)", "label": "Pas de réponse"})
+    pairs = zip(colors, cls.labels, strict=True)
+    items = [{"fill": c, "label": lab, "opacity": 1.0} for c, lab in pairs]
+    items.append({"fill": "url(#bg-sup)", "label": SECRET_LABEL, "opacity": 1.0})
+    items.append({"fill": "url(#bg-nd)", "label": "Pas de réponse", "opacity": 1.0})
     return items
 
 
@@ -182,7 +186,9 @@ def _block(ind, cells: dict, ctx) -> dict | None:
     model = model_block(ind, cells, ctx, groups, heads)
     if model is None and all(c["state"] != "ok" for r in main for c in r["cells"]):
         return None
-    subs, maps, map_level = [], [], None
+    subs, map_level = [], None
+    modelled_level = model_map_level(ind, cells, ctx)
+    maps = model_maps(ind, cells, ctx, groups, modelled_level) if modelled_level else []
     for level in ctx["levels"]:
         codes = ctx["members"].get(level, [])
         if not codes or level not in ind.levels:
@@ -205,7 +211,8 @@ def _block(ind, cells: dict, ctx) -> dict | None:
                 "total": len(codes),
             }
         )
-        if published and map_level is None and level in geo.features:
+        drawn = level == modelled_level and maps  # drawn modelled: the direct map goes finer
+        if published and map_level is None and level in geo.features and not drawn:
             map_level = level
     if map_level is not None:
         feats = geo.features[map_level]
@@ -216,9 +223,10 @@ def _block(ind, cells: dict, ctx) -> dict | None:
             cls, colors = ctx["classes"](ind, map_level, g)
             if cls is None:
                 continue
-            uses = [(f"g-{map_level}-{c}", _fill(get(map_level, c, g), cls, colors))
+            uses = [(f"g-{map_level}-{c}", _fill(get(map_level, c, g), cls, colors), 1.0)
                     for c in feats]  # fmt: skip
             caption = (labels.get(g, g) + " — " if g else "") + "par " + _SINGULAR[map_level]
+            caption += " (estimation directe)" if maps else ""
             alt = f"Carte : {ind.label}" + (f", {labels.get(g, g)}" if g else "")
             maps.append(
                 {
@@ -228,7 +236,10 @@ def _block(ind, cells: dict, ctx) -> dict | None:
                     "alt": f"{alt}, par {_SINGULAR[map_level]}, {place.name}",
                 }
             )
-    clipped = bool(maps) and bool(set(geo.features.get(map_level, {})) & ctx["straddling"])
+    drawn_levels = {lv for lv in (map_level, modelled_level) if lv}
+    clipped = bool(maps) and any(
+        set(geo.features.get(lv, {})) & ctx["straddling"] for lv in drawn_levels
+    )
     first = groups[0] if groups else None
     links = [
         {"label": LEVEL_LABELS[lv], "url": _link(f, place, ctx["base_url"])}
@@ -354,7 +365,7 @@ def territory_page(
         "place": place, "geometry": geometry, "members": members, "levels": sub_levels,
         "k": k, "k_sensitive": k_sensitive, "classes": get_classes, "pages": dict(pages or {}),
         "base_url": base_url, "region_name": str(regions.get(place.region, "")),
-        "straddling": straddling,
+        "straddling": straddling, "palette": palette,
     }  # fmt: skip
     themes = []
     for theme in catalogue.themes:

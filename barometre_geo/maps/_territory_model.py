@@ -8,7 +8,12 @@ figures (``aggregate(..., estimates="model")``, contract:
   estimate, its 95 % interval, the comparison with France and the tier of
   publication (per answer option, for the place, on multiple-choice questions);
 * a table of the modelled estimates of its first sub-level (the départements of a
-  région, the EPCI of a département), as the national modelled maps draw them.
+  région, the EPCI of a département), as the national modelled maps draw them;
+* a small map of that sub-level (:func:`model_maps`), drawn as the national
+  modelled map draws it: the fixed classes of the modelled figures, a pale fill
+  where the figure is uncertain (its interval spans more than one class, or only
+  its class is published), the secret hatch where the flip rule hides it. The
+  page's direct map then draws the next level down (communes), if any.
 
 Each figure reads exactly as on the modelled map (:mod:`._modelled`): the same
 tier words (:func:`~._modelled.tier_text`), the same comparison words
@@ -31,7 +36,15 @@ from .._format import NumberFormat, format_count
 from ._data import LEVEL_LABELS, value_format
 from ._modelled import class_index, model_classes, secret_label, tier_text, vs_text
 
-__all__ = ["MODEL_LEVELS", "PUBLISHED", "model_block", "model_cell_texts", "model_cells"]
+__all__ = [
+    "MODEL_LEVELS",
+    "PUBLISHED",
+    "model_block",
+    "model_cell_texts",
+    "model_cells",
+    "model_map_level",
+    "model_maps",
+]
 
 #: Levels whose modelled figures the pages show (the modelled maps draw EPCI and
 #: départements; régions and France are the place's context).
@@ -210,6 +223,85 @@ def _sub_table(ind, model, ctx, groups, texts) -> dict | None:
         "columns": [labels.get(g, g) for g in groups] if groups != [None] else [],
         "rows": rows,
     }
+
+
+def model_map_level(ind, cells: dict, ctx: dict) -> str | None:
+    """Return the sub-level a page draws modelled (its first one, with modelled figures)."""
+    model = cells.get("model")
+    levels = [lv for lv in ctx["levels"] if lv in ind.levels]
+    if not model or not levels or levels[0] not in MODEL_LEVELS:
+        return None
+    level = levels[0]
+    codes = ctx["members"].get(level, [])
+    if level not in ctx["geometry"].features or not codes:
+        return None
+    return level
+
+
+def model_maps(ind, cells: dict, ctx: dict, groups: list, level: str) -> list[dict]:
+    """Small maps of the modelled figures of the place's sub-level ``level``, one per option.
+
+    Each territory is filled as on the national modelled map (:mod:`._modelled`):
+    the colour of its fixed class, pale (``fill-opacity``, the map's cue factor)
+    when the figure is uncertain or published as a class only, the secret hatch
+    when hidden, the no-data dots without an estimate. Only what each tier
+    publishes is read (:func:`model_cells`). An option whose figures are all
+    secret or absent in the area gets no map.
+    """
+    from ..protection.modelled import classes_of
+    from ._modelled import _CUE_FACTOR, secret_label
+    from ._palettes import get_palette
+
+    model = cells["model"]
+    mean = ind.kind == "percentage"
+    fmt = value_format(ind)
+    min_n = ctx["k_sensitive"] if ind.sensitive else ctx["k"]
+    labels = {o.id: o.label for o in ind.options}
+    family = "gaussian" if mean else "binomial"
+    names = _class_labels(mean, fmt)
+    colors = get_palette(ctx.get("palette", "Blues"), kind="sequential").for_k(len(names))
+    feats = ctx["geometry"].features[level]
+    place = ctx["place"]
+    out = []
+    for g in groups:
+        uses, drawn = [], 0
+        for c in feats:
+            cell = model.get((level, c, g))
+            fill, opacity = "url(#bg-nd)", 1.0
+            if cell is not None:
+                tier, value, low, high, class_low, _vs = cell
+                if class_low == class_low:
+                    i = int(class_index([class_low], mean=mean)[0])
+                    fill, drawn = colors[i], drawn + 1
+                    unsure = value != value or bool(
+                        classes_of(low, family) != classes_of(high, family)
+                    )
+                    opacity = _CUE_FACTOR if unsure else 1.0
+                elif tier == "hidden":
+                    fill = "url(#bg-sup)"
+            uses.append((f"g-{level}-{c}", fill, opacity))
+        if not drawn:
+            continue
+        legend = [{"fill": col, "label": lab, "opacity": 1.0}
+                  for col, lab in zip(colors, names, strict=True)]  # fmt: skip
+        legend += [
+            {"fill": colors[len(colors) // 2], "opacity": _CUE_FACTOR,
+             "label": "Estimation incertaine (couleur pâle : intervalle sur plusieurs classes, "
+                      "ou classe seule publiée)"},
+            {"fill": "url(#bg-sup)", "label": secret_label(min_n), "opacity": 1.0},
+            {"fill": "url(#bg-nd)", "label": "Pas d'estimation", "opacity": 1.0},
+        ]  # fmt: skip
+        option = labels.get(g, g) + " — " if g else ""
+        out.append(
+            {
+                "caption": f"{option}estimation modélisée par {_IN[level]}",
+                "uses": uses,
+                "legend": legend,
+                "alt": f"Carte : {ind.label}, {option}estimation modélisée par {_IN[level]}, "
+                f"{place.name}",
+            }
+        )
+    return out
 
 
 def _names(names: list[str]) -> str:
