@@ -273,7 +273,7 @@ def test_departement_map_draws_the_modelled_figures_with_their_cue(demo_model, t
     from barometre_geo.protection.modelled import MODEL_SHARE_BREAKS, classes_of
 
     html = _section(_model_page(demo_model, territories, "dep-33").html, "inclusion_cnfs")
-    fig = re.search(r"<figure>(?:(?!</figure>).)*?estimation modélisée par EPCI.*?</figure>",
+    fig = re.search(r"<figure>(?:(?!</figure>).)*?[eE]stimation modélisée par EPCI.*?</figure>",
                     html, re.S)  # fmt: skip
     assert fig, "no modelled map"
     fig = fig.group(0)
@@ -347,7 +347,7 @@ def test_coarsened_departement_reads_as_on_the_modelled_map(demo_model, territor
 
 def _modelled_map(html: str, indicator: str) -> dict[str, str]:
     """EPCI code → fill on the modelled EPCI map of ``indicator``'s section."""
-    fig = re.search(r"<figure>(?:(?!</figure>).)*?estimation modélisée par EPCI.*?</figure>",
+    fig = re.search(r"<figure>(?:(?!</figure>).)*?[eE]stimation modélisée par EPCI.*?</figure>",
                     _section(html, indicator), re.S).group(0)  # fmt: skip
     return dict(re.findall(r'<use href="#g-epci-(\w+)" fill="([^"]+)"', fig))
 

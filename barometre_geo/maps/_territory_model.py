@@ -294,7 +294,7 @@ def model_maps(ind, cells: dict, ctx: dict, groups: list, level: str) -> list[di
         option = labels.get(g, g) + " — " if g else ""
         out.append(
             {
-                "caption": f"{option}estimation modélisée par {_IN[level]}",
+                "caption": f"{option}{'e' if option else 'E'}stimation modélisée par {_IN[level]}",
                 "uses": uses,
                 "legend": legend,
                 "alt": f"Carte : {ind.label}, {option}estimation modélisée par {_IN[level]}, "
