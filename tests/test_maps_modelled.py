@@ -113,9 +113,34 @@ def test_uncertainty_cue_and_comparison_mode(territories, open_page, tmp_path): 
     assert "Significativement au-dessus" in legend and "Estimation incertaine" not in legend
     color = page.evaluate("(i) => window.__bgeo.layers[1].paint.fillOf(i).color", codes.index("33"))
     assert color == COMPARISON_COLORS[2]
+    # the comparison view draws the model view's decoded geometry, and its tooltips
+    # read the same fields (shipped once)
+    assert page.evaluate("window.__bgeo.layers[1].store === window.__bgeo.layers[0].store")
+    text = _hover(loaded, *_inside_point(territories, "departement", "24"), expect="Dordogne")
+    assert "classe seule" in text and "non publiée" in text
+    text = _hover(loaded, *_inside_point(territories, "departement", "33"), expect="Gironde")
+    assert "31 réponses" in text and "au-dessus" in text
     _screenshot(page, tmp_path, "map-modele-comparaison")
     page.get_by_label("Estimation modélisée").check()
     _until(page, "window.__bgeo.map.hasLayer(window.__bgeo.layers[0].group)")
+
+
+def test_tooltips_give_the_direct_figure_its_interval_and_why_it_is_missing(territories):
+    table = _table(territories)
+    doc = indicator_map(table, territories, indicator=IND, level="departement", basemap="none")
+    codes = list(territories.departements["code"])
+
+    def direct_texts(html):
+        fields = {f["label"]: f for f in _payload(html)["layers"][0]["fields"]}
+        data = fields["Estimation directe"]["data"]
+        return data["s"].split(data["sep"]) if "s" in data else data
+
+    texts = direct_texts(doc.html)
+    assert texts[codes.index("33")] == "52\u202f% (31 réponses, IC à 95 % 35\u202f% à 68\u202f%)"
+    assert texts[codes.index("24")] == "non publiée (moins de 5 réponses ou secret)"
+    nobody = table.assign(respondents=np.where(table["code"] == "2A", 0, 40))
+    doc = indicator_map(nobody, territories, indicator=IND, level="departement", basemap="none")
+    assert direct_texts(doc.html)[codes.index("2A")] == "pas de réponse"
 
 
 def _until(page, expression: str, timeout_s: float = 10) -> None:

@@ -76,12 +76,35 @@ def _default_fields(gdf, value_field: Field | None) -> list[Field]:
     return fields
 
 
+#: Simplified and encoded geometries by (the geometry objects, tolerance, grid): a
+#: build draws every indicator on the same territories of a level, whose
+#: geometries a join copies by reference (the same shapely objects, immutable).
+#: Each entry keeps its objects alive, so their ids name them.
+_GEOMETRY_CACHE: dict = {}
+_GEOMETRY_CACHE_SIZE = 16
+
+
 def _geometry(gdf, style: MapStyle):
+    import hashlib
+
     n = len(gdf)
     tolerance = style.tolerance(n)
+    quantum = style.grid(n)
+    objects = np.asarray(gdf.geometry.values, dtype=object)
+    ids = np.fromiter(map(id, objects), dtype=np.int64, count=n)
+    key = (hashlib.blake2b(ids.tobytes(), digest_size=16).digest(), n, tolerance, quantum)
+    hit = _GEOMETRY_CACHE.get(key)
+    if hit is not None:
+        return hit[1], hit[2]
     simplified = simplify_coverage(gdf.geometry.values, tolerance)
     # simplify_coverage orients the rings (not when it returns the input: tolerance 0)
-    return simplified, encode_geometry(simplified, quantum=style.grid(n), orient=tolerance <= 0)
+    encoded = encode_geometry(simplified, quantum=quantum, orient=tolerance <= 0)
+    simplified = np.asarray(simplified, dtype=object)
+    simplified.setflags(write=False)
+    if len(_GEOMETRY_CACHE) >= _GEOMETRY_CACHE_SIZE:
+        _GEOMETRY_CACHE.pop(next(iter(_GEOMETRY_CACHE)))
+    _GEOMETRY_CACHE[key] = (objects, simplified, encoded)
+    return simplified, encoded
 
 
 def _finish(

@@ -147,16 +147,33 @@ def _published(tier: np.ndarray) -> np.ndarray:
     return tier == "value"
 
 
-def _direct_text(row, fmt: NumberFormat, min_n: int) -> str:
-    if bool(row["suppressed"]) or not np.isfinite(row["value"]):
-        if row.get("respondents", 0) == 0:
-            return "pas de réponse"
-        return f"non publiée (moins de {min_n} réponses ou secret)"
-    n = int(row["n"])
-    text = f"{fmt.format(row['value'])} ({n} réponse{'s' if n > 1 else ''}"
-    if np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"]):
-        text += f", IC à 95 % {fmt.format(row['ci_low'])} à {fmt.format(row['ci_high'])}"
-    return text + ")"
+def _direct_texts(merged: pd.DataFrame, fmt: NumberFormat, min_n: int) -> list[str]:
+    """Return the direct figure of every territory, as the tooltip and the table say it.
+
+    Read from the columns (a loop over ``iterrows`` built a row Series per
+    territory: most of the time of an EPCI page).
+    """
+    n_rows = len(merged)
+    sup = merged["suppressed"].to_numpy(dtype=bool)
+    value = merged["value"].to_numpy(dtype=float)
+    if "respondents" in merged.columns:
+        nobody = merged["respondents"].to_numpy(dtype=float) == 0
+    else:
+        nobody = np.ones(n_rows, dtype=bool)
+    n = merged["n"].to_numpy(dtype=float)
+    lo, hi = merged["ci_low"].to_numpy(dtype=float), merged["ci_high"].to_numpy(dtype=float)
+    hidden = f"non publiée (moins de {min_n} réponses ou secret)"
+    out = []
+    for i in range(n_rows):
+        if sup[i] or not np.isfinite(value[i]):
+            out.append("pas de réponse" if nobody[i] else hidden)
+            continue
+        k = int(n[i])
+        text = f"{fmt.format(value[i])} ({k} réponse{'s' if k > 1 else ''}"
+        if np.isfinite(lo[i]) and np.isfinite(hi[i]):
+            text += f", IC à 95 % {fmt.format(lo[i])} à {fmt.format(hi[i])}"
+        out.append(text + ")")
+    return out
 
 
 def modelled_map(
@@ -235,7 +252,7 @@ def modelled_map(
     # texts of the tooltips and the table
     merged["_vs"] = [vs_text(v, t) for v, t in zip(vs, tier, strict=True)]
     merged["_tier"] = [tier_text(t) for t in tier]
-    merged["_direct"] = [_direct_text(r, fmt, min_n) for _, r in merged.iterrows()]
+    merged["_direct"] = _direct_texts(merged, fmt, min_n)
     fields = [
         Field("nom", "Nom", kind="text"),
         Field("code", "Code", kind="text"),

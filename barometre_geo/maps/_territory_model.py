@@ -27,6 +27,7 @@ the tier of a ``hidden`` one, whatever numbers the table holds in those rows.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import lru_cache
 
 import numpy as np
@@ -102,6 +103,19 @@ def _class_labels(mean: bool, fmt: NumberFormat) -> tuple[str, ...]:
     return tuple(model_classes(np.asarray(breaks, dtype=float), mean=mean, fmt=fmt).labels)
 
 
+@lru_cache(maxsize=2)
+def _class_lows(mean: bool) -> tuple[float, ...]:
+    from ..protection.modelled import MODEL_MEAN_BREAKS, MODEL_SHARE_BREAKS
+
+    breaks = MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS
+    return (0.0, *breaks[:-1])
+
+
+def _class_position(class_low: float, mean: bool) -> int:
+    """:func:`~._modelled.class_index` of one figure (a page reads thousands, one by one)."""
+    return bisect_right(_class_lows(mean), class_low + 1e-9) - 1
+
+
 def model_cell_texts(cell, *, fmt: NumberFormat, mean: bool, min_n: int, reference=False):
     """Texts of one modelled figure: estimate, interval, comparison, tier (map's words).
 
@@ -133,8 +147,7 @@ def model_cell_texts(cell, *, fmt: NumberFormat, mean: bool, min_n: int, referen
         if reference:
             texts["vs"] = REFERENCE_TEXT
     elif class_low == class_low:
-        i = int(class_index([class_low], mean=mean)[0])
-        texts["value"] = _class_labels(mean, fmt)[i]
+        texts["value"] = _class_labels(mean, fmt)[_class_position(class_low, mean)]
         texts["state"] = "class"
     else:
         texts["value"] = secret_label(min_n).lower()
@@ -249,7 +262,7 @@ def model_maps(ind, cells: dict, ctx: dict, groups: list, level: str) -> list[di
     secret or absent in the area gets no map.
     """
     from ..protection.modelled import classes_of
-    from ._modelled import _CUE_FACTOR, secret_label
+    from ._modelled import _CUE_FACTOR
     from ._palettes import get_palette
 
     model = cells["model"]
@@ -264,22 +277,20 @@ def model_maps(ind, cells: dict, ctx: dict, groups: list, level: str) -> list[di
     place = ctx["place"]
     out = []
     for g in groups:
-        uses, drawn = [], 0
-        for c in feats:
-            cell = model.get((level, c, g))
-            fill, opacity = "url(#bg-nd)", 1.0
-            if cell is not None:
-                tier, value, low, high, class_low, _vs = cell
-                if class_low == class_low:
-                    i = int(class_index([class_low], mean=mean)[0])
-                    fill, drawn = colors[i], drawn + 1
-                    unsure = value != value or bool(
-                        classes_of(low, family) != classes_of(high, family)
-                    )
-                    opacity = _CUE_FACTOR if unsure else 1.0
-                elif tier == "hidden":
-                    fill = "url(#bg-sup)"
-            uses.append((f"g-{level}-{c}", fill, opacity))
+        cells_g = [model.get((level, c, g)) for c in feats]
+        num = np.array([cell[1:5] if cell else (np.nan,) * 4 for cell in cells_g], dtype=float)
+        num = num.reshape(len(cells_g), 4)
+        value, low, high, class_low = num.T
+        cls = class_index(class_low, mean=mean)
+        unsure = np.isnan(value) | (classes_of(low, family) != classes_of(high, family))
+        drawn = int((cls >= 0).sum())
+        uses = []
+        for c, cell, i, u in zip(feats, cells_g, cls.tolist(), unsure.tolist(), strict=True):
+            if i >= 0:
+                uses.append((f"g-{level}-{c}", colors[i], _CUE_FACTOR if u else 1.0))
+            else:
+                hidden = cell is not None and cell[0] == "hidden"
+                uses.append((f"g-{level}-{c}", "url(#bg-sup)" if hidden else "url(#bg-nd)", 1.0))
         if not drawn:
             continue
         legend = [{"fill": col, "label": lab, "opacity": 1.0}
