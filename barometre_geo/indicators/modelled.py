@@ -155,7 +155,10 @@ def model_columns(
     _STATE.update(aux=aux, plans=plans, units=prep.units, n_units=n_units, k=k,
                   k_sensitive=k_sensitive, hidden=hidden or {})  # fmt: skip
     try:
-        results = _run(todo)
+        # longest first (one fit per option, the EPCI screen the costliest part): the two
+        # workers finish together
+        cost = [len(plans[i].options) * (2 if "epci" in levels else 1) for i, levels in todo]
+        results = _run(todo, cost)
         for (i, levels), measures in zip(todo, results, strict=True):
             plan, ind = plans[i], inds[i]
             for m, option, out in measures:
@@ -254,11 +257,16 @@ def _model_plan(task) -> list:
     return out
 
 
-def _run(todo: list) -> list:
-    """Results of :func:`_model_plan` for every task, in order (two forked workers if possible)."""
+def _run(todo: list, cost: list | None = None) -> list:
+    """Results of :func:`_model_plan` for every task, in order (two forked workers if possible).
+
+    ``cost`` (estimated, per task): the workers take the tasks from the costliest
+    down, so that none is left with a long one at the end.
+    """
     import multiprocessing as mp
 
     jobs = min(MODEL_JOBS, len(todo))
+    order = np.argsort(-np.asarray(cost if cost is not None else [0] * len(todo)), kind="stable")
     if jobs > 1 and "fork" in mp.get_all_start_methods():
         import os
         import signal
@@ -274,7 +282,11 @@ def _run(todo: list) -> list:
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, before)
         with pool:
-            return pool.map(_model_plan, todo, chunksize=1)
+            done = pool.map(_model_plan, [todo[j] for j in order], chunksize=1)
+        results = [None] * len(todo)
+        for j, r in zip(order.tolist(), done, strict=True):
+            results[j] = r
+        return results
     return [_model_plan(t) for t in todo]
 
 
