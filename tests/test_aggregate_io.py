@@ -79,3 +79,8 @@ def test_compare_published_needs_options_rows(territories):
     t2 = bg.aggregate(r, level="france", indicators="cyber_pca", weights=None, options=True)
     row2 = bg.compare_published(t2).query("indicator == 'cyber_pca'").iloc[0]
     assert row2["computed"] == pytest.approx(0.66) and row2["matches"]
+    # restricted to some indicators: only theirs are compared (an unknown id is refused)
+    only = bg.compare_published(t2, indicators=["cyber_pca"])
+    assert set(only["indicator"]) == {"cyber_pca"} and len(only) < len(bg.compare_published(t2))
+    with pytest.raises(bg.errors.UnknownValueError, match="cyber_pcaa"):
+        bg.compare_published(t2, indicators="cyber_pcaa")

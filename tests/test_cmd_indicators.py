@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 
@@ -15,16 +17,23 @@ def test_needs_files_or_demo(tmp_path, capsys):
 @pytest.mark.slow
 def test_demo_to_open_data_tables(tmp_path, capsys):
     out = tmp_path / "sortie"
-    code = main(
-        ["indicators", "--demo", "--out", str(out), "--level", "region,france", "--compare"]
-    )
+    some = ["inclusion_cnfs", "cyber_pca", "outils_materiel_reconditionne", "communication_modes"]
+    code = main(["indicators", "--demo", "--out", str(out), "--level", "region,france",
+                 "--indicators", ",".join(some), "--compare"])  # fmt: skip
     text = capsys.readouterr().out
     # exit 1 ("done, with problems to look at") exactly when a national figure is hidden by
     # the secret (see test_demo.HIDDEN_NATIONAL), else 0
     hidden = "masqué (secret statistique)" in text
     assert code == (1 if hidden else 0), text
-    assert "Chiffres nationaux publiés retrouvés" in text and "masquées" in text
+    assert "masquées" in text
+    # --compare checks the published figures of those indicators only (value, options,
+    # by kind): test_demo.test_compare_published_matches_every_figure checks them all
+    pubs = [bg.load_catalogue().get(i).published for i in some]
+    n_figures = sum((p.value is not None) + len(p.options) + len(p.by_kind) for p in pubs)
+    found = re.search(r"Chiffres nationaux publiés retrouvés : (\d+)/(\d+)", text)
+    assert found and int(found.group(2)) == n_figures >= 4, text
     table = pd.read_csv(out / "indicateurs.csv", dtype={"code": str})
+    assert set(table["indicator"]) == set(some)
     assert set(table["level"]) == {"region", "france", "france_metropolitaine", "outre_mer"}
     assert set(table["by"]) == {"total"}
     assert (out / "dictionnaire.md").is_file() and (out / "indicateurs.parquet").is_file()

@@ -56,7 +56,9 @@ def add_parser(sub):
     p.add_argument("--mode", default="public", help="public (default) or restricted")
     p.add_argument("--no-weights", action="store_true", help="skip the calibration weights")
     p.add_argument(
-        "--compare", action="store_true", help="compare national figures with the published ones"
+        "--compare",
+        action="store_true",
+        help="compare national figures with the published ones (those of --indicators, if given)",
     )
     p.add_argument("--mapping", default=None, help="mapping file (YAML) for the exports")
     return p
@@ -127,7 +129,7 @@ def run(args) -> int:
         print(f"  {paths[key]}")
     if not args.compare:
         return 0
-    cmp = compare_published(responses)
+    cmp = compare_published(responses, indicators=_split(args.indicators) or None)
     bad = cmp[~cmp["matches"]]
     print(f"Chiffres nationaux publiés retrouvés : {len(cmp) - len(bad)}/{len(cmp)}")
     for r in bad.itertuples():

@@ -242,7 +242,7 @@ def _tolerance(value: float) -> float:
     return 0.5 * 10.0**-decimals
 
 
-def compare_published(aggregates, catalogue=None) -> pd.DataFrame:
+def compare_published(aggregates, catalogue=None, *, indicators=None) -> pd.DataFrame:
     """Compare the national figures of a table with those the report published.
 
     Parameters
@@ -253,6 +253,9 @@ def compare_published(aggregates, catalogue=None) -> pd.DataFrame:
         figure), or Responses, aggregated here that way.
     catalogue : Catalogue, optional
         Default: the responses' catalogue, else the packaged one.
+    indicators : str or sequence of str, optional
+        Compare these indicators' published figures only (Responses: only they
+        are aggregated); default every indicator with a published figure.
 
     Returns
     -------
@@ -275,13 +278,19 @@ def compare_published(aggregates, catalogue=None) -> pd.DataFrame:
         from .aggregate import aggregate
 
         catalogue = catalogue if catalogue is not None else aggregates.catalogue
-        table = aggregate(aggregates, level="france", by="kind", options=True, weights=None)
+        table = aggregate(aggregates, level="france", by="kind", options=True, weights=None,
+                          indicators=indicators)  # fmt: skip
     else:
         table = aggregates
     if catalogue is None:
         from ..survey.catalogue import load_catalogue
 
         catalogue = load_catalogue()
+    wanted_ids = None
+    if indicators is not None:
+        wanted_ids = {indicators} if isinstance(indicators, str) else set(indicators)
+        for i in wanted_ids:
+            catalogue.get(i)  # an unknown id: UnknownValueError with the close ones
     fr = table[table["level"].astype(str) == "france"]
     key = pd.MultiIndex.from_arrays(
         [
@@ -295,7 +304,7 @@ def compare_published(aggregates, catalogue=None) -> pd.DataFrame:
     rows = []
     for ind in catalogue.indicators:
         pub = ind.published
-        if pub is None:
+        if pub is None or (wanted_ids is not None and ind.id not in wanted_ids):
             continue
         wanted = []
         if pub.value is not None:
