@@ -21,6 +21,8 @@ publication. The sentence under the map says that the figure is modelled and how
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -39,6 +41,7 @@ __all__ = [
     "MODEL_NOTE",
     "MODEL_SOURCE",
     "class_index",
+    "class_lows",
     "modelled_map",
     "secret_label",
     "tier_text",
@@ -126,6 +129,15 @@ def secret_label(min_n: int) -> str:
     return f"Secret (estimation qui pourrait trahir une réponse, moins de {min_n} réponses)"
 
 
+@lru_cache(maxsize=2)
+def class_lows(mean: bool) -> tuple[float, ...]:
+    """Lower bounds of the modelled figures' fixed classes (``model_class_low``'s values)."""
+    from ..protection.modelled import MODEL_MEAN_BREAKS, MODEL_SHARE_BREAKS
+
+    breaks = MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS
+    return (0.0, *breaks[:-1])
+
+
 def class_index(class_low, *, mean: bool) -> np.ndarray:
     """Index of each figure's fixed class from its ``model_class_low`` (``-1``: NaN).
 
@@ -134,11 +146,8 @@ def class_index(class_low, *, mean: bool) -> np.ndarray:
     >>> class_index([0.0, 0.2, 0.8, float("nan")], mean=False).tolist()
     [0, 1, 4, -1]
     """
-    from ..protection.modelled import MODEL_MEAN_BREAKS, MODEL_SHARE_BREAKS
-
-    breaks = np.asarray(MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS)
     low = np.asarray(class_low, dtype=float)
-    cls = np.searchsorted(np.concatenate([[0.0], breaks[:-1]]), low + 1e-9, side="right") - 1
+    cls = np.searchsorted(np.asarray(class_lows(mean)), low + 1e-9, side="right") - 1
     return np.where(np.isfinite(low), cls, NO_DATA).astype(np.int64)
 
 

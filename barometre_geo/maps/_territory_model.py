@@ -35,7 +35,14 @@ import pandas as pd
 
 from .._format import NumberFormat, format_count
 from ._data import LEVEL_LABELS, value_format
-from ._modelled import class_index, model_classes, secret_label, tier_text, vs_text
+from ._modelled import (
+    class_index,
+    class_lows,
+    model_classes,
+    secret_label,
+    tier_text,
+    vs_text,
+)
 
 __all__ = [
     "MODEL_LEVELS",
@@ -103,17 +110,9 @@ def _class_labels(mean: bool, fmt: NumberFormat) -> tuple[str, ...]:
     return tuple(model_classes(np.asarray(breaks, dtype=float), mean=mean, fmt=fmt).labels)
 
 
-@lru_cache(maxsize=2)
-def _class_lows(mean: bool) -> tuple[float, ...]:
-    from ..protection.modelled import MODEL_MEAN_BREAKS, MODEL_SHARE_BREAKS
-
-    breaks = MODEL_MEAN_BREAKS if mean else MODEL_SHARE_BREAKS
-    return (0.0, *breaks[:-1])
-
-
 def _class_position(class_low: float, mean: bool) -> int:
     """:func:`~._modelled.class_index` of one figure (a page reads thousands, one by one)."""
-    return bisect_right(_class_lows(mean), class_low + 1e-9) - 1
+    return bisect_right(class_lows(mean), class_low + 1e-9) - 1
 
 
 def model_cell_texts(cell, *, fmt: NumberFormat, mean: bool, min_n: int, reference=False):
