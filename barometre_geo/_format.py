@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,8 +35,13 @@ def _group(digits: str) -> str:
     return NNBSP.join(reversed(out))
 
 
+@lru_cache(maxsize=8192)
 def _from_int(i: int, decimals: int) -> str:
-    """Format the integer ``i`` meaning ``i / 10**decimals`` (trailing zeros dropped)."""
+    """Format the integer ``i`` meaning ``i / 10**decimals`` (trailing zeros dropped).
+
+    Cached: maps and pages print hundreds of thousands of values, mostly the same
+    few thousand rounded ones.
+    """
     neg = i < 0
     s = str(abs(int(i))).rjust(decimals + 1, "0")
     whole, frac = (s[:-decimals], s[-decimals:]) if decimals else (s, "")

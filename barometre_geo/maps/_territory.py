@@ -38,6 +38,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup, escape
 
 from .._format import format_count
 from ._data import LEVEL_LABELS, classes_and_colors, overall_rows, value_format
@@ -254,7 +255,8 @@ def _block(ind, cells: dict, ctx) -> dict | None:
         "columns": [labels.get(g, g) if g else "Valeur" for g in groups],
         "options": groups != [None],
         "main": main,
-        "subs": subs,
+        "main_body": _rows_markup(main, per_option=groups != [None]),
+        "subs": [{**s, "body": _rows_markup(s["rows"], per_option=groups != [None])} for s in subs],
         "maps": maps,
         "links": links,
         "sensitive": ind.sensitive,
@@ -378,12 +380,44 @@ def territory_page(
                 blocks.append(block)
         if blocks:
             themes.append({"id": f"t-{theme.id}", "label": theme.label, "blocks": blocks})
+    for m in (m for t in themes for b in t["blocks"] for m in b["maps"]):
+        m["svg"] = _uses_markup(m["uses"])
     used = {u[0] for t in themes for b in t["blocks"] for m in b["maps"] for u in m["uses"]}
     modelled = any(b["model"] for t in themes for b in t["blocks"])
     html = _render(place, themes, geometry, used, base_url, synthetic, source, modelled)
     n_maps = sum(len(b["maps"]) for t in themes for b in t["blocks"])
     n_ind = sum(len(t["blocks"]) for t in themes)
     return TerritoryPage(place=place, html=html, n_indicators=n_ind, n_maps=n_maps)
+
+
+def _rows_markup(rows: list[dict], *, per_option: bool) -> Markup:
+    """Body of a table of direct figures: one value per option, or value, interval and n.
+
+    Written here rather than by the template, for speed (pages hold thousands of cells).
+    """
+    own = ' class="own"'
+    out = []
+    for r in rows:
+        cells = "".join(f'<td class="v {escape(c["state"])}">{escape(c["value"])}</td>'
+                        for c in r["cells"])  # fmt: skip
+        if not per_option:
+            c = r["cells"][0]
+            cells += f'<td>{escape(c["ci"])}</td><td class="v">{escape(c["n"])}</td>'
+        out.append(f'<tr{own if r.get("own") else ""}><th scope="row">{escape(r["name"])}</th>'
+                   f"{cells}</tr>\n")  # fmt: skip
+    return Markup("".join(out))
+
+
+def _uses_markup(uses: list[tuple]) -> Markup:
+    """Return the ``<use>`` elements of a small map: one per area, its fill (and pale cue).
+
+    Written here rather than by the template, for speed (pages draw thousands).
+    """
+    return Markup("".join(
+        f'<use href="#{escape(ref)}" fill="{escape(fill)}"'
+        + (f' fill-opacity="{escape(op)}"' if op < 1 else "") + "/>"
+        for ref, fill, op in uses
+    ))  # fmt: skip
 
 
 def cell_index(aggregates: pd.DataFrame, *, levels=None) -> dict[str, dict]:
