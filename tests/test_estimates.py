@@ -407,8 +407,9 @@ def test_model_leaves_out_every_hidden_direct_cell_of_a_sensitive_measure(
 
     seen = {}
 
-    def spy(table, plans, inds, *args, hidden=None, **kw):
-        seen.update(hidden=hidden, plans=plans)
+    def spy(table, fits, *, hidden=None):
+        seen.update(hidden=hidden, plans=fits.plans)
+        fits.close()
         return {}, {}, None
 
     monkeypatch.setattr(modelled, "model_columns", spy)

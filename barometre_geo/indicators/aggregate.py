@@ -440,47 +440,56 @@ def aggregate(
         g, lab = by_groups(name, data, prep, strata)
         groups.append((g, max(len(lab), 1)))
         labels.append(lab)
-    cs = cell_sums(spec, geo, prep.units, groups)
-    ids = [i.id for i in inds]
-    prot = protect(
-        cs,
-        plans,
-        prep.units,
-        groups,
-        spec.V > 0,
-        k=k,
-        k_sensitive=k_sensitive,
-        mode=mode,
-        w=w,
-        t_sensitive=t_sensitive,
-        multiple=[i.kind == "multiple_choice" for i in inds],
-        follows=[_follows_sensitive(i, catalogue) for i in inds],
-        filters=[
-            ids.index(i.asked_if.indicator)
-            if i.asked_if is not None and i.asked_if.indicator in ids
-            else None
-            for i in inds
-        ],
-        by_stage=_by_stages(computed),
-    )
-    table = _assemble(
-        cs, plans, geo, prep, computed, labels, prot, w, strata, levels, n_out=n_out, bys=bys
-    )
-    plans, inds = plans[:n_out], inds[:n_out]
-    model_report = None
-    if estimates == "model":
-        from ..protection.modelled import hidden_direct_units
+    fits = None
+    if estimates == "model":  # the workers fit the models while this process protects
         from ..stats.estimates.design import departement_pairs
-        from .modelled import add_rows, model_columns
+        from .modelled import start_fits
 
-        extra, model_report, more = model_columns(
-            table, plans, inds, prep, geo, covered=covered, k=k, k_sensitive=k_sensitive,
-            hidden=hidden_direct_units(cs, prot, plans),
-            dep_pairs=departement_pairs(territories),
-        )  # fmt: skip
-        for name, col in extra.items():
-            table[name] = col
-        table = add_rows(table, more, geo)
+        fits = start_fits(plans[:n_out], inds[:n_out], prep, geo, covered=covered, k=k,
+                          k_sensitive=k_sensitive, levels=levels,
+                          dep_pairs=departement_pairs(territories))  # fmt: skip
+    try:
+        cs = cell_sums(spec, geo, prep.units, groups)
+        ids = [i.id for i in inds]
+        prot = protect(
+            cs,
+            plans,
+            prep.units,
+            groups,
+            spec.V > 0,
+            k=k,
+            k_sensitive=k_sensitive,
+            mode=mode,
+            w=w,
+            t_sensitive=t_sensitive,
+            multiple=[i.kind == "multiple_choice" for i in inds],
+            follows=[_follows_sensitive(i, catalogue) for i in inds],
+            filters=[
+                ids.index(i.asked_if.indicator)
+                if i.asked_if is not None and i.asked_if.indicator in ids
+                else None
+                for i in inds
+            ],
+            by_stage=_by_stages(computed),
+        )
+        table = _assemble(
+            cs, plans, geo, prep, computed, labels, prot, w, strata, levels, n_out=n_out, bys=bys
+        )
+        plans, inds = plans[:n_out], inds[:n_out]
+        model_report = None
+        if fits is not None:
+            from ..protection.modelled import hidden_direct_units
+            from .modelled import add_rows, model_columns
+
+            extra, model_report, more = model_columns(
+                table, fits, hidden=hidden_direct_units(cs, prot, plans)
+            )
+            for name, col in extra.items():
+                table[name] = col
+            table = add_rows(table, more, geo)
+    finally:
+        if fits is not None:
+            fits.close()  # at once on an error: no worker left behind
     if not detailed_reasons:
         sens = table["indicator"].isin([p_.id for p_ in inds if p_.sensitive])
         secret = sens & table["reason"].isin(SECRET_REASONS)

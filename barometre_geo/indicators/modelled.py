@@ -22,7 +22,7 @@ import time
 import numpy as np
 import pandas as pd
 
-__all__ = ["MODEL_COLUMNS", "MODEL_METHOD", "model_columns"]
+__all__ = ["MODEL_COLUMNS", "MODEL_METHOD", "Fits", "model_columns", "start_fits"]
 
 #: Columns added by ``aggregate(..., estimates="model")``, in order.
 MODEL_COLUMNS: tuple[str, ...] = (
@@ -55,8 +55,7 @@ def _class_bounds(cls: np.ndarray, family: str) -> tuple[np.ndarray, np.ndarray]
     return low[cls], b[cls]
 
 
-def model_columns(
-    table: pd.DataFrame,
+def start_fits(
     plans: list,
     inds: list,
     prep,
@@ -65,8 +64,101 @@ def model_columns(
     covered,
     k: int,
     k_sensitive: int,
-    hidden: dict | None = None,
+    levels,
     dep_pairs=None,
+) -> Fits:
+    """Start fitting the models of every indicator; :func:`model_columns` collects them.
+
+    Called before the direct table is protected: the models of the indicators that
+    are not sensitive need nothing from it, and are fitted by the workers while this
+    process protects the direct figures. Those of sensitive indicators wait for the
+    hidden direct cells (:meth:`Fits.results`).
+
+    Parameters
+    ----------
+    plans, inds : list
+        The indicator plans (:func:`barometre_geo.stats.prepare.indicator_measures`)
+        and catalogue indicators, in the same order.
+    prep, geo
+        Prepared responses and reference units.
+    covered : iterable of str or pandas.Series, optional
+        Communes served by a mutualisation structure (coverage covariate).
+    k, k_sensitive : int
+        Thresholds of the flip rule.
+    levels : sequence of str
+        The levels of the table; the models serve those of :data:`_MODEL_LEVELS`
+        where someone answered, and France.
+    dep_pairs : tuple of arrays, optional
+        Neighbouring départements (:func:`barometre_geo.stats.estimates.design.
+        departement_pairs`): the département effects get a spatial part.
+    """
+    from ..stats.estimates.design import auxiliary
+    from ..stats.estimates.model import MODEL_LEVELS
+
+    wanted = {lv for lv in levels if lv not in _MODEL_LEVELS or (prep.units[lv] >= 0).any()}
+    todo = []
+    for i, ind in enumerate(inds):
+        if ind.column in ("kind", "profile"):
+            continue  # the respondents' own profile, not a property of collectivities
+        lvs = [lv for lv in _MODEL_LEVELS if lv in ind.levels and lv in wanted]
+        if lvs or "france" in wanted:
+            todo.append((i, tuple(lvs)))
+    aux = auxiliary(geo, prep, covered=covered, dep_pairs=dep_pairs)
+    n_units = {lv: geo.units(lv) for lv in MODEL_LEVELS}
+    _STATE.update(aux=aux, plans=plans, units=prep.units, n_units=n_units, k=k,
+                  k_sensitive=k_sensitive)  # fmt: skip
+    # longest first (one fit per option, the EPCI screen the costliest part): the two
+    # workers finish together
+    cost = [len(plans[i].options) * (2 if "epci" in lvs else 1) for i, lvs in todo]
+    fits = Fits(plans=plans, inds=inds, geo=geo, todo=todo)
+    fits.start(cost)
+    return fits
+
+
+class Fits:
+    """The model fits of an indicator table, started by :func:`start_fits`."""
+
+    def __init__(self, *, plans, inds, geo, todo):
+        self.plans, self.inds, self.geo, self.todo = plans, inds, geo, todo
+        self.pool, self.pending, self.order = None, {}, []
+        self.t0 = time.perf_counter()
+
+    def start(self, cost: list) -> None:
+        """Submit the fits of the indicators that are not sensitive (workers, if any)."""
+        self.order = np.argsort(-np.asarray(cost, dtype=float), kind="stable").tolist()
+        self.pool = _pool(len(self.todo))
+        if self.pool is None:
+            return
+        for j in self.order:
+            i, lvs = self.todo[j]
+            if not self.plans[i].sensitive:
+                self.pending[j] = self.pool.apply_async(_model_plan, ((i, lvs, None),))
+
+    def results(self, hidden: dict) -> list:
+        """Return every fit, in the order of ``todo``; ``hidden``: :func:`model_columns`."""
+        tasks = {}
+        for j in self.order:
+            i, lvs = self.todo[j]
+            if j not in self.pending:
+                mine = {m: v for (p, m), v in hidden.items() if p == i}
+                tasks[j] = (i, lvs, mine if self.plans[i].sensitive else None)
+        if self.pool is None:
+            return [_model_plan(tasks[j]) for j in range(len(self.todo))]
+        for j, task in tasks.items():
+            self.pending[j] = self.pool.apply_async(_model_plan, (task,))
+        return [self.pending[j].get() for j in range(len(self.todo))]
+
+    def close(self) -> None:
+        """Stop the workers (at once if the fits are not all collected) and free the state."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        _STATE.clear()
+
+
+def model_columns(
+    table: pd.DataFrame, fits: Fits, *, hidden: dict | None = None
 ) -> tuple[dict, dict, pd.DataFrame]:
     """Modelled columns aligned on ``table``, a report for ``attrs``, and the missing EPCI rows.
 
@@ -79,30 +171,17 @@ def model_columns(
     ----------
     table : pandas.DataFrame
         The direct table of :func:`~barometre_geo.aggregate` (rows and order kept).
-    plans, inds : list
-        The indicator plans (:func:`barometre_geo.stats.prepare.indicator_measures`)
-        and catalogue indicators, in the same order.
-    prep, geo
-        Prepared responses and reference units.
-    covered : iterable of str or pandas.Series, optional
-        Communes served by a mutualisation structure (coverage covariate).
-    k, k_sensitive : int
-        Thresholds of the flip rule.
+    fits : Fits
+        The fits started by :func:`start_fits` (closed here).
     hidden : dict, optional
         Hidden direct cells of the sensitive measures
         (:func:`barometre_geo.protection.modelled.hidden_direct_units`): the model
         leaves out their answers, and the zone and France modelled figures are
         hidden where the direct ones are.
-    dep_pairs : tuple of arrays, optional
-        Neighbouring départements (:func:`barometre_geo.stats.estimates.design.
-        departement_pairs`): the département effects get a spatial part.
     """
     from ..protection.modelled import PUBLICATIONS, publication_keys
-    from ..stats.estimates.design import auxiliary
-    from ..stats.estimates.model import (
-        MODEL_LEVELS,
-    )
 
+    plans, inds, geo = fits.plans, fits.inds, fits.geo
     n = len(table)
     cols = {
         "model_value": np.full(n, np.nan),
@@ -119,7 +198,6 @@ def model_columns(
     code = table["code"].astype(str).to_numpy()
     ind_col = table["indicator"].astype(str).to_numpy()
     opt_col = table["option"].astype(object).where(table["option"].notna(), None).to_numpy()
-    wanted_levels = set(level[total])
     # rows and units of each (indicator, option, model level)
     unit = np.full(n, -1)
     key_lv = np.full(n, "", dtype=object)
@@ -139,27 +217,12 @@ def model_columns(
     )  # fmt: skip
     index = {key: (g["u"].to_numpy(), g["i"].to_numpy()) for key, g in frame.groupby(
         ["ind", "opt", "lv"], sort=False)}  # fmt: skip
-    aux = auxiliary(geo, prep, covered=covered, dep_pairs=dep_pairs)
-    n_units = {lv: geo.units(lv) for lv in MODEL_LEVELS}
     report: dict = {"method": MODEL_METHOD, "measures": 0, "not_fitted": [], "tiers": {}}
     tiers = {lv: np.zeros(3, dtype=np.int64) for lv in _MODEL_LEVELS}
     extra: list = []
-    t0 = time.perf_counter()
-    todo = []
-    for i, ind in enumerate(inds):
-        if ind.column in ("kind", "profile"):
-            continue  # the respondents' own profile, not a property of collectivities
-        levels = [lv for lv in _MODEL_LEVELS if lv in ind.levels and lv in wanted_levels]
-        if levels or "france" in wanted_levels:
-            todo.append((i, tuple(levels)))
-    _STATE.update(aux=aux, plans=plans, units=prep.units, n_units=n_units, k=k,
-                  k_sensitive=k_sensitive, hidden=hidden or {})  # fmt: skip
     try:
-        # longest first (one fit per option, the EPCI screen the costliest part): the two
-        # workers finish together
-        cost = [len(plans[i].options) * (2 if "epci" in levels else 1) for i, levels in todo]
-        results = _run(todo, cost)
-        for (i, levels), measures in zip(todo, results, strict=True):
+        results = fits.results(hidden or {})
+        for (i, levels), measures in zip(fits.todo, results, strict=True):
             plan, ind = plans[i], inds[i]
             for m, option, out in measures:
                 if out is None:
@@ -196,8 +259,8 @@ def model_columns(
                     cols["model_ci_high"][rows[full]] = e.ci_high[us[full]]
                     cols["model_vs_france"][rows[full]] = keys[full, 5]
     finally:
-        _STATE.clear()
-    report["seconds"] = round(time.perf_counter() - t0, 2)
+        fits.close()
+    report["seconds"] = round(time.perf_counter() - fits.t0, 2)
     report["tiers"] = {
         lv: dict(zip(PUBLICATIONS, map(int, c), strict=True)) for lv, c in tiers.items() if c.sum()
     }
@@ -219,7 +282,7 @@ def _model_plan(task) -> list:
     from ..protection.modelled import hidden_answers, publish_modelled
     from ..stats.estimates.model import fit_measure, single_thread, small_territory_answers
 
-    i, levels = task
+    i, levels, hidden = task  # hidden: {measure: secret} of a sensitive indicator
     st = _STATE
     plan, aux, units = st["plans"][i], st["aux"], st["units"]
     k_eff = st["k_sensitive"] if plan.sensitive else st["k"]
@@ -227,7 +290,7 @@ def _model_plan(task) -> list:
     with single_thread():
         small = small_territory_answers(aux, plan.V, k_eff)
         for m, option in enumerate(plan.options):
-            secret = st["hidden"].get((i, m))  # sensitive: the hidden direct cells
+            secret = (hidden or {}).get(m)  # sensitive: the hidden direct cells
             exclude = small if secret is None else small | hidden_answers(secret, units, plan.V)
             mm = fit_measure(
                 aux, kinds=plan.kinds, y=plan.values[m], valid=plan.V, is_mean=plan.is_mean,
@@ -257,37 +320,24 @@ def _model_plan(task) -> list:
     return out
 
 
-def _run(todo: list, cost: list | None = None) -> list:
-    """Results of :func:`_model_plan` for every task, in order (two forked workers if possible).
-
-    ``cost`` (estimated, per task): the workers take the tasks from the costliest
-    down, so that none is left with a long one at the end.
-    """
+def _pool(n_tasks: int):
+    """Return a pool of forked model workers, or None (one task, or no fork: in process)."""
     import multiprocessing as mp
 
-    jobs = min(MODEL_JOBS, len(todo))
-    order = np.argsort(-np.asarray(cost if cost is not None else [0] * len(todo)), kind="stable")
-    if jobs > 1 and "fork" in mp.get_all_start_methods():
-        import os
-        import signal
+    jobs = min(MODEL_JOBS, n_tasks)
+    if jobs < 2 or "fork" not in mp.get_all_start_methods():
+        return None
+    import os
+    import signal
 
-        # the workers are forked with SIGINT and SIGTERM blocked: they reach their
-        # initializer (default SIGTERM) before any signal, even one sent at once
-        held = {signal.SIGINT, signal.SIGTERM}
-        before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-        try:
-            pool = mp.get_context("fork").Pool(
-                jobs, initializer=_init_worker, initargs=(os.getpid(),)
-            )
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, before)
-        with pool:
-            done = pool.map(_model_plan, [todo[j] for j in order], chunksize=1)
-        results = [None] * len(todo)
-        for j, r in zip(order.tolist(), done, strict=True):
-            results[j] = r
-        return results
-    return [_model_plan(t) for t in todo]
+    # the workers are forked with SIGINT and SIGTERM blocked: they reach their
+    # initializer (default SIGTERM) before any signal, even one sent at once
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        return mp.get_context("fork").Pool(jobs, initializer=_init_worker, initargs=(os.getpid(),))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _init_worker(parent: int) -> None:
