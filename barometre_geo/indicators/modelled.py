@@ -426,29 +426,33 @@ def add_rows(table: pd.DataFrame, more: pd.DataFrame | None, geo) -> pd.DataFram
     ind_order = list(table["indicator"].cat.categories)
     lv_order = list(table["level"].cat.categories)
 
+    def codes_of(values, categories) -> np.ndarray:
+        """Codes of ``values`` (categorical or not) among ``categories`` (−1 elsewhere)."""
+        if isinstance(values.dtype, pd.CategoricalDtype):  # per category, then taken
+            pos = pd.Index(categories).get_indexer(values.cat.categories.astype(object))
+            return np.where(values.cat.codes >= 0, pos[values.cat.codes], -1)
+        return pd.Index(categories).get_indexer(values.astype(object))
+
     def keys(frame, tail):
-        lv = frame["level"].astype(str).to_numpy()
+        level = codes_of(frame["level"], lv_order)
         unit = np.zeros(len(frame), dtype=np.int64)
         for name in ("commune", "epci", "departement", "region"):
-            m = lv == name
-            unit[m] = geo.index[name].get_indexer(frame["code"].astype(object).to_numpy()[m])
-        return (
-            tail,
-            unit,
-            pd.Categorical(frame["level"].astype(str), categories=lv_order).codes,
-            pd.Categorical(frame["indicator"].astype(str), categories=ind_order).codes,
-        )
+            if name not in lv_order:
+                continue
+            m = level == lv_order.index(name)
+            unit[m] = codes_of(frame["code"][m], geo.index[name])
+        return tail, unit, level, codes_of(frame["indicator"], ind_order)
 
     k_old = keys(table, np.arange(len(table)))
     k_new = keys(more, rank)
     order = np.lexsort(tuple(np.concatenate([a, b]) for a, b in zip(k_old, k_new, strict=True)))
-    out = pd.concat([table, more[list(table.columns)]], ignore_index=True)
-    for c in table.columns:  # keep the categorical columns categorical
-        if isinstance(table[c].dtype, pd.CategoricalDtype) and not isinstance(
-            out[c].dtype, pd.CategoricalDtype
-        ):
+    more = more[list(table.columns)]
+    for c in table.columns:  # keep the categorical columns categorical: one set of categories
+        if isinstance(table[c].dtype, pd.CategoricalDtype) and more[c].dtype != table[c].dtype:
             cats = table[c].cat.categories.union(pd.Index(more[c].dropna().astype(str).unique()))
-            out[c] = pd.Categorical(out[c].astype(object), categories=cats)
+            table = table.assign(**{c: table[c].cat.set_categories(cats)})
+            more = more.assign(**{c: pd.Categorical(more[c].astype(object), categories=cats)})
+    out = pd.concat([table, more], ignore_index=True)
     out = out.iloc[order].reset_index(drop=True)
     out.attrs = table.attrs
     return out
