@@ -110,13 +110,15 @@ _SHARED = ("n", "deff", "participation", "population_share")
 _TEXT_CELL = ("model_publication", "model_vs_france")  # text (``reason`` too)
 
 
-def write_layer(df, path, layer, *, epsg=None, title, description, use_arrow=False) -> None:
+def write_layer(df, path, layer, *, epsg=None, title, description, use_arrow=True) -> None:
     """Write one layer of a GeoPackage: identifier, description, geometry column.
 
     ``epsg``: None for a table without geometry; multi-geometries are promoted,
     and a layer of fewer than 100 features gets no R-tree (a few overseas
     polygons: the index would outweigh them). The first layer written creates
-    the file in :data:`~barometre_geo.maps._gpkg_meta.GPKG_VERSION`.
+    the file in :data:`~barometre_geo.maps._gpkg_meta.GPKG_VERSION`. Written
+    through Arrow (faster for the wide indicator layers; same fields, types and
+    values as row by row).
     """
     import pyogrio
 
@@ -167,8 +169,13 @@ def _block(gdf, rows, level, classification, ctx, palette, suffix, extra=()):
     written in the unit the metadata states (shares in %).
     """
     cell = (*_CELL, *_extra_columns(rows, extra))
-    merged = join_rows(
-        gdf, rows, level=level, columns=(*cell, *_SHARED), hidden=HIDDEN_COLUMNS, what=_WHAT
+    merged = join_rows(  # on the codes alone: the geometry is the table's, added once
+        gdf[["code"]],
+        rows,
+        level=level,
+        columns=(*cell, *_SHARED),
+        hidden=HIDDEN_COLUMNS,
+        what=_WHAT,
     )
     values = merged["value"].to_numpy()
     cls, colors = classes_and_colors(
