@@ -121,6 +121,7 @@ def layer_spec(
     national: dict | None = None,
     no_data_pattern: bool = True,
     interactive: bool = True,
+    field_data: list | None = None,
 ) -> dict:
     """Assemble one layer's payload.
 
@@ -142,6 +143,9 @@ def layer_spec(
         Draw "no answer" dotted (indicator maps); ``False``: in :data:`NO_DATA_COLOR`.
     interactive : bool
         ``False``: no tooltip nor pointer events (an outline drawn over another layer).
+    field_data : list, optional
+        The ``"fields"`` payload of an earlier layer with the same ``data`` and
+        ``fields`` (a second view of the same figures), reused rather than encoded again.
     """
     if not fields or fields[0].kind != "text":
         raise SchemaError(
@@ -191,7 +195,9 @@ def layer_spec(
             },
             "national": national,
         },
-        "fields": [_field_payload(data, fd) for fd in fields],
+        "fields": field_data
+        if field_data is not None
+        else [_field_payload(data, fd) for fd in fields],
     }
 
 

@@ -317,7 +317,7 @@ def modelled_map(
         geometry=geometry, cls=vs_cls,
         classes=[{"label": lab, "color": c} for lab, c in
                  zip(_COMPARISON_LABELS, COMPARISON_COLORS, strict=True)],
-        fields=fields, legend=cmp_legend, style=style,
+        fields=fields, legend=cmp_legend, style=style, field_data=layer["fields"],
     )  # fmt: skip
     notes = [MODEL_NOTE, *notes]
     doc = _finish(
