@@ -435,3 +435,34 @@ def test_model_leaves_out_every_hidden_direct_cell_of_a_sensitive_measure(
     masks = [hidden[(next(i for i, p in enumerate(plans) if p.id == "cyber_protections"), m)]
              ["departement"] for m in prot]  # fmt: skip
     assert any((a != masks[0]).any() for a in masks[1:]) and checked > 100
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork")
+def test_model_workers_stop_when_the_direct_protection_fails(demo, territories, monkeypatch):
+    """The workers start fitting before the direct figures are protected: an error in
+    between must stop them at once (no worker left fitting for a table that never comes)."""
+    import multiprocessing as mp
+
+    import barometre_geo.indicators.modelled as modelled
+
+    agg_mod = sys.modules["barometre_geo.indicators.aggregate"]  # the package exports the function
+
+    started = []
+    real_start = modelled.start_fits
+
+    def start(*args, **kw):
+        fits = real_start(*args, **kw)
+        started.append(fits.pool is not None and len(mp.active_children()) >= 2)
+        return fits
+
+    def broken(*args, **kw):
+        raise RuntimeError("protection failed")
+
+    monkeypatch.setattr(modelled, "start_fits", start)
+    monkeypatch.setattr(agg_mod, "protect", broken)
+    with pytest.raises(RuntimeError, match="protection failed"):
+        bg.aggregate(demo, level=LEVELS, indicators=INDICATORS, territories=territories,
+                     estimates="model")  # fmt: skip
+    assert started == [True]  # the workers were running when the protection failed
+    assert not mp.active_children()
+    assert not modelled._STATE
