@@ -426,13 +426,16 @@ def solve(
     ``bulk`` (default): first, programs of the whole family deciding many
     figures at once (:meth:`_Model.push`). (1) The linear relaxation,
     maximising how many of the one-sided requirements (:func:`_one_sided`)
-    a solution meets, again without those it meets, until its optimum is
+    a solution meets, again without those it moves, until its optimum is
     below 1: the requirements left are then met by no solution of the
-    relaxation — pinned, as each one's own relaxation would prove. (2) Integer
+    relaxation — pinned, as each one's own relaxation would prove (those it
+    moves, even fractionally, are dropped from the proof, not cleared). (2) Integer
     programs maximising how many open figures move (one way per figure),
     while each clears enough. Every solution is checked
     (:meth:`_Model.checked`) before it clears anything. The figures left
-    take the programs of each figure.
+    take the programs of each figure (the whole program at once for those
+    a bulk integer program sought to move: mostly pinned, the local program
+    would only add a program).
     """
     import time
 
@@ -492,6 +495,7 @@ def solve(
     def left() -> float:
         return np.inf if budget is None else budget - (time.perf_counter() - start)
 
+    tried = np.zeros(n_req, dtype=bool)  # a bulk integer program sought to move it
     if bulk:
         s0 = Q @ model.truth
         gap = target - s0
@@ -543,6 +547,7 @@ def solve(
                 break
             counts["milp"] += 1
             counts["bulk"] += 1
+            tried[g] = True
             ok = model.checked(x)
             n = reuse(ok) if ok is not None else 0
             counts["bulk_cleared"] += n
@@ -558,8 +563,8 @@ def solve(
             continue
         if budget is not None and time.perf_counter() - start > budget:
             break
-        local = None
-        if local_size is not None:
+        local = None  # figures a bulk program could not move are mostly pinned: whole program
+        if local_size is not None and not tried[g]:
             local = model.neighbourhood(atoms_of_group[g], local_size)
             if local.all():
                 local = None
