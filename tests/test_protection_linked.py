@@ -167,10 +167,10 @@ def test_local_programs_never_decide_alone_a_long_chain_moves_and_a_pinned_cell_
     chain = _family(cells, [2, 2, 2, 4, None, None], [1, 1, 1, 2, None, None], X)
     hidden = [Figure("zero", 4, 4)]
     for size in (2, None):
-        found, undecided, counts = solve(chain, hidden, local_size=size)
+        found, undecided, counts = solve(chain, hidden, local_size=size, bulk=False)
         assert found == [] and undecided == [], size
     assert counts["local"] == 0
-    _, _, counts = solve(chain, hidden, local_size=2)
+    _, _, counts = solve(chain, hidden, local_size=2, bulk=False)
     assert counts["local"] == 0 and counts["lp"] >= 2  # the local program, then the whole one
     closed = _family(cells, [2, 2, 2, 4, None, 1], [1, 1, 1, 2, None, 1], X)
     for size in (2, None):
@@ -183,9 +183,88 @@ def test_a_solution_found_for_one_figure_clears_the_others_it_moves():
     oui, non = (1, 0), (0, 1)
     fam = _family([[0, 1], [0], [1]], [2, None, None], [1, None, None], [oui, non])
     figs = [Figure("all", 1, 1), Figure("zero", 2, 2)]
-    found, undecided, counts = solve(fam, figs, local_size=None)
+    found, undecided, counts = solve(fam, figs, local_size=None, bulk=False)
     assert found == [] and undecided == []
     assert counts["lp"] == 1 and counts["reused"] == 1
+
+
+def _random_family(seed):
+    """Twelve respondents in nested and crossed cells, some published, random answers."""
+    rng = np.random.default_rng(seed)
+    n = 12
+    oui, non = (1, 0), (0, 1)
+    X = [None if rng.random() < 0.15 else (oui if rng.random() < 0.4 else non) for _ in range(n)]
+    cells = [list(range(n)), list(range(6)), list(range(6, n))]
+    cells += [[2 * i, 2 * i + 1] for i in range(6)] + [[i] for i in range(n)]
+    cells += [list(range(0, n, 2)), list(range(1, n, 2)), [0, 3, 7], [4, 5, 9, 11]]
+    pub = [True, *(rng.random(len(cells) - 1) < 0.45)]
+    true_n = [sum(X[r] is not None for r in m) for m in cells]
+    true_y = [sum(X[r] == oui for r in m) for m in cells]
+    fam = _family(cells, [t if p else None for t, p in zip(true_n, pub, strict=True)],
+                  [t if p else None for t, p in zip(true_y, pub, strict=True)], X)  # fmt: skip
+    figs = []
+    for c, p in enumerate(pub):
+        if p or not true_n[c]:
+            continue
+        figs.append(Figure("single", c, c))
+        if true_y[c] == 0:
+            figs.append(Figure("zero", c, c))
+        if true_y[c] == true_n[c]:
+            figs.append(Figure("all", c, c))
+    return fam, figs
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bulk_programs_decide_as_the_programs_of_each_figure(seed):
+    """The programs moving many figures at once (``bulk``) decide as one program per figure.
+
+    Random small families: the figures pinned with and without the bulk
+    programs are the same, and nothing is left undecided.
+    """
+    fam, figs = _random_family(seed)
+    found, undecided, _ = solve(fam, figs, local_size=None, bulk=False)
+    found_b, undecided_b, counts_b = solve(fam, figs, local_size=None)
+    assert undecided == undecided_b == []
+    assert set(found) == set(found_b)
+    assert counts_b["bulk"] >= 1
+
+
+def test_bulk_programs_prove_pins_of_one_sided_figures_at_once():
+    """Closed chain (see above) with copies: one linear program proves the pinned cells."""
+    oui, non = (1, 0), (0, 1)
+    X = [non, oui, non, oui]
+    cells = [[0, 1], [1, 2], [2, 3], [0, 1, 2, 3], [0], [3], [2]]
+    closed = _family(cells, [2, 2, 2, 4, None, 1, None], [1, 1, 1, 2, None, 1, None], X)
+    figs = [Figure("zero", 4, 4), Figure("zero", 6, 6), Figure("single", 6, 6)]
+    found, undecided, counts = solve(closed, figs, local_size=None)
+    assert set(found) == set(figs) and undecided == []
+    assert counts["bulk_pinned"] >= 1
+
+
+def test_bulk_solutions_that_do_not_check_clear_nothing(monkeypatch):
+    """A bulk solution is read only once checked against the whole program.
+
+    The solver is made to return an answer that moves the pinned cell but
+    breaks a published figure: the cell must still be found pinned (by the
+    program of the figure), never cleared.
+    """
+    from barometre_geo.protection import integer
+
+    oui, non = (1, 0), (0, 1)
+    X = [non, oui, non, oui]
+    cells = [[0, 1], [1, 2], [2, 3], [0, 1, 2, 3], [0], [3]]
+    closed = _family(cells, [2, 2, 2, 4, None, 1], [1, 1, 1, 2, None, 1], X)
+    hidden = [Figure("zero", 4, 4)]
+
+    def bogus(self, Q, s0, gap, *, integer, time_limit):
+        x = self.truth.copy()
+        x[self.var_x[0][self.atom[0], 0]] += 1  # respondent 0 says "oui" and nobody else moves
+        return x, np.ones(Q.shape[0]), float(Q.shape[0]), True
+
+    monkeypatch.setattr(integer._Model, "push", bogus)
+    found, undecided, counts = solve(closed, hidden, local_size=None)
+    assert found == hidden and undecided == []
+    assert counts["bulk_cleared"] == 0 and counts["bulk_pinned"] == 0
 
 
 # ------------------------------------------------------------- rules, small editions

@@ -10,15 +10,26 @@ its true value (or off 0 / all / no valid answer). Found: the figure is not
 pinned. Proven infeasible: a finding. Out of time: undecided, counted apart.
 Small programs are solved locally first (:data:`LOCAL_SIZE` atoms around the
 cell), the whole family only when the local one cannot move the figure.
+
+Before the programs of each figure, a few *bulk* programs of the whole family
+decide most figures at once (:meth:`_Model.push`: maximise how many open
+figures a solution moves). Their solutions clear, once checked exactly, every
+figure they move; the linear relaxation's optimum below 1, over figures that
+can only move one way from their true value (:func:`_one_sided`), proves all
+of them pinned.
 """
 
 from __future__ import annotations
+
+import logging
 
 import numpy as np
 
 from .bounds import Family, Figure, _members
 
 __all__ = ["LOCAL_SIZE", "solve"]
+
+_log = logging.getLogger(__name__)
 
 
 class _Model:
@@ -277,6 +288,44 @@ class _Model:
         x[idx] = res.x[:n]
         return x
 
+    def push(
+        self, Q, s0: np.ndarray, gap: np.ndarray, *, integer: bool, time_limit: float
+    ) -> tuple[np.ndarray, np.ndarray, float, bool]:
+        """Maximise how many requirements a solution meets, at once.
+
+        ``Q x ≥ s0 + gap`` (one row per requirement, ``s0`` its value at the
+        true answers, ``gap`` > 0) meets a requirement; ``y`` in [0, 1] with
+        ``gap·y ≤ Q x − s0`` counts it, and the program maximises ``Σ y`` over
+        the whole program. ``y ≥ 0`` keeps ``Q x ≥ s0`` for every row: when
+        that holds in every solution (:func:`_one_sided`), an optimum below 1
+        of the linear relaxation proves that no solution meets any row.
+        Returns ``(x, y, Σ y, optimal)``; ``x`` as the solver gives it, to be
+        checked (:meth:`checked`) before it is read as a proof. Raises
+        ``TimeoutError`` when no solution is found in time.
+        """
+        from scipy import sparse
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        m = Q.shape[0]
+        big = sparse.vstack(
+            [
+                sparse.hstack([self.A, sparse.csr_matrix((self.A.shape[0], m))]),
+                sparse.hstack([Q, -sparse.diags(gap)]),
+            ]
+        ).tocsr()
+        res = milp(
+            np.r_[np.zeros(self.nv), -np.ones(m)],
+            constraints=LinearConstraint(
+                big, np.r_[self.lo, s0], np.r_[self.hi, np.full(m, np.inf)]
+            ),
+            integrality=np.r_[self.integ if integer else np.zeros(self.nv), np.zeros(m)],
+            bounds=Bounds(np.r_[self.lb, np.zeros(m)], np.r_[self.ub, np.ones(m)]),
+            options={"time_limit": time_limit, "disp": False},
+        )
+        if res.x is None:
+            raise TimeoutError
+        return res.x[: self.nv], res.x[self.nv :], float(-res.fun), res.status == 0
+
     def checked(self, x: np.ndarray) -> np.ndarray | None:
         """Return ``x`` with its integer variables rounded if it then solves the whole program.
 
@@ -328,6 +377,26 @@ def _moved(model: _Model, req, free, time_limit: float, counts: dict) -> np.ndar
 LOCAL_SIZE = 400
 
 
+def _one_sided(model: _Model, Q, s0: np.ndarray, figs: list[Figure]) -> np.ndarray:
+    """Tell, per row of ``Q`` (one requirement each), whether ``Q x ≥ s0`` in every solution.
+
+    True when the variables' bounds alone say it (a count that is 0, or at its
+    most, at the true answers: ``zero``, ``n_zero``, a ``single`` at an end),
+    or for ``all`` of a single choice or of one column (the program's own
+    rows: the options of an answer sum to it, a column is at most ``top`` per
+    valid answer). :meth:`_Model.push` proves a pin in bulk only on such rows.
+    """
+    qp, qn = Q.maximum(0), Q.minimum(0)
+    box = qp @ model.lb + qn @ model.ub
+    sided = box >= s0 - 1e-9
+    fam = model.fam
+    for t, fig in enumerate(figs):
+        if fig.what == "all" and not sided[t]:
+            ind = fam.indicators[fam.c_ind[fig.cell]]
+            sided[t] = ind.kind == "choice" or len(fam.r_cols[fig.row]) == 1
+    return sided
+
+
 def solve(
     fam: Family,
     figures: list[Figure],
@@ -335,6 +404,7 @@ def solve(
     time_limit: float = 30.0,
     budget: float | None = None,
     local_size: int | None = LOCAL_SIZE,
+    bulk: bool = True,
 ) -> tuple[list, list, dict]:
     """Decide figures exactly; return the pinned ones, the undecided ones and counts.
 
@@ -352,12 +422,27 @@ def solve(
     also clears the other figures it moves (``reused``). A program not
     solved within ``time_limit`` seconds, or figures left when ``budget``
     seconds are spent, are *undecided*: returned apart, never counted as safe.
+
+    ``bulk`` (default): first, programs of the whole family deciding many
+    figures at once (:meth:`_Model.push`). (1) The linear relaxation,
+    maximising how many of the one-sided requirements (:func:`_one_sided`)
+    a solution meets, again without those it moves, until its optimum is
+    below 1: the requirements left are then met by no solution of the
+    relaxation — pinned, as each one's own relaxation would prove (those it
+    moves, even fractionally, are dropped from the proof, not cleared). (2) Integer
+    programs maximising how many open figures move (one way per figure),
+    while each clears enough. Every solution is checked
+    (:meth:`_Model.checked`) before it clears anything. The figures left
+    take the programs of each figure (the whole program at once for those
+    a bulk integer program sought to move: mostly pinned, the local program
+    would only add a program).
     """
     import time
 
     from scipy import sparse
 
     counts = {"lp": 0, "milp": 0, "lifted": 0, "decided": 0, "local": 0, "reused": 0}
+    counts.update(bulk=0, bulk_cleared=0, bulk_pinned=0)
     if not figures:
         return [], [], counts
     start = time.perf_counter()
@@ -399,20 +484,87 @@ def solve(
     open_ = np.ones(n_req, dtype=bool)
     state = np.zeros(n_req, dtype=np.int8)  # 0 open, 1 cleared, 2 pinned, 3 undecided
 
-    def reuse(x: np.ndarray) -> None:
+    def reuse(x: np.ndarray) -> int:
         hit = np.zeros(n_req, dtype=bool)
         hit[alt_of[Q @ x >= target - 1e-7]] = True
-        counts["reused"] += int((hit & open_).sum()) - 1
+        new = int((hit & open_).sum())
         state[hit & open_] = 1
         open_[hit] = False
+        return new
 
+    def left() -> float:
+        return np.inf if budget is None else budget - (time.perf_counter() - start)
+
+    tried = np.zeros(n_req, dtype=bool)  # a bulk integer program sought to move it
+    if bulk:
+        s0 = Q @ model.truth
+        gap = target - s0
+        first = np.r_[0, np.cumsum(np.bincount(alt_of, minlength=n_req))[:-1]]
+        sided = _one_sided(model, Q, s0, [figures[figs_of[g][0]] for g in alt_of])
+        # 1. the linear relaxation, maximising how many figures move: its optimum
+        # below 1 proves every one-sided figure left pinned (one program for all)
+        n_alts = np.bincount(alt_of, minlength=n_req)
+        P = np.flatnonzero(sided & (n_alts[alt_of] == 1))
+        while len(P) and left() > 0:
+            try:
+                x, y, z, optimal = model.push(
+                    Q[P], s0[P], gap[P], integer=False, time_limit=min(time_limit, left())
+                )
+            except TimeoutError:
+                break
+            counts["lp"] += 1
+            counts["bulk"] += 1
+            _log.debug(
+                "bulk LP: %d figures, optimum %.2f (optimal %s), %d moved, %.1f s",
+                len(P), z, optimal, int((y > 1e-6).sum()), time.perf_counter() - start,
+            )  # fmt: skip
+            ok = model.checked(x)
+            if ok is not None:
+                counts["bulk_cleared"] += reuse(ok)
+            if not optimal:
+                break
+            if z < 0.5:
+                pin = np.unique(alt_of[P])
+                pin = pin[open_[pin]]
+                state[pin] = 2
+                open_[pin] = False
+                counts["bulk_pinned"] += len(pin)
+                break
+            P = P[(y < 1e-6) & open_[alt_of[P]]]
+        # 2. integer programs moving as many open figures as they can: every
+        # solution is checked, and clears the figures it moves
+        rng = np.random.default_rng(0)
+        while open_.any() and left() > 0:
+            g = np.flatnonzero(open_)
+            pick = first[g] + rng.integers(0, n_alts[g])
+            pick = np.where(sided[first[g]], first[g], pick)
+            try:
+                x, _, _, _ = model.push(
+                    Q[pick], s0[pick], gap[pick], integer=True,
+                    time_limit=min(time_limit, left()),
+                )  # fmt: skip
+            except TimeoutError:
+                break
+            counts["milp"] += 1
+            counts["bulk"] += 1
+            tried[g] = True
+            ok = model.checked(x)
+            n = reuse(ok) if ok is not None else 0
+            counts["bulk_cleared"] += n
+            _log.debug(
+                "bulk MILP: %d open, %d cleared, %.1f s", len(g), n, time.perf_counter() - start
+            )
+            if n < max(2, 0.01 * len(g)):
+                break
+
+    counts["bulk_seconds"] = time.perf_counter() - start
     for g in range(n_req):
         if not open_[g]:
             continue
         if budget is not None and time.perf_counter() - start > budget:
             break
-        local = None
-        if local_size is not None:
+        local = None  # figures a bulk program could not move are mostly pinned: whole program
+        if local_size is not None and not tried[g]:
             local = model.neighbourhood(atoms_of_group[g], local_size)
             if local.all():
                 local = None
@@ -429,7 +581,7 @@ def solve(
                 if x is None:
                     x = _moved(model, req, None, time_limit, counts)
                 if x is not None:
-                    reuse(x)
+                    counts["reused"] += reuse(x) - 1
                     pinned = False
                     break
         except TimeoutError:

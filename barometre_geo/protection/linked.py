@@ -21,6 +21,7 @@ read as the reader reads them: published.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ from .integer import solve
 
 __all__ = ["BoundsReport", "audit_bounds", "published_union"]
 
+_log = logging.getLogger(__name__)
 _KEYS = ["indicator", "level", "code", "by", "group"]
 #: Columns whose answer the reader knows without the survey: the respondent's kind
 #: (from the reference), which the tables by kind publish anyway.
@@ -474,6 +476,10 @@ def audit_bounds(
             todo = [t for t in todo if not (t.row >= 0 and _implied(fam, t, parents, pub_rows))]
         left = None if budget is None else max(0.0, budget - (time.perf_counter() - start))
         found, open_, more = solve(fam, todo, time_limit=time_limit, budget=left)
+        _log.debug(
+            "%s: %d to solve, %d pinned, %d undecided, %.1f s in; %s",
+            family[0], len(todo), len(found), len(open_), time.perf_counter() - start, more,
+        )  # fmt: skip
         totals["examined"] += counts["examined"]
         totals["cleared"] += counts["cleared"]
         for key in ("decided", "lp", "milp"):
