@@ -49,7 +49,13 @@ from ._palettes import NO_DATA_COLOR, SUPPRESSED_HATCH
 from ._places import Place
 from ._render import render_template
 from ._svgmap import AreaGeometry, area_geometry
-from ._territory_model import model_block, model_cells, model_map_level, model_maps
+from ._territory_model import (
+    model_block,
+    model_cells,
+    model_map_level,
+    model_maps,
+    value_markup,
+)
 
 __all__ = [
     "TerritoryPage",
@@ -398,8 +404,7 @@ def _rows_markup(rows: list[dict], *, per_option: bool) -> Markup:
     own = ' class="own"'
     out = []
     for r in rows:
-        cells = "".join(f'<td class="v {escape(c["state"])}">{escape(c["value"])}</td>'
-                        for c in r["cells"])  # fmt: skip
+        cells = "".join(value_markup(c) for c in r["cells"])
         if not per_option:
             c = r["cells"][0]
             cells += f'<td>{escape(c["ci"])}</td><td class="v">{escape(c["n"])}</td>'

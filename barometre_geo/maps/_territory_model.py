@@ -240,9 +240,14 @@ def _sub_table(ind, model, ctx, groups, texts) -> dict | None:
     }
 
 
+def value_markup(c: dict) -> str:
+    """``<td>`` of one figure's value, its state as class (direct and modelled tables)."""
+    return f'<td class="v {escape(c["state"])}">{escape(c["value"])}</td>'
+
+
 def _cells_markup(c: dict, full: bool) -> str:
     """``<td>`` of one modelled figure: its value, and (``full``) interval, comparison, tier."""
-    out = f'<td class="v {escape(c["state"])}">{escape(c["value"])}</td>'
+    out = value_markup(c)
     if full:
         out += (f'<td class="ci">{escape(c["ci"])}</td><td>{escape(c["vs"])}</td>'
                 f'<td class="tier">{escape(c["tier"])}</td>')  # fmt: skip
@@ -267,7 +272,7 @@ def _sub_markup(rows: list[dict], *, per_option: bool) -> Markup:
     """Body of the sub-level table (:func:`_sub_table`): one value per option, or the full row."""
     return Markup("".join(
         f'<tr><th scope="row">{escape(r["name"])}</th>'
-        + ("".join(_cells_markup(c, False) for c in r["cells"]) if per_option
+        + ("".join(value_markup(c) for c in r["cells"]) if per_option
            else _cells_markup(r["cells"][0], True))
         + "</tr>\n"
         for r in rows
